@@ -1,0 +1,133 @@
+//! Per-file facts for the cross-file resolution phase, and the crate-wide index built from them.
+//!
+//! Phase 1 (parallel, one file at a time) records every fn item and every call inside fn bodies
+//! as plain data; the AST is dropped with the file. Phase 2 ([`crate::rules::ResolveHook`]) sees
+//! all files' facts at once: enough to know which crate-local fns are async or block, without
+//! re-parsing and without keeping ASTs alive.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::analysis::imports::CanonPath;
+
+/// A fn item (free fn, inherent/trait method, trait default method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnFact {
+    /// The fn's name.
+    pub name: String,
+    /// The self type of the enclosing `impl` (last segment), or the trait for trait items.
+    pub impl_ty: Option<String>,
+    /// The trait being implemented (`impl Trait for Ty`) or declared, if any.
+    pub trait_name: Option<String>,
+    /// `async fn` (or `#[async_trait]` async fn).
+    pub is_async: bool,
+    /// Returns `impl Future`, `BoxFuture`, `Pin<Box<dyn Future ..>>`.
+    pub returns_future: bool,
+    /// Whether it takes `self` (a method) rather than being an associated/free fn.
+    pub has_self: bool,
+    /// Byte range of the fn's name.
+    pub range: Range<usize>,
+}
+
+/// Who a call calls, as far as syntax tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// `a::b::c(..)`, canonicalised through imports.
+    Path(CanonPath),
+    /// `recv.name(..)`; `on_self` when the receiver is `self`.
+    Method {
+        /// Method name.
+        name: String,
+        /// Receiver is `self`.
+        on_self: bool,
+    },
+}
+
+/// A call inside a fn body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFact {
+    /// The callee.
+    pub callee: Callee,
+    /// Byte range of the whole call expression.
+    pub range: Range<usize>,
+    /// Index into [`FileFacts::fns`] of the innermost enclosing fn.
+    pub caller: Option<usize>,
+    /// Description of the async context the call is in ("async fn `x`"), None in sync code.
+    pub async_ctx: Option<String>,
+}
+
+/// Everything phase 2 needs from one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    /// Fn items, in source order.
+    pub fns: Vec<FnFact>,
+    /// Calls inside fn bodies, in source order.
+    pub calls: Vec<CallFact>,
+}
+
+/// One file's facts with its path.
+#[derive(Debug)]
+pub struct IndexedFile {
+    /// The file.
+    pub path: Arc<PathBuf>,
+    /// Its facts.
+    pub facts: FileFacts,
+}
+
+/// All files' facts: the input of every [`crate::rules::ResolveHook`].
+#[derive(Debug, Default)]
+pub struct CrateIndex {
+    /// Files in discovery order.
+    pub files: Vec<IndexedFile>,
+}
+
+impl CrateIndex {
+    /// Every fn fact in the crate, with its file.
+    pub fn fns(&self) -> impl Iterator<Item = (&IndexedFile, &FnFact)> {
+        self.files.iter().flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
+    }
+
+    /// Every call fact in the crate, with its file.
+    pub fn calls(&self) -> impl Iterator<Item = (&IndexedFile, &CallFact)> {
+        self.files.iter().flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
+    }
+}
+
+/// Whether a return type is a future: `impl Future<..>`, `BoxFuture<..>`, `LocalBoxFuture`,
+/// `Pin<Box<dyn Future<..> ..>>`.
+pub fn returns_future(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else { return false };
+    type_is_future(ty)
+}
+
+fn type_is_future(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::ImplTrait(it) => it.bounds.iter().any(bound_is_future),
+        syn::Type::TraitObject(t) => t.bounds.iter().any(bound_is_future),
+        syn::Type::Paren(p) => type_is_future(&p.elem),
+        syn::Type::Group(g) => type_is_future(&g.elem),
+        syn::Type::Path(p) => {
+            let Some(last) = p.path.segments.last() else { return false };
+            match last.ident.to_string().as_str() {
+                "BoxFuture" | "LocalBoxFuture" => true,
+                "Pin" | "Box" => match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|g| match g {
+                        syn::GenericArgument::Type(t) => type_is_future(t),
+                        _ => false,
+                    }),
+                    _ => false,
+                },
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn bound_is_future(b: &syn::TypeParamBound) -> bool {
+    match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        _ => false,
+    }
+}

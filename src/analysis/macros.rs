@@ -1,0 +1,175 @@
+//! Best-effort parsing of macros whose input is Rust code, so rules see inside them:
+//! `select!` branches, `join!`/`try_join!`/`pin!` arguments, `vec!`, the `format!`/`println!`/
+//! `write!` family and the `assert!` family. A body that does not parse is skipped silently.
+
+use proc_macro2::TokenStream;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Macro, Pat, Token};
+
+/// What kind of body a macro has, decided from its last path segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacroKind {
+    /// `tokio::select!`, `futures::select!`, `select_biased!`.
+    Select,
+    /// `join!`, `try_join!`, `pin!`, `vec!`, format/print/write/assert families, `dbg!`, `matches!`.
+    ExprList,
+    /// Anything else: opaque.
+    Opaque,
+}
+
+/// The kind of `mac`, from its last path segment.
+pub fn kind(mac: &Macro) -> MacroKind {
+    let Some(last) = mac.path.segments.last() else { return MacroKind::Opaque };
+    let name = last.ident.to_string();
+    match name.as_str() {
+        "select" | "select_biased" => MacroKind::Select,
+        "join" | "try_join" | "pin" | "vec" | "format" | "format_args" | "print" | "println" | "eprint"
+        | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
+        | "debug_assert_eq" | "debug_assert_ne" | "dbg" | "matches" | "unreachable" | "todo" | "unimplemented" => {
+            MacroKind::ExprList
+        }
+        _ => MacroKind::Opaque,
+    }
+}
+
+/// One branch of a `select!`: `pat = future [, if cond] => handler`, or `else => handler`.
+#[derive(Clone)]
+pub struct SelectBranch {
+    /// The binding pattern (None for `else`/`default`/`complete` branches).
+    pub pat: Option<Pat>,
+    /// The future expression (None for `else`/`default`/`complete` branches).
+    pub future: Option<Expr>,
+    /// The precondition after `, if`.
+    pub condition: Option<Expr>,
+    /// The handler expression after `=>`.
+    pub handler: Expr,
+}
+
+/// A parsed `select!` body.
+#[derive(Clone, Default)]
+pub struct SelectMacro {
+    /// Whether it starts with `biased;`.
+    pub biased: bool,
+    /// The branches, in order.
+    pub branches: Vec<SelectBranch>,
+}
+
+/// Parses a `select!` body, or None if it does not parse.
+pub fn parse_select(tokens: &TokenStream) -> Option<SelectMacro> {
+    let parser = |input: ParseStream<'_>| -> syn::Result<SelectMacro> {
+        let mut out = SelectMacro::default();
+        if input.peek(syn::Ident) && input.peek2(Token![;]) {
+            let ident: syn::Ident = input.parse()?;
+            if ident != "biased" {
+                return Err(syn::Error::new(ident.span(), "expected `biased`"));
+            }
+            input.parse::<Token![;]>()?;
+            out.biased = true;
+        }
+        while !input.is_empty() {
+            let special = (input.peek(Token![else]) || input.peek(Token![default]) || is_complete(input))
+                && input.peek2(Token![=>]);
+            let (pat, future, condition) = if special {
+                let _: proc_macro2::TokenTree = input.parse()?;
+                (None, None, None)
+            } else {
+                let pat = Pat::parse_multi_with_leading_vert(input)?;
+                input.parse::<Token![=]>()?;
+                let future: Expr = input.parse()?;
+                let condition = if input.peek(Token![,]) && input.peek2(Token![if]) {
+                    input.parse::<Token![,]>()?;
+                    input.parse::<Token![if]>()?;
+                    Some(input.parse::<Expr>()?)
+                } else {
+                    None
+                };
+                (Some(pat), Some(future), condition)
+            };
+            input.parse::<Token![=>]>()?;
+            let handler: Expr = input.parse()?;
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            } else if !input.is_empty() && !matches!(handler, Expr::Block(_)) {
+                return Err(input.error("expected `,` between select! branches"));
+            }
+            out.branches.push(SelectBranch { pat, future, condition, handler });
+        }
+        Ok(out)
+    };
+    parser.parse2(tokens.clone()).ok()
+}
+
+fn is_complete(input: ParseStream<'_>) -> bool {
+    input.cursor().ident().is_some_and(|(i, _)| i == "complete")
+}
+
+/// Parses a comma-separated expression list (also `biased;` prefixes, `vec![x; n]`,
+/// `pin!(let x = ..;)` statements), or None if it does not parse.
+pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
+    let list = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
+        if input.peek(syn::Ident) && input.peek2(Token![;]) {
+            let _: syn::Ident = input.parse()?;
+            input.parse::<Token![;]>()?;
+        }
+        Ok(Punctuated::<Expr, Token![,]>::parse_terminated(input)?.into_iter().collect())
+    };
+    if let Ok(v) = list.parse2(tokens.clone()) {
+        return Some(v);
+    }
+    let repeat = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
+        let a: Expr = input.parse()?;
+        input.parse::<Token![;]>()?;
+        let b: Expr = input.parse()?;
+        Ok(vec![a, b])
+    };
+    if let Ok(v) = repeat.parse2(tokens.clone()) {
+        return Some(v);
+    }
+    let stmts = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
+        let stmts = syn::Block::parse_within(input)?;
+        Ok(stmts
+            .into_iter()
+            .filter_map(|s| match s {
+                syn::Stmt::Local(l) => l.init.map(|i| *i.expr),
+                syn::Stmt::Expr(e, _) => Some(e),
+                _ => None,
+            })
+            .collect())
+    };
+    stmts.parse2(tokens.clone()).ok()
+}
+
+/// Cheap test: could this macro body contain anything a rule looks for (a call or `.await`)?
+pub fn may_contain_code(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tt| matches!(tt, proc_macro2::TokenTree::Group(_) | proc_macro2::TokenTree::Punct(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tokio_select() {
+        let mac: Macro = syn::parse_str(
+            "tokio::select! { biased; _ = token.cancelled() => { break; } Some(x) = rx.recv(), if open => handle(x), else => return, }",
+        )
+        .unwrap();
+        assert_eq!(kind(&mac), MacroKind::Select);
+        let s = parse_select(&mac.tokens).unwrap();
+        assert!(s.biased);
+        assert_eq!(s.branches.len(), 3);
+        assert!(s.branches[1].condition.is_some());
+        assert!(s.branches[2].future.is_none());
+    }
+
+    #[test]
+    fn parses_lists() {
+        let mac: Macro = syn::parse_str("tokio::join!(a(), b.c().await)").unwrap();
+        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
+        let mac: Macro = syn::parse_str("vec![f(); 3]").unwrap();
+        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
+        let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););").unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
+        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 1);
+    }
+}

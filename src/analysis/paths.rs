@@ -1,0 +1,47 @@
+//! Constant tables shared by the engine: calls whose closure argument runs off the async
+//! executor (offloaders), and helpers to read call paths.
+
+use syn::{Expr, ExprCall, ExprMethodCall};
+
+/// Last path segments of functions/methods that run a *sync closure* argument on another thread
+/// (`spawn_blocking`, `block_in_place`, `std::thread::spawn`, `thread::Builder::spawn`,
+/// `rayon::spawn`, `smol::unblock`, `blocking::unblock`, `async_std::task::spawn_blocking`).
+/// A sync closure given to any of these is not an async context.
+pub const OFFLOADER_NAMES: &[&str] = &["spawn_blocking", "block_in_place", "unblock", "spawn", "spawn_fifo", "spawn_local_blocking"];
+
+/// Whether `name` (a call's last segment) offloads its sync closure arguments.
+pub fn is_offloader_name(name: &str) -> bool {
+    OFFLOADER_NAMES.contains(&name)
+}
+
+/// The last segment of a call's function path (`a::b::c(..)` -> `c`), if it is a path.
+pub fn call_last_segment(call: &ExprCall) -> Option<&syn::Ident> {
+    match &*call.func {
+        Expr::Path(p) => p.path.segments.last().map(|s| &s.ident),
+        _ => None,
+    }
+}
+
+/// The function path of a call, if it is a plain path (`a::b::c(..)`).
+pub fn call_path(call: &ExprCall) -> Option<&syn::Path> {
+    match &*call.func {
+        Expr::Path(p) if p.qself.is_none() => Some(&p.path),
+        _ => None,
+    }
+}
+
+/// Whether a method call is named `name`.
+pub fn method_is(call: &ExprMethodCall, name: &str) -> bool {
+    call.method == name
+}
+
+/// Strips parentheses, groups and references around an expression.
+pub fn peel(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Group(g) => e = &g.expr,
+            _ => return e,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! A cheap lexical pre-scan, run before parsing: maximum bracket nesting depth (syn recurses and
+//! would overflow its stack on absurdly deep input) and the text of every comment (for
+//! suppression comments). Strings, chars, raw strings and comments are skipped correctly so that
+//! brackets inside them do not count.
+
+/// What the pre-scan found.
+#[derive(Debug, Default, Clone)]
+pub struct ScanResult {
+    /// Deepest `(`/`[`/`{` nesting reached.
+    pub max_depth: usize,
+    /// Byte offset where `max_depth` was first reached.
+    pub deepest_at: usize,
+    /// Every comment: (byte range of the whole comment, including `//` or `/*`).
+    pub comments: Vec<std::ops::Range<usize>>,
+}
+
+/// Scans `text` once. Never panics, on any input.
+pub fn scan(text: &str) -> ScanResult {
+    let b = text.as_bytes();
+    let mut out = ScanResult::default();
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let start = i;
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                out.comments.push(start..i);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let start = i;
+                i += 2;
+                let mut nest = 1usize;
+                while i < b.len() && nest > 0 {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        nest += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        nest -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                out.comments.push(start..i.min(b.len()));
+                continue;
+            }
+            b'"' => {
+                i = skip_string(b, i + 1);
+                continue;
+            }
+            b'r' if is_raw_string_start(b, i) => {
+                i = skip_raw_string(b, i + 1);
+                continue;
+            }
+            b'\'' => {
+                i = skip_char_or_lifetime(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > out.max_depth {
+                    out.max_depth = depth;
+                    out.deepest_at = i;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// `r"`, `r#"`, `br"`, `cr#"` (the `b`/`c` prefix is an identifier char already passed).
+fn is_raw_string_start(b: &[u8], i: usize) -> bool {
+    let prev_is_ident = i > 0 && {
+        let p = b[i - 1];
+        (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c') || (i > 1 && (p == b'b' || p == b'c') && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_'))
+    };
+    if prev_is_ident {
+        return false;
+    }
+    let mut j = i + 1;
+    while j < b.len() && b[j] == b'#' {
+        j += 1;
+    }
+    b.get(j) == Some(&b'"')
+}
+
+fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
+    let mut hashes = 0;
+    while i < b.len() && b[i] == b'#' {
+        hashes += 1;
+        i += 1;
+    }
+    i += 1; // opening quote
+    while i < b.len() {
+        if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+            return i + 1 + hashes;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// A char literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) or a lifetime/label (`'a`).
+fn skip_char_or_lifetime(b: &[u8], i: usize) -> usize {
+    if b.get(i + 1) == Some(&b'\\') {
+        let mut j = i + 2;
+        while j < b.len() && j < i + 16 {
+            j += 1;
+            if b[j - 1] == b'\'' && j > i + 3 {
+                return j;
+            }
+        }
+        return (i + 2).min(b.len());
+    }
+    // One (possibly multi-byte) character followed by a quote is a char literal.
+    let mut j = i + 1;
+    if j < b.len() {
+        j += 1;
+        while j < b.len() && (b[j] & 0xC0) == 0x80 {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'\'') {
+            return j + 1;
+        }
+    }
+    i + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_strings_comments_and_chars() {
+        let r = scan("fn f() { let s = \"(((\"; let c = '('; // ((((\n /* [[[ /* ]] */ */ g(r#\"{{\"#) }");
+        assert_eq!(r.max_depth, 2);
+        assert_eq!(r.comments.len(), 2);
+    }
+
+    #[test]
+    fn lifetimes_are_not_chars() {
+        let r = scan("fn f<'a>(x: &'a str) -> &'a str { x }");
+        assert_eq!(r.max_depth, 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_measured() {
+        let text = format!("fn f() {{ {}1{} }}", "(".repeat(5000), ")".repeat(5000));
+        assert_eq!(scan(&text).max_depth, 5001);
+    }
+}

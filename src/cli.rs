@@ -1,0 +1,83 @@
+//! The command line (clap derive) and its translation into [`crate::run::Options`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::render::Format;
+
+/// When to color human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Color when stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// async-lint: find the pitfalls of async Rust (blocking calls, unawaited futures, swallowed
+/// cancellation, lock guards held across `.await`) and say what to write instead.
+#[derive(Debug, Parser)]
+#[command(name = "async-lint", version, about, long_about = None)]
+pub struct Cli {
+    /// Files or directories to lint (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// When to use colors in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Run only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// Skip paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Use this configuration file instead of searching for one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// List every rule with its default severity, whether it is enabled, and its summary.
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// Print a rule's documentation (what it flags, why, and the reference pattern).
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+
+    /// Number of worker threads (default: RAYON_NUM_THREADS or the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl Cli {
+    /// The options a run needs.
+    pub fn into_options(self) -> crate::run::Options {
+        crate::run::Options {
+            paths: if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths },
+            format: self.format,
+            color: self.color,
+            select: self.select,
+            ignore: self.ignore,
+            exclude: self.exclude,
+            config: self.config,
+            list_rules: self.list_rules,
+            explain: self.explain,
+            threads: self.threads,
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Diagnostics as plain data: byte ranges, no spans, no renderer types.
+//!
+//! Line and column numbers are computed only when rendering (see [`crate::source`]).
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::rules::Rule;
+use crate::source::SourceText;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A bug that will misbehave at runtime.
+    Error,
+    /// Very likely a bug; the default for async pitfalls.
+    Warning,
+    /// Worth a look; never a bug on its own.
+    Info,
+}
+
+impl Severity {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Whether a fix can be applied without review (mirrors ruff's applicability levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Keeps the program's meaning; applied by `--fix`.
+    Safe,
+    /// Changes behaviour or needs a feature/dependency; applied by `--unsafe-fixes`.
+    Unsafe,
+    /// Help only: shown, never applied.
+    Manual,
+}
+
+impl Applicability {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Manual => "manual",
+        }
+    }
+}
+
+/// One text replacement: `range` (byte offsets in the file) becomes `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// Byte range replaced.
+    pub range: Range<usize>,
+    /// Text inserted in its place.
+    pub replacement: String,
+}
+
+impl Edit {
+    /// Replace `range` with `replacement`.
+    pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Self {
+        Edit { range, replacement: replacement.into() }
+    }
+
+    /// Insert `text` at byte offset `at`.
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit { range: at..at, replacement: text.into() }
+    }
+}
+
+/// A suggested change: a message, how safe it is, and its edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// Imperative phrase: "replace with `tokio::time::sleep(..).await`".
+    pub message: String,
+    /// Whether `--fix` / `--unsafe-fixes` may apply it.
+    pub applicability: Applicability,
+    /// The edits; empty for a purely manual fix.
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    /// A fix that keeps the program's meaning.
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Fix { message: message.into(), applicability: Applicability::Safe, edits }
+    }
+
+    /// A fix that changes behaviour or needs a dependency feature.
+    pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Fix { message: message.into(), applicability: Applicability::Unsafe, edits }
+    }
+
+    /// A fix shown as help only, never applied.
+    pub fn manual(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Fix { message: message.into(), applicability: Applicability::Manual, edits }
+    }
+}
+
+/// A secondary source annotation ("guard still held here").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// Byte range annotated.
+    pub range: Range<usize>,
+    /// What the label says.
+    pub message: String,
+}
+
+/// One finding of one rule in one file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// The rule that reported it.
+    pub rule: &'static Rule,
+    /// Effective severity (after configuration).
+    pub severity: Severity,
+    /// One-line message: lowercase start, no trailing period.
+    pub message: String,
+    /// File the finding is in.
+    pub path: Arc<PathBuf>,
+    /// Primary byte range.
+    pub range: Range<usize>,
+    /// Secondary labels.
+    pub labels: Vec<Label>,
+    /// What to write instead.
+    pub help: Option<String>,
+    /// A suggested fix.
+    pub fix: Option<Fix>,
+}
+
+/// A file that could not be linted (unreadable, not UTF-8, unparsable, too deep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+    /// 1-based line, when the error has a position.
+    pub line: Option<usize>,
+    /// 1-based column in characters, when the error has a position.
+    pub column: Option<usize>,
+}
+
+/// A 1-based line/column position (columns counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+}
+
+/// The finished result of a run: what every output format renders.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Number of files read and parsed (or attempted).
+    pub files_checked: usize,
+    /// Findings, sorted by (path, line, column, rule).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files that could not be linted.
+    pub errors: Vec<FileError>,
+    /// Source text of the files that have diagnostics, for snippets and positions.
+    pub sources: std::collections::HashMap<Arc<PathBuf>, Arc<SourceText>>,
+    /// Number of fixes applied by `--fix` (0 when not fixing).
+    pub fixes_applied: usize,
+    /// Wall time of the run.
+    pub elapsed: std::time::Duration,
+}
+
+impl Report {
+    /// The source of a file that has diagnostics.
+    pub fn source(&self, path: &PathBuf) -> Option<&SourceText> {
+        self.sources.get(path).map(|s| s.as_ref())
+    }
+
+    /// Start and end position of a byte range in a file that has diagnostics.
+    pub fn span_positions(&self, path: &PathBuf, range: &Range<usize>) -> (Position, Position) {
+        match self.source(path) {
+            Some(src) => (src.position(range.start), src.position(range.end)),
+            None => (Position { line: 1, column: 1 }, Position { line: 1, column: 1 }),
+        }
+    }
+
+    /// Exit status the run should end with: 0 clean, 1 findings or file errors.
+    pub fn exit_code(&self) -> u8 {
+        if self.diagnostics.is_empty() && self.errors.is_empty() { 0 } else { 1 }
+    }
+}

@@ -1,0 +1,23 @@
+//! async-lint: a static-analysis linter for the pitfalls of async Rust.
+//!
+//! The library does all the work and never prints; the binaries are thin wrappers around
+//! [`run::run`]. The pipeline is: [`discover`] files, lint each one in parallel
+//! ([`lint::lint_file`]: read, pre-scan, parse once, one shared walk calling every enabled rule),
+//! resolve cross-file facts once ([`analysis::index`]), apply suppressions, sort, and [`render`].
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod lint;
+pub mod walk;
+pub mod project;
+pub mod render;
+pub mod rules;
+pub mod run;
+pub mod source;
+pub mod suppress;
+
+pub use diagnostic::{Applicability, Diagnostic, Edit, FileError, Fix, Label, Report, Severity};
+pub use rules::{ALL, Rule};

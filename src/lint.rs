@@ -1,0 +1,294 @@
+//! Linting one file: read, pre-scan, parse once, walk once with every enabled rule, collect
+//! diagnostics and cross-file facts, and drop the AST.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::analysis::imports::{CanonPath, Imports};
+use crate::analysis::index::FileFacts;
+use crate::analysis::scan;
+use crate::config::BlockingApiEntry;
+use crate::diagnostic::{Diagnostic, FileError, Fix, Label};
+use crate::project::CrateInfo;
+use crate::rules::Rule;
+use crate::source::SourceText;
+use crate::suppress::{self, Suppressions};
+
+/// Deepest bracket nesting the parser is given. syn recurses per level; the worker threads'
+/// stack ([`WORKER_STACK_BYTES`]) is sized so this depth parses with a wide margin.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Stack size of the threads that parse and walk files.
+pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Which async runtime a fix should target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// tokio (the default).
+    Tokio,
+    /// async-std.
+    AsyncStd,
+    /// smol.
+    Smol,
+}
+
+/// Run-wide settings every file's lint needs.
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// Enabled rules.
+    pub rules: Vec<&'static Rule>,
+    /// User-declared blocking APIs from the config.
+    pub blocking_apis: Vec<BlockingApiEntry>,
+    /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
+    pub collect_facts: bool,
+}
+
+/// What a rule sees of the file being linted.
+pub struct FileCx<'a> {
+    /// The file's path.
+    pub path: &'a Arc<PathBuf>,
+    /// Its text and line index.
+    pub source: &'a SourceText,
+    /// The parsed file.
+    pub file: &'a syn::File,
+    /// Edition and runtime dependencies of its crate.
+    pub crate_info: CrateInfo,
+    /// Run-wide settings.
+    pub settings: &'a Settings,
+    /// Byte offset of the parsed text within the file (a BOM or shebang line is stripped).
+    pub base: usize,
+    pub(crate) imports: RefCell<Imports>,
+}
+
+impl FileCx<'_> {
+    /// Canonical path of a path in the current scope (see [`Imports::resolve`]).
+    pub fn resolve(&self, path: &syn::Path) -> CanonPath {
+        self.imports.borrow().resolve(path)
+    }
+
+    /// What a single local name is imported as, if anything.
+    pub fn lookup(&self, name: &str) -> Option<CanonPath> {
+        self.imports.borrow().lookup(name).cloned()
+    }
+
+    /// Byte range of a span in the file.
+    pub fn span_range(&self, span: proc_macro2::Span) -> Range<usize> {
+        let r = span.byte_range();
+        r.start + self.base..r.end + self.base
+    }
+
+    /// Byte range of a syntax node (uses its first and last token).
+    pub fn range(&self, node: &impl syn::spanned::Spanned) -> Range<usize> {
+        self.span_range(node.span())
+    }
+
+    /// The file text in a byte range.
+    pub fn text(&self, range: Range<usize>) -> &str {
+        self.source.text().get(range).unwrap_or("")
+    }
+
+    /// The runtime fixes should target: the one this file imports, else the one its crate
+    /// depends on, else tokio.
+    pub fn runtime(&self) -> Runtime {
+        let imports = self.imports.borrow();
+        if imports.imports_crate("tokio") {
+            Runtime::Tokio
+        } else if imports.imports_crate("async_std") {
+            Runtime::AsyncStd
+        } else if imports.imports_crate("smol") {
+            Runtime::Smol
+        } else if self.crate_info.runtimes.tokio || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol) {
+            Runtime::Tokio
+        } else if self.crate_info.runtimes.async_std {
+            Runtime::AsyncStd
+        } else {
+            Runtime::Smol
+        }
+    }
+}
+
+/// Where rules report findings for one file.
+pub struct Sink<'a> {
+    path: &'a Arc<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A just-reported diagnostic, to attach labels, help and a fix to.
+pub struct Reported<'s>(&'s mut Diagnostic);
+
+impl Reported<'_> {
+    /// Adds a secondary label.
+    pub fn label(self, range: Range<usize>, message: impl Into<String>) -> Self {
+        self.0.labels.push(Label { range, message: message.into() });
+        self
+    }
+
+    /// Sets the help text (what to write instead).
+    pub fn help(self, help: impl Into<String>) -> Self {
+        self.0.help = Some(help.into());
+        self
+    }
+
+    /// Attaches a fix, if there is one.
+    pub fn fix(self, fix: impl Into<Option<Fix>>) -> Self {
+        self.0.fix = fix.into();
+        self
+    }
+}
+
+impl<'a> Sink<'a> {
+    /// A sink for the diagnostics of `path`.
+    pub fn new(path: &'a Arc<PathBuf>) -> Self {
+        Sink { path, diagnostics: Vec::new() }
+    }
+
+    /// Reports a finding of `rule` at `range`.
+    pub fn report(&mut self, rule: &'static Rule, range: Range<usize>, message: impl Into<String>) -> Reported<'_> {
+        self.diagnostics.push(Diagnostic {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            path: Arc::clone(self.path),
+            range,
+            labels: Vec::new(),
+            help: None,
+            fix: None,
+        });
+        Reported(self.diagnostics.last_mut().expect("just pushed"))
+    }
+
+    /// The diagnostics reported so far.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+}
+
+/// The result of linting one file.
+#[derive(Debug)]
+pub struct FileOutcome {
+    /// The file.
+    pub path: Arc<PathBuf>,
+    /// Its text, kept only when it has diagnostics (for snippets and positions).
+    pub source: Option<Arc<SourceText>>,
+    /// Findings, before suppressions are applied.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its suppression comments.
+    pub suppressions: Suppressions,
+    /// Facts for the resolution phase.
+    pub facts: FileFacts,
+    /// Why it could not be linted.
+    pub error: Option<FileError>,
+}
+
+impl FileOutcome {
+    fn error(path: Arc<PathBuf>, message: String, position: Option<(usize, usize)>) -> Self {
+        FileOutcome {
+            error: Some(FileError {
+                path: path.as_ref().clone(),
+                message,
+                line: position.map(|p| p.0),
+                column: position.map(|p| p.1),
+            }),
+            path,
+            source: None,
+            diagnostics: Vec::new(),
+            suppressions: Suppressions::default(),
+            facts: FileFacts::default(),
+        }
+    }
+}
+
+/// Reads and lints one file. Never panics on any input.
+pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+    let bytes = match std::fs::read(path.as_ref()) {
+        Ok(b) => b,
+        Err(e) => return FileOutcome::error(path, format!("cannot read file: {e}"), None),
+    };
+    lint_bytes(path, bytes, crate_info, settings)
+}
+
+/// Lints one file's contents (also used for `--stdin-filename` and the fixer's re-lint).
+pub fn lint_bytes(path: Arc<PathBuf>, bytes: Vec<u8>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
+            let pos = prefix.position(valid);
+            return FileOutcome::error(
+                path,
+                format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+                Some((pos.line, pos.column)),
+            );
+        }
+    };
+    lint_text(path, text, crate_info, settings)
+}
+
+/// Lints one file's text.
+pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+    let source = SourceText::new(text);
+    let pre = scan::scan(source.text());
+    if pre.max_depth > MAX_NESTING {
+        let pos = source.position(pre.deepest_at);
+        return FileOutcome::error(
+            path,
+            format!("nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})", pre.max_depth),
+            Some((pos.line, pos.column)),
+        );
+    }
+    let base = parse_base(source.text());
+    let parsed = syn::parse_str::<syn::File>(&source.text()[base..]);
+    let outcome = match parsed {
+        Err(e) => {
+            let r = e.span().byte_range();
+            let pos = source.position(r.start + base);
+            let out = FileOutcome::error(path, format!("cannot parse: {e}"), Some((pos.line, pos.column)));
+            proc_macro2::extra::invalidate_current_thread_spans();
+            return out;
+        }
+        Ok(file) => {
+            let suppressions = suppress::parse(&source, &pre.comments);
+            let cx = FileCx {
+                path: &path,
+                source: &source,
+                file: &file,
+                crate_info,
+                settings,
+                base,
+                imports: RefCell::new(Imports::default()),
+            };
+            let mut sink = Sink::new(&path);
+            let facts = crate::walk::walk_file(&cx, &mut sink);
+            let diagnostics = sink.into_diagnostics();
+            drop(cx);
+            drop(file);
+            (diagnostics, facts, suppressions)
+        }
+    };
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let (diagnostics, facts, suppressions) = outcome;
+    FileOutcome {
+        source: Some(Arc::new(source)),
+        path,
+        diagnostics,
+        suppressions,
+        facts,
+        error: None,
+    }
+}
+
+/// Length of a leading BOM and shebang line, which syn strips before parsing.
+fn parse_base(text: &str) -> usize {
+    let mut base = 0;
+    if text.starts_with('\u{feff}') {
+        base += '\u{feff}'.len_utf8();
+    }
+    let rest = &text[base..];
+    if rest.starts_with("#!") && !rest[2..].trim_start().starts_with('[') {
+        base += rest.find('\n').unwrap_or(rest.len());
+    }
+    base
+}

@@ -1,0 +1,83 @@
+//! Source text with a line index: byte offsets to 1-based (line, character column).
+
+use crate::diagnostic::Position;
+
+/// A file's text and the byte offset of each line start.
+#[derive(Debug)]
+pub struct SourceText {
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceText {
+    /// Index `text`.
+    pub fn new(text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        SourceText { text, line_starts }
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line and character column of byte offset `offset` (clamped to the text).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let end = floor_char_boundary(&self.text, offset).max(start);
+        let column = self.text[start..end].chars().count();
+        Position { line: line + 1, column: column + 1 }
+    }
+
+    /// Byte offset of a 1-based line and 0-based *character* column (as proc-macro2 reports).
+    pub fn offset_of(&self, line: usize, char_column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_end = rest.find('\n').map_or(self.text.len(), |i| start + i);
+        rest.char_indices()
+            .nth(char_column)
+            .map_or(line_end, |(i, _)| (start + i).min(line_end))
+    }
+
+    /// The text of the 1-based line `line`, without its line ending.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// Number of lines.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let src = SourceText::new("ab\né x\n".to_string());
+        assert_eq!(src.position(0), Position { line: 1, column: 1 });
+        assert_eq!(src.position(3), Position { line: 2, column: 1 });
+        // 'é' is two bytes; 'x' is at byte 6, character column 3.
+        assert_eq!(src.position(6), Position { line: 2, column: 3 });
+        assert_eq!(src.offset_of(2, 2), 6);
+        assert_eq!(src.line_text(2), "é x");
+    }
+}
