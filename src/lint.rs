@@ -245,7 +245,13 @@ pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settin
         Err(e) => {
             let r = e.span().byte_range();
             let pos = source.position(r.start + base);
-            let out = FileOutcome::error(path, format!("cannot parse: {e}"), Some((pos.line, pos.column)));
+            let msg = e.to_string();
+            let msg = if msg == "cannot parse string into token stream" {
+                "unbalanced delimiters or an invalid token".to_string()
+            } else {
+                msg
+            };
+            let out = FileOutcome::error(path, format!("cannot parse: {msg}"), Some((pos.line, pos.column)));
             proc_macro2::extra::invalidate_current_thread_spans();
             return out;
         }

@@ -256,3 +256,36 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
     report.diagnostics.dedup_by(|a, b| a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message);
     report
 }
+
+/// Lints one in-memory text as if it were the file `path` (stdin, re-linting fixed text, tests),
+/// with the rules `opts` enables and the configuration found from the current directory.
+pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, UsageError> {
+    let start = Instant::now();
+    let config = load_config(opts)?;
+    let rules = enabled_rules(opts, &config)?;
+    let settings = Settings {
+        collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
+        rules,
+        blocking_apis: config.blocking_apis.clone(),
+    };
+    let info = CrateInfoCache::default().get(&path);
+    let path = Arc::new(path);
+    let settings_ref = &settings;
+    let outcome = run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
+        let mut report = finish(vec![o], &settings, &config);
+        report.elapsed = start.elapsed();
+        report
+    });
+    outcome.ok_or_else(|| UsageError("internal error: the lint thread panicked".to_string()))
+}
+
+/// Runs `f` on a thread with the workers' large stack (deep syntax trees recurse).
+fn run_on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(lint::WORKER_STACK_BYTES)
+            .spawn_scoped(s, f)
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+}

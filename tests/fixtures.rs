@@ -1,0 +1,153 @@
+//! Snapshot tests over `fixtures/<rule>/*.rs` (one file linted alone) and
+//! `fixtures/<rule>/<case>/lib.rs` (the whole folder linted as one crate).
+//!
+//! Before each snapshot is compared, the `//~ rule-id` markers in the fixture are checked against
+//! what was reported, so accepting a wrong snapshot cannot hide a wrong result. Then the fix
+//! contract is checked: declared fix availability, fixed text re-parses, fixes converge.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use async_lint::fix::{self, FixLevel};
+use async_lint::rules::{self, FixAvailability};
+use async_lint::{Applicability, Report};
+
+/// The rule a fixture folder belongs to (`_engine` runs every rule).
+fn rules_for(fixture: &Path) -> Vec<&'static str> {
+    let rel = fixture.strip_prefix(common::root().join("fixtures")).expect("under fixtures/");
+    let folder = rel.components().next().expect("folder").as_os_str().to_str().expect("utf-8");
+    if folder == "_engine" {
+        Vec::new()
+    } else {
+        let rule = rules::by_id(folder).unwrap_or_else(|| panic!("fixtures/{folder}/ is not a registered rule"));
+        vec![rule.id]
+    }
+}
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(common::root()).unwrap_or(path).display().to_string()
+}
+
+/// Renders diagnostics, help, fixes and errors the way the snapshot shows them.
+fn describe(report: &Report) -> String {
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        let (s, e) = report.span_positions(&d.path, &d.range);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
+            rel(&d.path),
+            s.line,
+            s.column,
+            d.severity.as_str(),
+            d.rule.id,
+            d.message
+        );
+        let _ = writeln!(out, "  span: {}:{}-{}:{}", s.line, s.column, e.line, e.column);
+        for l in &d.labels {
+            let (ls, _) = report.span_positions(&d.path, &l.range);
+            let _ = writeln!(out, "  label {}:{}: {}", ls.line, ls.column, l.message);
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "  help: {h}");
+        }
+        if let Some(f) = &d.fix {
+            let _ = writeln!(out, "  fix ({}): {}", f.applicability.as_str(), f.message);
+            for ed in &f.edits {
+                let (es, ee) = report.span_positions(&d.path, &ed.range);
+                let _ = writeln!(out, "    {}:{}-{}:{} => {:?}", es.line, es.column, ee.line, ee.column, ed.replacement);
+            }
+        }
+    }
+    for e in &report.errors {
+        let _ = writeln!(out, "error {}:{:?}:{:?}: {}", rel(&e.path), e.line, e.column, e.message);
+    }
+    out
+}
+
+/// Checks the fix contract for one file's diagnostics; returns the fixed text's diff.
+fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> String {
+    let mine: Vec<_> = report.diagnostics.iter().filter(|d| d.path.as_path() == path).cloned().collect();
+    for d in &mine {
+        match d.rule.fix {
+            FixAvailability::Never => assert!(d.fix.is_none(), "{}: {} declares no fixes but has one", rel(path), d.rule.id),
+            FixAvailability::Always => assert!(d.fix.is_some(), "{}: {} declares fixes always but has none: {}", rel(path), d.rule.id, d.message),
+            FixAvailability::Sometimes => {}
+        }
+        if let Some(f) = &d.fix {
+            assert!(!f.message.is_empty(), "{}: fix without a message", rel(path));
+            if f.applicability != Applicability::Manual {
+                assert!(!f.edits.is_empty(), "{}: applicable fix without edits: {}", rel(path), f.message);
+            }
+        }
+    }
+    let applied = fix::apply(text, &mine, FixLevel::Unsafe);
+    if applied.fixes == 0 {
+        return String::new();
+    }
+    if let Err(e) = syn::parse_file(&applied.text) {
+        panic!("{}: fixed text does not parse: {e}\n{}", rel(path), applied.text);
+    }
+    let before = mine.iter().filter(|d| d.fix.as_ref().is_none_or(|f| f.applicability == Applicability::Manual)).count();
+    let relinted = common::lint_text(path, &applied.text, rules);
+    let after = relinted.diagnostics.len();
+    assert!(
+        after <= before + applied.skipped,
+        "{}: fixes do not converge: {after} diagnostics after fixing, expected at most {}\n{}",
+        rel(path),
+        before + applied.skipped,
+        describe(&relinted)
+    );
+    similar::TextDiff::from_lines(text, &applied.text)
+        .unified_diff()
+        .context_radius(2)
+        .header("original", "fixed")
+        .to_string()
+}
+
+fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
+    let rules = rules_for(name_path);
+    let report = common::lint_paths(lint_paths, &rules);
+    let mut mismatches = Vec::new();
+    let mut content = describe(&report);
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("fixture is UTF-8");
+        let expected = common::expected_markers(&text);
+        let got = common::reported(&report, Some(file));
+        if let Some(m) = common::compare(&rel(file), &expected, &got) {
+            mismatches.push(m);
+        }
+        let diff = check_fixes(file, &text, &report, &rules);
+        if !diff.is_empty() {
+            let _ = write!(content, "\n--- {} with every safe and unsafe fix applied\n{diff}", rel(file));
+        }
+    }
+    assert!(mismatches.is_empty(), "fixture markers disagree with the linter:\n{}\n\nreport:\n{}", mismatches.join("\n"), describe(&report));
+    insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("lint", content);
+    });
+}
+
+#[test]
+fn single_file_fixtures() {
+    insta::glob!("../fixtures", "*/*.rs", |path| {
+        snapshot(path, vec![path.to_path_buf()], vec![path.to_path_buf()]);
+    });
+}
+
+#[test]
+fn multi_file_fixtures() {
+    insta::glob!("../fixtures", "*/*/lib.rs", |path| {
+        let dir = path.parent().expect("folder");
+        let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .map(|e| e.into_path())
+            .collect();
+        files.sort();
+        snapshot(path, vec![dir.to_path_buf()], files);
+    });
+}
