@@ -235,7 +235,7 @@ pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settin
         let pos = source.position(pre.deepest_at);
         return FileOutcome::error(
             path,
-            format!("nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})", pre.max_depth),
+            format!("nested too deeply to parse: {} levels of brackets or generics (the limit is {MAX_NESTING})", pre.max_depth),
             Some((pos.line, pos.column)),
         );
     }
