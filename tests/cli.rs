@@ -10,7 +10,11 @@ fn bin() -> Command {
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin().current_dir(dir).args(args).output().expect("run async-lint")
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run async-lint")
 }
 
 fn stdout(o: &Output) -> String {
@@ -21,8 +25,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const BLOCKING: &str = "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
-const CLEAN: &str = "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
+const BLOCKING: &str =
+    "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
+const CLEAN: &str =
+    "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
 
 fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,10 +42,16 @@ fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 #[test]
 fn findings_exit_1_clean_exit_0() {
-    let dir = tree(&[("src/bad.rs", BLOCKING.as_bytes()), ("src/good.rs", CLEAN.as_bytes())]);
+    let dir = tree(&[
+        ("src/bad.rs", BLOCKING.as_bytes()),
+        ("src/good.rs", CLEAN.as_bytes()),
+    ]);
     let o = run_in(dir.path(), &["--format", "short", "src"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stdout(&o).trim(), "src/bad.rs:2:5: warning[blocking-sleep] `std::thread::sleep` blocks the executor thread in async fn `f`");
+    assert_eq!(
+        stdout(&o).trim(),
+        "src/bad.rs:2:5: warning[blocking-sleep] `std::thread::sleep` blocks the executor thread in async fn `f`"
+    );
     let o = run_in(dir.path(), &["--format", "short", "src/good.rs"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "");
@@ -71,7 +83,11 @@ fn unknown_rule_is_a_usage_error() {
 
 #[test]
 fn bad_files_are_errors_and_the_run_goes_on() {
-    let deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let deep = format!(
+        "fn f() {{ let x = {}1{}; }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     let dir = tree(&[
         ("bad.rs", BLOCKING.as_bytes()),
         ("latin1.rs", b"// caf\xe9\nfn f() {}\n"),
@@ -84,20 +100,43 @@ fn bad_files_are_errors_and_the_run_goes_on() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("bad.rs:2:5: warning[blocking-sleep]"), "{out}");
-    assert!(out.contains("latin1.rs:1:") && out.contains("not valid UTF-8"), "{out}");
-    assert!(out.contains("broken.rs:") && out.contains("cannot parse"), "{out}");
-    assert!(out.contains("deep.rs:1:") && out.contains("nested too deeply"), "{out}");
-    assert!(out.contains("nul.rs") && out.contains("cannot parse"), "{out}");
-    assert!(!out.contains("empty.rs"), "an empty file is valid Rust: {out}");
+    assert!(
+        out.contains("latin1.rs:1:") && out.contains("not valid UTF-8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("broken.rs:") && out.contains("cannot parse"),
+        "{out}"
+    );
+    assert!(
+        out.contains("deep.rs:1:") && out.contains("nested too deeply"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nul.rs") && out.contains("cannot parse"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("empty.rs"),
+        "an empty file is valid Rust: {out}"
+    );
 }
 
 #[test]
 fn deep_but_legal_nesting_parses() {
-    let src = format!("async fn f() {{ let _x = {}std::thread::sleep(std::time::Duration::ZERO){}; }}\n", "(".repeat(900), ")".repeat(900));
+    let src = format!(
+        "async fn f() {{ let _x = {}std::thread::sleep(std::time::Duration::ZERO){}; }}\n",
+        "(".repeat(900),
+        ")".repeat(900)
+    );
     let dir = tree(&[("deep.rs", src.as_bytes())]);
     let o = run_in(dir.path(), &["--format", "short", "deep.rs"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stdout(&o).contains("warning[blocking-sleep]"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("warning[blocking-sleep]"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -106,9 +145,17 @@ fn list_rules_and_explain() {
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     for r in async_lint::rules::ALL {
-        assert!(out.lines().any(|l| l.starts_with(r.id) && l.contains(r.summary)), "{} missing from --list-rules:\n{out}", r.id);
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(r.id) && l.contains(r.summary)),
+            "{} missing from --list-rules:\n{out}",
+            r.id
+        );
     }
-    let o = bin().args(["--explain", "blocking-sleep"]).output().expect("run");
+    let o = bin()
+        .args(["--explain", "blocking-sleep"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("# blocking-sleep"));
     assert!(stdout(&o).contains("## Use instead"));
@@ -131,8 +178,14 @@ fn cargo_subcommand_drops_its_name() {
 #[test]
 fn ignore_and_select_change_what_runs() {
     let dir = tree(&[("a.rs", BLOCKING.as_bytes())]);
-    let o = run_in(dir.path(), &["--format", "short", "--ignore", "blocking-sleep", "a.rs"]);
+    let o = run_in(
+        dir.path(),
+        &["--format", "short", "--ignore", "blocking-sleep", "a.rs"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = run_in(dir.path(), &["--format", "short", "--select", "blocking-sleep", "a.rs"]);
+    let o = run_in(
+        dir.path(),
+        &["--format", "short", "--select", "blocking-sleep", "a.rs"],
+    );
     assert_eq!(o.status.code(), Some(1));
 }

@@ -13,12 +13,23 @@ fn ids_are_unique_kebab_case() {
     for r in rules::ALL {
         assert!(seen.insert(r.id), "duplicate id {}", r.id);
         assert!(
-            !r.id.is_empty() && r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !r.id.starts_with('-') && !r.id.ends_with('-'),
+            !r.id.is_empty()
+                && r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && !r.id.starts_with('-')
+                && !r.id.ends_with('-'),
             "{} is not kebab-case",
             r.id
         );
-        assert!(!r.summary.ends_with('.'), "{}: summary ends with a period", r.id);
-        assert!(!r.summary.starts_with(|c: char| c.is_ascii_uppercase()), "{}: summary starts uppercase", r.id);
+        assert!(
+            !r.summary.ends_with('.'),
+            "{}: summary ends with a period",
+            r.id
+        );
+        assert!(
+            !r.summary.starts_with(|c: char| c.is_ascii_uppercase()),
+            "{}: summary starts uppercase",
+            r.id
+        );
     }
 }
 
@@ -51,30 +62,65 @@ fn every_rule_has_positive_and_negative_fixtures() {
                 }
             }
         }
-        assert!(pos > 0, "fixtures/{}/ has no positive fixture (no //~ marker)", r.id);
-        assert!(neg > 0, "fixtures/{}/ has no negative fixture (a file without markers)", r.id);
+        assert!(
+            pos > 0,
+            "fixtures/{}/ has no positive fixture (no //~ marker)",
+            r.id
+        );
+        assert!(
+            neg > 0,
+            "fixtures/{}/ has no negative fixture (a file without markers)",
+            r.id
+        );
     }
 }
 
 #[test]
 fn fixture_folders_and_snapshots_have_owners() {
-    for e in std::fs::read_dir(common::root().join("fixtures")).expect("fixtures/").flatten() {
+    for e in std::fs::read_dir(common::root().join("fixtures"))
+        .expect("fixtures/")
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().to_string();
-        assert!(name == "_engine" || rules::by_id(&name).is_some(), "fixtures/{name}/ belongs to no rule");
+        assert!(
+            name == "_engine" || rules::by_id(&name).is_some(),
+            "fixtures/{name}/ belongs to no rule"
+        );
     }
-    for e in std::fs::read_dir(common::root().join("tests/snapshots")).expect("tests/snapshots").flatten() {
+    for e in std::fs::read_dir(common::root().join("tests/snapshots"))
+        .expect("tests/snapshots")
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(rest) = name.strip_prefix("lint@").and_then(|n| n.strip_suffix(".snap")) else { continue };
-        let fixture = common::root().join("fixtures").join(rest.replace("__", "/"));
-        assert!(fixture.is_file(), "snapshot {name} has no fixture {}", fixture.display());
+        let Some(rest) = name
+            .strip_prefix("lint@")
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
+            continue;
+        };
+        let fixture = common::root()
+            .join("fixtures")
+            .join(rest.replace("__", "/"));
+        assert!(
+            fixture.is_file(),
+            "snapshot {name} has no fixture {}",
+            fixture.display()
+        );
     }
 }
 
 #[test]
 fn the_library_never_prints() {
-    for e in walkdir::WalkDir::new(common::root().join("src")).into_iter().flatten() {
+    for e in walkdir::WalkDir::new(common::root().join("src"))
+        .into_iter()
+        .flatten()
+    {
         let p = e.path();
-        let rel = p.strip_prefix(common::root()).unwrap_or(p).to_string_lossy().to_string();
+        let rel = p
+            .strip_prefix(common::root())
+            .unwrap_or(p)
+            .to_string_lossy()
+            .to_string();
         if p.extension().is_none_or(|x| x != "rs")
             || rel.starts_with("src/render/")
             || rel.starts_with("src/bin/")
@@ -87,7 +133,11 @@ fn the_library_never_prints() {
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for mac in ["println!", "eprintln!", "print!(", "eprint!(", "dbg!("] {
-                assert!(!code.contains(mac), "{rel}:{}: `{mac}` in the library (render a Report instead)", i + 1);
+                assert!(
+                    !code.contains(mac),
+                    "{rel}:{}: `{mac}` in the library (render a Report instead)",
+                    i + 1
+                );
             }
         }
     }
