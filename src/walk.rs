@@ -32,6 +32,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         w.visit_item(item);
     }
     cx.imports.borrow_mut().pop();
+    w.facts.discarded = w.sink.take_discarded();
     w.facts
 }
 
