@@ -27,6 +27,9 @@ pub struct FnFact {
     pub returns_future: bool,
     /// Whether it takes `self` (a method) rather than being an associated/free fn.
     pub has_self: bool,
+    /// Annotated with a runtime entry attribute (`#[tokio::main]`, `#[tokio::test]`, ..): the
+    /// macro turns the `async fn` into a sync fn that blocks on its body.
+    pub runtime_entry: bool,
     /// Byte range of the fn's name.
     pub range: Range<usize>,
 }
@@ -151,6 +154,16 @@ impl CrateIndex {
             .iter()
             .flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
     }
+}
+
+/// Whether a fn's attributes include a runtime entry macro (`#[tokio::main]`, `#[tokio::test]`,
+/// `#[async_std::main]`, `#[actix_web::test]` ..: a path of two or more segments ending in `main`
+/// or `test`).
+pub fn is_runtime_entry(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let segs = &a.path().segments;
+        segs.len() >= 2 && segs.last().is_some_and(|s| s.ident == "main" || s.ident == "test")
+    })
 }
 
 /// Whether a return type is a future: `impl Future<..>`, `BoxFuture<..>`, `LocalBoxFuture`,

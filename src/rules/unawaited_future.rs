@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
+use quote::ToTokens;
 use serde::Deserialize;
 use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
@@ -156,6 +157,9 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
         match stmt {
             Stmt::Expr(e, Some(_)) => {
                 let e = peel(e);
+                if expr_attrs(e).is_some_and(allowed) {
+                    continue;
+                }
                 if let Expr::Call(c) = e
                     && is_drop(cx, c)
                 {
@@ -163,19 +167,18 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                         record(
                             cx,
                             scope,
-                            &stmts[..i],
                             peel(&c.args[0]),
                             DiscardKind::Dropped,
                             sink,
                         );
                     }
                 } else if is_call(e) {
-                    record(cx, scope, &stmts[..i], e, DiscardKind::ExprStmt, sink);
+                    record(cx, scope, e, DiscardKind::ExprStmt, sink);
                 }
             }
             Stmt::Local(local) => {
                 let Some(init) = &local.init else { continue };
-                if init.diverge.is_some() {
+                if init.diverge.is_some() || allowed(&local.attrs) {
                     continue;
                 }
                 let value = peel(&init.expr);
@@ -186,7 +189,6 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                     Pat::Wild(_) => record(
                         cx,
                         scope,
-                        &stmts[..i],
                         value,
                         DiscardKind::LetUnderscore,
                         sink,
@@ -198,7 +200,6 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                             LaterUse::Unused => record(
                                 cx,
                                 scope,
-                                &stmts[..i],
                                 value,
                                 DiscardKind::UnusedBinding { name },
                                 sink,
@@ -206,7 +207,6 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                             LaterUse::Dropped(drop_range) => record(
                                 cx,
                                 scope,
-                                &stmts[..i],
                                 value,
                                 DiscardKind::DroppedBinding { name, drop_range },
                                 sink,
@@ -218,6 +218,14 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
             }
             _ => {}
         }
+    }
+}
+
+fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
+    match e {
+        Expr::Call(c) => Some(&c.attrs),
+        Expr::MethodCall(m) => Some(&m.attrs),
+        _ => None,
     }
 }
 
@@ -321,21 +329,44 @@ impl<'ast> Visit<'ast> for Mentions<'_> {
     }
 }
 
-/// Whether `name` is bound by a `let` among `before` (a local closure shadowing a fn name).
-fn bound_before(name: &str, before: &[Stmt]) -> bool {
-    before.iter().any(|s| match s {
-        Stmt::Local(l) => pat_binds(&l.pat, name),
-        _ => false,
+/// Whether `name` is bound by a pattern anywhere in the file (a fn or closure parameter, a
+/// `let`, a match arm): then a bare `name(..)` may call a local closure, not the crate's fn.
+/// The set is computed once per file, on the first candidate that needs it.
+fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
+    thread_local! {
+        static BOUND: std::cell::RefCell<(usize, usize, HashSet<String>)> = std::cell::RefCell::default();
+    }
+    let key = (cx.file as *const syn::File as usize, cx.source.text().as_ptr() as usize);
+    BOUND.with(|b| {
+        let mut b = b.borrow_mut();
+        if (b.0, b.1) != key {
+            let mut names = PatNames(HashSet::new());
+            names.visit_file(cx.file);
+            *b = (key.0, key.1, names.0);
+        }
+        b.2.contains(name)
     })
 }
 
-fn pat_binds(p: &Pat, name: &str) -> bool {
-    match p {
-        Pat::Ident(pi) => pi.ident == name,
-        Pat::Type(t) => pat_binds(&t.pat, name),
-        Pat::Tuple(t) => t.elems.iter().any(|e| pat_binds(e, name)),
-        _ => false,
+struct PatNames(HashSet<String>);
+
+impl<'ast> Visit<'ast> for PatNames {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.0.insert(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
     }
+}
+
+/// Whether a statement carries `#[allow(..)]` for the lints that flag dropped futures
+/// (`clippy::let_underscore_future`, `unused_must_use`, `let_underscore_drop`): the drop is
+/// deliberate.
+fn allowed(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("allow") && {
+            let t = a.meta.to_token_stream().to_string();
+            t.contains("let_underscore_future") || t.contains("unused_must_use") || t.contains("let_underscore")
+        }
+    })
 }
 
 /// Short text of a receiver for messages: the source text when it is short and on one line.
@@ -351,7 +382,6 @@ fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
 fn record(
     cx: &FileCx<'_>,
     scope: &Scope,
-    before: &[Stmt],
     e: &Expr,
     kind: DiscardKind,
     sink: &mut Sink<'_>,
@@ -363,7 +393,7 @@ fn record(
                 return;
             };
             let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
-            if written.len() == 1 && bound_before(&written[0], before) {
+            if written.len() == 1 && bound_in_file(cx, &written[0]) {
                 return;
             }
             let args = if c.args.is_empty() { "()" } else { "(..)" };
@@ -516,7 +546,12 @@ struct FnRef<'i> {
 
 impl FnRef<'_> {
     fn creates_future(&self) -> bool {
-        self.fact.is_async || self.fact.returns_future
+        (self.fact.is_async && !self.fact.runtime_entry) || self.fact.returns_future
+    }
+
+    /// An `async fn` proper (a fn returning a future may do its work eagerly).
+    fn is_async(&self) -> bool {
+        self.fact.is_async && !self.fact.runtime_entry
     }
 }
 
@@ -703,7 +738,9 @@ impl<'i> CrateFns<'i> {
             return None;
         }
         match self.methods.get(name) {
-            Some(cands) => decide(cands),
+            // By name only: every method of that name must be an `async fn`.
+            Some(cands) if cands.iter().all(FnRef::is_async) => decide(cands),
+            Some(_) => None,
             None if CATALOG.is_async_method(name) => Some(Reason {
                 text: format!("`.{name}()` returns a future"),
                 def_label: String::new(),
