@@ -579,6 +579,8 @@ struct Reason {
     text: String,
     /// Label text at a same-file definition.
     def_label: String,
+    /// The callee is a crate-local `async fn` (not a fn returning a future).
+    is_async_fn: bool,
     /// The crate-local definition, if any: (file index, range of its name).
     def: Option<(usize, std::ops::Range<usize>)>,
 }
@@ -596,6 +598,7 @@ fn local_reason(f: &FnRef<'_>) -> Reason {
     };
     Reason {
         text,
+        is_async_fn: f.is_async(),
         def_label: def_label.to_string(),
         def: Some((f.file, f.fact.range.clone())),
     }
@@ -623,10 +626,17 @@ impl<'i> CrateFns<'i> {
     }
 
     fn judge(&self, file: usize, file_mod: &ModKey, call: &DiscardedCall) -> Option<Reason> {
-        match &call.callee {
+        let reason = match &call.callee {
             Callee::Path(path) => self.judge_path(file, file_mod, path, call),
             Callee::Method { name, on_self } => self.judge_method(name, *on_self, call),
+        }?;
+        // An explicit `drop` of what a sync fn returned is deliberate: such a fn may have done
+        // its work (or polled the future) before returning it.
+        let explicit_drop = matches!(call.kind, DiscardKind::Dropped | DiscardKind::DroppedBinding { .. });
+        if explicit_drop && !reason.is_async_fn && reason.def.is_some() {
+            return None;
         }
+        Some(reason)
     }
 
     fn judge_path(
@@ -641,6 +651,7 @@ impl<'i> CrateFns<'i> {
             return Some(Reason {
                 text: format!("`{api}` returns a future"),
                 def_label: String::new(),
+                is_async_fn: false,
                 def: None,
             });
         }
@@ -715,6 +726,7 @@ impl<'i> CrateFns<'i> {
             return Some(Reason {
                 text: format!("`.{name}()` on a `{}` chain returns a future", chain.root),
                 def_label: String::new(),
+                is_async_fn: false,
                 def: None,
             });
         }
@@ -744,6 +756,7 @@ impl<'i> CrateFns<'i> {
             None if CATALOG.is_async_method(name) => Some(Reason {
                 text: format!("`.{name}()` returns a future"),
                 def_label: String::new(),
+                is_async_fn: false,
                 def: None,
             }),
             None => None,
