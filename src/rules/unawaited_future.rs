@@ -164,13 +164,7 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                     && is_drop(cx, c)
                 {
                     if c.args.len() == 1 && is_call(peel(&c.args[0])) {
-                        record(
-                            cx,
-                            scope,
-                            peel(&c.args[0]),
-                            DiscardKind::Dropped,
-                            sink,
-                        );
+                        record(cx, scope, peel(&c.args[0]), DiscardKind::Dropped, sink);
                     }
                 } else if is_call(e) {
                     record(cx, scope, e, DiscardKind::ExprStmt, sink);
@@ -186,24 +180,14 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
                     continue;
                 }
                 match &local.pat {
-                    Pat::Wild(_) => record(
-                        cx,
-                        scope,
-                        value,
-                        DiscardKind::LetUnderscore,
-                        sink,
-                    ),
+                    Pat::Wild(_) => record(cx, scope, value, DiscardKind::LetUnderscore, sink),
                     Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                         let name = pi.ident.to_string();
                         match later_use(cx, &name, &stmts[i + 1..]) {
                             LaterUse::Used => {}
-                            LaterUse::Unused => record(
-                                cx,
-                                scope,
-                                value,
-                                DiscardKind::UnusedBinding { name },
-                                sink,
-                            ),
+                            LaterUse::Unused => {
+                                record(cx, scope, value, DiscardKind::UnusedBinding { name }, sink)
+                            }
                             LaterUse::Dropped(drop_range) => record(
                                 cx,
                                 scope,
@@ -235,7 +219,7 @@ fn is_call(e: &Expr) -> bool {
 
 /// `drop(x)`, `std::mem::drop(x)`, `mem::drop(x)`, `core::mem::drop(x)`.
 fn is_drop(cx: &FileCx<'_>, call: &syn::ExprCall) -> bool {
-    if !paths::call_last_segment(call).is_some_and(|i| i == "drop") {
+    if paths::call_last_segment(call).is_none_or(|i| i != "drop") {
         return false;
     }
     let Some(path) = paths::call_path(call) else {
@@ -336,7 +320,10 @@ fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
     thread_local! {
         static BOUND: std::cell::RefCell<(usize, usize, HashSet<String>)> = std::cell::RefCell::default();
     }
-    let key = (cx.file as *const syn::File as usize, cx.source.text().as_ptr() as usize);
+    let key = (
+        cx.file as *const syn::File as usize,
+        cx.source.text().as_ptr() as usize,
+    );
     BOUND.with(|b| {
         let mut b = b.borrow_mut();
         if (b.0, b.1) != key {
@@ -364,7 +351,9 @@ fn allowed(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("allow") && {
             let t = a.meta.to_token_stream().to_string();
-            t.contains("let_underscore_future") || t.contains("unused_must_use") || t.contains("let_underscore")
+            t.contains("let_underscore_future")
+                || t.contains("unused_must_use")
+                || t.contains("let_underscore")
         }
     })
 }
@@ -379,13 +368,7 @@ fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
     }
 }
 
-fn record(
-    cx: &FileCx<'_>,
-    scope: &Scope,
-    e: &Expr,
-    kind: DiscardKind,
-    sink: &mut Sink<'_>,
-) {
+fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mut Sink<'_>) {
     let range = cx.range(e);
     let (callee, written, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
@@ -632,7 +615,10 @@ impl<'i> CrateFns<'i> {
         }?;
         // An explicit `drop` of what a sync fn returned is deliberate: such a fn may have done
         // its work (or polled the future) before returning it.
-        let explicit_drop = matches!(call.kind, DiscardKind::Dropped | DiscardKind::DroppedBinding { .. });
+        let explicit_drop = matches!(
+            call.kind,
+            DiscardKind::Dropped | DiscardKind::DroppedBinding { .. }
+        );
         if explicit_drop && !reason.is_async_fn && reason.def.is_some() {
             return None;
         }
