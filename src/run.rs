@@ -239,7 +239,7 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
                 None => continue,
             },
         };
-        let kept = suppress::apply(&source, &sups, diags, &enabled);
+        let kept = suppress::apply(&source, &sups, diags, &enabled, &path);
         if !kept.is_empty() {
             report.sources.insert(Arc::clone(&path), source);
             report.diagnostics.extend(kept);
