@@ -162,7 +162,10 @@ impl CrateIndex {
 pub fn is_runtime_entry(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         let segs = &a.path().segments;
-        segs.len() >= 2 && segs.last().is_some_and(|s| s.ident == "main" || s.ident == "test")
+        segs.len() >= 2
+            && segs
+                .last()
+                .is_some_and(|s| s.ident == "main" || s.ident == "test")
     })
 }
 
