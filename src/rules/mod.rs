@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileCx, Sink};
 
 pub mod blocking_sleep;
+pub mod swallowed_cancellation;
 pub mod unused_suppression;
 
 /// The pitfall family a rule belongs to.
@@ -139,6 +140,7 @@ macro_rules! declare_rule {
 /// Every rule, in documentation order.
 pub static ALL: &[&Rule] = &[
     &blocking_sleep::BLOCKING_SLEEP,
+    &swallowed_cancellation::SWALLOWED_CANCELLATION,
     &unused_suppression::UNUSED_SUPPRESSION,
 ];
 
