@@ -36,7 +36,14 @@ declare_rule! {
 
 const JOIN_HELP: &str = "propagate it (`handle.await?`, `.unwrap()`), or match it: \
 `Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic())` and handle `e.is_cancelled()` explicitly";
+const JOINSET_HELP: &str = "match each result: \
+`Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic())`, handle `e.is_cancelled()` \
+explicitly, or propagate it (`res?`)";
 const SELECT_HELP: &str = "`break` (or `return`) out of the loop in this branch, or set a flag that the loop condition reads";
+
+fn join_help(join: &Join) -> &'static str {
+    if join.option { JOINSET_HELP } else { JOIN_HELP }
+}
 
 fn discard_message(code: &str) -> String {
     format!("`{code}` discards the task's `JoinError`, hiding its panic or cancellation")
@@ -100,6 +107,8 @@ struct Binding {
     target: String,
     /// Where the handle/set was created (a label), if known.
     origin: Option<Range<usize>>,
+    /// What the origin label says.
+    origin_label: &'static str,
     /// For `JoinResult`: the binding construct (reported when the result is never used).
     decl: Range<usize>,
     aborted: bool,
@@ -122,6 +131,9 @@ struct LoopInfo {
     label: Option<String>,
     range: Range<usize>,
     keyword: Range<usize>,
+    /// A `while <cond>` whose condition calls something: it can observe external state (a
+    /// closed topology, a cancelled token), so an empty shutdown branch may just cut a wait short.
+    checks_state: bool,
 }
 
 struct Analyzer<'c, 'a, 's> {
@@ -701,12 +713,18 @@ impl Analyzer<'_, '_, '_> {
         if self.frames.is_empty() {
             self.frames.push(Vec::new());
         }
+        let origin_label = if kind == Kind::JoinSet || target.contains("join_next") {
+            "`JoinSet` created here"
+        } else {
+            "task spawned here"
+        };
         if let Some(frame) = self.frames.last_mut() {
             frame.push(Binding {
                 name,
                 kind,
                 target,
                 origin,
+                origin_label,
                 decl,
                 aborted: false,
                 used: false,
@@ -747,7 +765,7 @@ impl Analyzer<'_, '_, '_> {
                     )
                     .help(JOIN_HELP);
                 if let Some(o) = b.origin {
-                    r = r.label(o, "task spawned here");
+                    r = r.label(o, b.origin_label);
                 }
                 r.fix(Fix::manual(
                     "check the result: propagate panics and handle cancellation",
@@ -918,7 +936,7 @@ impl Analyzer<'_, '_, '_> {
 
     /// Whether `e` iterates a tracked `Vec` of handles (`hs`, `&mut hs`, `hs.into_iter()`,
     /// `hs.drain(..)`, `hs.iter_mut()`); `enumerated` when wrapped in `.enumerate()`.
-    fn iterates_handles(&self, e: &Expr) -> Option<bool> {
+    fn iterates_handles(&self, e: &Expr) -> Option<(bool, String)> {
         let (e, enumerated) = match peel_ref(e) {
             Expr::MethodCall(m) if m.method == "enumerate" => (peel_ref(&m.receiver), true),
             other => (other, false),
@@ -927,14 +945,27 @@ impl Analyzer<'_, '_, '_> {
             Expr::MethodCall(m)
                 if matches!(
                     m.method.to_string().as_str(),
-                    "into_iter" | "drain" | "iter_mut"
+                    "into_iter" | "drain" | "iter_mut" | "iter"
                 ) =>
             {
                 peel_ref(&m.receiver)
             }
             other => other,
         };
-        (self.kind_of(base) == Some(Kind::HandleVec)).then_some(enumerated)
+        if self.kind_of(base) != Some(Kind::HandleVec) {
+            return None;
+        }
+        Some((enumerated, ident_of(base)?.to_string()))
+    }
+
+    /// Binds a handle taken out of the tracked `Vec` of handles `vec` (aborted if the vec's
+    /// handles were aborted).
+    fn bind_from_vec(&mut self, name: String, vec: String) {
+        let aborted = self.lookup(&vec).is_some_and(|b| b.aborted);
+        self.bind(name.clone(), Kind::Handle, None, 0..0, vec);
+        if aborted && let Some(b) = self.lookup_mut(&name) {
+            b.aborted = true;
+        }
     }
 
     /// Classifies a join expression (or a tracked join result); marks a result binding used.
@@ -998,7 +1029,7 @@ impl Analyzer<'_, '_, '_> {
                     option: false,
                     desc: name,
                     origin: b.origin.clone(),
-                    origin_label: "task spawned here",
+                    origin_label: b.origin_label,
                 })
             }
             _ => None,
@@ -1100,7 +1131,7 @@ impl Analyzer<'_, '_, '_> {
         let mut r = self
             .sink
             .report(&SWALLOWED_CANCELLATION, range, discard_message(&code))
-            .help(JOIN_HELP);
+            .help(join_help(&d.join));
         if let Some(o) = d.join.origin.clone() {
             r = r.label(o, d.join.origin_label);
         }
@@ -1111,7 +1142,7 @@ impl Analyzer<'_, '_, '_> {
         let mut r = self
             .sink
             .report(&SWALLOWED_CANCELLATION, range, message)
-            .help(JOIN_HELP);
+            .help(join_help(join));
         if let Some(o) = join.origin.clone() {
             r = r.label(o, join.origin_label);
         }
@@ -1139,7 +1170,7 @@ impl Analyzer<'_, '_, '_> {
         if is_wild(&l.pat) {
             if let Some(d) = self.discard(&init.expr) {
                 let code = match &d.method {
-                    Some(m) => format!("let _ = {}.{m}(..)", d.join.desc),
+                    Some(m) => format!("let _ = {}.{m}{}", d.join.desc, method_args(m)),
                     None => format!("let _ = {}", d.join.desc),
                 };
                 self.report_discard(range.clone(), code, &d, &init.expr);
@@ -1225,7 +1256,7 @@ impl Analyzer<'_, '_, '_> {
         let range = self.cx.range(e).start..self.cx.span_range(semi.span).end;
         if let Some(d) = self.discard(e) {
             let code = match &d.method {
-                Some(m) => format!("{}.{m}(..);", d.join.desc),
+                Some(m) => format!("{}.{m}{};", d.join.desc, method_args(m)),
                 None => format!("{};", d.join.desc),
             };
             self.report_discard(range, code, &d, e);
@@ -1457,7 +1488,10 @@ impl Analyzer<'_, '_, '_> {
                 && self.kind_of(&m.receiver) == Some(Kind::HandleVec)
                 && let Some(id) = tuple_struct_inner(&l.pat, "Some").and_then(simple_ident)
             {
-                bound = Some((id.to_string(), Kind::Handle, None, String::new()));
+                let vec = ident_of(&m.receiver)
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
+                bound = Some((id.to_string(), Kind::Handle, None, vec));
             }
             self.visit_expr(&l.expr);
             self.push_frame();
@@ -1479,14 +1513,19 @@ impl Analyzer<'_, '_, '_> {
                     while_let_message(&desc, &format!("Some({name})")),
                     &j,
                 );
+            } else if kind == Kind::Handle {
+                self.bind_from_vec(name, desc);
             } else {
                 self.bind(name, kind, origin, header, desc);
             }
         }
+        let checks_state =
+            !matches!(paths::peel(&w.cond), Expr::Let(_)) && calls_something(&w.cond);
         self.loops.push(LoopInfo {
             label: w.label.as_ref().map(|l| l.name.ident.to_string()),
             range: self.cx.range(w),
             keyword: self.cx.span_range(w.while_token.span),
+            checks_state,
         });
         self.visit_block(&w.body);
         self.loops.pop();
@@ -1498,6 +1537,7 @@ impl Analyzer<'_, '_, '_> {
         self.push_frame();
         self.shadow(&f.pat);
         if let Some(enumerated) = self.iterates_handles(&f.expr) {
+            let (enumerated, vec) = enumerated;
             let target = if enumerated {
                 match peel_pat(&f.pat) {
                     Pat::Tuple(t) if t.elems.len() == 2 => t.elems.last().and_then(simple_ident),
@@ -1507,13 +1547,14 @@ impl Analyzer<'_, '_, '_> {
                 simple_ident(&f.pat)
             };
             if let Some(id) = target {
-                self.bind(id.to_string(), Kind::Handle, None, 0..0, String::new());
+                self.bind_from_vec(id.to_string(), vec);
             }
         }
         self.loops.push(LoopInfo {
             label: f.label.as_ref().map(|l| l.name.ident.to_string()),
             range: self.cx.range(f),
             keyword: self.cx.span_range(f.for_token.span),
+            checks_state: false,
         });
         self.visit_block(&f.body);
         self.loops.pop();
@@ -1526,15 +1567,16 @@ impl Analyzer<'_, '_, '_> {
             "abort" | "abort_all" | "shutdown" | "detach_all" => {
                 if let Some(id) = ident_of(&m.receiver) {
                     let name = id.to_string();
-                    let target = match self.lookup(&name) {
-                        Some(b) if b.kind == Kind::AbortOf => Some(b.target.clone()),
-                        Some(b) if b.kind == Kind::Handle || b.kind == Kind::JoinSet => Some(name),
-                        _ => None,
+                    let (target, vec) = match self.lookup(&name) {
+                        Some(b) if b.kind == Kind::AbortOf => (Some(b.target.clone()), None),
+                        Some(b) if b.kind == Kind::Handle => (Some(name), Some(b.target.clone())),
+                        Some(b) if b.kind == Kind::JoinSet => (Some(name), None),
+                        _ => (None, None),
                     };
-                    if let Some(t) = target
-                        && let Some(b) = self.lookup_mut(&t)
-                    {
-                        b.aborted = true;
+                    for t in target.into_iter().chain(vec.filter(|v| !v.is_empty())) {
+                        if let Some(b) = self.lookup_mut(&t) {
+                            b.aborted = true;
+                        }
                     }
                 }
             }
@@ -1569,7 +1611,7 @@ impl Analyzer<'_, '_, '_> {
                     let range = self.cx.range(m);
                     self.report_manual(
                         range,
-                        discard_message(&format!("{}.{method}(..)", j.desc)),
+                        discard_message(&format!("{}.{method}{}", j.desc, method_args(&method))),
                         &j,
                     );
                 }
@@ -1659,6 +1701,9 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let Some(lp) = self.loops.last() else { return };
+        if lp.checks_state && empty_handler(&b.handler) {
+            return;
+        }
         let handler_range = self.cx.range(&b.handler);
         let loop_text = self.cx.text(lp.range.clone());
         let mut flags = Flags::default();
@@ -1704,7 +1749,7 @@ impl Analyzer<'_, '_, '_> {
             let last_end = self.cx.range(last).end;
             let close = self.cx.span_range(b.block.brace_token.span.close()).start;
             let between = self.cx.text(last_end..close);
-            let needs_semi = matches!(last, Stmt::Expr(_, None))
+            let needs_semi = matches!(last, Stmt::Expr(e, None) if !block_like(e))
                 || matches!(last, Stmt::Macro(m) if m.semi_token.is_none() && !matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_)));
             let semi = if needs_semi { ";" } else { "" };
             let text = if between.contains('\n') {
@@ -1715,13 +1760,66 @@ impl Analyzer<'_, '_, '_> {
             };
             return Fix::unsafe_(msg, vec![Edit::insert(last_end, text)]);
         }
-        let text = if matches!(handler, Expr::Block(_)) {
-            "{ break; }"
-        } else {
-            "break"
+        let text = match paths::peel(handler) {
+            Expr::Block(_) => "{ break; }".to_string(),
+            Expr::Continue(_) | Expr::Tuple(_) | Expr::Lit(_) | Expr::Path(_) => {
+                "break".to_string()
+            }
+            _ => format!("{{ {}; break; }}", self.cx.text(range.clone())),
         };
         Fix::unsafe_(msg, vec![Edit::replace(range, text)])
     }
+}
+
+/// Whether an expression calls a fn or method anywhere.
+fn calls_something(e: &Expr) -> bool {
+    struct Calls(bool);
+    impl<'ast> Visit<'ast> for Calls {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::Macro(_)) {
+                self.0 = true;
+            } else {
+                visit::visit_expr(self, e);
+            }
+        }
+    }
+    let mut c = Calls(false);
+    c.visit_expr(e);
+    c.0
+}
+
+/// Whether a handler does nothing at all (`()`, `{}`).
+fn empty_handler(e: &Expr) -> bool {
+    match paths::peel(e) {
+        Expr::Block(b) => b.block.stmts.is_empty(),
+        Expr::Tuple(t) => t.elems.is_empty(),
+        _ => false,
+    }
+}
+
+/// How a discarding method's arguments are shown in messages.
+fn method_args(method: &str) -> &'static str {
+    if method == "ok" || method == "unwrap_or_default" {
+        "()"
+    } else {
+        "(..)"
+    }
+}
+
+/// Whether an expression ends with a block, so no `;` is needed after it as a statement.
+fn block_like(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Block(_)
+            | Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Unsafe(_)
+            | Expr::TryBlock(_)
+            | Expr::Const(_)
+    )
 }
 
 fn is_unit_variant_name(i: &syn::Ident) -> bool {
@@ -1821,6 +1919,7 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
                     label: l.label.as_ref().map(|l| l.name.ident.to_string()),
                     range: self.cx.range(l),
                     keyword: self.cx.span_range(l.loop_token.span),
+                    checks_state: false,
                 });
                 self.visit_block(&l.body);
                 self.loops.pop();
