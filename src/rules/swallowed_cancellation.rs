@@ -1180,6 +1180,25 @@ impl Analyzer<'_, '_, '_> {
                 reported = true;
             }
         }
+        if !reported
+            && let Some((_, div)) = &init.diverge
+            && let Some(j) = self.peek_join(&init.expr)
+        {
+            // `let Ok(v) = h.await else { continue };`: the `else` is the error handler.
+            let ok = if j.option {
+                tuple_struct_inner(&l.pat, "Some").and_then(|p| tuple_struct_inner(p, "Ok"))
+            } else {
+                tuple_struct_inner(&l.pat, "Ok")
+            };
+            if ok.is_some() && !handles_error(div, None) {
+                let pat = if j.option { "Some(Ok(..))" } else { "Ok(..)" };
+                let msg = format!(
+                    "`let {pat} = {} else {{ .. }}` drops the task's `JoinError` without handling it",
+                    j.desc
+                );
+                self.report_manual(range.clone(), msg, &j);
+            }
+        }
         if reported {
             visit::visit_expr(self, &init.expr);
         } else {
