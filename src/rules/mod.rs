@@ -8,6 +8,7 @@ use crate::lint::{FileCx, Sink};
 
 pub mod blocking_sleep;
 pub mod unawaited_future;
+pub mod swallowed_cancellation;
 pub mod unused_suppression;
 
 /// The pitfall family a rule belongs to.
@@ -141,6 +142,7 @@ macro_rules! declare_rule {
 pub static ALL: &[&Rule] = &[
     &blocking_sleep::BLOCKING_SLEEP,
     &unawaited_future::UNAWAITED_FUTURE,
+    &swallowed_cancellation::SWALLOWED_CANCELLATION,
     &unused_suppression::UNUSED_SUPPRESSION,
 ];
 
