@@ -7,8 +7,8 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileCx, Sink};
 
 pub mod blocking_sleep;
-pub mod unawaited_future;
 pub mod swallowed_cancellation;
+pub mod unawaited_future;
 pub mod unused_suppression;
 
 /// The pitfall family a rule belongs to.
