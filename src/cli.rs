@@ -68,7 +68,11 @@ impl Cli {
     /// The options a run needs.
     pub fn into_options(self) -> crate::run::Options {
         crate::run::Options {
-            paths: if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths },
+            paths: if self.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.paths
+            },
             format: self.format,
             color: self.color,
             select: self.select,

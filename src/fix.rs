@@ -56,8 +56,15 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
                 && text.is_char_boundary(e.range.start)
                 && text.is_char_boundary(e.range.end)
         });
-        let overlaps = fix.edits.iter().any(|e| chosen.iter().any(|c| overlap(c, e)))
-            || fix.edits.iter().enumerate().any(|(i, a)| fix.edits[i + 1..].iter().any(|b| overlap(a, b)));
+        let overlaps = fix
+            .edits
+            .iter()
+            .any(|e| chosen.iter().any(|c| overlap(c, e)))
+            || fix
+                .edits
+                .iter()
+                .enumerate()
+                .any(|(i, a)| fix.edits[i + 1..].iter().any(|b| overlap(a, b)));
         if !valid || overlaps {
             skipped += 1;
             continue;
@@ -74,7 +81,11 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
         at = e.range.end;
     }
     out.push_str(&text[at..]);
-    Applied { text: out, fixes: applied, skipped }
+    Applied {
+        text: out,
+        fixes: applied,
+        skipped,
+    }
 }
 
 /// Two edits conflict when their ranges intersect, or both insert at the same point.

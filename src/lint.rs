@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::analysis::imports::{CanonPath, Imports};
 use crate::analysis::index::FileFacts;
+use crate::analysis::locals::Locals;
 use crate::analysis::scan;
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Diagnostic, FileError, Fix, Label};
@@ -60,6 +61,7 @@ pub struct FileCx<'a> {
     /// Byte offset of the parsed text within the file (a BOM or shebang line is stripped).
     pub base: usize,
     pub(crate) imports: RefCell<Imports>,
+    pub(crate) locals: RefCell<Locals>,
 }
 
 impl FileCx<'_> {
@@ -71,6 +73,17 @@ impl FileCx<'_> {
     /// What a single local name is imported as, if anything.
     pub fn lookup(&self, name: &str) -> Option<CanonPath> {
         self.imports.borrow().lookup(name).cloned()
+    }
+
+    /// Whether `name` is a local binding of the current fn (`None`: it is not), and its type
+    /// when syntax proves it (see [`Locals`]).
+    pub fn local(&self, name: &str) -> Option<Option<&'static str>> {
+        self.locals.borrow().lookup(name)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.source.position(offset).line
     }
 
     /// Byte range of a span in the file.
@@ -99,7 +112,9 @@ impl FileCx<'_> {
             Runtime::AsyncStd
         } else if imports.imports_crate("smol") {
             Runtime::Smol
-        } else if self.crate_info.runtimes.tokio || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol) {
+        } else if self.crate_info.runtimes.tokio
+            || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol)
+        {
             Runtime::Tokio
         } else if self.crate_info.runtimes.async_std {
             Runtime::AsyncStd
@@ -121,7 +136,10 @@ pub struct Reported<'s>(&'s mut Diagnostic);
 impl Reported<'_> {
     /// Adds a secondary label.
     pub fn label(self, range: Range<usize>, message: impl Into<String>) -> Self {
-        self.0.labels.push(Label { range, message: message.into() });
+        self.0.labels.push(Label {
+            range,
+            message: message.into(),
+        });
         self
     }
 
@@ -141,11 +159,19 @@ impl Reported<'_> {
 impl<'a> Sink<'a> {
     /// A sink for the diagnostics of `path`.
     pub fn new(path: &'a Arc<PathBuf>) -> Self {
-        Sink { path, diagnostics: Vec::new() }
+        Sink {
+            path,
+            diagnostics: Vec::new(),
+        }
     }
 
     /// Reports a finding of `rule` at `range`.
-    pub fn report(&mut self, rule: &'static Rule, range: Range<usize>, message: impl Into<String>) -> Reported<'_> {
+    pub fn report(
+        &mut self,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
         self.diagnostics.push(Diagnostic {
             rule,
             severity: rule.severity,
@@ -210,12 +236,18 @@ pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings)
 }
 
 /// Lints one file's contents (also used for `--stdin-filename` and the fixer's re-lint).
-pub fn lint_bytes(path: Arc<PathBuf>, bytes: Vec<u8>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+pub fn lint_bytes(
+    path: Arc<PathBuf>,
+    bytes: Vec<u8>,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let prefix = SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
+            let prefix =
+                SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
             let pos = prefix.position(valid);
             return FileOutcome::error(
                 path,
@@ -228,14 +260,22 @@ pub fn lint_bytes(path: Arc<PathBuf>, bytes: Vec<u8>, crate_info: CrateInfo, set
 }
 
 /// Lints one file's text.
-pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+pub fn lint_text(
+    path: Arc<PathBuf>,
+    text: String,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
     let source = SourceText::new(text);
     let pre = scan::scan(source.text());
     if pre.max_depth > MAX_NESTING {
         let pos = source.position(pre.deepest_at);
         return FileOutcome::error(
             path,
-            format!("nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})", pre.max_depth),
+            format!(
+                "nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})",
+                pre.max_depth
+            ),
             Some((pos.line, pos.column)),
         );
     }
@@ -251,7 +291,11 @@ pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settin
             } else {
                 msg
             };
-            let out = FileOutcome::error(path, format!("cannot parse: {msg}"), Some((pos.line, pos.column)));
+            let out = FileOutcome::error(
+                path,
+                format!("cannot parse: {msg}"),
+                Some((pos.line, pos.column)),
+            );
             proc_macro2::extra::invalidate_current_thread_spans();
             return out;
         }
@@ -265,6 +309,7 @@ pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settin
                 settings,
                 base,
                 imports: RefCell::new(Imports::default()),
+                locals: RefCell::new(Locals::default()),
             };
             let mut sink = Sink::new(&path);
             let facts = crate::walk::walk_file(&cx, &mut sink);

@@ -72,7 +72,10 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     } else {
         match lint(opts) {
             Ok(report) => {
-                let render_opts = RenderOptions { color: use_color(opts.color), width: None };
+                let render_opts = RenderOptions {
+                    color: use_color(opts.color),
+                    width: None,
+                };
                 render::render(opts.format, &report, &render_opts, out).map(|()| report.exit_code())
             }
             Err(e) => {
@@ -95,15 +98,26 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
     }
 }
 
 fn list_rules(opts: &Options, out: &mut dyn Write) -> io::Result<()> {
-    let enabled = load_config(opts).and_then(|c| enabled_rules(opts, &c)).unwrap_or_default();
+    let enabled = load_config(opts)
+        .and_then(|c| enabled_rules(opts, &c))
+        .unwrap_or_default();
     for rule in rules::ALL {
         let on = enabled.iter().any(|r| r.id == rule.id);
-        writeln!(out, "{:<24} {:<8} {:<9} {}", rule.id, rule.severity.as_str(), if on { "enabled" } else { "disabled" }, rule.summary)?;
+        writeln!(
+            out,
+            "{:<24} {:<8} {:<9} {}",
+            rule.id,
+            rule.severity.as_str(),
+            if on { "enabled" } else { "disabled" },
+            rule.summary
+        )?;
     }
     Ok(())
 }
@@ -122,14 +136,17 @@ fn explain(id: &str, out: &mut dyn Write) -> io::Result<u8> {
 }
 
 fn load_config(opts: &Options) -> Result<Config, UsageError> {
-    let cwd = std::env::current_dir().map_err(|e| UsageError(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| UsageError(format!("cannot read the current directory: {e}")))?;
     config::load(&cwd, opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))
 }
 
 fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
     for id in ids {
         if rules::by_id(id).is_none() {
-            return Err(UsageError(format!("unknown rule `{id}` in {origin}; see --list-rules")));
+            return Err(UsageError(format!(
+                "unknown rule `{id}` in {origin}; see --list-rules"
+            )));
         }
     }
     Ok(())
@@ -140,7 +157,11 @@ fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
 pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
     check_ids(&opts.select, "--select")?;
     check_ids(&opts.ignore, "--ignore")?;
-    let select: Option<&[String]> = if !opts.select.is_empty() { Some(&opts.select) } else { config.select.as_deref() };
+    let select: Option<&[String]> = if !opts.select.is_empty() {
+        Some(&opts.select)
+    } else {
+        config.select.as_deref()
+    };
     Ok(rules::ALL
         .iter()
         .copied()
@@ -159,10 +180,15 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let rules = enabled_rules(opts, &config)?;
     let mut excludes = config.exclude.clone();
     excludes.extend(opts.exclude.iter().cloned());
-    let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
+    let found =
+        discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
 
     let mut cache = CrateInfoCache::default();
-    let jobs: Vec<_> = found.files.into_iter().map(|p| (cache.get(&p), Arc::new(p))).collect();
+    let jobs: Vec<_> = found
+        .files
+        .into_iter()
+        .map(|p| (cache.get(&p), Arc::new(p)))
+        .collect();
     let settings = Settings {
         collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
         rules,
@@ -187,15 +213,25 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     });
     let mut report = finish(outcomes, &settings, &config);
     report.errors.extend(found.errors);
-    report.errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = start.elapsed();
     Ok(report)
 }
 
 /// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting.
 pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) -> Report {
-    let mut report = Report { files_checked: outcomes.len(), ..Report::default() };
-    let mut per_file: Vec<(Arc<PathBuf>, Option<Arc<SourceText>>, suppress::Suppressions, Vec<Diagnostic>)> = Vec::new();
+    let mut report = Report {
+        files_checked: outcomes.len(),
+        ..Report::default()
+    };
+    let mut per_file: Vec<(
+        Arc<PathBuf>,
+        Option<Arc<SourceText>>,
+        suppress::Suppressions,
+        Vec<Diagnostic>,
+    )> = Vec::new();
     let mut index = CrateIndex::default();
     for o in outcomes {
         if let Some(e) = o.error {
@@ -203,7 +239,10 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
             continue;
         }
         if settings.collect_facts {
-            index.files.push(IndexedFile { path: Arc::clone(&o.path), facts: o.facts });
+            index.files.push(IndexedFile {
+                path: Arc::clone(&o.path),
+                facts: o.facts,
+            });
         }
         per_file.push((o.path, o.source, o.suppressions, o.diagnostics));
     }
@@ -234,7 +273,10 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
         }
         let source = match source {
             Some(s) => s,
-            None => match std::fs::read(path.as_ref()).ok().and_then(|b| String::from_utf8(b).ok()) {
+            None => match std::fs::read(path.as_ref())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            {
                 Some(t) => Arc::new(SourceText::new(t)),
                 None => continue,
             },
@@ -251,9 +293,17 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
         }
     }
     report.diagnostics.sort_by(|a, b| {
-        (&a.path, a.range.start, a.rule.id, a.range.end, &a.message).cmp(&(&b.path, b.range.start, b.rule.id, b.range.end, &b.message))
+        (&a.path, a.range.start, a.rule.id, a.range.end, &a.message).cmp(&(
+            &b.path,
+            b.range.start,
+            b.rule.id,
+            b.range.end,
+            &b.message,
+        ))
     });
-    report.diagnostics.dedup_by(|a, b| a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message);
+    report.diagnostics.dedup_by(|a, b| {
+        a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message
+    });
     report
 }
 
@@ -271,11 +321,12 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let info = CrateInfoCache::default().get(&path);
     let path = Arc::new(path);
     let settings_ref = &settings;
-    let outcome = run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
-        let mut report = finish(vec![o], &settings, &config);
-        report.elapsed = start.elapsed();
-        report
-    });
+    let outcome =
+        run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
+            let mut report = finish(vec![o], &settings, &config);
+            report.elapsed = start.elapsed();
+            report
+        });
     outcome.ok_or_else(|| UsageError("internal error: the lint thread panicked".to_string()))
 }
 

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
+use crate::analysis::blocking;
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
-use crate::analysis::index::{CallFact, Callee, FileFacts, FnFact, returns_future};
+use crate::analysis::index::{BlockingFact, CallFact, Callee, FileFacts, FnFact, returns_future};
+use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::lint::{FileCx, Sink};
@@ -20,7 +22,13 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
             hook(cx, sink);
         }
     }
-    let mut w = Walker { cx, sink, scopes: vec![Scope::default()], facts: FileFacts::default(), offload_next_closure: false };
+    let mut w = Walker {
+        cx,
+        sink,
+        scopes: vec![Scope::default()],
+        facts: FileFacts::default(),
+        offload_next_closure: false,
+    };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
         w.visit_item(item);
@@ -49,7 +57,13 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
-    fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, impl_ty: Option<Arc<str>>, trait_name: Option<&str>) {
+    fn enter_fn(
+        &mut self,
+        sig: &syn::Signature,
+        block: &syn::Block,
+        impl_ty: Option<Arc<str>>,
+        trait_name: Option<&str>,
+    ) {
         let name: Arc<str> = Arc::from(sig.ident.to_string());
         let range = self.cx.span_range(sig.ident.span());
         let fn_index = self.facts.fns.len();
@@ -62,7 +76,11 @@ impl Walker<'_, '_, '_> {
             has_self: sig.receiver().is_some(),
             range: range.clone(),
         });
-        let async_ctx = sig.asyncness.map(|_| AsyncCtx { kind: AsyncKind::Fn, fn_name: Some(name.clone()), range });
+        let async_ctx = sig.asyncness.map(|_| AsyncCtx {
+            kind: AsyncKind::Fn,
+            fn_name: Some(name.clone()),
+            range,
+        });
         let scope = Scope {
             async_ctx,
             fn_name: Some(name),
@@ -73,7 +91,54 @@ impl Walker<'_, '_, '_> {
             offloaded: false,
             in_sync_closure: false,
         };
+        self.cx.locals.borrow_mut().push(true);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(pt) = input {
+                let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                self.bind(&pt.pat, ty);
+            }
+        }
         self.with_scope(scope, |w| w.visit_block(block));
+        self.cx.locals.borrow_mut().pop();
+    }
+
+    /// Binds the names `pat` introduces in the innermost locals frame.
+    fn bind(&mut self, pat: &syn::Pat, init: Option<blocking::Ty>) {
+        let mut out = Vec::new();
+        blocking::bind_pattern(self.cx, pat, init, &mut out);
+        let mut locals = self.cx.locals.borrow_mut();
+        for (name, ty) in out {
+            locals.bind(name, ty);
+        }
+    }
+
+    /// Binds every name of `pat` with an unknown type (shadowing).
+    fn bind_unknown(&mut self, pat: &syn::Pat) {
+        let mut names = Vec::new();
+        locals::pattern_idents(pat, &mut names);
+        let mut l = self.cx.locals.borrow_mut();
+        for n in names {
+            l.bind(n, None);
+        }
+    }
+
+    /// Records a direct blocking API call in the sync code of a fn (phase-2 roots).
+    fn record_blocking(&mut self, e: &Expr) {
+        let scope = self.scope();
+        if scope.async_ctx.is_some() || scope.offloaded || scope.in_sync_closure {
+            return;
+        }
+        let Some(caller) = scope.fn_index else { return };
+        let Some(hit) = blocking::classify(self.cx, e) else {
+            return;
+        };
+        let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
+        self.facts.blocking.push(BlockingFact {
+            caller,
+            rule: hit.rule.to_string(),
+            api: hit.api,
+            line,
+        });
     }
 
     fn run_expr_hooks(&mut self, e: &Expr) {
@@ -92,8 +157,17 @@ impl Walker<'_, '_, '_> {
         let scope = self.scope();
         let Some(caller) = scope.fn_index else { return };
         let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
+        let in_closure = scope.offloaded || scope.in_sync_closure;
         let range = self.cx.range(e);
-        self.facts.calls.push(CallFact { callee, range, caller: Some(caller), async_ctx });
+        let line = self.cx.line(range.start);
+        self.facts.calls.push(CallFact {
+            callee,
+            range,
+            caller: Some(caller),
+            async_ctx,
+            line,
+            in_closure,
+        });
     }
 
     fn visit_macro_body(&mut self, mac: &syn::Macro) {
@@ -132,7 +206,8 @@ impl Walker<'_, '_, '_> {
 
     fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
         for arg in args {
-            self.offload_next_closure = offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
+            self.offload_next_closure =
+                offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
             self.visit_expr(arg);
             self.offload_next_closure = false;
         }
@@ -141,7 +216,11 @@ impl Walker<'_, '_, '_> {
 
 fn impl_self_name(ty: &syn::Type) -> Option<Arc<str>> {
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| Arc::from(s.ident.to_string())),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| Arc::from(s.ident.to_string())),
         syn::Type::Reference(r) => impl_self_name(&r.elem),
         syn::Type::Paren(p) => impl_self_name(&p.elem),
         _ => None,
@@ -157,7 +236,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             Item::Impl(imp) => {
                 let ty = impl_self_name(&imp.self_ty);
-                let trait_name = imp.trait_.as_ref().and_then(|(p, _)| p.segments.last()).map(|s| s.ident.to_string());
+                let trait_name = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(p, _)| p.segments.last())
+                    .map(|s| s.ident.to_string());
                 for ii in &imp.items {
                     if let syn::ImplItem::Fn(f) = ii {
                         self.enter_fn(&f.sig, &f.block, ty.clone(), trait_name.as_deref());
@@ -191,6 +274,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 }
             }
             Item::Mod(m) => {
+                if self.cx.settings.collect_facts {
+                    self.facts.modules.push(m.ident.to_string());
+                }
                 if let Some((_, items)) = &m.content {
                     self.cx.imports.borrow_mut().push(items.iter());
                     self.with_scope(Scope::default(), |w| {
@@ -207,7 +293,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
-        let has_items = block.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(Item::Use(_))));
+        let has_items = block
+            .stmts
+            .iter()
+            .any(|s| matches!(s, syn::Stmt::Item(Item::Use(_))));
         if has_items {
             let items = block.stmts.iter().filter_map(|s| match s {
                 syn::Stmt::Item(i) => Some(i),
@@ -221,10 +310,31 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 hook(self.cx, scope, block, self.sink);
             }
         }
+        self.cx.locals.borrow_mut().push(false);
         visit::visit_block(self, block);
+        self.cx.locals.borrow_mut().pop();
         if has_items {
             self.cx.imports.borrow_mut().pop();
         }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        let init = l
+            .init
+            .as_ref()
+            .and_then(|i| blocking::infer(self.cx, &i.expr));
+        self.bind(&l.pat, init);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.bind_unknown(&arm.pat);
+        visit::visit_arm(self, arm);
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, l);
+        self.bind_unknown(&l.pat);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
@@ -233,6 +343,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         self.run_expr_hooks(e);
+        if self.cx.settings.collect_facts
+            && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
+        {
+            self.record_blocking(e);
+        }
         match e {
             Expr::Async(a) => {
                 let mut scope = self.scope().clone();
@@ -264,10 +379,22 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 } else {
                     scope.in_sync_closure = true;
                 }
+                self.cx.locals.borrow_mut().push(false);
+                for input in &c.inputs {
+                    match input {
+                        syn::Pat::Type(pt) => {
+                            let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                            self.bind(&pt.pat, ty);
+                        }
+                        other => self.bind_unknown(other),
+                    }
+                }
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
+                self.cx.locals.borrow_mut().pop();
             }
             Expr::Call(call) => {
-                let offloads = paths::call_last_segment(call).is_some_and(|i| paths::is_offloader_name(&i.to_string()));
+                let offloads = paths::call_last_segment(call)
+                    .is_some_and(|i| paths::is_offloader_name(&i.to_string()));
                 if let Some(path) = paths::call_path(call) {
                     let callee = Callee::Path(self.cx.resolve(path));
                     self.record_call(callee, e);
@@ -278,7 +405,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             Expr::MethodCall(mc) => {
                 let name = mc.method.to_string();
                 let offloads = paths::is_offloader_name(&name);
-                let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
+                let on_self =
+                    matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
                 self.record_call(Callee::Method { name, on_self }, e);
                 self.visit_expr(&mc.receiver);
                 self.visit_call_args(offloads, mc.args.iter());
@@ -287,7 +415,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.visit_pat(&f.pat);
                 self.visit_expr(&f.expr);
                 self.scopes.last_mut().expect("root").loop_depth += 1;
+                self.cx.locals.borrow_mut().push(false);
+                self.bind_unknown(&f.pat);
                 self.visit_block(&f.body);
+                self.cx.locals.borrow_mut().pop();
                 self.scopes.last_mut().expect("root").loop_depth -= 1;
             }
             Expr::While(wh) => {

@@ -55,6 +55,26 @@ pub struct CallFact {
     pub caller: Option<usize>,
     /// Description of the async context the call is in ("async fn `x`"), None in sync code.
     pub async_ctx: Option<String>,
+    /// 1-based line of the call's start.
+    pub line: usize,
+    /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not
+    /// necessarily run when the fn runs.
+    pub in_closure: bool,
+}
+
+/// A direct call of a cataloged (or user-declared) blocking API in the sync code of a fn (not
+/// in a closure, not in an async block): the roots of the transitive blocking analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingFact {
+    /// Index into [`FileFacts::fns`] of the fn that makes the call.
+    pub caller: usize,
+    /// The rule reporting this API (`blocking-fs`, `blocking-call`, `block-on-in-async`,
+    /// `blocking-sleep`).
+    pub rule: String,
+    /// The API, for messages (`std::fs::read_to_string`).
+    pub api: String,
+    /// 1-based line of the call.
+    pub line: usize,
 }
 
 /// Everything phase 2 needs from one file.
@@ -64,6 +84,10 @@ pub struct FileFacts {
     pub fns: Vec<FnFact>,
     /// Calls inside fn bodies, in source order.
     pub calls: Vec<CallFact>,
+    /// Direct blocking calls in the sync code of fns, in source order.
+    pub blocking: Vec<BlockingFact>,
+    /// Names of the inline modules (`mod name { .. }`) the file declares.
+    pub modules: Vec<String>,
 }
 
 /// One file's facts with its path.
@@ -85,19 +109,25 @@ pub struct CrateIndex {
 impl CrateIndex {
     /// Every fn fact in the crate, with its file.
     pub fn fns(&self) -> impl Iterator<Item = (&IndexedFile, &FnFact)> {
-        self.files.iter().flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
+        self.files
+            .iter()
+            .flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
     }
 
     /// Every call fact in the crate, with its file.
     pub fn calls(&self) -> impl Iterator<Item = (&IndexedFile, &CallFact)> {
-        self.files.iter().flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
+        self.files
+            .iter()
+            .flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
     }
 }
 
 /// Whether a return type is a future: `impl Future<..>`, `BoxFuture<..>`, `LocalBoxFuture`,
 /// `Pin<Box<dyn Future<..> ..>>`.
 pub fn returns_future(output: &syn::ReturnType) -> bool {
-    let syn::ReturnType::Type(_, ty) = output else { return false };
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
     type_is_future(ty)
 }
 
@@ -108,7 +138,9 @@ fn type_is_future(ty: &syn::Type) -> bool {
         syn::Type::Paren(p) => type_is_future(&p.elem),
         syn::Type::Group(g) => type_is_future(&g.elem),
         syn::Type::Path(p) => {
-            let Some(last) = p.path.segments.last() else { return false };
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
             match last.ident.to_string().as_str() {
                 "BoxFuture" | "LocalBoxFuture" => true,
                 "Pin" | "Box" => match &last.arguments {
@@ -127,7 +159,9 @@ fn type_is_future(ty: &syn::Type) -> bool {
 
 fn bound_is_future(b: &syn::TypeParamBound) -> bool {
     match b {
-        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        syn::TypeParamBound::Trait(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
         _ => false,
     }
 }

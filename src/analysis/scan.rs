@@ -90,7 +90,10 @@ fn skip_string(b: &[u8], mut i: usize) -> usize {
 fn is_raw_string_start(b: &[u8], i: usize) -> bool {
     let prev_is_ident = i > 0 && {
         let p = b[i - 1];
-        (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c') || (i > 1 && (p == b'b' || p == b'c') && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_'))
+        (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c')
+            || (i > 1
+                && (p == b'b' || p == b'c')
+                && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_'))
     };
     if prev_is_ident {
         return false;
@@ -110,7 +113,14 @@ fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
     }
     i += 1; // opening quote
     while i < b.len() {
-        if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+        if b[i] == b'"'
+            && b[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
             return i + 1 + hashes;
         }
         i += 1;
@@ -150,7 +160,9 @@ mod tests {
 
     #[test]
     fn depth_ignores_strings_comments_and_chars() {
-        let r = scan("fn f() { let s = \"(((\"; let c = '('; // ((((\n /* [[[ /* ]] */ */ g(r#\"{{\"#) }");
+        let r = scan(
+            "fn f() { let s = \"(((\"; let c = '('; // ((((\n /* [[[ /* ]] */ */ g(r#\"{{\"#) }",
+        );
         assert_eq!(r.max_depth, 2);
         assert_eq!(r.comments.len(), 2);
     }

@@ -38,9 +38,16 @@ pub struct RenderOptions {
 }
 
 /// Renders `report` in `format` to `out`.
-pub fn render(format: Format, report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    format: Format,
+    report: &Report,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let _ = opts;
     match format {
-        Format::Short | Format::Human | Format::Json | Format::Github | Format::Sarif => short::render(report, out),
+        Format::Short | Format::Human | Format::Json | Format::Github | Format::Sarif => {
+            short::render(report, out)
+        }
     }
 }

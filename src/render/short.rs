@@ -21,7 +21,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for e in &report.errors {
         match (e.line, e.column) {
-            (Some(l), Some(c)) => writeln!(out, "{}:{}:{}: error {}", e.path.display(), l, c, e.message)?,
+            (Some(l), Some(c)) => {
+                writeln!(out, "{}:{}:{}: error {}", e.path.display(), l, c, e.message)?
+            }
             _ => writeln!(out, "{}: error {}", e.path.display(), e.message)?,
         }
     }

@@ -6,6 +6,9 @@ use crate::analysis::index::CrateIndex;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileCx, Sink};
 
+pub mod block_on_in_async;
+pub mod blocking_call;
+pub mod blocking_fs;
 pub mod blocking_sleep;
 pub mod unused_suppression;
 
@@ -59,7 +62,12 @@ pub struct Hooks {
 
 impl Hooks {
     /// No hooks at all (use with struct update syntax).
-    pub const NONE: Hooks = Hooks { expr: None, block: None, file: None, resolve: None };
+    pub const NONE: Hooks = Hooks {
+        expr: None,
+        block: None,
+        file: None,
+        resolve: None,
+    };
 }
 
 /// A rule: its metadata, its documentation and its checks.
@@ -84,7 +92,9 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,7 +140,13 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in documentation order.
-pub static ALL: &[&Rule] = &[&blocking_sleep::BLOCKING_SLEEP, &unused_suppression::UNUSED_SUPPRESSION];
+pub static ALL: &[&Rule] = &[
+    &blocking_sleep::BLOCKING_SLEEP,
+    &blocking_fs::BLOCKING_FS,
+    &blocking_call::BLOCKING_CALL,
+    &block_on_in_async::BLOCK_ON_IN_ASYNC,
+    &unused_suppression::UNUSED_SUPPRESSION,
+];
 
 /// Looks a rule up by id.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
