@@ -16,18 +16,30 @@ use async_lint::{Applicability, Report};
 
 /// The rule a fixture folder belongs to (`_engine` runs every rule).
 fn rules_for(fixture: &Path) -> Vec<&'static str> {
-    let rel = fixture.strip_prefix(common::root().join("fixtures")).expect("under fixtures/");
-    let folder = rel.components().next().expect("folder").as_os_str().to_str().expect("utf-8");
+    let rel = fixture
+        .strip_prefix(common::root().join("fixtures"))
+        .expect("under fixtures/");
+    let folder = rel
+        .components()
+        .next()
+        .expect("folder")
+        .as_os_str()
+        .to_str()
+        .expect("utf-8");
     if folder == "_engine" {
         Vec::new()
     } else {
-        let rule = rules::by_id(folder).unwrap_or_else(|| panic!("fixtures/{folder}/ is not a registered rule"));
+        let rule = rules::by_id(folder)
+            .unwrap_or_else(|| panic!("fixtures/{folder}/ is not a registered rule"));
         vec![rule.id]
     }
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(common::root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(common::root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Renders diagnostics, help, fixes and errors the way the snapshot shows them.
@@ -45,7 +57,11 @@ fn describe(report: &Report) -> String {
             d.rule.id,
             d.message
         );
-        let _ = writeln!(out, "  span: {}:{}-{}:{}", s.line, s.column, e.line, e.column);
+        let _ = writeln!(
+            out,
+            "  span: {}:{}-{}:{}",
+            s.line, s.column, e.line, e.column
+        );
         for l in &d.labels {
             let (ls, _) = report.span_positions(&d.path, &l.range);
             let _ = writeln!(out, "  label {}:{}: {}", ls.line, ls.column, l.message);
@@ -57,29 +73,65 @@ fn describe(report: &Report) -> String {
             let _ = writeln!(out, "  fix ({}): {}", f.applicability.as_str(), f.message);
             for ed in &f.edits {
                 let (es, ee) = report.span_positions(&d.path, &ed.range);
-                let _ = writeln!(out, "    {}:{}-{}:{} => {:?}", es.line, es.column, ee.line, ee.column, ed.replacement);
+                let _ = writeln!(
+                    out,
+                    "    {}:{}-{}:{} => {:?}",
+                    es.line, es.column, ee.line, ee.column, ed.replacement
+                );
             }
         }
     }
     for e in &report.errors {
-        let _ = writeln!(out, "error {}:{:?}:{:?}: {}", rel(&e.path), e.line, e.column, e.message);
+        let _ = writeln!(
+            out,
+            "error {}:{:?}:{:?}: {}",
+            rel(&e.path),
+            e.line,
+            e.column,
+            e.message
+        );
     }
     out
 }
 
 /// Checks the fix contract for one file's diagnostics; returns the fixed text's diff.
 fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> String {
-    let mine: Vec<_> = report.diagnostics.iter().filter(|d| d.path.as_path() == path).cloned().collect();
+    let mine: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.path.as_path() == path)
+        .cloned()
+        .collect();
     for d in &mine {
         match d.rule.fix {
-            FixAvailability::Never => assert!(d.fix.is_none(), "{}: {} declares no fixes but has one", rel(path), d.rule.id),
-            FixAvailability::Always => assert!(d.fix.is_some(), "{}: {} declares fixes always but has none: {}", rel(path), d.rule.id, d.message),
+            FixAvailability::Never => assert!(
+                d.fix.is_none(),
+                "{}: {} declares no fixes but has one",
+                rel(path),
+                d.rule.id
+            ),
+            FixAvailability::Always => assert!(
+                d.fix.is_some(),
+                "{}: {} declares fixes always but has none: {}",
+                rel(path),
+                d.rule.id,
+                d.message
+            ),
             FixAvailability::Sometimes => {}
         }
         if let Some(f) = &d.fix {
-            assert!(!f.message.is_empty(), "{}: fix without a message", rel(path));
+            assert!(
+                !f.message.is_empty(),
+                "{}: fix without a message",
+                rel(path)
+            );
             if f.applicability != Applicability::Manual {
-                assert!(!f.edits.is_empty(), "{}: applicable fix without edits: {}", rel(path), f.message);
+                assert!(
+                    !f.edits.is_empty(),
+                    "{}: applicable fix without edits: {}",
+                    rel(path),
+                    f.message
+                );
             }
         }
     }
@@ -88,9 +140,20 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
         return String::new();
     }
     if let Err(e) = syn::parse_file(&applied.text) {
-        panic!("{}: fixed text does not parse: {e}\n{}", rel(path), applied.text);
+        panic!(
+            "{}: fixed text does not parse: {e}\n{}",
+            rel(path),
+            applied.text
+        );
     }
-    let before = mine.iter().filter(|d| d.fix.as_ref().is_none_or(|f| f.applicability == Applicability::Manual)).count();
+    let before = mine
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_none_or(|f| f.applicability == Applicability::Manual)
+        })
+        .count();
     let relinted = common::lint_text(path, &applied.text, rules);
     let after = relinted.diagnostics.len();
     assert!(
@@ -121,10 +184,19 @@ fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
         }
         let diff = check_fixes(file, &text, &report, &rules);
         if !diff.is_empty() {
-            let _ = write!(content, "\n--- {} with every safe and unsafe fix applied\n{diff}", rel(file));
+            let _ = write!(
+                content,
+                "\n--- {} with every safe and unsafe fix applied\n{diff}",
+                rel(file)
+            );
         }
     }
-    assert!(mismatches.is_empty(), "fixture markers disagree with the linter:\n{}\n\nreport:\n{}", mismatches.join("\n"), describe(&report));
+    assert!(
+        mismatches.is_empty(),
+        "fixture markers disagree with the linter:\n{}\n\nreport:\n{}",
+        mismatches.join("\n"),
+        describe(&report)
+    );
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("lint", content);
     });

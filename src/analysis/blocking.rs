@@ -614,7 +614,7 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
                         Edit::insert(range.end, ".await"),
                     ];
                     let help = format!(
-                        "build a `{r}` and `.{}(..).await` it, which does not block the executor thread",
+                        "build a `{r}` and await `.{}()`, which does not block the executor thread",
                         m.method
                     );
                     return (
