@@ -273,7 +273,7 @@ pub fn lint_text(
         return FileOutcome::error(
             path,
             format!(
-                "nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})",
+                "nested too deeply to parse: {} levels of brackets or generics (the limit is {MAX_NESTING})",
                 pre.max_depth
             ),
             Some((pos.line, pos.column)),

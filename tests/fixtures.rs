@@ -136,6 +136,7 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
         }
     }
     let applied = fix::apply(text, &mine, FixLevel::Unsafe);
+    check_fixed_file(path, text, &applied.text);
     if applied.fixes == 0 {
         return String::new();
     }
@@ -168,6 +169,38 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
         .context_radius(2)
         .header("original", "fixed")
         .to_string()
+}
+
+/// Header line of fixtures whose fixed output must compile: the harness keeps
+/// `<name>.fixed.rs` beside them equal to the fixed text, and `tests/fixed_compile.rs` compiles
+/// (and runs) those files against the real runtimes.
+const COMPILES_MARKER: &str = "//! fixed: compiles";
+
+/// Compares the committed `.fixed.rs` with the fixed text (`ASYNC_LINT_BLESS=1` rewrites it).
+fn check_fixed_file(path: &Path, text: &str, fixed: &str) {
+    if !text.lines().any(|l| l.trim() == COMPILES_MARKER) {
+        return;
+    }
+    let target = path.with_extension("fixed.rs");
+    let committed = std::fs::read_to_string(&target).unwrap_or_default();
+    if committed == fixed {
+        return;
+    }
+    if std::env::var_os("ASYNC_LINT_BLESS").is_some() {
+        std::fs::write(&target, fixed).expect("write .fixed.rs");
+        return;
+    }
+    panic!(
+        "{} is stale: rerun with ASYNC_LINT_BLESS=1 and review the diff\n{}",
+        rel(&target),
+        similar::TextDiff::from_lines(committed.as_str(), fixed)
+            .unified_diff()
+            .header("committed", "fixed")
+    );
+}
+
+fn is_fixed_output(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(".fixed.rs")
 }
 
 fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
@@ -205,6 +238,9 @@ fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
 #[test]
 fn single_file_fixtures() {
     insta::glob!("../fixtures", "*/*.rs", |path| {
+        if is_fixed_output(path) {
+            return;
+        }
         snapshot(path, vec![path.to_path_buf()], vec![path.to_path_buf()]);
     });
 }
@@ -216,7 +252,9 @@ fn multi_file_fixtures() {
         let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
             .into_iter()
             .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .filter(|e| {
+                e.path().extension().is_some_and(|x| x == "rs") && !is_fixed_output(e.path())
+            })
             .map(|e| e.into_path())
             .collect();
         files.sort();

@@ -29,6 +29,8 @@ pub fn options(paths: Vec<PathBuf>, rules: &[&str]) -> Options {
         list_rules: false,
         explain: None,
         threads: Some(1),
+        fix: None,
+        diff: false,
     }
 }
 
