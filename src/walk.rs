@@ -132,6 +132,9 @@ impl Walker<'_, '_, '_> {
         let Some(hit) = blocking::classify(self.cx, e) else {
             return;
         };
+        if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
+            return;
+        }
         let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
         self.facts.blocking.push(BlockingFact {
             caller,
@@ -206,11 +209,34 @@ impl Walker<'_, '_, '_> {
 
     fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
         for arg in args {
-            self.offload_next_closure =
-                offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
+            self.offload_next_closure = offloads && is_offloadable(arg);
             self.visit_expr(arg);
             self.offload_next_closure = false;
         }
+    }
+}
+
+/// A sync closure, or a block that prepares captures and ends in one
+/// (`thread::spawn({ let t = t.clone(); move || .. })`) whose other statements hold no closure.
+fn is_offloadable(arg: &Expr) -> bool {
+    match paths::peel(arg) {
+        Expr::Closure(c) => c.asyncness.is_none(),
+        Expr::Block(b) => match b.block.stmts.split_last() {
+            Some((syn::Stmt::Expr(Expr::Closure(c), None), rest)) => {
+                c.asyncness.is_none()
+                    && rest.iter().all(|s| match s {
+                        syn::Stmt::Local(l) => l.init.as_ref().is_none_or(|i| {
+                            !matches!(paths::peel(&i.expr), Expr::Closure(_))
+                                && !quote::ToTokens::to_token_stream(&i.expr)
+                                    .to_string()
+                                    .contains('|')
+                        }),
+                        _ => false,
+                    })
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

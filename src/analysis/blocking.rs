@@ -46,6 +46,8 @@ pub enum Effect {
     Panic,
     /// The thread blocks on futures its own executor should drive.
     Deadlock,
+    /// The executor supports nesting, but the thread's other tasks stall meanwhile.
+    Blocks,
     /// A runtime built inside a runtime.
     NestedRuntime,
 }
@@ -75,6 +77,8 @@ pub struct Api {
     pub effect: Option<Effect>,
     /// Help text replacing the default.
     pub help: Option<String>,
+    /// Whether sync helpers making this call are followed (default true).
+    pub transitive: Option<bool>,
 }
 
 impl Api {
@@ -684,11 +688,62 @@ mod tests {
         }
         for ctor in c.ctors.values() {
             assert!(
-                ctor.passthrough != !ctor.returns.is_empty(),
+                ctor.passthrough == ctor.returns.is_empty(),
                 "constructor needs `returns` or `passthrough`: {ctor:?}"
             );
         }
         assert_eq!(catalog().apis.len(), c.apis.len());
         assert!(c.is_std_method("clone") && c.is_std_method("recv"));
+    }
+}
+
+#[cfg(test)]
+mod user_entries {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::config::BlockingApiEntry;
+    use crate::lint::{self, Settings};
+    use crate::project::CrateInfo;
+    use crate::rules::blocking_call::BLOCKING_CALL;
+
+    fn lint(text: &str, entries: Vec<BlockingApiEntry>) -> Vec<(String, Option<String>)> {
+        let settings = Settings {
+            rules: vec![&BLOCKING_CALL],
+            blocking_apis: entries,
+            ..Settings::default()
+        };
+        let out = lint::lint_text(
+            Arc::new(PathBuf::from("user.rs")),
+            text.to_string(),
+            CrateInfo::default(),
+            &settings,
+        );
+        out.diagnostics
+            .into_iter()
+            .map(|d| {
+                (
+                    d.message,
+                    d.fix
+                        .and_then(|f| f.edits.first().map(|e| e.replacement.clone())),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn user_declared_apis_are_blocking_calls() {
+        let text = "mod db { pub fn query_sync() {} }\n\
+                    async fn a() { db::query_sync(); crate::db::query_sync(); other::query_sync(); }\n\
+                    fn b() { db::query_sync(); }";
+        let entries = vec![BlockingApiEntry {
+            path: "mycrate::db::query_sync".into(),
+            replacement: Some("mycrate::db::query".into()),
+        }];
+        let found = lint(text, entries);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].0.contains("`db::query_sync`"), "{found:?}");
+        assert_eq!(found[0].1.as_deref(), Some("mycrate::db::query"));
+        assert!(lint(text, Vec::new()).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 use syn::Expr;
 
 use crate::analysis::blocking::{self, Effect, Hit, Site};
-use crate::analysis::context::{AsyncCtx, Scope};
+use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::CrateIndex;
 use crate::analysis::transitive;
 use crate::declare_rule;
@@ -33,12 +33,24 @@ fn message(hit: &Hit<'_, '_>, effect: Effect, owner: &AsyncCtx) -> String {
         Effect::Deadlock => format!(
             "`{api}` in {owner} blocks the executor thread and deadlocks when the future needs that thread (always on a current-thread runtime)"
         ),
+        Effect::Blocks => format!(
+            "`{api}` in {owner} blocks the executor thread until the future completes: its other tasks stall"
+        ),
         Effect::NestedRuntime => {
             format!(
                 "`{api}` builds a runtime inside {owner}: blocking on it panics ({TOKIO_PANIC}) and so does dropping it here"
             )
         }
     }
+}
+
+/// Whether the async context is an `async` block passed straight to a `block_on(..)` call.
+fn is_block_on_body(cx: &FileCx<'_>, owner: &AsyncCtx) -> bool {
+    owner.kind == AsyncKind::Block
+        && cx
+            .text(0..owner.range.start)
+            .trim_end()
+            .ends_with("block_on(")
 }
 
 /// Whether `e` can take `.await` without parentheses.
@@ -73,6 +85,11 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         return;
     };
     let effect = api.effect.unwrap_or(Effect::Deadlock);
+    if effect == Effect::Blocks && is_block_on_body(cx, owner) {
+        // async-std supports nesting: inside `block_on(async { .. })` the thread drives only
+        // that future, so blocking it again stalls nothing else.
+        return;
+    }
     let range = cx.range(e);
     let future = match hit.site {
         Site::Call(c) if c.args.len() == 1 => c.args.first(),
