@@ -162,7 +162,12 @@ impl Walker<'_, '_, '_> {
         let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
         let in_closure = scope.offloaded || scope.in_sync_closure;
         let range = self.cx.range(e);
-        let line = self.cx.line(range.start);
+        // Lines name the hops of transitive chains, which run through sync code only.
+        let line = if async_ctx.is_none() {
+            self.cx.line(range.start)
+        } else {
+            0
+        };
         self.facts.calls.push(CallFact {
             callee,
             range,

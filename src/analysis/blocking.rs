@@ -429,12 +429,13 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
             let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
             let prefix_candidate = !cat.prefix_roots.is_empty() && {
                 let first = path.segments.first()?.ident.to_string();
+                let imports = cx.imports.borrow();
                 let root = if path.leading_colon.is_none() {
-                    cx.lookup(&first).and_then(|t| t.into_iter().next())
+                    imports.lookup(&first).and_then(|t| t.first())
                 } else {
                     None
                 };
-                cat.prefix_roots.contains(root.as_deref().unwrap_or(&first))
+                cat.prefix_roots.contains(root.unwrap_or(&first))
             };
             if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
                 return None;

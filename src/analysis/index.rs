@@ -55,7 +55,7 @@ pub struct CallFact {
     pub caller: Option<usize>,
     /// Description of the async context the call is in ("async fn `x`"), None in sync code.
     pub async_ctx: Option<String>,
-    /// 1-based line of the call's start.
+    /// 1-based line of the call's start (0 for calls in async contexts, where it is not needed).
     pub line: usize,
     /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not
     /// necessarily run when the fn runs.
