@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::analysis::imports::{CanonPath, Imports};
 use crate::analysis::index::{DiscardedCall, FileFacts};
+use crate::analysis::locals::Locals;
 use crate::analysis::scan;
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Diagnostic, FileError, Fix, Label};
@@ -60,6 +61,7 @@ pub struct FileCx<'a> {
     /// Byte offset of the parsed text within the file (a BOM or shebang line is stripped).
     pub base: usize,
     pub(crate) imports: RefCell<Imports>,
+    pub(crate) locals: RefCell<Locals>,
 }
 
 impl FileCx<'_> {
@@ -71,6 +73,17 @@ impl FileCx<'_> {
     /// What a single local name is imported as, if anything.
     pub fn lookup(&self, name: &str) -> Option<CanonPath> {
         self.imports.borrow().lookup(name).cloned()
+    }
+
+    /// Whether `name` is a local binding of the current fn (`None`: it is not), and its type
+    /// when syntax proves it (see [`Locals`]).
+    pub fn local(&self, name: &str) -> Option<Option<&'static str>> {
+        self.locals.borrow().lookup(name)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.source.position(offset).line
     }
 
     /// Byte range of a span in the file.
@@ -308,6 +321,7 @@ pub fn lint_text(
                 settings,
                 base,
                 imports: RefCell::new(Imports::default()),
+                locals: RefCell::new(Locals::default()),
             };
             let mut sink = Sink::new(&path);
             let facts = crate::walk::walk_file(&cx, &mut sink);

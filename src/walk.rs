@@ -7,10 +7,12 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
+use crate::analysis::blocking;
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::{
-    CallFact, Callee, FileFacts, FnFact, is_runtime_entry, returns_future,
+    BlockingFact, CallFact, Callee, FileFacts, FnFact, is_runtime_entry, returns_future,
 };
+use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::lint::{FileCx, Sink};
@@ -93,7 +95,57 @@ impl Walker<'_, '_, '_> {
             offloaded: false,
             in_sync_closure: false,
         };
+        self.cx.locals.borrow_mut().push(true);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(pt) = input {
+                let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                self.bind(&pt.pat, ty);
+            }
+        }
         self.with_scope(scope, |w| w.visit_block(block));
+        self.cx.locals.borrow_mut().pop();
+    }
+
+    /// Binds the names `pat` introduces in the innermost locals frame.
+    fn bind(&mut self, pat: &syn::Pat, init: Option<blocking::Ty>) {
+        let mut out = Vec::new();
+        blocking::bind_pattern(self.cx, pat, init, &mut out);
+        let mut locals = self.cx.locals.borrow_mut();
+        for (name, ty) in out {
+            locals.bind(name, ty);
+        }
+    }
+
+    /// Binds every name of `pat` with an unknown type (shadowing).
+    fn bind_unknown(&mut self, pat: &syn::Pat) {
+        let mut names = Vec::new();
+        locals::pattern_idents(pat, &mut names);
+        let mut l = self.cx.locals.borrow_mut();
+        for n in names {
+            l.bind(n, None);
+        }
+    }
+
+    /// Records a direct blocking API call in the sync code of a fn (phase-2 roots).
+    fn record_blocking(&mut self, e: &Expr) {
+        let scope = self.scope();
+        if scope.async_ctx.is_some() || scope.offloaded || scope.in_sync_closure {
+            return;
+        }
+        let Some(caller) = scope.fn_index else { return };
+        let Some(hit) = blocking::classify(self.cx, e) else {
+            return;
+        };
+        if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
+            return;
+        }
+        let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
+        self.facts.blocking.push(BlockingFact {
+            caller,
+            rule: hit.rule.to_string(),
+            api: hit.api,
+            line,
+        });
     }
 
     fn run_expr_hooks(&mut self, e: &Expr) {
@@ -112,12 +164,21 @@ impl Walker<'_, '_, '_> {
         let scope = self.scope();
         let Some(caller) = scope.fn_index else { return };
         let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
+        let in_closure = scope.offloaded || scope.in_sync_closure;
         let range = self.cx.range(e);
+        // Lines name the hops of transitive chains, which run through sync code only.
+        let line = if async_ctx.is_none() {
+            self.cx.line(range.start)
+        } else {
+            0
+        };
         self.facts.calls.push(CallFact {
             callee,
             range,
             caller: Some(caller),
             async_ctx,
+            line,
+            in_closure,
         });
     }
 
@@ -157,11 +218,34 @@ impl Walker<'_, '_, '_> {
 
     fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
         for arg in args {
-            self.offload_next_closure =
-                offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
+            self.offload_next_closure = offloads && is_offloadable(arg);
             self.visit_expr(arg);
             self.offload_next_closure = false;
         }
+    }
+}
+
+/// A sync closure, or a block that prepares captures and ends in one
+/// (`thread::spawn({ let t = t.clone(); move || .. })`) whose other statements hold no closure.
+fn is_offloadable(arg: &Expr) -> bool {
+    match paths::peel(arg) {
+        Expr::Closure(c) => c.asyncness.is_none(),
+        Expr::Block(b) => match b.block.stmts.split_last() {
+            Some((syn::Stmt::Expr(Expr::Closure(c), None), rest)) => {
+                c.asyncness.is_none()
+                    && rest.iter().all(|s| match s {
+                        syn::Stmt::Local(l) => l.init.as_ref().is_none_or(|i| {
+                            !matches!(paths::peel(&i.expr), Expr::Closure(_))
+                                && !quote::ToTokens::to_token_stream(&i.expr)
+                                    .to_string()
+                                    .contains('|')
+                        }),
+                        _ => false,
+                    })
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -230,6 +314,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 }
             }
             Item::Mod(m) => {
+                if self.cx.settings.collect_facts {
+                    self.facts.modules.push(m.ident.to_string());
+                }
                 if let Some((_, items)) = &m.content {
                     self.cx.imports.borrow_mut().push(items.iter());
                     self.with_scope(Scope::default(), |w| {
@@ -263,10 +350,31 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 hook(self.cx, scope, block, self.sink);
             }
         }
+        self.cx.locals.borrow_mut().push(false);
         visit::visit_block(self, block);
+        self.cx.locals.borrow_mut().pop();
         if has_items {
             self.cx.imports.borrow_mut().pop();
         }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        let init = l
+            .init
+            .as_ref()
+            .and_then(|i| blocking::infer(self.cx, &i.expr));
+        self.bind(&l.pat, init);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.bind_unknown(&arm.pat);
+        visit::visit_arm(self, arm);
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, l);
+        self.bind_unknown(&l.pat);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
@@ -275,6 +383,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         self.run_expr_hooks(e);
+        if self.cx.settings.collect_facts
+            && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
+        {
+            self.record_blocking(e);
+        }
         match e {
             Expr::Async(a) => {
                 let mut scope = self.scope().clone();
@@ -306,7 +419,18 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 } else {
                     scope.in_sync_closure = true;
                 }
+                self.cx.locals.borrow_mut().push(false);
+                for input in &c.inputs {
+                    match input {
+                        syn::Pat::Type(pt) => {
+                            let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                            self.bind(&pt.pat, ty);
+                        }
+                        other => self.bind_unknown(other),
+                    }
+                }
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
+                self.cx.locals.borrow_mut().pop();
             }
             Expr::Call(call) => {
                 let offloads = paths::call_last_segment(call)
@@ -331,7 +455,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.visit_pat(&f.pat);
                 self.visit_expr(&f.expr);
                 self.scopes.last_mut().expect("root").loop_depth += 1;
+                self.cx.locals.borrow_mut().push(false);
+                self.bind_unknown(&f.pat);
                 self.visit_block(&f.body);
+                self.cx.locals.borrow_mut().pop();
                 self.scopes.last_mut().expect("root").loop_depth -= 1;
             }
             Expr::While(wh) => {

@@ -59,6 +59,26 @@ pub struct CallFact {
     pub caller: Option<usize>,
     /// Description of the async context the call is in ("async fn `x`"), None in sync code.
     pub async_ctx: Option<String>,
+    /// 1-based line of the call's start (0 for calls in async contexts, where it is not needed).
+    pub line: usize,
+    /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not
+    /// necessarily run when the fn runs.
+    pub in_closure: bool,
+}
+
+/// A direct call of a cataloged (or user-declared) blocking API in the sync code of a fn (not
+/// in a closure, not in an async block): the roots of the transitive blocking analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingFact {
+    /// Index into [`FileFacts::fns`] of the fn that makes the call.
+    pub caller: usize,
+    /// The rule reporting this API (`blocking-fs`, `blocking-call`, `block-on-in-async`,
+    /// `blocking-sleep`).
+    pub rule: String,
+    /// The API, for messages (`std::fs::read_to_string`).
+    pub api: String,
+    /// 1-based line of the call.
+    pub line: usize,
 }
 
 /// How a call's value is thrown away (see [`DiscardedCall`]).
@@ -122,6 +142,10 @@ pub struct FileFacts {
     pub calls: Vec<CallFact>,
     /// Calls whose value is discarded unused (recorded by rules through [`crate::lint::Sink`]).
     pub discarded: Vec<DiscardedCall>,
+    /// Direct blocking calls in the sync code of fns, in source order.
+    pub blocking: Vec<BlockingFact>,
+    /// Names of the inline modules (`mod name { .. }`) the file declares.
+    pub modules: Vec<String>,
 }
 
 /// One file's facts with its path.

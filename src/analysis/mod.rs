@@ -1,8 +1,11 @@
 //! Shared facts every rule stands on; no rule-specific logic lives here.
 
+pub mod blocking;
 pub mod context;
 pub mod imports;
 pub mod index;
+pub mod locals;
 pub mod macros;
 pub mod paths;
 pub mod scan;
+pub mod transitive;

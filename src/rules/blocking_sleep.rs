@@ -4,9 +4,11 @@ use syn::Expr;
 
 use crate::analysis::context::Scope;
 use crate::analysis::imports::path_is;
+use crate::analysis::index::CrateIndex;
 use crate::analysis::paths;
+use crate::analysis::transitive;
 use crate::declare_rule;
-use crate::diagnostic::{Edit, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Severity};
 use crate::lint::{FileCx, Runtime, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
@@ -18,7 +20,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "`std::thread::sleep` in an async context blocks the executor thread",
         fix: FixAvailability::Always,
-        hooks: Hooks { expr: Some(check), ..Hooks::NONE },
+        hooks: Hooks { expr: Some(check), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -73,4 +75,9 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     .label(owner.range.clone(), "async context starts here")
     .help(help)
     .fix(fix);
+}
+
+/// Sync helpers that sleep, called from async code (the shared transitive analysis).
+fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
+    transitive::resolve(index, &BLOCKING_SLEEP, transitive::offload_advice, out);
 }

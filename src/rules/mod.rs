@@ -6,6 +6,9 @@ use crate::analysis::index::CrateIndex;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileCx, Sink};
 
+pub mod block_on_in_async;
+pub mod blocking_call;
+pub mod blocking_fs;
 pub mod blocking_sleep;
 pub mod swallowed_cancellation;
 pub mod unawaited_future;
@@ -141,6 +144,9 @@ macro_rules! declare_rule {
 /// Every rule, in documentation order.
 pub static ALL: &[&Rule] = &[
     &blocking_sleep::BLOCKING_SLEEP,
+    &blocking_fs::BLOCKING_FS,
+    &blocking_call::BLOCKING_CALL,
+    &block_on_in_async::BLOCK_ON_IN_ASYNC,
     &unawaited_future::UNAWAITED_FUTURE,
     &swallowed_cancellation::SWALLOWED_CANCELLATION,
     &unused_suppression::UNUSED_SUPPRESSION,

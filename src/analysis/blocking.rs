@@ -1,0 +1,750 @@
+//! The catalog of blocking APIs (`rules/blocking-apis.toml`, embedded and parsed once) and the
+//! classifier the blocking rules and the walker share: is this call, method call or `for` loop a
+//! known blocking API? Method calls count only when the receiver's type is provable from syntax
+//! in the same fn (a constructor chain, a typed `let` or parameter); a method named like a std
+//! one on an unknown receiver is never a hit.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use syn::{Expr, ExprCall, ExprMethodCall};
+
+use crate::analysis::context::Scope;
+use crate::analysis::imports::display;
+use crate::analysis::paths;
+use crate::config::BlockingApiEntry;
+use crate::diagnostic::{Edit, Fix};
+use crate::lint::{FileCx, Runtime};
+
+/// The embedded catalog text.
+pub const CATALOG_TOML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/rules/blocking-apis.toml"
+));
+
+/// How a hit is fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Swap the path for the runtime's replacement and append `.await`.
+    Direct,
+    /// Run the call on the blocking pool (manual).
+    SpawnBlocking,
+    /// `block_on(f)` becomes `f.await`.
+    Await,
+    /// Help only.
+    None,
+}
+
+/// What blocking on a runtime does (block-on-in-async only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// tokio panics: "Cannot start a runtime from within a runtime".
+    Panic,
+    /// The thread blocks on futures its own executor should drive.
+    Deadlock,
+    /// The executor supports nesting, but the thread's other tasks stall meanwhile.
+    Blocks,
+    /// A runtime built inside a runtime.
+    NestedRuntime,
+}
+
+/// One catalog entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Api {
+    /// Canonical path (functions); may end in `::*`.
+    pub path: Option<String>,
+    /// Receiver type (methods).
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    /// Method name (methods).
+    pub method: Option<String>,
+    /// The rule that reports it.
+    pub rule: String,
+    /// How to fix it (default: direct when the runtime has a replacement, else spawn-blocking).
+    pub fix: Option<FixKind>,
+    /// tokio replacement.
+    pub tokio: Option<String>,
+    /// async-std replacement.
+    pub async_std: Option<String>,
+    /// smol replacement.
+    pub smol: Option<String>,
+    /// block-on-in-async: what happens.
+    pub effect: Option<Effect>,
+    /// Help text replacing the default.
+    pub help: Option<String>,
+    /// Whether sync helpers making this call are followed (default true).
+    pub transitive: Option<bool>,
+}
+
+impl Api {
+    /// The replacement in `rt`, if any.
+    pub fn replacement(&self, rt: Runtime) -> Option<&str> {
+        match rt {
+            Runtime::Tokio => self.tokio.as_deref(),
+            Runtime::AsyncStd => self.async_std.as_deref(),
+            Runtime::Smol => self.smol.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ctor {
+    path: String,
+    #[serde(default)]
+    returns: Vec<String>,
+    #[serde(default)]
+    passthrough: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transition {
+    #[serde(rename = "type")]
+    ty: String,
+    methods: Vec<String>,
+    returns: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCatalog {
+    #[serde(default)]
+    std_methods: Vec<String>,
+    #[serde(default)]
+    identity_methods: Vec<String>,
+    #[serde(default)]
+    api: Vec<Api>,
+    #[serde(default)]
+    constructor: Vec<Ctor>,
+    #[serde(default)]
+    transition: Vec<Transition>,
+}
+
+/// The parsed catalog with its lookup tables.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Every entry, in file order.
+    pub apis: Vec<Api>,
+    by_path: HashMap<String, usize>,
+    prefixes: Vec<(String, usize)>,
+    prefix_roots: HashSet<String>,
+    by_method: HashMap<String, HashMap<String, usize>>,
+    api_methods: HashSet<String>,
+    path_last: HashSet<String>,
+    ctors: HashMap<String, Ctor>,
+    ctor_last: HashSet<String>,
+    transitions: HashMap<String, HashMap<String, String>>,
+    transition_methods: HashSet<String>,
+    identity: HashSet<String>,
+    std_methods: HashSet<String>,
+    types: HashSet<String>,
+    type_last: HashSet<String>,
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+impl Catalog {
+    /// Parses catalog text.
+    pub fn parse(text: &str) -> Result<Catalog, toml::de::Error> {
+        let raw: RawCatalog = toml::from_str(text)?;
+        let mut c = Catalog::default();
+        for (i, api) in raw.api.iter().enumerate() {
+            if let Some(p) = &api.path {
+                if let Some(prefix) = p.strip_suffix("::*") {
+                    c.prefixes.push((prefix.to_string(), i));
+                    c.prefix_roots
+                        .insert(prefix.split("::").next().unwrap_or(prefix).to_string());
+                } else {
+                    c.by_path.insert(p.clone(), i);
+                    c.path_last.insert(last_segment(p).to_string());
+                }
+            }
+            if let (Some(t), Some(m)) = (&api.ty, &api.method) {
+                c.by_method
+                    .entry(t.clone())
+                    .or_default()
+                    .insert(m.clone(), i);
+                c.api_methods.insert(m.clone());
+                c.types.insert(t.clone());
+            }
+        }
+        for ctor in raw.constructor {
+            c.ctor_last.insert(last_segment(&ctor.path).to_string());
+            c.types.extend(ctor.returns.iter().cloned());
+            c.ctors.insert(ctor.path.clone(), ctor);
+        }
+        for t in raw.transition {
+            c.types.insert(t.ty.clone());
+            c.types.insert(t.returns.clone());
+            let slot = c.transitions.entry(t.ty).or_default();
+            for m in t.methods {
+                c.transition_methods.insert(m.clone());
+                slot.insert(m, t.returns.clone());
+            }
+        }
+        c.type_last = c
+            .types
+            .iter()
+            .map(|t| last_segment(t).to_string())
+            .collect();
+        c.identity = raw.identity_methods.into_iter().collect();
+        c.std_methods = raw.std_methods.into_iter().collect();
+        c.std_methods.extend(c.api_methods.iter().cloned());
+        c.std_methods.extend(c.transition_methods.iter().cloned());
+        c.apis = raw.api;
+        Ok(c)
+    }
+
+    /// Whether a method name is defined by std or a cataloged type (never resolved by name alone).
+    pub fn is_std_method(&self, name: &str) -> bool {
+        self.std_methods.contains(name)
+    }
+
+    /// The canonical name of a known type, as a `'static` string of the catalog.
+    pub fn known_type(&'static self, canon: &str) -> Option<&'static str> {
+        self.types.get(canon).map(String::as_str)
+    }
+}
+
+static CATALOG: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::parse(CATALOG_TOML).unwrap_or_default());
+
+/// The embedded catalog.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+/// What an expression's value provably is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// One known type.
+    One(&'static str),
+    /// A tuple of known types (`channel()`).
+    Tuple(&'static [String]),
+}
+
+/// The type of `e` when syntax proves it: a cataloged constructor call, a builder chain from
+/// one, or a local bound to one.
+pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
+    let cat = catalog();
+    match e {
+        Expr::Paren(p) => infer(cx, &p.expr),
+        Expr::Group(g) => infer(cx, &g.expr),
+        Expr::Reference(r) => infer(cx, &r.expr),
+        Expr::Try(t) => infer(cx, &t.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => infer(cx, &u.expr),
+        Expr::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?;
+            cx.local(&ident.to_string()).flatten().map(Ty::One)
+        }
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let last = path.segments.last()?.ident.to_string();
+            if !cat.ctor_last.contains(&last)
+                || (path.segments.len() == 1 && cx.local(&last).is_some())
+            {
+                return None;
+            }
+            let ctor = cat.ctors.get(&display(&cx.resolve(path)))?;
+            if ctor.passthrough {
+                infer(cx, c.args.first()?)
+            } else if ctor.returns.len() == 1 {
+                ctor.returns.first().map(|t| Ty::One(t.as_str()))
+            } else if ctor.returns.is_empty() {
+                None
+            } else {
+                Some(Ty::Tuple(&ctor.returns))
+            }
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if cat.identity.contains(&name) {
+                return infer(cx, &m.receiver);
+            }
+            if !cat.transition_methods.contains(&name) {
+                return None;
+            }
+            let Ty::One(t) = infer(cx, &m.receiver)? else {
+                return None;
+            };
+            cat.transitions
+                .get(t)?
+                .get(&name)
+                .map(|s| Ty::One(s.as_str()))
+        }
+        _ => None,
+    }
+}
+
+/// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`).
+pub fn annotated(cx: &FileCx<'_>, ty: &syn::Type) -> Option<&'static str> {
+    let cat = catalog();
+    match ty {
+        syn::Type::Reference(r) => annotated(cx, &r.elem),
+        syn::Type::Paren(p) => annotated(cx, &p.elem),
+        syn::Type::Group(g) => annotated(cx, &g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            if cat.type_last.contains(&name) {
+                return cat.known_type(&display(&cx.resolve(&p.path)));
+            }
+            if matches!(name.as_str(), "Arc" | "Rc" | "Box")
+                && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+                && let Some(syn::GenericArgument::Type(inner)) = a.args.first()
+            {
+                return annotated(cx, inner);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The types a `let` pattern's bindings get from its initializer or annotation.
+pub fn bind_pattern(
+    cx: &FileCx<'_>,
+    pat: &syn::Pat,
+    init: Option<Ty>,
+    out: &mut Vec<(String, Option<&'static str>)>,
+) {
+    match (pat, init) {
+        (syn::Pat::Ident(p), init) if p.subpat.is_none() => {
+            let ty = match init {
+                Some(Ty::One(t)) => Some(t),
+                _ => None,
+            };
+            out.push((p.ident.to_string(), ty));
+        }
+        (syn::Pat::Type(t), init) => {
+            let ty = annotated(cx, &t.ty).map(Ty::One).or(init);
+            bind_pattern(cx, &t.pat, ty, out);
+        }
+        (syn::Pat::Tuple(t), Some(Ty::Tuple(types))) if t.elems.len() == types.len() => {
+            for (p, ty) in t.elems.iter().zip(types) {
+                bind_pattern(cx, p, Some(Ty::One(ty.as_str())), out);
+            }
+        }
+        (pat, _) => {
+            let mut names = Vec::new();
+            crate::analysis::locals::pattern_idents(pat, &mut names);
+            out.extend(names.into_iter().map(|n| (n, None)));
+        }
+    }
+}
+
+/// Which catalog or config entry a hit matched.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// A catalog entry.
+    Catalog(&'static Api),
+    /// A user-declared entry (`blocking-apis` in the config): a `blocking-call`.
+    User(&'a BlockingApiEntry),
+}
+
+/// Where the hit is in the syntax.
+#[derive(Clone, Copy)]
+pub enum Site<'e> {
+    /// `path(..)`.
+    Call(&'e ExprCall),
+    /// `recv.method(..)`.
+    Method(&'e ExprMethodCall),
+    /// `for x in recv` (the iterated expression).
+    Iter(&'e Expr),
+}
+
+/// A blocking API found at an expression.
+#[derive(Clone)]
+pub struct Hit<'a, 'e> {
+    /// The rule that reports it.
+    pub rule: &'a str,
+    /// The API, for messages (`std::fs::read`, `std::process::Child::wait`).
+    pub api: String,
+    /// The matching entry.
+    pub entry: Entry<'a>,
+    /// Where it is.
+    pub site: Site<'e>,
+}
+
+impl Hit<'_, '_> {
+    /// The catalog entry, if the hit is not user-declared.
+    pub fn api_entry(&self) -> Option<&'static Api> {
+        match self.entry {
+            Entry::Catalog(a) => Some(a),
+            Entry::User(_) => None,
+        }
+    }
+}
+
+/// The rule id user-declared blocking APIs are reported under.
+pub const USER_RULE: &str = "blocking-call";
+
+fn user_match<'a>(
+    entries: &'a [BlockingApiEntry],
+    canon: &[String],
+) -> Option<&'a BlockingApiEntry> {
+    let local = match canon.first().map(String::as_str) {
+        Some("crate" | "self" | "super") => &canon[1..],
+        _ => canon,
+    };
+    let local: Vec<&str> = local
+        .iter()
+        .map(String::as_str)
+        .filter(|s| *s != "super" && *s != "self")
+        .collect();
+    if local.is_empty() {
+        return None;
+    }
+    entries.iter().find(|e| {
+        let segs: Vec<&str> = e.path.split("::").collect();
+        segs.len() >= local.len() && segs[segs.len() - local.len()..] == local[..]
+    })
+}
+
+/// Classifies `e` (a call, method call or `for` loop) as a blocking API, or None.
+pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
+    let cat = catalog();
+    match e {
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let mut last = path.segments.last()?.ident.to_string();
+            if path.segments.len() == 1 && path.leading_colon.is_none() {
+                if cx.local(&last).is_some() {
+                    return None;
+                }
+                // `use std::fs::read_to_string as slurp;`: the imported name counts.
+                if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
+                    last = target;
+                }
+            }
+            let users = &cx.settings.blocking_apis;
+            let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
+            let prefix_candidate = !cat.prefix_roots.is_empty() && {
+                let first = path.segments.first()?.ident.to_string();
+                let imports = cx.imports.borrow();
+                let root = if path.leading_colon.is_none() {
+                    imports.lookup(&first).and_then(|t| t.first())
+                } else {
+                    None
+                };
+                cat.prefix_roots.contains(root.unwrap_or(&first))
+            };
+            if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
+                return None;
+            }
+            let canon = cx.resolve(path);
+            let shown = display(&canon);
+            let entry =
+                if let Some(&i) = cat.by_path.get(&shown) {
+                    Entry::Catalog(cat.apis.get(i)?)
+                } else if let Some((_, i)) = cat.prefixes.iter().find(|(p, _)| {
+                    shown.starts_with(p.as_str()) && shown[p.len()..].starts_with("::")
+                }) {
+                    Entry::Catalog(cat.apis.get(*i)?)
+                } else if user_candidate {
+                    Entry::User(user_match(users, &canon)?)
+                } else {
+                    return None;
+                };
+            let rule = match entry {
+                Entry::Catalog(a) => a.rule.as_str(),
+                Entry::User(_) => USER_RULE,
+            };
+            Some(Hit {
+                rule,
+                api: shown,
+                entry,
+                site: Site::Call(c),
+            })
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if !cat.api_methods.contains(&name) {
+                return None;
+            }
+            let Ty::One(t) = infer(cx, &m.receiver)? else {
+                return None;
+            };
+            let api = cat.apis.get(*cat.by_method.get(t)?.get(&name)?)?;
+            Some(Hit {
+                rule: api.rule.as_str(),
+                api: format!("{t}::{name}"),
+                entry: Entry::Catalog(api),
+                site: Site::Method(m),
+            })
+        }
+        Expr::ForLoop(f) => {
+            let (inner, method) = match paths::peel(&f.expr) {
+                Expr::Reference(r) => (&*r.expr, "iter"),
+                other => (other, "into_iter"),
+            };
+            if !matches!(paths::peel(inner), Expr::Path(_)) {
+                return None;
+            }
+            let Ty::One(t) = infer(cx, inner)? else {
+                return None;
+            };
+            let api = cat.apis.get(*cat.by_method.get(t)?.get(method)?)?;
+            Some(Hit {
+                rule: api.rule.as_str(),
+                api: t.to_string(),
+                entry: Entry::Catalog(api),
+                site: Site::Iter(&f.expr),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The byte range a hit's diagnostic covers.
+pub fn hit_range(cx: &FileCx<'_>, e: &Expr, hit: &Hit<'_, '_>) -> Range<usize> {
+    match hit.site {
+        Site::Iter(it) => cx.range(it),
+        _ => cx.range(e),
+    }
+}
+
+/// The constructor call a method chain starts from (`Command::new("x")` in
+/// `Command::new("x").arg("y").output()`), with its canonical path.
+fn root_ctor<'e>(cx: &FileCx<'_>, mut e: &'e Expr) -> Option<(&'e ExprCall, String)> {
+    loop {
+        match e {
+            Expr::MethodCall(m) => e = &m.receiver,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Group(g) => e = &g.expr,
+            Expr::Call(c) => {
+                let path = paths::call_path(c)?;
+                let canon = display(&cx.resolve(path));
+                return catalog().ctors.contains_key(&canon).then_some((c, canon));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The runtime's way to run a closure on its blocking pool, around `call`.
+pub fn offload_pattern(rt: Runtime, call: &str) -> String {
+    match rt {
+        Runtime::Tokio => format!(
+            "tokio::task::spawn_blocking(move || {call}).await.expect(\"blocking task panicked\")"
+        ),
+        Runtime::AsyncStd => format!("async_std::task::spawn_blocking(move || {call}).await"),
+        Runtime::Smol => format!("smol::unblock(move || {call}).await"),
+    }
+}
+
+/// The call's text for a help message, or `..` when it is long or spans lines.
+pub fn short_text(text: &str) -> &str {
+    if text.len() > 60 || text.contains('\n') {
+        ".."
+    } else {
+        text
+    }
+}
+
+/// The help text and fix for a blocking-fs / blocking-call hit: the runtime's async
+/// replacement (unsafe edit) where there is one, else the blocking-pool pattern (manual).
+pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>) -> (String, Fix) {
+    let rt = cx.runtime();
+    let range = hit_range(cx, e, hit);
+    let (replacement, kind, custom_help) = match hit.entry {
+        Entry::Catalog(api) => {
+            let r = api.replacement(rt);
+            let kind = api.fix.unwrap_or(if r.is_some() {
+                FixKind::Direct
+            } else {
+                FixKind::SpawnBlocking
+            });
+            (r, kind, api.help.as_deref())
+        }
+        Entry::User(u) => (
+            u.replacement.as_deref(),
+            if u.replacement.is_some() {
+                FixKind::Direct
+            } else {
+                FixKind::SpawnBlocking
+            },
+            None,
+        ),
+    };
+    let text = cx.text(range.clone()).to_string();
+    let pattern = offload_pattern(rt, short_text(&text));
+    if !scope.can_await() {
+        let help = custom_help.map_or_else(
+            || {
+                format!(
+                    "move the call out of the closure, into async code, and run it with `{pattern}`"
+                )
+            },
+            str::to_string,
+        );
+        return (
+            help,
+            Fix::manual(
+                "move the call out of the sync closure and off the executor thread",
+                Vec::new(),
+            ),
+        );
+    }
+    if kind == FixKind::Direct
+        && let Some(r) = replacement
+    {
+        match hit.site {
+            Site::Call(c) => {
+                let edits = vec![
+                    Edit::replace(cx.range(&c.func), r),
+                    Edit::insert(range.end, ".await"),
+                ];
+                let help = format!("use `{r}(..).await`, which does not block the executor thread");
+                return (
+                    help,
+                    Fix::unsafe_(format!("replace with `{r}(..).await`"), edits),
+                );
+            }
+            Site::Method(m) => {
+                if let Some((root, canon)) = root_ctor(cx, &m.receiver)
+                    && matches!(last_segment(&canon), "new" | "options")
+                {
+                    let edits = vec![
+                        Edit::replace(cx.range(&root.func), format!("{r}::new")),
+                        Edit::insert(range.end, ".await"),
+                    ];
+                    let help = format!(
+                        "build a `{r}` and await `.{}()`, which does not block the executor thread",
+                        m.method
+                    );
+                    return (
+                        help,
+                        Fix::unsafe_(format!("use `{r}` and await `.{}()`", m.method), edits),
+                    );
+                }
+            }
+            Site::Iter(_) => {}
+        }
+    }
+    if kind == FixKind::None {
+        let help = custom_help.map_or_else(
+            || format!("run the blocking work on the blocking pool: `{pattern}`"),
+            str::to_string,
+        );
+        return (
+            help,
+            Fix::manual("move the blocking work off the executor thread", Vec::new()),
+        );
+    }
+    let help = match custom_help {
+        Some(h) => h.to_string(),
+        None => {
+            format!("run it on the blocking pool: `{pattern}` (clone what the closure borrows)")
+        }
+    };
+    let edit = Edit::replace(range, offload_pattern(rt, &text));
+    let verb = match rt {
+        Runtime::Tokio => "`tokio::task::spawn_blocking`",
+        Runtime::AsyncStd => "`async_std::task::spawn_blocking`",
+        Runtime::Smol => "`smol::unblock`",
+    };
+    (
+        help,
+        Fix::manual(format!("wrap the call in {verb}"), vec![edit]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_parses_and_every_rule_is_registered() {
+        let c = Catalog::parse(CATALOG_TOML).expect("rules/blocking-apis.toml parses");
+        assert!(
+            c.apis.len() > 40,
+            "catalog unexpectedly small: {}",
+            c.apis.len()
+        );
+        for api in &c.apis {
+            assert!(
+                crate::rules::by_id(&api.rule).is_some(),
+                "unregistered rule `{}` in the catalog",
+                api.rule
+            );
+            assert!(
+                api.path.is_some() != (api.ty.is_some() && api.method.is_some()),
+                "entry needs either `path` or `type` + `method`: {api:?}"
+            );
+            assert_eq!(
+                api.effect.is_some(),
+                api.rule == "block-on-in-async",
+                "`effect` is for block-on-in-async only: {api:?}"
+            );
+        }
+        for ctor in c.ctors.values() {
+            assert!(
+                ctor.passthrough == ctor.returns.is_empty(),
+                "constructor needs `returns` or `passthrough`: {ctor:?}"
+            );
+        }
+        assert_eq!(catalog().apis.len(), c.apis.len());
+        assert!(c.is_std_method("clone") && c.is_std_method("recv"));
+    }
+}
+
+#[cfg(test)]
+mod user_entries {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::config::BlockingApiEntry;
+    use crate::lint::{self, Settings};
+    use crate::project::CrateInfo;
+    use crate::rules::blocking_call::BLOCKING_CALL;
+
+    fn lint(text: &str, entries: Vec<BlockingApiEntry>) -> Vec<(String, Option<String>)> {
+        let settings = Settings {
+            rules: vec![&BLOCKING_CALL],
+            blocking_apis: entries,
+            ..Settings::default()
+        };
+        let out = lint::lint_text(
+            Arc::new(PathBuf::from("user.rs")),
+            text.to_string(),
+            CrateInfo::default(),
+            &settings,
+        );
+        out.diagnostics
+            .into_iter()
+            .map(|d| {
+                (
+                    d.message,
+                    d.fix
+                        .and_then(|f| f.edits.first().map(|e| e.replacement.clone())),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn user_declared_apis_are_blocking_calls() {
+        let text = "mod db { pub fn query_sync() {} }\n\
+                    async fn a() { db::query_sync(); crate::db::query_sync(); other::query_sync(); }\n\
+                    fn b() { db::query_sync(); }";
+        let entries = vec![BlockingApiEntry {
+            path: "mycrate::db::query_sync".into(),
+            replacement: Some("mycrate::db::query".into()),
+        }];
+        let found = lint(text, entries);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].0.contains("`db::query_sync`"), "{found:?}");
+        assert_eq!(found[0].1.as_deref(), Some("mycrate::db::query"));
+        assert!(lint(text, Vec::new()).is_empty());
+    }
+}

@@ -1,0 +1,97 @@
+//! Local bindings visible at the current point of a walk, with the type each provably has when
+//! syntax tells (`let child = Command::new("x").spawn()?;`, `rx: Receiver<u8>`). Maintained by
+//! [`crate::walk`] like [`crate::analysis::imports::Imports`]; rules query it through
+//! [`crate::lint::FileCx::local`]. Any other binding of the same name (a pattern, a closure
+//! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
+
+/// A binding: its name and, when known, the canonical path of its type.
+#[derive(Debug, Clone)]
+struct Binding {
+    name: String,
+    ty: Option<&'static str>,
+}
+
+/// The bindings of the fn being walked: one frame per block, closure or `for` body.
+#[derive(Debug, Default)]
+pub struct Locals {
+    bindings: Vec<Binding>,
+    /// (start index in `bindings`, whether the frame is a fn body that hides outer bindings).
+    frames: Vec<(usize, bool)>,
+}
+
+impl Locals {
+    /// Opens a frame; a `boundary` frame (a fn item's body) hides every outer binding.
+    pub fn push(&mut self, boundary: bool) {
+        self.frames.push((self.bindings.len(), boundary));
+    }
+
+    /// Closes the innermost frame and drops its bindings.
+    pub fn pop(&mut self) {
+        if let Some((start, _)) = self.frames.pop() {
+            self.bindings.truncate(start);
+        }
+    }
+
+    /// Binds `name` in the innermost frame (shadowing earlier bindings).
+    pub fn bind(&mut self, name: String, ty: Option<&'static str>) {
+        self.bindings.push(Binding { name, ty });
+    }
+
+    /// `None` when `name` is not a local of the current fn; `Some(ty)` when it is (`ty` is its
+    /// type when known).
+    pub fn lookup(&self, name: &str) -> Option<Option<&'static str>> {
+        let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
+        self.bindings
+            .get(floor..)?
+            .iter()
+            .rev()
+            .find(|b| b.name == name)
+            .map(|b| b.ty)
+    }
+}
+
+/// Every identifier a pattern binds.
+pub fn pattern_idents(pat: &syn::Pat, out: &mut Vec<String>) {
+    use syn::Pat;
+    match pat {
+        Pat::Ident(p) => {
+            out.push(p.ident.to_string());
+            if let Some((_, sub)) = &p.subpat {
+                pattern_idents(sub, out);
+            }
+        }
+        Pat::Or(p) => p.cases.iter().for_each(|c| pattern_idents(c, out)),
+        Pat::Paren(p) => pattern_idents(&p.pat, out),
+        Pat::Reference(p) => pattern_idents(&p.pat, out),
+        Pat::Slice(p) => p.elems.iter().for_each(|c| pattern_idents(c, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| pattern_idents(&f.pat, out)),
+        Pat::Tuple(p) => p.elems.iter().for_each(|c| pattern_idents(c, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|c| pattern_idents(c, out)),
+        Pat::Type(p) => pattern_idents(&p.pat, out),
+        Pat::Guard(p) => pattern_idents(&p.pat, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shadowing_and_fn_boundaries() {
+        let mut l = Locals::default();
+        l.push(true);
+        l.bind("rx".into(), Some("std::sync::mpsc::Receiver"));
+        assert_eq!(l.lookup("rx"), Some(Some("std::sync::mpsc::Receiver")));
+        l.push(false);
+        l.bind("rx".into(), None);
+        assert_eq!(l.lookup("rx"), Some(None));
+        l.pop();
+        assert_eq!(l.lookup("rx"), Some(Some("std::sync::mpsc::Receiver")));
+        l.push(true);
+        assert_eq!(l.lookup("rx"), None);
+        l.pop();
+        l.pop();
+        assert_eq!(l.lookup("rx"), None);
+    }
+}
