@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileCx, Sink};
 
 pub mod blocking_sleep;
+pub mod lock_across_await;
 pub mod unused_suppression;
 
 /// The pitfall family a rule belongs to.
@@ -59,7 +60,12 @@ pub struct Hooks {
 
 impl Hooks {
     /// No hooks at all (use with struct update syntax).
-    pub const NONE: Hooks = Hooks { expr: None, block: None, file: None, resolve: None };
+    pub const NONE: Hooks = Hooks {
+        expr: None,
+        block: None,
+        file: None,
+        resolve: None,
+    };
 }
 
 /// A rule: its metadata, its documentation and its checks.
@@ -84,7 +90,9 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,7 +138,11 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in documentation order.
-pub static ALL: &[&Rule] = &[&blocking_sleep::BLOCKING_SLEEP, &unused_suppression::UNUSED_SUPPRESSION];
+pub static ALL: &[&Rule] = &[
+    &blocking_sleep::BLOCKING_SLEEP,
+    &lock_across_await::LOCK_ACROSS_AWAIT,
+    &unused_suppression::UNUSED_SUPPRESSION,
+];
 
 /// Looks a rule up by id.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
