@@ -59,6 +59,20 @@ pub struct Cli {
     #[arg(long, value_name = "RULE")]
     pub explain: Option<String>,
 
+    /// Apply the safe fixes, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Also apply the unsafe fixes (they change behaviour or need a runtime feature); implies --fix
+    /// unless --diff is given.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print a unified diff of what the fixes would change; write nothing. Exit 1 if there is a
+    /// change.
+    #[arg(long)]
+    pub diff: bool,
+
     /// Number of worker threads (default: RAYON_NUM_THREADS or the number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -68,7 +82,11 @@ impl Cli {
     /// The options a run needs.
     pub fn into_options(self) -> crate::run::Options {
         crate::run::Options {
-            paths: if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths },
+            paths: if self.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.paths
+            },
             format: self.format,
             color: self.color,
             select: self.select,
@@ -78,6 +96,15 @@ impl Cli {
             list_rules: self.list_rules,
             explain: self.explain,
             threads: self.threads,
+            fix: match (
+                self.fix || self.unsafe_fixes || self.diff,
+                self.unsafe_fixes,
+            ) {
+                (false, _) => None,
+                (true, false) => Some(crate::fix::FixLevel::Safe),
+                (true, true) => Some(crate::fix::FixLevel::Unsafe),
+            },
+            diff: self.diff,
         }
     }
 }

@@ -12,7 +12,9 @@ use crate::rules::Rule;
 use crate::source::SourceText;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A bug that will misbehave at runtime.
@@ -69,12 +71,18 @@ pub struct Edit {
 impl Edit {
     /// Replace `range` with `replacement`.
     pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Self {
-        Edit { range, replacement: replacement.into() }
+        Edit {
+            range,
+            replacement: replacement.into(),
+        }
     }
 
     /// Insert `text` at byte offset `at`.
     pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Edit { range: at..at, replacement: text.into() }
+        Edit {
+            range: at..at,
+            replacement: text.into(),
+        }
     }
 }
 
@@ -92,17 +100,29 @@ pub struct Fix {
 impl Fix {
     /// A fix that keeps the program's meaning.
     pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Fix { message: message.into(), applicability: Applicability::Safe, edits }
+        Fix {
+            message: message.into(),
+            applicability: Applicability::Safe,
+            edits,
+        }
     }
 
     /// A fix that changes behaviour or needs a dependency feature.
     pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Fix { message: message.into(), applicability: Applicability::Unsafe, edits }
+        Fix {
+            message: message.into(),
+            applicability: Applicability::Unsafe,
+            edits,
+        }
     }
 
     /// A fix shown as help only, never applied.
     pub fn manual(message: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Fix { message: message.into(), applicability: Applicability::Manual, edits }
+        Fix {
+            message: message.into(),
+            applicability: Applicability::Manual,
+            edits,
+        }
     }
 }
 
@@ -185,12 +205,19 @@ impl Report {
     pub fn span_positions(&self, path: &PathBuf, range: &Range<usize>) -> (Position, Position) {
         match self.source(path) {
             Some(src) => (src.position(range.start), src.position(range.end)),
-            None => (Position { line: 1, column: 1 }, Position { line: 1, column: 1 }),
+            None => (
+                Position { line: 1, column: 1 },
+                Position { line: 1, column: 1 },
+            ),
         }
     }
 
     /// Exit status the run should end with: 0 clean, 1 findings or file errors.
     pub fn exit_code(&self) -> u8 {
-        if self.diagnostics.is_empty() && self.errors.is_empty() { 0 } else { 1 }
+        if self.diagnostics.is_empty() && self.errors.is_empty() {
+            0
+        } else {
+            1
+        }
     }
 }

@@ -30,7 +30,10 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, Disc
     let mut files = Vec::new();
     for p in paths {
         if !p.exists() {
-            return Err(DiscoverError(format!("path does not exist: {}", p.display())));
+            return Err(DiscoverError(format!(
+                "path does not exist: {}",
+                p.display()
+            )));
         }
         if p.is_file() {
             files.push(p.clone());
@@ -44,5 +47,8 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, Disc
     }
     files.sort();
     files.dedup();
-    Ok(Discovery { files, errors: Vec::new() })
+    Ok(Discovery {
+        files,
+        errors: Vec::new(),
+    })
 }

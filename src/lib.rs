@@ -12,13 +12,13 @@ pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod lint;
-pub mod walk;
 pub mod project;
 pub mod render;
 pub mod rules;
 pub mod run;
 pub mod source;
 pub mod suppress;
+pub mod walk;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileError, Fix, Label, Report, Severity};
 pub use rules::{ALL, Rule};

@@ -99,7 +99,9 @@ impl FileCx<'_> {
             Runtime::AsyncStd
         } else if imports.imports_crate("smol") {
             Runtime::Smol
-        } else if self.crate_info.runtimes.tokio || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol) {
+        } else if self.crate_info.runtimes.tokio
+            || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol)
+        {
             Runtime::Tokio
         } else if self.crate_info.runtimes.async_std {
             Runtime::AsyncStd
@@ -121,7 +123,10 @@ pub struct Reported<'s>(&'s mut Diagnostic);
 impl Reported<'_> {
     /// Adds a secondary label.
     pub fn label(self, range: Range<usize>, message: impl Into<String>) -> Self {
-        self.0.labels.push(Label { range, message: message.into() });
+        self.0.labels.push(Label {
+            range,
+            message: message.into(),
+        });
         self
     }
 
@@ -141,11 +146,19 @@ impl Reported<'_> {
 impl<'a> Sink<'a> {
     /// A sink for the diagnostics of `path`.
     pub fn new(path: &'a Arc<PathBuf>) -> Self {
-        Sink { path, diagnostics: Vec::new() }
+        Sink {
+            path,
+            diagnostics: Vec::new(),
+        }
     }
 
     /// Reports a finding of `rule` at `range`.
-    pub fn report(&mut self, rule: &'static Rule, range: Range<usize>, message: impl Into<String>) -> Reported<'_> {
+    pub fn report(
+        &mut self,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
         self.diagnostics.push(Diagnostic {
             rule,
             severity: rule.severity,
@@ -210,12 +223,18 @@ pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings)
 }
 
 /// Lints one file's contents (also used for `--stdin-filename` and the fixer's re-lint).
-pub fn lint_bytes(path: Arc<PathBuf>, bytes: Vec<u8>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+pub fn lint_bytes(
+    path: Arc<PathBuf>,
+    bytes: Vec<u8>,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let prefix = SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
+            let prefix =
+                SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
             let pos = prefix.position(valid);
             return FileOutcome::error(
                 path,
@@ -228,14 +247,22 @@ pub fn lint_bytes(path: Arc<PathBuf>, bytes: Vec<u8>, crate_info: CrateInfo, set
 }
 
 /// Lints one file's text.
-pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
+pub fn lint_text(
+    path: Arc<PathBuf>,
+    text: String,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
     let source = SourceText::new(text);
     let pre = scan::scan(source.text());
     if pre.max_depth > MAX_NESTING {
         let pos = source.position(pre.deepest_at);
         return FileOutcome::error(
             path,
-            format!("nested too deeply to parse: {} levels of brackets (the limit is {MAX_NESTING})", pre.max_depth),
+            format!(
+                "nested too deeply to parse: {} levels of brackets or generics (the limit is {MAX_NESTING})",
+                pre.max_depth
+            ),
             Some((pos.line, pos.column)),
         );
     }
@@ -251,7 +278,11 @@ pub fn lint_text(path: Arc<PathBuf>, text: String, crate_info: CrateInfo, settin
             } else {
                 msg
             };
-            let out = FileOutcome::error(path, format!("cannot parse: {msg}"), Some((pos.line, pos.column)));
+            let out = FileOutcome::error(
+                path,
+                format!("cannot parse: {msg}"),
+                Some((pos.line, pos.column)),
+            );
             proc_macro2::extra::invalidate_current_thread_spans();
             return out;
         }

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
-use crate::diagnostic::{Diagnostic, Report};
+use crate::diagnostic::{Diagnostic, FileError, Report};
 use crate::discover;
+use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
@@ -44,6 +45,10 @@ pub struct Options {
     pub explain: Option<String>,
     /// Worker threads.
     pub threads: Option<usize>,
+    /// Apply fixes up to this applicability (`--fix`, `--unsafe-fixes`).
+    pub fix: Option<FixLevel>,
+    /// With `fix`: print a diff instead of writing (`--diff`).
+    pub diff: bool,
 }
 
 /// Exit status: nothing found.
@@ -69,10 +74,30 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         list_rules(opts, out).map(|()| EXIT_CLEAN)
     } else if let Some(id) = &opts.explain {
         explain(id, out)
+    } else if opts.diff {
+        match fix_files(opts, false) {
+            Ok(outcome) => write_diffs(&outcome, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return EXIT_USAGE;
+            }
+        }
     } else {
-        match lint(opts) {
+        let linted = match opts.fix {
+            Some(_) => fix_files(opts, true).and_then(|outcome| {
+                let mut report = lint(opts)?;
+                report.fixes_applied = outcome.fixes;
+                report.errors.extend(outcome.errors);
+                Ok(report)
+            }),
+            None => lint(opts),
+        };
+        match linted {
             Ok(report) => {
-                let render_opts = RenderOptions { color: use_color(opts.color), width: None };
+                let render_opts = RenderOptions {
+                    color: use_color(opts.color),
+                    width: None,
+                };
                 render::render(opts.format, &report, &render_opts, out).map(|()| report.exit_code())
             }
             Err(e) => {
@@ -91,19 +116,184 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
+/// What fixing changed (or would change).
+#[derive(Debug, Default)]
+pub struct FixOutcome {
+    /// Fixes applied, over all files and passes.
+    pub fixes: usize,
+    /// Per changed file: path, text before, text after.
+    pub changes: Vec<(PathBuf, String, String)>,
+    /// Files that could not be fixed (changed on disk, fix does not parse, fix loop, write error).
+    pub errors: Vec<FileError>,
+}
+
+/// Most passes of apply → re-lint per file before a fix loop is declared.
+const MAX_FIX_PASSES: usize = 10;
+
+/// Lints, then applies the applicable fixes file by file: non-overlapping fixes first, then
+/// re-lint and repeat (bounded). A file is written (when `write`) only if its fixed text
+/// re-parses and the file did not change on disk since it was read; atomically.
+pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> {
+    let level = opts.fix.unwrap_or(FixLevel::Safe);
+    let report = lint(opts)?;
+    let config = load_config(opts)?;
+    let rules = enabled_rules(opts, &config)?;
+    let settings = Settings {
+        collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
+        rules,
+        blocking_apis: config.blocking_apis.clone(),
+    };
+    let mut by_file: HashMap<Arc<PathBuf>, Vec<Diagnostic>> = HashMap::new();
+    for d in report.diagnostics.iter().filter(|d| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| level.allows(f.applicability) && !f.edits.is_empty())
+    }) {
+        by_file
+            .entry(Arc::clone(&d.path))
+            .or_default()
+            .push(d.clone());
+    }
+    let mut files: Vec<_> = by_file.into_iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut outcome = FixOutcome::default();
+    let mut cache = CrateInfoCache::default();
+    for (path, mut diags) in files {
+        let Some(source) = report.sources.get(&path) else {
+            continue;
+        };
+        let original = source.text().to_string();
+        let mut text = original.clone();
+        let mut fixes = 0;
+        let mut failed = None;
+        let info = cache.get(&path);
+        for pass in 0.. {
+            let applied = fix::apply(&text, &diags, level);
+            if applied.fixes == 0 {
+                break;
+            }
+            if pass == MAX_FIX_PASSES {
+                let mut ids: Vec<&str> = diags.iter().map(|d| d.rule.id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                failed = Some(format!(
+                    "internal error: fixes of {} did not converge after {MAX_FIX_PASSES} passes; file left unchanged",
+                    ids.join(", ")
+                ));
+                break;
+            }
+            if let Err(e) = syn::parse_file(&applied.text) {
+                let ids: Vec<&str> = diags.iter().map(|d| d.rule.id).collect();
+                failed = Some(format!(
+                    "a fix of {} produced code that does not parse ({e}); file left unchanged",
+                    ids.join(", ")
+                ));
+                break;
+            }
+            text = applied.text;
+            fixes += applied.fixes;
+            let relinted = run_on_big_stack(|| {
+                lint::lint_text(Arc::clone(&path), text.clone(), info, &settings)
+            });
+            diags = relinted
+                .map(|o| o.diagnostics)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| {
+                    d.fix
+                        .as_ref()
+                        .is_some_and(|f| level.allows(f.applicability) && !f.edits.is_empty())
+                })
+                .collect();
+        }
+        if let Some(message) = failed {
+            outcome.errors.push(FileError {
+                path: path.as_ref().clone(),
+                message,
+                line: None,
+                column: None,
+            });
+            continue;
+        }
+        if text == original {
+            continue;
+        }
+        if write {
+            let on_disk = std::fs::read(path.as_ref()).ok();
+            if on_disk.as_deref() != Some(original.as_bytes()) {
+                outcome.errors.push(FileError {
+                    path: path.as_ref().clone(),
+                    message: "the file changed on disk while it was being linted; not fixed"
+                        .to_string(),
+                    line: None,
+                    column: None,
+                });
+                continue;
+            }
+            if let Err(e) = fix::write_atomically(&path, &text) {
+                outcome.errors.push(FileError {
+                    path: path.as_ref().clone(),
+                    message: format!("cannot write the fixed file: {e}"),
+                    line: None,
+                    column: None,
+                });
+                continue;
+            }
+        }
+        outcome.fixes += fixes;
+        outcome
+            .changes
+            .push((path.as_ref().clone(), original, text));
+    }
+    Ok(outcome)
+}
+
+fn write_diffs(outcome: &FixOutcome, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    for (path, before, after) in &outcome.changes {
+        out.write_all(fix::unified_diff(path, before, after).as_bytes())?;
+    }
+    for e in &outcome.errors {
+        writeln!(err, "error: {}: {}", e.path.display(), e.message)?;
+    }
+    let n = outcome.changes.len();
+    writeln!(
+        err,
+        "{} fix{} would change {n} file{}",
+        outcome.fixes,
+        if outcome.fixes == 1 { "" } else { "es" },
+        if n == 1 { "" } else { "s" }
+    )?;
+    Ok(if n > 0 || !outcome.errors.is_empty() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
     }
 }
 
 fn list_rules(opts: &Options, out: &mut dyn Write) -> io::Result<()> {
-    let enabled = load_config(opts).and_then(|c| enabled_rules(opts, &c)).unwrap_or_default();
+    let enabled = load_config(opts)
+        .and_then(|c| enabled_rules(opts, &c))
+        .unwrap_or_default();
     for rule in rules::ALL {
         let on = enabled.iter().any(|r| r.id == rule.id);
-        writeln!(out, "{:<24} {:<8} {:<9} {}", rule.id, rule.severity.as_str(), if on { "enabled" } else { "disabled" }, rule.summary)?;
+        writeln!(
+            out,
+            "{:<24} {:<8} {:<9} {}",
+            rule.id,
+            rule.severity.as_str(),
+            if on { "enabled" } else { "disabled" },
+            rule.summary
+        )?;
     }
     Ok(())
 }
@@ -122,14 +312,17 @@ fn explain(id: &str, out: &mut dyn Write) -> io::Result<u8> {
 }
 
 fn load_config(opts: &Options) -> Result<Config, UsageError> {
-    let cwd = std::env::current_dir().map_err(|e| UsageError(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| UsageError(format!("cannot read the current directory: {e}")))?;
     config::load(&cwd, opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))
 }
 
 fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
     for id in ids {
         if rules::by_id(id).is_none() {
-            return Err(UsageError(format!("unknown rule `{id}` in {origin}; see --list-rules")));
+            return Err(UsageError(format!(
+                "unknown rule `{id}` in {origin}; see --list-rules"
+            )));
         }
     }
     Ok(())
@@ -140,7 +333,11 @@ fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
 pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
     check_ids(&opts.select, "--select")?;
     check_ids(&opts.ignore, "--ignore")?;
-    let select: Option<&[String]> = if !opts.select.is_empty() { Some(&opts.select) } else { config.select.as_deref() };
+    let select: Option<&[String]> = if !opts.select.is_empty() {
+        Some(&opts.select)
+    } else {
+        config.select.as_deref()
+    };
     Ok(rules::ALL
         .iter()
         .copied()
@@ -159,10 +356,15 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let rules = enabled_rules(opts, &config)?;
     let mut excludes = config.exclude.clone();
     excludes.extend(opts.exclude.iter().cloned());
-    let found = discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
+    let found =
+        discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
 
     let mut cache = CrateInfoCache::default();
-    let jobs: Vec<_> = found.files.into_iter().map(|p| (cache.get(&p), Arc::new(p))).collect();
+    let jobs: Vec<_> = found
+        .files
+        .into_iter()
+        .map(|p| (cache.get(&p), Arc::new(p)))
+        .collect();
     let settings = Settings {
         collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
         rules,
@@ -187,15 +389,28 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     });
     let mut report = finish(outcomes, &settings, &config);
     report.errors.extend(found.errors);
-    report.errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = start.elapsed();
     Ok(report)
 }
 
+/// What phase 2 keeps of a linted file.
+struct PerFile {
+    path: Arc<PathBuf>,
+    source: Option<Arc<SourceText>>,
+    suppressions: suppress::Suppressions,
+    diagnostics: Vec<Diagnostic>,
+}
+
 /// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting.
 pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) -> Report {
-    let mut report = Report { files_checked: outcomes.len(), ..Report::default() };
-    let mut per_file: Vec<(Arc<PathBuf>, Option<Arc<SourceText>>, suppress::Suppressions, Vec<Diagnostic>)> = Vec::new();
+    let mut report = Report {
+        files_checked: outcomes.len(),
+        ..Report::default()
+    };
+    let mut per_file: Vec<PerFile> = Vec::new();
     let mut index = CrateIndex::default();
     for o in outcomes {
         if let Some(e) = o.error {
@@ -203,9 +418,17 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
             continue;
         }
         if settings.collect_facts {
-            index.files.push(IndexedFile { path: Arc::clone(&o.path), facts: o.facts });
+            index.files.push(IndexedFile {
+                path: Arc::clone(&o.path),
+                facts: o.facts,
+            });
         }
-        per_file.push((o.path, o.source, o.suppressions, o.diagnostics));
+        per_file.push(PerFile {
+            path: o.path,
+            source: o.source,
+            suppressions: o.suppressions,
+            diagnostics: o.diagnostics,
+        });
     }
 
     let mut resolved = Vec::new();
@@ -218,23 +441,32 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
     if !resolved.is_empty() {
         let mut slot: HashMap<Arc<PathBuf>, usize> = HashMap::new();
         for (i, f) in per_file.iter().enumerate() {
-            slot.insert(Arc::clone(&f.0), i);
+            slot.insert(Arc::clone(&f.path), i);
         }
         for d in resolved {
             if let Some(&i) = slot.get(&d.path) {
-                per_file[i].3.push(d);
+                per_file[i].diagnostics.push(d);
             }
         }
     }
 
     let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
-    for (path, source, sups, diags) in per_file {
+    for PerFile {
+        path,
+        source,
+        suppressions: sups,
+        diagnostics: diags,
+    } in per_file
+    {
         if diags.is_empty() && sups.is_empty() {
             continue;
         }
         let source = match source {
             Some(s) => s,
-            None => match std::fs::read(path.as_ref()).ok().and_then(|b| String::from_utf8(b).ok()) {
+            None => match std::fs::read(path.as_ref())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            {
                 Some(t) => Arc::new(SourceText::new(t)),
                 None => continue,
             },
@@ -251,9 +483,17 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
         }
     }
     report.diagnostics.sort_by(|a, b| {
-        (&a.path, a.range.start, a.rule.id, a.range.end, &a.message).cmp(&(&b.path, b.range.start, b.rule.id, b.range.end, &b.message))
+        (&a.path, a.range.start, a.rule.id, a.range.end, &a.message).cmp(&(
+            &b.path,
+            b.range.start,
+            b.rule.id,
+            b.range.end,
+            &b.message,
+        ))
     });
-    report.diagnostics.dedup_by(|a, b| a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message);
+    report.diagnostics.dedup_by(|a, b| {
+        a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message
+    });
     report
 }
 
@@ -271,11 +511,12 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let info = CrateInfoCache::default().get(&path);
     let path = Arc::new(path);
     let settings_ref = &settings;
-    let outcome = run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
-        let mut report = finish(vec![o], &settings, &config);
-        report.elapsed = start.elapsed();
-        report
-    });
+    let outcome =
+        run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
+            let mut report = finish(vec![o], &settings, &config);
+            report.elapsed = start.elapsed();
+            report
+        });
     outcome.ok_or_else(|| UsageError("internal error: the lint thread panicked".to_string()))
 }
 

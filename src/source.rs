@@ -13,7 +13,12 @@ impl SourceText {
     /// Index `text`.
     pub fn new(text: String) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         SourceText { text, line_starts }
     }
 
@@ -29,7 +34,10 @@ impl SourceText {
         let start = self.line_starts[line];
         let end = floor_char_boundary(&self.text, offset).max(start);
         let column = self.text[start..end].chars().count();
-        Position { line: line + 1, column: column + 1 }
+        Position {
+            line: line + 1,
+            column: column + 1,
+        }
     }
 
     /// Byte offset of a 1-based line and 0-based *character* column (as proc-macro2 reports).
@@ -49,7 +57,11 @@ impl SourceText {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 

@@ -20,7 +20,13 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
             hook(cx, sink);
         }
     }
-    let mut w = Walker { cx, sink, scopes: vec![Scope::default()], facts: FileFacts::default(), offload_next_closure: false };
+    let mut w = Walker {
+        cx,
+        sink,
+        scopes: vec![Scope::default()],
+        facts: FileFacts::default(),
+        offload_next_closure: false,
+    };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
         w.visit_item(item);
@@ -49,7 +55,13 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
-    fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, impl_ty: Option<Arc<str>>, trait_name: Option<&str>) {
+    fn enter_fn(
+        &mut self,
+        sig: &syn::Signature,
+        block: &syn::Block,
+        impl_ty: Option<Arc<str>>,
+        trait_name: Option<&str>,
+    ) {
         let name: Arc<str> = Arc::from(sig.ident.to_string());
         let range = self.cx.span_range(sig.ident.span());
         let fn_index = self.facts.fns.len();
@@ -62,7 +74,11 @@ impl Walker<'_, '_, '_> {
             has_self: sig.receiver().is_some(),
             range: range.clone(),
         });
-        let async_ctx = sig.asyncness.map(|_| AsyncCtx { kind: AsyncKind::Fn, fn_name: Some(name.clone()), range });
+        let async_ctx = sig.asyncness.map(|_| AsyncCtx {
+            kind: AsyncKind::Fn,
+            fn_name: Some(name.clone()),
+            range,
+        });
         let scope = Scope {
             async_ctx,
             fn_name: Some(name),
@@ -93,7 +109,12 @@ impl Walker<'_, '_, '_> {
         let Some(caller) = scope.fn_index else { return };
         let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
         let range = self.cx.range(e);
-        self.facts.calls.push(CallFact { callee, range, caller: Some(caller), async_ctx });
+        self.facts.calls.push(CallFact {
+            callee,
+            range,
+            caller: Some(caller),
+            async_ctx,
+        });
     }
 
     fn visit_macro_body(&mut self, mac: &syn::Macro) {
@@ -132,7 +153,8 @@ impl Walker<'_, '_, '_> {
 
     fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
         for arg in args {
-            self.offload_next_closure = offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
+            self.offload_next_closure =
+                offloads && matches!(paths::peel(arg), Expr::Closure(c) if c.asyncness.is_none());
             self.visit_expr(arg);
             self.offload_next_closure = false;
         }
@@ -141,7 +163,11 @@ impl Walker<'_, '_, '_> {
 
 fn impl_self_name(ty: &syn::Type) -> Option<Arc<str>> {
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| Arc::from(s.ident.to_string())),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| Arc::from(s.ident.to_string())),
         syn::Type::Reference(r) => impl_self_name(&r.elem),
         syn::Type::Paren(p) => impl_self_name(&p.elem),
         _ => None,
@@ -157,7 +183,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             Item::Impl(imp) => {
                 let ty = impl_self_name(&imp.self_ty);
-                let trait_name = imp.trait_.as_ref().and_then(|(p, _)| p.segments.last()).map(|s| s.ident.to_string());
+                let trait_name = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(p, _)| p.segments.last())
+                    .map(|s| s.ident.to_string());
                 for ii in &imp.items {
                     if let syn::ImplItem::Fn(f) = ii {
                         self.enter_fn(&f.sig, &f.block, ty.clone(), trait_name.as_deref());
@@ -207,7 +237,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
-        let has_items = block.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(Item::Use(_))));
+        let has_items = block
+            .stmts
+            .iter()
+            .any(|s| matches!(s, syn::Stmt::Item(Item::Use(_))));
         if has_items {
             let items = block.stmts.iter().filter_map(|s| match s {
                 syn::Stmt::Item(i) => Some(i),
@@ -267,7 +300,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
             }
             Expr::Call(call) => {
-                let offloads = paths::call_last_segment(call).is_some_and(|i| paths::is_offloader_name(&i.to_string()));
+                let offloads = paths::call_last_segment(call)
+                    .is_some_and(|i| paths::is_offloader_name(&i.to_string()));
                 if let Some(path) = paths::call_path(call) {
                     let callee = Callee::Path(self.cx.resolve(path));
                     self.record_call(callee, e);
@@ -278,7 +312,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             Expr::MethodCall(mc) => {
                 let name = mc.method.to_string();
                 let offloads = paths::is_offloader_name(&name);
-                let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
+                let on_self =
+                    matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
                 self.record_call(Callee::Method { name, on_self }, e);
                 self.visit_expr(&mc.receiver);
                 self.visit_call_args(offloads, mc.args.iter());

@@ -16,18 +16,30 @@ use async_lint::{Applicability, Report};
 
 /// The rule a fixture folder belongs to (`_engine` runs every rule).
 fn rules_for(fixture: &Path) -> Vec<&'static str> {
-    let rel = fixture.strip_prefix(common::root().join("fixtures")).expect("under fixtures/");
-    let folder = rel.components().next().expect("folder").as_os_str().to_str().expect("utf-8");
+    let rel = fixture
+        .strip_prefix(common::root().join("fixtures"))
+        .expect("under fixtures/");
+    let folder = rel
+        .components()
+        .next()
+        .expect("folder")
+        .as_os_str()
+        .to_str()
+        .expect("utf-8");
     if folder == "_engine" {
         Vec::new()
     } else {
-        let rule = rules::by_id(folder).unwrap_or_else(|| panic!("fixtures/{folder}/ is not a registered rule"));
+        let rule = rules::by_id(folder)
+            .unwrap_or_else(|| panic!("fixtures/{folder}/ is not a registered rule"));
         vec![rule.id]
     }
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(common::root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(common::root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Renders diagnostics, help, fixes and errors the way the snapshot shows them.
@@ -45,7 +57,11 @@ fn describe(report: &Report) -> String {
             d.rule.id,
             d.message
         );
-        let _ = writeln!(out, "  span: {}:{}-{}:{}", s.line, s.column, e.line, e.column);
+        let _ = writeln!(
+            out,
+            "  span: {}:{}-{}:{}",
+            s.line, s.column, e.line, e.column
+        );
         for l in &d.labels {
             let (ls, _) = report.span_positions(&d.path, &l.range);
             let _ = writeln!(out, "  label {}:{}: {}", ls.line, ls.column, l.message);
@@ -57,40 +73,88 @@ fn describe(report: &Report) -> String {
             let _ = writeln!(out, "  fix ({}): {}", f.applicability.as_str(), f.message);
             for ed in &f.edits {
                 let (es, ee) = report.span_positions(&d.path, &ed.range);
-                let _ = writeln!(out, "    {}:{}-{}:{} => {:?}", es.line, es.column, ee.line, ee.column, ed.replacement);
+                let _ = writeln!(
+                    out,
+                    "    {}:{}-{}:{} => {:?}",
+                    es.line, es.column, ee.line, ee.column, ed.replacement
+                );
             }
         }
     }
     for e in &report.errors {
-        let _ = writeln!(out, "error {}:{:?}:{:?}: {}", rel(&e.path), e.line, e.column, e.message);
+        let _ = writeln!(
+            out,
+            "error {}:{:?}:{:?}: {}",
+            rel(&e.path),
+            e.line,
+            e.column,
+            e.message
+        );
     }
     out
 }
 
 /// Checks the fix contract for one file's diagnostics; returns the fixed text's diff.
 fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> String {
-    let mine: Vec<_> = report.diagnostics.iter().filter(|d| d.path.as_path() == path).cloned().collect();
+    let mine: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.path.as_path() == path)
+        .cloned()
+        .collect();
     for d in &mine {
         match d.rule.fix {
-            FixAvailability::Never => assert!(d.fix.is_none(), "{}: {} declares no fixes but has one", rel(path), d.rule.id),
-            FixAvailability::Always => assert!(d.fix.is_some(), "{}: {} declares fixes always but has none: {}", rel(path), d.rule.id, d.message),
+            FixAvailability::Never => assert!(
+                d.fix.is_none(),
+                "{}: {} declares no fixes but has one",
+                rel(path),
+                d.rule.id
+            ),
+            FixAvailability::Always => assert!(
+                d.fix.is_some(),
+                "{}: {} declares fixes always but has none: {}",
+                rel(path),
+                d.rule.id,
+                d.message
+            ),
             FixAvailability::Sometimes => {}
         }
         if let Some(f) = &d.fix {
-            assert!(!f.message.is_empty(), "{}: fix without a message", rel(path));
+            assert!(
+                !f.message.is_empty(),
+                "{}: fix without a message",
+                rel(path)
+            );
             if f.applicability != Applicability::Manual {
-                assert!(!f.edits.is_empty(), "{}: applicable fix without edits: {}", rel(path), f.message);
+                assert!(
+                    !f.edits.is_empty(),
+                    "{}: applicable fix without edits: {}",
+                    rel(path),
+                    f.message
+                );
             }
         }
     }
     let applied = fix::apply(text, &mine, FixLevel::Unsafe);
+    check_fixed_file(path, text, &applied.text);
     if applied.fixes == 0 {
         return String::new();
     }
     if let Err(e) = syn::parse_file(&applied.text) {
-        panic!("{}: fixed text does not parse: {e}\n{}", rel(path), applied.text);
+        panic!(
+            "{}: fixed text does not parse: {e}\n{}",
+            rel(path),
+            applied.text
+        );
     }
-    let before = mine.iter().filter(|d| d.fix.as_ref().is_none_or(|f| f.applicability == Applicability::Manual)).count();
+    let before = mine
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_none_or(|f| f.applicability == Applicability::Manual)
+        })
+        .count();
     let relinted = common::lint_text(path, &applied.text, rules);
     let after = relinted.diagnostics.len();
     assert!(
@@ -107,6 +171,38 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
         .to_string()
 }
 
+/// Header line of fixtures whose fixed output must compile: the harness keeps
+/// `<name>.fixed.rs` beside them equal to the fixed text, and `tests/fixed_compile.rs` compiles
+/// (and runs) those files against the real runtimes.
+const COMPILES_MARKER: &str = "//! fixed: compiles";
+
+/// Compares the committed `.fixed.rs` with the fixed text (`ASYNC_LINT_BLESS=1` rewrites it).
+fn check_fixed_file(path: &Path, text: &str, fixed: &str) {
+    if !text.lines().any(|l| l.trim() == COMPILES_MARKER) {
+        return;
+    }
+    let target = path.with_extension("fixed.rs");
+    let committed = std::fs::read_to_string(&target).unwrap_or_default();
+    if committed == fixed {
+        return;
+    }
+    if std::env::var_os("ASYNC_LINT_BLESS").is_some() {
+        std::fs::write(&target, fixed).expect("write .fixed.rs");
+        return;
+    }
+    panic!(
+        "{} is stale: rerun with ASYNC_LINT_BLESS=1 and review the diff\n{}",
+        rel(&target),
+        similar::TextDiff::from_lines(committed.as_str(), fixed)
+            .unified_diff()
+            .header("committed", "fixed")
+    );
+}
+
+fn is_fixed_output(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(".fixed.rs")
+}
+
 fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
     let rules = rules_for(name_path);
     let report = common::lint_paths(lint_paths, &rules);
@@ -121,10 +217,19 @@ fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
         }
         let diff = check_fixes(file, &text, &report, &rules);
         if !diff.is_empty() {
-            let _ = write!(content, "\n--- {} with every safe and unsafe fix applied\n{diff}", rel(file));
+            let _ = write!(
+                content,
+                "\n--- {} with every safe and unsafe fix applied\n{diff}",
+                rel(file)
+            );
         }
     }
-    assert!(mismatches.is_empty(), "fixture markers disagree with the linter:\n{}\n\nreport:\n{}", mismatches.join("\n"), describe(&report));
+    assert!(
+        mismatches.is_empty(),
+        "fixture markers disagree with the linter:\n{}\n\nreport:\n{}",
+        mismatches.join("\n"),
+        describe(&report)
+    );
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("lint", content);
     });
@@ -133,6 +238,9 @@ fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
 #[test]
 fn single_file_fixtures() {
     insta::glob!("../fixtures", "*/*.rs", |path| {
+        if is_fixed_output(path) {
+            return;
+        }
         snapshot(path, vec![path.to_path_buf()], vec![path.to_path_buf()]);
     });
 }
@@ -144,7 +252,9 @@ fn multi_file_fixtures() {
         let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
             .into_iter()
             .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .filter(|e| {
+                e.path().extension().is_some_and(|x| x == "rs") && !is_fixed_output(e.path())
+            })
             .map(|e| e.into_path())
             .collect();
         files.sort();

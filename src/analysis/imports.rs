@@ -41,7 +41,10 @@ impl Imports {
                 Item::Use(u) => collect_tree(&u.tree, &mut Vec::new(), &mut frame),
                 Item::ExternCrate(e) => {
                     if let Some((_, rename)) = &e.rename {
-                        frame.push(Import { local: rename.to_string(), target: vec![e.ident.to_string()] });
+                        frame.push(Import {
+                            local: rename.to_string(),
+                            target: vec![e.ident.to_string()],
+                        });
                     }
                 }
                 _ => {}
@@ -64,15 +67,25 @@ impl Imports {
 
     /// The canonical path a local name refers to, if some visible `use` imports it.
     pub fn lookup(&self, name: &str) -> Option<&CanonPath> {
-        self.frames.iter().rev().flat_map(|f| f.iter().rev()).find(|i| i.local == name).map(|i| &i.target)
+        self.frames
+            .iter()
+            .rev()
+            .flat_map(|f| f.iter().rev())
+            .find(|i| i.local == name)
+            .map(|i| &i.target)
     }
 
     /// Resolves a path expression's path to canonical segments: the first segment is replaced by
     /// what it imports; `crate`/`self`/`super` and unimported names stay as written.
     pub fn resolve(&self, path: &syn::Path) -> CanonPath {
         let mut segs = path.segments.iter().map(|s| s.ident.to_string());
-        let Some(first) = segs.next() else { return Vec::new() };
-        let mut out = match (path.leading_colon.is_none()).then(|| self.lookup(&first)).flatten() {
+        let Some(first) = segs.next() else {
+            return Vec::new();
+        };
+        let mut out = match (path.leading_colon.is_none())
+            .then(|| self.lookup(&first))
+            .flatten()
+        {
             Some(target) => target.clone(),
             None => vec![first],
         };
@@ -97,12 +110,18 @@ fn collect_tree(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<Import>)
             let name = n.ident.to_string();
             if name == "self" {
                 if let Some(last) = prefix.last() {
-                    out.push(Import { local: last.clone(), target: prefix.clone() });
+                    out.push(Import {
+                        local: last.clone(),
+                        target: prefix.clone(),
+                    });
                 }
             } else {
                 let mut target = prefix.clone();
                 target.push(name.clone());
-                out.push(Import { local: name, target });
+                out.push(Import {
+                    local: name,
+                    target,
+                });
             }
         }
         UseTree::Rename(r) => {
@@ -141,12 +160,30 @@ mod tests {
 
     #[test]
     fn resolves_every_import_form() {
-        assert_eq!(resolve("use std::thread::sleep;", "sleep"), "std::thread::sleep");
-        assert_eq!(resolve("use std::thread as t;", "t::sleep"), "std::thread::sleep");
-        assert_eq!(resolve("use std::{fs, thread::{self, sleep as nap}};", "nap"), "std::thread::sleep");
-        assert_eq!(resolve("use std::{fs, thread::{self}};", "thread::sleep"), "std::thread::sleep");
-        assert_eq!(resolve("use tokio::time::sleep;", "sleep"), "tokio::time::sleep");
+        assert_eq!(
+            resolve("use std::thread::sleep;", "sleep"),
+            "std::thread::sleep"
+        );
+        assert_eq!(
+            resolve("use std::thread as t;", "t::sleep"),
+            "std::thread::sleep"
+        );
+        assert_eq!(
+            resolve("use std::{fs, thread::{self, sleep as nap}};", "nap"),
+            "std::thread::sleep"
+        );
+        assert_eq!(
+            resolve("use std::{fs, thread::{self}};", "thread::sleep"),
+            "std::thread::sleep"
+        );
+        assert_eq!(
+            resolve("use tokio::time::sleep;", "sleep"),
+            "tokio::time::sleep"
+        );
         assert_eq!(resolve("", "std::thread::sleep"), "std::thread::sleep");
-        assert_eq!(resolve("use std::thread;", "::thread::sleep"), "thread::sleep");
+        assert_eq!(
+            resolve("use std::thread;", "::thread::sleep"),
+            "thread::sleep"
+        );
     }
 }

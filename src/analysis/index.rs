@@ -85,19 +85,25 @@ pub struct CrateIndex {
 impl CrateIndex {
     /// Every fn fact in the crate, with its file.
     pub fn fns(&self) -> impl Iterator<Item = (&IndexedFile, &FnFact)> {
-        self.files.iter().flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
+        self.files
+            .iter()
+            .flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
     }
 
     /// Every call fact in the crate, with its file.
     pub fn calls(&self) -> impl Iterator<Item = (&IndexedFile, &CallFact)> {
-        self.files.iter().flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
+        self.files
+            .iter()
+            .flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
     }
 }
 
 /// Whether a return type is a future: `impl Future<..>`, `BoxFuture<..>`, `LocalBoxFuture`,
 /// `Pin<Box<dyn Future<..> ..>>`.
 pub fn returns_future(output: &syn::ReturnType) -> bool {
-    let syn::ReturnType::Type(_, ty) = output else { return false };
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
     type_is_future(ty)
 }
 
@@ -108,7 +114,9 @@ fn type_is_future(ty: &syn::Type) -> bool {
         syn::Type::Paren(p) => type_is_future(&p.elem),
         syn::Type::Group(g) => type_is_future(&g.elem),
         syn::Type::Path(p) => {
-            let Some(last) = p.path.segments.last() else { return false };
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
             match last.ident.to_string().as_str() {
                 "BoxFuture" | "LocalBoxFuture" => true,
                 "Pin" | "Box" => match &last.arguments {
@@ -127,7 +135,9 @@ fn type_is_future(ty: &syn::Type) -> bool {
 
 fn bound_is_future(b: &syn::TypeParamBound) -> bool {
     match b {
-        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        syn::TypeParamBound::Trait(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
         _ => false,
     }
 }

@@ -20,15 +20,16 @@ pub enum MacroKind {
 
 /// The kind of `mac`, from its last path segment.
 pub fn kind(mac: &Macro) -> MacroKind {
-    let Some(last) = mac.path.segments.last() else { return MacroKind::Opaque };
+    let Some(last) = mac.path.segments.last() else {
+        return MacroKind::Opaque;
+    };
     let name = last.ident.to_string();
     match name.as_str() {
         "select" | "select_biased" => MacroKind::Select,
-        "join" | "try_join" | "pin" | "vec" | "format" | "format_args" | "print" | "println" | "eprint"
-        | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
-        | "debug_assert_eq" | "debug_assert_ne" | "dbg" | "matches" | "unreachable" | "todo" | "unimplemented" => {
-            MacroKind::ExprList
-        }
+        "join" | "try_join" | "pin" | "vec" | "format" | "format_args" | "print" | "println"
+        | "eprint" | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq"
+        | "assert_ne" | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "dbg"
+        | "matches" | "unreachable" | "todo" | "unimplemented" => MacroKind::ExprList,
         _ => MacroKind::Opaque,
     }
 }
@@ -68,8 +69,9 @@ pub fn parse_select(tokens: &TokenStream) -> Option<SelectMacro> {
             out.biased = true;
         }
         while !input.is_empty() {
-            let special = (input.peek(Token![else]) || input.peek(Token![default]) || is_complete(input))
-                && input.peek2(Token![=>]);
+            let special =
+                (input.peek(Token![else]) || input.peek(Token![default]) || is_complete(input))
+                    && input.peek2(Token![=>]);
             let (pat, future, condition) = if special {
                 let _: proc_macro2::TokenTree = input.parse()?;
                 (None, None, None)
@@ -93,7 +95,12 @@ pub fn parse_select(tokens: &TokenStream) -> Option<SelectMacro> {
             } else if !input.is_empty() && !matches!(handler, Expr::Block(_)) {
                 return Err(input.error("expected `,` between select! branches"));
             }
-            out.branches.push(SelectBranch { pat, future, condition, handler });
+            out.branches.push(SelectBranch {
+                pat,
+                future,
+                condition,
+                handler,
+            });
         }
         Ok(out)
     };
@@ -112,7 +119,9 @@ pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
             let _: syn::Ident = input.parse()?;
             input.parse::<Token![;]>()?;
         }
-        Ok(Punctuated::<Expr, Token![,]>::parse_terminated(input)?.into_iter().collect())
+        Ok(Punctuated::<Expr, Token![,]>::parse_terminated(input)?
+            .into_iter()
+            .collect())
     };
     if let Ok(v) = list.parse2(tokens.clone()) {
         return Some(v);
@@ -142,7 +151,12 @@ pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
 
 /// Cheap test: could this macro body contain anything a rule looks for (a call or `.await`)?
 pub fn may_contain_code(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|tt| matches!(tt, proc_macro2::TokenTree::Group(_) | proc_macro2::TokenTree::Punct(_)))
+    tokens.clone().into_iter().any(|tt| {
+        matches!(
+            tt,
+            proc_macro2::TokenTree::Group(_) | proc_macro2::TokenTree::Punct(_)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -169,7 +183,8 @@ mod tests {
         assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
         let mac: Macro = syn::parse_str("vec![f(); 3]").unwrap();
         assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
-        let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););").unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
+        let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););")
+            .unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
         assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 1);
     }
 }

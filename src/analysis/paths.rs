@@ -7,7 +7,14 @@ use syn::{Expr, ExprCall, ExprMethodCall};
 /// (`spawn_blocking`, `block_in_place`, `std::thread::spawn`, `thread::Builder::spawn`,
 /// `rayon::spawn`, `smol::unblock`, `blocking::unblock`, `async_std::task::spawn_blocking`).
 /// A sync closure given to any of these is not an async context.
-pub const OFFLOADER_NAMES: &[&str] = &["spawn_blocking", "block_in_place", "unblock", "spawn", "spawn_fifo", "spawn_local_blocking"];
+pub const OFFLOADER_NAMES: &[&str] = &[
+    "spawn_blocking",
+    "block_in_place",
+    "unblock",
+    "spawn",
+    "spawn_fifo",
+    "spawn_local_blocking",
+];
 
 /// Whether `name` (a call's last segment) offloads its sync closure arguments.
 pub fn is_offloader_name(name: &str) -> bool {

@@ -19,6 +19,10 @@ pub fn scan(text: &str) -> ScanResult {
     let b = text.as_bytes();
     let mut out = ScanResult::default();
     let mut depth = 0usize;
+    // Generic nesting (`Vec<Vec<..>>`) recurses in the parser too but has no bracket tokens:
+    // count lone `<` / `>`, reset at every delimiter and separator so comparisons and shifts in
+    // ordinary code never accumulate.
+    let mut angle = 0usize;
     let mut i = 0usize;
     while i < b.len() {
         match b[i] {
@@ -62,12 +66,27 @@ pub fn scan(text: &str) -> ScanResult {
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
+                angle = 0;
                 if depth > out.max_depth {
                     out.max_depth = depth;
                     out.deepest_at = i;
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                angle = 0;
+            }
+            b',' | b';' => angle = 0,
+            b'<' if b.get(i + 1) != Some(&b'=') && b.get(i + 1) != Some(&b'-') => {
+                angle += 1;
+                if angle > out.max_depth {
+                    out.max_depth = angle;
+                    out.deepest_at = i;
+                }
+            }
+            b'>' if i > 0 && b[i - 1] != b'-' && b[i - 1] != b'=' => {
+                angle = angle.saturating_sub(1)
+            }
             _ => {}
         }
         i += 1;
@@ -90,7 +109,10 @@ fn skip_string(b: &[u8], mut i: usize) -> usize {
 fn is_raw_string_start(b: &[u8], i: usize) -> bool {
     let prev_is_ident = i > 0 && {
         let p = b[i - 1];
-        (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c') || (i > 1 && (p == b'b' || p == b'c') && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_'))
+        (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c')
+            || (i > 1
+                && (p == b'b' || p == b'c')
+                && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_'))
     };
     if prev_is_ident {
         return false;
@@ -110,7 +132,14 @@ fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
     }
     i += 1; // opening quote
     while i < b.len() {
-        if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+        if b[i] == b'"'
+            && b[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
             return i + 1 + hashes;
         }
         i += 1;
@@ -150,7 +179,9 @@ mod tests {
 
     #[test]
     fn depth_ignores_strings_comments_and_chars() {
-        let r = scan("fn f() { let s = \"(((\"; let c = '('; // ((((\n /* [[[ /* ]] */ */ g(r#\"{{\"#) }");
+        let r = scan(
+            "fn f() { let s = \"(((\"; let c = '('; // ((((\n /* [[[ /* ]] */ */ g(r#\"{{\"#) }",
+        );
         assert_eq!(r.max_depth, 2);
         assert_eq!(r.comments.len(), 2);
     }
@@ -159,6 +190,16 @@ mod tests {
     fn lifetimes_are_not_chars() {
         let r = scan("fn f<'a>(x: &'a str) -> &'a str { x }");
         assert_eq!(r.max_depth, 1);
+    }
+
+    #[test]
+    fn deep_generics_are_measured_but_comparisons_are_not() {
+        let generic = format!("type T = {}u8{};", "Vec<".repeat(3000), ">".repeat(3000));
+        assert_eq!(scan(&generic).max_depth, 3000);
+        let table = format!("const T: [u32; 3] = [{}];", "1 << 2 < 3, ".repeat(5000));
+        assert!(scan(&table).max_depth < 5);
+        let chain = format!("fn f() -> bool {{ {} }}", "a < b && ".repeat(10) + "true");
+        assert!(scan(&chain).max_depth < 20);
     }
 
     #[test]

@@ -11,6 +11,10 @@ fn main() -> ExitCode {
         args.remove(1);
     }
     let cli = async_lint::cli::Cli::parse_from(args);
-    let code = async_lint::run::run(&cli.into_options(), &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    let code = async_lint::run::run(
+        &cli.into_options(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
     ExitCode::from(code)
 }

@@ -33,19 +33,28 @@ fn async_sleep(runtime: Runtime) -> &'static str {
 
 fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     let Expr::Call(call) = e else { return };
-    let Some(owner) = &scope.async_ctx else { return };
-    let Some(path) = paths::call_path(call) else { return };
+    let Some(owner) = &scope.async_ctx else {
+        return;
+    };
+    let Some(path) = paths::call_path(call) else {
+        return;
+    };
     if call.args.len() != 1 || !path_is(&cx.resolve(path), "std::thread::sleep") {
         return;
     }
     let range = cx.range(e);
     let replacement = async_sleep(cx.runtime());
     let arg = cx.text(cx.range(&call.args[0])).to_string();
-    let help = format!("use `{replacement}(..).await`, which parks only this task and lets the executor run others");
+    let help = format!(
+        "use `{replacement}(..).await`, which parks only this task and lets the executor run others"
+    );
     let fix = if scope.can_await() {
         Fix::unsafe_(
             format!("replace with `{replacement}(..).await`"),
-            vec![Edit::replace(range.clone(), format!("{replacement}({arg}).await"))],
+            vec![Edit::replace(
+                range.clone(),
+                format!("{replacement}({arg}).await"),
+            )],
         )
     } else {
         Fix::manual(
@@ -53,8 +62,15 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
             Vec::new(),
         )
     };
-    sink.report(&BLOCKING_SLEEP, range, format!("`std::thread::sleep` blocks the executor thread in {}", owner.describe()))
-        .label(owner.range.clone(), "async context starts here")
-        .help(help)
-        .fix(fix);
+    sink.report(
+        &BLOCKING_SLEEP,
+        range,
+        format!(
+            "`std::thread::sleep` blocks the executor thread in {}",
+            owner.describe()
+        ),
+    )
+    .label(owner.range.clone(), "async context starts here")
+    .help(help)
+    .fix(fix);
 }

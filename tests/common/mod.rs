@@ -29,6 +29,8 @@ pub fn options(paths: Vec<PathBuf>, rules: &[&str]) -> Options {
         list_rules: false,
         explain: None,
         threads: Some(1),
+        fix: None,
+        diff: false,
     }
 }
 
@@ -39,7 +41,12 @@ pub fn lint_paths(paths: Vec<PathBuf>, rules: &[&str]) -> Report {
 
 /// Lints an in-memory text as the file `path` with `rules`.
 pub fn lint_text(path: &Path, text: &str, rules: &[&str]) -> Report {
-    run::lint_text(path.to_path_buf(), text.to_string(), &options(vec![path.to_path_buf()], rules)).expect("lint text")
+    run::lint_text(
+        path.to_path_buf(),
+        text.to_string(),
+        &options(vec![path.to_path_buf()], rules),
+    )
+    .expect("lint text")
 }
 
 /// `(line, rule)` pairs from `//~ rule-a, rule-b` markers at line ends.
@@ -72,7 +79,11 @@ pub fn reported(report: &Report, path: Option<&Path>) -> BTreeSet<(usize, String
 }
 
 /// A readable mismatch description, or None when the sets agree.
-pub fn compare(file: &str, expected: &BTreeSet<(usize, String)>, got: &BTreeSet<(usize, String)>) -> Option<String> {
+pub fn compare(
+    file: &str,
+    expected: &BTreeSet<(usize, String)>,
+    got: &BTreeSet<(usize, String)>,
+) -> Option<String> {
     let mut msgs = Vec::new();
     for (l, r) in expected.difference(got) {
         msgs.push(format!("{file}: missing at L{l} {r}"));

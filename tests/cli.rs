@@ -1,0 +1,191 @@
+//! The built binaries, end to end: exit codes, bad input, rule listing, the cargo wrapper.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_async-lint"));
+    c.env_remove("NO_COLOR").env("RAYON_NUM_THREADS", "2");
+    c
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run async-lint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const BLOCKING: &str =
+    "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
+const CLEAN: &str =
+    "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, body) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, body).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn findings_exit_1_clean_exit_0() {
+    let dir = tree(&[
+        ("src/bad.rs", BLOCKING.as_bytes()),
+        ("src/good.rs", CLEAN.as_bytes()),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "src"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        "src/bad.rs:2:5: warning[blocking-sleep] `std::thread::sleep` blocks the executor thread in async fn `f`"
+    );
+    let o = run_in(dir.path(), &["--format", "short", "src/good.rs"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn default_path_is_the_current_directory() {
+    let dir = tree(&[("a.rs", BLOCKING.as_bytes())]);
+    let o = run_in(dir.path(), &["--format", "short"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("a.rs:2:5"), "{}", stdout(&o));
+}
+
+#[test]
+fn missing_path_is_a_usage_error_naming_it() {
+    let dir = tree(&[]);
+    let o = run_in(dir.path(), &["no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/dir"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_rule_is_a_usage_error() {
+    let dir = tree(&[("a.rs", CLEAN.as_bytes())]);
+    let o = run_in(dir.path(), &["--select", "blocking-slep", "a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("blocking-slep"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_files_are_errors_and_the_run_goes_on() {
+    let deep = format!(
+        "fn f() {{ let x = {}1{}; }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let dir = tree(&[
+        ("bad.rs", BLOCKING.as_bytes()),
+        ("latin1.rs", b"// caf\xe9\nfn f() {}\n"),
+        ("broken.rs", b"fn f( {\n"),
+        ("deep.rs", deep.as_bytes()),
+        ("empty.rs", b""),
+        ("nul.rs", b"\0\0\0\0"),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("bad.rs:2:5: warning[blocking-sleep]"), "{out}");
+    assert!(
+        out.contains("latin1.rs:1:") && out.contains("not valid UTF-8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("broken.rs:") && out.contains("cannot parse"),
+        "{out}"
+    );
+    assert!(
+        out.contains("deep.rs:1:") && out.contains("nested too deeply"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nul.rs") && out.contains("cannot parse"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("empty.rs"),
+        "an empty file is valid Rust: {out}"
+    );
+}
+
+#[test]
+fn deep_but_legal_nesting_parses() {
+    let src = format!(
+        "async fn f() {{ let _x = {}std::thread::sleep(std::time::Duration::ZERO){}; }}\n",
+        "(".repeat(900),
+        ")".repeat(900)
+    );
+    let dir = tree(&[("deep.rs", src.as_bytes())]);
+    let o = run_in(dir.path(), &["--format", "short", "deep.rs"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("warning[blocking-sleep]"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn list_rules_and_explain() {
+    let o = bin().arg("--list-rules").output().expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for r in async_lint::rules::ALL {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(r.id) && l.contains(r.summary)),
+            "{} missing from --list-rules:\n{out}",
+            r.id
+        );
+    }
+    let o = bin()
+        .args(["--explain", "blocking-sleep"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("# blocking-sleep"));
+    assert!(stdout(&o).contains("## Use instead"));
+    let o = bin().args(["--explain", "nope"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn cargo_subcommand_drops_its_name() {
+    let dir = tree(&[("a.rs", BLOCKING.as_bytes())]);
+    let o = Command::new(env!("CARGO_BIN_EXE_cargo-async-lint"))
+        .current_dir(dir.path())
+        .args(["async-lint", "--format", "short", "a.rs"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("a.rs:2:5:"));
+}
+
+#[test]
+fn ignore_and_select_change_what_runs() {
+    let dir = tree(&[("a.rs", BLOCKING.as_bytes())]);
+    let o = run_in(
+        dir.path(),
+        &["--format", "short", "--ignore", "blocking-sleep", "a.rs"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run_in(
+        dir.path(),
+        &["--format", "short", "--select", "blocking-sleep", "a.rs"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

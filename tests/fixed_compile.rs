@@ -1,0 +1,126 @@
+//! Proof that fixes are runtime-correct: the fixed outputs of fixtures marked
+//! `//! fixed: compiles` (kept in `<name>.fixed.rs` by `tests/fixtures.rs`) are compiled here
+//! against the real runtimes, and the behaviour each fix promises is asserted on a
+//! current-thread runtime, next to the original pitfall.
+
+#![allow(dead_code, unused_imports, unused_variables, unused_mut, clippy::all)]
+
+use std::time::{Duration, Instant};
+
+#[path = "../fixtures/blocking-sleep/overlap.fixed.rs"]
+mod blocking_sleep_overlap_fixed;
+#[path = "../fixtures/blocking-sleep/overlap.rs"]
+mod blocking_sleep_overlap_original;
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn blocking_sleep_fix_lets_tasks_overlap() {
+    let rt = current_thread();
+    let start = Instant::now();
+    let (a, b) = rt.block_on(async {
+        tokio::join!(
+            blocking_sleep_overlap_original::poll(3, 20),
+            blocking_sleep_overlap_original::poll(3, 20)
+        )
+    });
+    let serial = start.elapsed();
+    assert_eq!(a + b, 6);
+    assert!(
+        serial >= Duration::from_millis(120),
+        "the pitfall serialises: {serial:?}"
+    );
+
+    let start = Instant::now();
+    let (a, b) = rt.block_on(async {
+        tokio::join!(
+            blocking_sleep_overlap_fixed::poll(3, 20),
+            blocking_sleep_overlap_fixed::poll(3, 20)
+        )
+    });
+    let overlapped = start.elapsed();
+    assert_eq!(a + b, 6);
+    assert!(
+        overlapped < Duration::from_millis(110),
+        "fixed, the waits overlap: {overlapped:?}"
+    );
+}
+
+/// Every `.fixed.rs` under fixtures/ is compiled by this file.
+#[test]
+fn every_fixed_output_is_compiled_here() {
+    let me = include_str!("fixed_compile.rs");
+    for e in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+        .into_iter()
+        .flatten()
+    {
+        let p = e.path().to_string_lossy().to_string();
+        if let Some(rel) = p
+            .split("/fixtures/")
+            .nth(1)
+            .filter(|r| r.ends_with(".fixed.rs"))
+        {
+            assert!(
+                me.contains(&format!("\"../fixtures/{rel}\"")),
+                "fixtures/{rel} is not compiled by tests/fixed_compile.rs"
+            );
+        }
+    }
+}
+
+/// Re-linting the fixed outputs: no diagnostic of the fixed rule remains.
+#[test]
+fn fixed_outputs_are_clean() {
+    for e in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+        .into_iter()
+        .flatten()
+    {
+        let p = e.path();
+        if !p.to_string_lossy().ends_with(".fixed.rs") {
+            continue;
+        }
+        let rule = p
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|n| n.to_str())
+            .expect("rule folder")
+            .to_string();
+        let mut opts = async_lint::run::Options {
+            paths: vec![p.to_path_buf()],
+            format: async_lint::render::Format::Short,
+            color: async_lint::cli::ColorChoice::Never,
+            select: vec![rule.clone()],
+            ignore: Vec::new(),
+            exclude: Vec::new(),
+            config: None,
+            list_rules: false,
+            explain: None,
+            threads: Some(1),
+            fix: None,
+            diff: false,
+        };
+        opts.paths = vec![p.to_path_buf()];
+        let report = async_lint::run::lint(&opts).expect("lint");
+        let left: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.rule.id == rule
+                    && d.fix
+                        .as_ref()
+                        .is_some_and(|f| f.applicability != async_lint::Applicability::Manual)
+            })
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{}: fixable `{rule}` diagnostics remain after fixing: {left:?}",
+            p.display()
+        );
+    }
+}
