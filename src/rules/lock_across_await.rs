@@ -1116,16 +1116,13 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             | Expr::Continue(_)
             | Expr::Infer(_)
             | Expr::Verbatim(_) => {}
-            Expr::Async(a) => {
-                if a.capture.is_some() {
-                    self.capture(a.block.to_token_stream(), e);
-                }
+            Expr::Async(a) if a.capture.is_some() && self.any_named_alive() => {
+                self.capture(a.block.to_token_stream(), e);
             }
-            Expr::Closure(c) => {
-                if c.capture.is_some() {
-                    self.capture(c.body.to_token_stream(), e);
-                }
+            Expr::Closure(c) if c.capture.is_some() && self.any_named_alive() => {
+                self.capture(c.body.to_token_stream(), e);
             }
+            Expr::Async(_) | Expr::Closure(_) => {}
             Expr::If(i) => self.eval_if(i),
             Expr::Match(m) => self.eval_match(m),
             Expr::While(w) => {
@@ -1261,6 +1258,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 _ => return,
             }
         }
+    }
+
+    fn any_named_alive(&self) -> bool {
+        self.guards.iter().any(|g| g.alive && g.name.is_some())
     }
 
     /// A `move` closure or `async move` block mentioning a guard takes it.
