@@ -110,9 +110,15 @@ fn named_help(kind: Kind, name: &str, shadowed: bool) -> String {
     }
 }
 
+fn scope_help(name: &str) -> String {
+    format!(
+        "`{name}` is not used after the `.await`: end its scope before awaiting by putting it and its uses in a block"
+    )
+}
+
 fn drop_help(name: &str) -> String {
     format!(
-        "`{name}` is not used after the `.await`: release it before awaiting with `drop({name});` or by ending its block"
+        "`{name}` is not used after the `.await`: release it before awaiting with `drop({name});` (a future that must be `Send` needs the guard in a block that ends before the `.await`: rustc's check is scope-based)"
     )
 }
 
@@ -195,7 +201,9 @@ struct Guard {
     hoist: Option<Hoist>,
     hoist_blocked: bool,
     /// `drop(name);` insertion for a named guard: (offset, text).
-    drop_fix: Option<(usize, String)>,
+    drop_fix: Option<(Edit, bool)>,
+    /// Index of the `let` statement in the owner block.
+    let_stmt: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -736,6 +744,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             hoist: None,
             hoist_blocked: false,
             drop_fix: None,
+            let_stmt: None,
         });
     }
 
@@ -870,17 +879,40 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             let Some(stmt) = rest.first() else { continue };
             let at = self.cx.range(stmt).start;
             let text = self.cx.source.text();
-            let line_start = text
-                .get(..at)
-                .and_then(|t| t.rfind('\n'))
-                .map_or(0, |p| p + 1);
-            let prefix = text.get(line_start..at).unwrap_or("");
-            let insert = if prefix.chars().all(|c| c == ' ' || c == '\t') {
-                format!("drop({name});\n{prefix}")
-            } else {
-                format!("drop({name}); ")
+            let prefix = line_prefix(text, at);
+            let own_line = prefix.chars().all(|c| c == ' ' || c == '\t');
+            // Preferred: scope the guard in a block (rustc's `Send` analysis is scope-based, so
+            // only a block makes the future `Send` again); possible when no `let` between the
+            // guard's and the `.await`'s statements would go out of scope.
+            let block = g.let_stmt.filter(|&ls| {
+                own_line
+                    && ls < first
+                    && b.stmts.get(ls + 1..first).is_some_and(|mid| {
+                        mid.iter()
+                            .all(|s| matches!(s, Stmt::Expr(..) | Stmt::Macro(_)))
+                    })
+            });
+            let fix = match block.and_then(|ls| b.stmts.get(ls)) {
+                Some(let_stmt) => {
+                    let start = self.cx.range(let_stmt).start;
+                    let body = text.get(start..at).unwrap_or("").trim_end();
+                    let mut out = format!("{{\n{prefix}    ");
+                    for (k, line) in body.split('\n').enumerate() {
+                        if k > 0 {
+                            out.push('\n');
+                            if !line.trim().is_empty() {
+                                out.push_str("    ");
+                            }
+                        }
+                        out.push_str(line.trim_end_matches('\r'));
+                    }
+                    out.push_str(&format!("\n{prefix}}}\n{prefix}"));
+                    (Edit::replace(start..at, out), true)
+                }
+                None if own_line => (Edit::insert(at, format!("drop({name});\n{prefix}")), false),
+                None => (Edit::insert(at, format!("drop({name}); ")), false),
             };
-            self.guards[i].drop_fix = Some((at, insert));
+            self.guards[i].drop_fix = Some(fix);
         }
     }
 
@@ -998,6 +1030,15 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 s.acq_text,
                 block_owner,
             );
+            let stmt = self
+                .frames
+                .iter()
+                .rev()
+                .find(|f| f.is_block)
+                .map(|f| f.stmt);
+            if let Some(g) = self.guards.last_mut() {
+                g.let_stmt = stmt;
+            }
         } else if let Some((kind, range, text)) = extended {
             self.add_guard(GuardKind::Extended, None, kind, range, text, block_owner);
         }
@@ -1462,12 +1503,20 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                     let name = g.name.clone().unwrap_or_default();
                     let message = named_message(g.kind, &name, &g.acq_text);
                     match &g.drop_fix {
-                        Some((at, text)) => (
+                        Some((edit, true)) => (
+                            message,
+                            scope_help(&name),
+                            Fix::unsafe_(
+                                format!("scope `{name}` in a block that ends before the `.await`"),
+                                vec![edit.clone()],
+                            ),
+                        ),
+                        Some((edit, false)) => (
                             message,
                             drop_help(&name),
                             Fix::unsafe_(
                                 format!("drop `{name}` before the first `.await`"),
-                                vec![Edit::insert(*at, text.clone())],
+                                vec![edit.clone()],
                             ),
                         ),
                         None => (
@@ -1553,6 +1602,15 @@ fn manual_fix(kind: Kind) -> Fix {
         ),
         Kind::Borrow => Fix::manual("end the borrow before the `.await`", Vec::new()),
     }
+}
+
+/// The whitespace (or code) between the start of the line holding `at` and `at`.
+fn line_prefix(text: &str, at: usize) -> &str {
+    let line_start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |p| p + 1);
+    text.get(line_start..at).unwrap_or("")
 }
 
 /// `.boxed()`, `.fuse()`, ..: future adapters; a bare `m.lock()` in front of them is a future.
