@@ -1,7 +1,32 @@
 //! File discovery: every `.rs` file under the given paths, honouring `.gitignore`, `target/`,
 //! hidden directories and exclude globs. Explicitly named files are always linted.
+//!
+//! The walk uses `walkdir` without following symlinks (a symlink loop cannot hang it) and
+//! prunes a directory as soon as it is skipped, so nothing below it is read. `.gitignore` files
+//! are matched with `ignore::gitignore`, one matcher per directory that has one, kept on a
+//! stack while the walk is inside that directory. The files that apply are every `.gitignore`
+//! from the walk root down, those of the root's ancestor directories up to the enclosing git
+//! repository's root (none when the root is not inside a repository), and that repository's
+//! `.git/info/exclude`. As in git, a deeper file wins over a shallower one and
+//! `.git/info/exclude` has the lowest precedence.
+//!
+//! Exclude globs (from `--exclude` and the configuration) follow ruff's convention:
+//! - a pattern without `/` (`vendor`, `*_generated.rs`) matches a file or directory *name* at any
+//!   depth;
+//! - a pattern with `/` (`tests/**`, `**/generated/*.rs`, `src/gen/*.rs`) matches the path
+//!   relative to the walk root, the path as it was given (`src/gen/x.rs` when walking `src`), or
+//!   the absolute path (this is how the configuration's patterns, which it anchors at its own
+//!   directory, match);
+//! - `*` does not cross `/`; `**` does. A trailing `/` is ignored, and `dir/**` also matches
+//!   `dir` itself so the whole directory is pruned.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::diagnostic::FileError;
 
@@ -24,31 +49,349 @@ impl std::fmt::Display for DiscoverError {
     }
 }
 
-/// Walks `paths` (files or directories), skipping what `exclude` globs match.
+/// Walks `paths` (files or directories; none means `.`), skipping what `exclude` globs match.
+///
+/// Directories are walked for `.rs` files; a path naming a file is always included, whatever
+/// its extension, `.gitignore` or the exclude globs say. A path that does not exist, or an
+/// invalid glob, is a [`DiscoverError`]; directories that cannot be read become
+/// [`Discovery::errors`] and the walk goes on.
 pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, DiscoverError> {
-    let _ = exclude;
-    let mut files = Vec::new();
+    let excludes = Excludes::new(exclude)?;
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+
+    let mut roots = Vec::with_capacity(paths.len());
     for p in paths {
-        if !p.exists() {
-            return Err(DiscoverError(format!(
-                "path does not exist: {}",
-                p.display()
-            )));
-        }
-        if p.is_file() {
-            files.push(p.clone());
-        } else {
-            for e in walkdir::WalkDir::new(p).into_iter().flatten() {
-                if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs") {
-                    files.push(e.into_path());
-                }
+        match fs::metadata(p) {
+            Ok(meta) => roots.push((p, meta.is_dir())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DiscoverError(format!(
+                    "path does not exist: {}",
+                    p.display()
+                )));
+            }
+            Err(e) => {
+                return Err(DiscoverError(format!("cannot access {}: {e}", p.display())));
             }
         }
     }
-    files.sort();
-    files.dedup();
-    Ok(Discovery {
-        files,
-        errors: Vec::new(),
-    })
+
+    let mut out = Discovery::default();
+    for (root, is_dir) in roots {
+        if is_dir {
+            walk(root, &excludes, &mut out);
+        } else {
+            out.files.push(root.clone());
+        }
+    }
+    if paths.len() > 1 {
+        // The same file reached through two arguments (`. src`) is spelled differently.
+        let mut seen = std::collections::HashSet::new();
+        out.files
+            .retain(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    }
+    out.files.sort();
+    out.files.dedup();
+    Ok(out)
+}
+
+/// Compiled exclude globs: name patterns and path patterns (see the module docs).
+struct Excludes {
+    names: GlobSet,
+    paths: GlobSet,
+}
+
+impl Excludes {
+    fn new(patterns: &[String]) -> Result<Self, DiscoverError> {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for original in patterns {
+            let mut p = original.trim();
+            while let Some(rest) = p.strip_prefix("./") {
+                p = rest;
+            }
+            let p = if p.len() > 1 {
+                p.trim_end_matches('/')
+            } else {
+                p
+            };
+            if p.is_empty() {
+                return Err(DiscoverError(format!(
+                    "invalid exclude glob `{original}`: empty pattern"
+                )));
+            }
+            let glob = compile(p).map_err(|e| {
+                DiscoverError(format!("invalid exclude glob `{original}`: {}", e.kind()))
+            })?;
+            if p.contains('/') {
+                paths.add(glob);
+                if let Some(dir) = p.strip_suffix("/**").filter(|d| !d.is_empty()) {
+                    // `dir/**` also names `dir`, so the directory is pruned instead of walked.
+                    paths.add(compile(dir).map_err(|e| {
+                        DiscoverError(format!("invalid exclude glob `{original}`: {}", e.kind()))
+                    })?);
+                }
+            } else {
+                names.add(glob);
+            }
+        }
+        let build = |b: GlobSetBuilder| {
+            b.build()
+                .map_err(|e| DiscoverError(format!("invalid exclude glob: {e}")))
+        };
+        Ok(Excludes {
+            names: build(names)?,
+            paths: build(paths)?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.paths.is_empty()
+    }
+
+    /// Whether an entry is excluded, by its name, its path relative to the walk root, its path
+    /// as walked and its absolute path.
+    fn is_match(&self, name: &OsStr, rel: &Path, walked: &Path, abs: &Path) -> bool {
+        if !self.names.is_empty() && self.names.is_match(name) {
+            return true;
+        }
+        if self.paths.is_empty() {
+            return false;
+        }
+        let walked = walked.strip_prefix(".").unwrap_or(walked);
+        self.paths.is_match_candidate(&Candidate::new(rel))
+            || self.paths.is_match_candidate(&Candidate::new(walked))
+            || self.paths.is_match_candidate(&Candidate::new(abs))
+    }
+}
+
+fn compile(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// `.gitignore`-style matchers that apply to the current walk position, outermost first, each
+/// with the walk depth of the directory it belongs to (0 for the root and its ancestors).
+struct IgnoreStack {
+    stack: Vec<(usize, Gitignore)>,
+}
+
+impl IgnoreStack {
+    /// The matchers of the root's ancestors inside its git repository, and the root's own.
+    fn for_root(abs_root: &Path) -> Self {
+        let mut stack = Vec::new();
+        if let Some(repo) = abs_root.ancestors().find(|a| a.join(".git").exists()) {
+            let exclude = repo.join(".git").join("info").join("exclude");
+            if let Some(gi) = load_ignore_file(repo, &exclude) {
+                stack.push((0, gi));
+            }
+            let mut between: Vec<&Path> = abs_root
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(repo))
+                .collect();
+            between.reverse();
+            for dir in between {
+                if let Some(gi) = load_gitignore(dir) {
+                    stack.push((0, gi));
+                }
+            }
+        }
+        if let Some(gi) = load_gitignore(abs_root) {
+            stack.push((0, gi));
+        }
+        IgnoreStack { stack }
+    }
+
+    /// Forgets the matchers of directories the walk has left (entries come depth-first).
+    fn enter(&mut self, depth: usize) {
+        while self
+            .stack
+            .last()
+            .is_some_and(|(d, _)| *d >= depth && *d > 0)
+        {
+            self.stack.pop();
+        }
+    }
+
+    /// Whether the innermost matcher with an opinion ignores `abs`.
+    fn is_ignored(&self, abs: &Path, is_dir: bool) -> bool {
+        for (_, gi) in self.stack.iter().rev() {
+            match gi.matched(abs, is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        false
+    }
+}
+
+fn load_gitignore(dir: &Path) -> Option<Gitignore> {
+    load_ignore_file(dir, &dir.join(".gitignore"))
+}
+
+/// A matcher for one ignore file whose patterns are relative to `dir`. Unreadable files and
+/// invalid lines are skipped, as git does.
+fn load_ignore_file(dir: &Path, file: &Path) -> Option<Gitignore> {
+    if !file.is_file() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(dir);
+    let _partial_errors = builder.add(file);
+    builder.build().ok().filter(|gi| !gi.is_empty())
+}
+
+fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
+    let abs_root = fs::canonicalize(root)
+        .or_else(|_| std::path::absolute(root))
+        .unwrap_or_else(|_| root.to_path_buf());
+    let mut ignores = IgnoreStack::for_root(&abs_root);
+    let mut it = walkdir::WalkDir::new(root).follow_links(false).into_iter();
+    while let Some(next) = it.next() {
+        let entry = match next {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().unwrap_or(root).to_path_buf();
+                let message = match err.io_error() {
+                    Some(io) => format!("cannot read directory: {io}"),
+                    None => format!("cannot walk: {err}"),
+                };
+                out.errors.push(FileError {
+                    path,
+                    message,
+                    line: None,
+                    column: None,
+                });
+                continue;
+            }
+        };
+        let depth = entry.depth();
+        if depth == 0 {
+            continue;
+        }
+        ignores.enter(depth);
+        let file_type = entry.file_type();
+        let is_dir = file_type.is_dir();
+        let name = entry.file_name();
+        if is_dir {
+            let bytes = name.as_encoded_bytes();
+            if bytes.starts_with(b".") || bytes == b"target" {
+                it.skip_current_dir();
+                continue;
+            }
+        } else if !(file_type.is_file() && Path::new(name).extension().is_some_and(|x| x == "rs")) {
+            // Symlinks are not followed; other files are not Rust.
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let abs = abs_root.join(rel);
+        let skip = ignores.is_ignored(&abs, is_dir)
+            || (!excludes.is_empty() && excludes.is_match(name, rel, entry.path(), &abs));
+        if is_dir {
+            if skip {
+                it.skip_current_dir();
+            } else if let Some(gi) = load_gitignore(&abs) {
+                ignores.stack.push((depth, gi));
+            }
+        } else if !skip {
+            out.files.push(entry.into_path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str) {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, "fn main() {}\n").unwrap();
+    }
+
+    fn found(root: &Path, exclude: &[&str]) -> Vec<String> {
+        let ex: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+        let d = discover(&[root.to_path_buf()], &ex).unwrap();
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        d.files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn name_and_path_patterns() {
+        let t = tempfile::tempdir().unwrap();
+        for f in [
+            "a.rs",
+            "vendor/v.rs",
+            "src/vendor/w.rs",
+            "tests/t.rs",
+            "src/generated/g.rs",
+            "src/generated/deep/h.rs",
+            "src/x_gen.rs",
+        ] {
+            touch(t.path(), f);
+        }
+        assert_eq!(
+            found(t.path(), &["vendor"]),
+            [
+                "a.rs",
+                "src/generated/deep/h.rs",
+                "src/generated/g.rs",
+                "src/x_gen.rs",
+                "tests/t.rs"
+            ]
+        );
+        assert_eq!(found(t.path(), &["tests/**"]).len(), 6);
+        // `*` does not cross `/`: the deeper file stays.
+        assert_eq!(
+            found(t.path(), &["**/generated/*.rs", "*_gen.rs"]),
+            [
+                "a.rs",
+                "src/generated/deep/h.rs",
+                "src/vendor/w.rs",
+                "tests/t.rs",
+                "vendor/v.rs"
+            ]
+        );
+        assert!(discover(&[t.path().to_path_buf()], &["src/[".to_string()]).is_err());
+        assert!(discover(&[t.path().to_path_buf()], &["".to_string()]).is_err());
+    }
+
+    #[test]
+    fn absolute_patterns_match_the_absolute_path() {
+        let t = tempfile::tempdir().unwrap();
+        touch(t.path(), "src/gen/x.rs");
+        touch(t.path(), "src/y.rs");
+        let root = t.path().join("src");
+        let d = discover(
+            std::slice::from_ref(&root),
+            &[format!(
+                "{}/gen/*.rs",
+                globset::escape(&t.path().join("src").to_string_lossy())
+            )],
+        )
+        .unwrap();
+        assert_eq!(d.files, vec![root.join("y.rs")]);
+    }
+
+    #[test]
+    fn ignore_stack_pops_on_leaving_a_directory() {
+        let t = tempfile::tempdir().unwrap();
+        touch(t.path(), "a/skip.rs");
+        touch(t.path(), "a/keep.rs");
+        touch(t.path(), "b/skip.rs");
+        fs::write(t.path().join("a/.gitignore"), "skip.rs\n").unwrap();
+        assert_eq!(found(t.path(), &[]), ["a/keep.rs", "b/skip.rs"]);
+    }
 }

@@ -1,12 +1,22 @@
 //! Per-crate facts read from the nearest `Cargo.toml`: the edition and which async runtimes the
 //! crate depends on. Looked up once per directory.
+//!
+//! The crate of a file is the nearest `Cargo.toml` with a `[package]` table, from the file's
+//! directory upward (a virtual workspace manifest is skipped). `edition.workspace = true` and
+//! `dep.workspace = true` are resolved against the workspace root: the manifest named by
+//! `package.workspace`, else the nearest manifest with a `[workspace]` table from the package's
+//! directory upward. An unreadable or malformed manifest gives the defaults; nothing here fails.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::{Table, Value};
 
 /// The Rust edition, where it changes drop order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Edition {
-    /// 2015
+    /// 2015 (also what cargo assumes for a `[package]` without `edition`)
     E2015,
     /// 2018
     E2018,
@@ -17,7 +27,21 @@ pub enum Edition {
     E2024,
 }
 
-/// Which runtimes a crate depends on (from `[dependencies]` / `[dev-dependencies]`).
+impl Edition {
+    /// Parses `"2015"`, `"2018"`, `"2021"` or `"2024"`.
+    pub fn parse(s: &str) -> Option<Edition> {
+        match s.trim() {
+            "2015" => Some(Edition::E2015),
+            "2018" => Some(Edition::E2018),
+            "2021" => Some(Edition::E2021),
+            "2024" => Some(Edition::E2024),
+            _ => None,
+        }
+    }
+}
+
+/// Which runtimes a crate depends on (from `[dependencies]`, `[dev-dependencies]` and
+/// `[target.*.dependencies]`, including renamed and workspace-inherited dependencies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Runtimes {
     /// `tokio`
@@ -37,14 +61,234 @@ pub struct CrateInfo {
     pub runtimes: Runtimes,
 }
 
-/// Finds the crate info for `file` (memoised per directory by the caller's cache).
+/// Finds the crate info for files, memoised per directory and per manifest.
 #[derive(Debug, Default)]
-pub struct CrateInfoCache {}
+pub struct CrateInfoCache {
+    /// Directory as the caller spelled it (a file's parent) → its crate's info.
+    by_dir: HashMap<PathBuf, CrateInfo>,
+    /// Absolute directory → its crate's info.
+    by_abs_dir: HashMap<PathBuf, CrateInfo>,
+    /// Manifest path → parsed manifest (`None`: unreadable or malformed).
+    manifests: HashMap<PathBuf, Option<Arc<Table>>>,
+}
 
 impl CrateInfoCache {
-    /// Crate info for the crate containing `file`.
+    /// Crate info for the crate containing `file` (which need not exist).
     pub fn get(&mut self, file: &Path) -> CrateInfo {
-        let _ = file;
-        CrateInfo::default()
+        let dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let Some(info) = self.by_dir.get(dir) {
+            return *info;
+        }
+        let abs = std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .unwrap_or_else(|_| dir.to_path_buf());
+        let info = self.for_abs_dir(&abs);
+        self.by_dir.insert(dir.to_path_buf(), info);
+        info
+    }
+
+    fn for_abs_dir(&mut self, abs: &Path) -> CrateInfo {
+        let mut visited = Vec::new();
+        let mut info = CrateInfo::default();
+        for dir in abs.ancestors() {
+            if let Some(known) = self.by_abs_dir.get(dir) {
+                info = *known;
+                break;
+            }
+            visited.push(dir.to_path_buf());
+            let manifest = dir.join("Cargo.toml");
+            if !manifest.is_file() {
+                continue;
+            }
+            match self.manifest(&manifest) {
+                // Malformed: it is this crate's manifest, we just cannot read it.
+                None => break,
+                Some(table) if table.contains_key("package") => {
+                    info = self.crate_info(dir, &table);
+                    break;
+                }
+                Some(_) => {} // a virtual manifest: keep looking
+            }
+        }
+        for dir in visited {
+            self.by_abs_dir.insert(dir, info);
+        }
+        info
+    }
+
+    fn manifest(&mut self, path: &Path) -> Option<Arc<Table>> {
+        self.manifests
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|t| t.parse::<Table>().ok())
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// The workspace root manifest for the package in `dir`, if it can be found.
+    fn workspace(&mut self, dir: &Path, package: &Table) -> Option<Arc<Table>> {
+        if let Some(Value::String(rel)) = package.get("workspace") {
+            let root = dir.join(rel);
+            let manifest = if root.file_name().is_some_and(|n| n == "Cargo.toml") {
+                root
+            } else {
+                root.join("Cargo.toml")
+            };
+            return self
+                .manifest(&manifest)
+                .filter(|t| t.contains_key("workspace"));
+        }
+        for d in dir.ancestors() {
+            let manifest = d.join("Cargo.toml");
+            if manifest.is_file() {
+                if let Some(t) = self
+                    .manifest(&manifest)
+                    .filter(|t| t.contains_key("workspace"))
+                {
+                    return Some(t);
+                }
+            }
+        }
+        None
+    }
+
+    fn crate_info(&mut self, dir: &Path, manifest: &Table) -> CrateInfo {
+        let package = manifest
+            .get("package")
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        let inherits = |v: Option<&Value>| {
+            v.and_then(Value::as_table)
+                .and_then(|t| t.get("workspace"))
+                .and_then(Value::as_bool)
+                == Some(true)
+        };
+        let needs_workspace = inherits(package.get("edition"))
+            || dependency_tables(manifest).any(|t| t.values().any(|v| inherits(Some(v))));
+        let workspace = if needs_workspace {
+            self.workspace(dir, &package)
+        } else {
+            None
+        };
+        let ws_section = workspace
+            .as_ref()
+            .and_then(|w| w.get("workspace"))
+            .and_then(Value::as_table);
+
+        let edition = match package.get("edition") {
+            Some(Value::String(s)) => Edition::parse(s).unwrap_or_default(),
+            Some(v) if inherits(Some(v)) => ws_section
+                .and_then(|w| w.get("package"))
+                .and_then(|p| p.get("edition"))
+                .and_then(Value::as_str)
+                .and_then(Edition::parse)
+                .unwrap_or_default(),
+            Some(_) => Edition::default(),
+            // Cargo's own default for a package that does not say.
+            None => Edition::E2015,
+        };
+
+        let ws_deps = ws_section
+            .and_then(|w| w.get("dependencies"))
+            .and_then(Value::as_table);
+        let mut runtimes = Runtimes::default();
+        for table in dependency_tables(manifest) {
+            for (name, spec) in table {
+                let mut package_name = spec.get("package").and_then(Value::as_str).unwrap_or(name);
+                if inherits(Some(spec)) {
+                    if let Some(ws_spec) = ws_deps.and_then(|d| d.get(name)) {
+                        package_name = ws_spec
+                            .get("package")
+                            .and_then(Value::as_str)
+                            .unwrap_or(name);
+                    }
+                }
+                match package_name.replace('_', "-").as_str() {
+                    "tokio" => runtimes.tokio = true,
+                    "async-std" => runtimes.async_std = true,
+                    "smol" => runtimes.smol = true,
+                    _ => {}
+                }
+            }
+        }
+        CrateInfo { edition, runtimes }
+    }
+}
+
+/// `[dependencies]`, `[dev-dependencies]` and every `[target.*.dependencies]` /
+/// `[target.*.dev-dependencies]` table of a manifest.
+fn dependency_tables(manifest: &Table) -> impl Iterator<Item = &Table> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "dev_dependencies"];
+    let top = KINDS
+        .iter()
+        .filter_map(move |k| manifest.get(*k).and_then(Value::as_table));
+    let targets = manifest
+        .get("target")
+        .and_then(Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+        .filter_map(Value::as_table)
+        .flat_map(|t| {
+            KINDS
+                .iter()
+                .filter_map(move |k| t.get(*k).and_then(Value::as_table))
+        });
+    top.chain(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn edition_and_runtimes() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "Cargo.toml",
+            "[package]\nname = \"a\"\nedition = \"2024\"\n[dependencies]\nrt = { package = \"async-std\", version = \"1\" }\n\
+             [target.'cfg(unix)'.dev-dependencies]\nsmol = \"2\"\n",
+        );
+        let mut cache = CrateInfoCache::default();
+        let info = cache.get(&t.path().join("src/deep/x.rs"));
+        assert_eq!(info.edition, Edition::E2024);
+        assert_eq!(
+            info.runtimes,
+            Runtimes {
+                tokio: false,
+                async_std: true,
+                smol: true
+            }
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "nopkg/Cargo.toml", "[package]\nname = \"a\"\n");
+        write(t.path(), "broken/Cargo.toml", "[package\n");
+        let mut cache = CrateInfoCache::default();
+        // No edition: cargo assumes 2015.
+        assert_eq!(
+            cache.get(&t.path().join("nopkg/src/lib.rs")).edition,
+            Edition::E2015
+        );
+        assert_eq!(
+            cache.get(&t.path().join("broken/src/lib.rs")),
+            CrateInfo::default()
+        );
     }
 }

@@ -51,6 +51,26 @@ pub struct Options {
     pub diff: bool,
 }
 
+impl Default for Options {
+    /// Lint `.` with every default rule, human output, no fixing.
+    fn default() -> Self {
+        Options {
+            paths: vec![PathBuf::from(".")],
+            format: Format::Human,
+            color: ColorChoice::Auto,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            exclude: Vec::new(),
+            config: None,
+            list_rules: false,
+            explain: None,
+            threads: None,
+            fix: None,
+            diff: false,
+        }
+    }
+}
+
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: u8 = 0;
 /// Exit status: diagnostics or file errors.
@@ -471,7 +491,7 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
                 None => continue,
             },
         };
-        let kept = suppress::apply(&source, &sups, diags, &enabled);
+        let kept = suppress::apply(&source, &sups, diags, &enabled, &path);
         if !kept.is_empty() {
             report.sources.insert(Arc::clone(&path), source);
             report.diagnostics.extend(kept);

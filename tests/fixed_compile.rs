@@ -137,8 +137,7 @@ fn fixed_outputs_are_clean() {
             list_rules: false,
             explain: None,
             threads: Some(1),
-            fix: None,
-            diff: false,
+            ..Default::default()
         };
         opts.paths = vec![p.to_path_buf()];
         let report = async_lint::run::lint(&opts).expect("lint");
