@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::analysis::imports::{CanonPath, Imports};
-use crate::analysis::index::FileFacts;
+use crate::analysis::index::{DiscardedCall, FileFacts};
 use crate::analysis::scan;
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Diagnostic, FileError, Fix, Label};
@@ -115,6 +115,7 @@ impl FileCx<'_> {
 pub struct Sink<'a> {
     path: &'a Arc<PathBuf>,
     diagnostics: Vec<Diagnostic>,
+    discarded: Vec<DiscardedCall>,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -149,7 +150,18 @@ impl<'a> Sink<'a> {
         Sink {
             path,
             diagnostics: Vec::new(),
+            discarded: Vec::new(),
         }
+    }
+
+    /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
+    pub fn record_discarded(&mut self, call: DiscardedCall) {
+        self.discarded.push(call);
+    }
+
+    /// Takes the discarded-call facts recorded so far.
+    pub fn take_discarded(&mut self) -> Vec<DiscardedCall> {
+        std::mem::take(&mut self.discarded)
     }
 
     /// Reports a finding of `rule` at `range`.

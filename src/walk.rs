@@ -8,7 +8,9 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
-use crate::analysis::index::{CallFact, Callee, FileFacts, FnFact, returns_future};
+use crate::analysis::index::{
+    CallFact, Callee, FileFacts, FnFact, is_runtime_entry, returns_future,
+};
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::lint::{FileCx, Sink};
@@ -32,6 +34,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         w.visit_item(item);
     }
     cx.imports.borrow_mut().pop();
+    w.facts.discarded = w.sink.take_discarded();
     w.facts
 }
 
@@ -72,6 +75,7 @@ impl Walker<'_, '_, '_> {
             is_async: sig.asyncness.is_some(),
             returns_future: returns_future(&sig.output),
             has_self: sig.receiver().is_some(),
+            runtime_entry: false,
             range: range.clone(),
         });
         let async_ctx = sig.asyncness.map(|_| AsyncCtx {
@@ -179,7 +183,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         match item {
             Item::Fn(f) => {
                 let impl_ty = None;
+                let index = self.facts.fns.len();
                 self.enter_fn(&f.sig, &f.block, impl_ty, None);
+                if let Some(fact) = self.facts.fns.get_mut(index) {
+                    fact.runtime_entry = is_runtime_entry(&f.attrs);
+                }
             }
             Item::Impl(imp) => {
                 let ty = impl_self_name(&imp.self_ty);
@@ -212,6 +220,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                                     is_async: f.sig.asyncness.is_some(),
                                     returns_future: returns_future(&f.sig.output),
                                     has_self: f.sig.receiver().is_some(),
+                                    runtime_entry: false,
                                     range,
                                 });
                             }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::analysis::imports::CanonPath;
+use crate::diagnostic::Edit;
 
 /// A fn item (free fn, inherent/trait method, trait default method).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,9 @@ pub struct FnFact {
     pub returns_future: bool,
     /// Whether it takes `self` (a method) rather than being an associated/free fn.
     pub has_self: bool,
+    /// Annotated with a runtime entry attribute (`#[tokio::main]`, `#[tokio::test]`, ..): the
+    /// macro turns the `async fn` into a sync fn that blocks on its body.
+    pub runtime_entry: bool,
     /// Byte range of the fn's name.
     pub range: Range<usize>,
 }
@@ -57,6 +61,58 @@ pub struct CallFact {
     pub async_ctx: Option<String>,
 }
 
+/// How a call's value is thrown away (see [`DiscardedCall`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscardKind {
+    /// `call;`
+    ExprStmt,
+    /// `let _ = call;`
+    LetUnderscore,
+    /// `let name = call;` and `name` is never mentioned again in its block.
+    UnusedBinding {
+        /// The binding.
+        name: String,
+    },
+    /// `drop(call);` / `std::mem::drop(call);`
+    Dropped,
+    /// `let name = call;` whose only later mention is `drop(name);` (range of that statement).
+    DroppedBinding {
+        /// The binding.
+        name: String,
+        /// Byte range of the `drop(name)` call.
+        drop_range: Range<usize>,
+    },
+}
+
+/// A call whose value is discarded without being used: the candidates of `unawaited-future`,
+/// judged in phase 2 once every crate-local fn is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscardedCall {
+    /// The callee (paths resolved through imports).
+    pub callee: Callee,
+    /// For `Callee::Path`: the path as written (before import resolution).
+    pub written: CanonPath,
+    /// For method calls: the resolved path of the call (or macro) a receiver chain starts
+    /// from (`reqwest::Client::new` in `reqwest::Client::new().get(u).send()`).
+    pub chain_root: Option<CanonPath>,
+    /// Whether the receiver chain contains an `.await` after its root.
+    pub chain_awaited: bool,
+    /// The self type of the enclosing impl (for `self.m()` and `Self::f()`).
+    pub impl_ty: Option<String>,
+    /// Short display of the call for messages: `send_email(..)`, `self.flush()`.
+    pub display: String,
+    /// Byte range of the call expression (the primary span).
+    pub range: Range<usize>,
+    /// How the value is discarded.
+    pub kind: DiscardKind,
+    /// Description of the async context ("async fn `x`"); None in sync code.
+    pub async_ctx: Option<String>,
+    /// Whether `.await` can be written at the call.
+    pub can_await: bool,
+    /// The edits that await the call (empty when `.await` cannot be written).
+    pub await_edits: Vec<Edit>,
+}
+
 /// Everything phase 2 needs from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileFacts {
@@ -64,6 +120,8 @@ pub struct FileFacts {
     pub fns: Vec<FnFact>,
     /// Calls inside fn bodies, in source order.
     pub calls: Vec<CallFact>,
+    /// Calls whose value is discarded unused (recorded by rules through [`crate::lint::Sink`]).
+    pub discarded: Vec<DiscardedCall>,
 }
 
 /// One file's facts with its path.
@@ -96,6 +154,19 @@ impl CrateIndex {
             .iter()
             .flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
     }
+}
+
+/// Whether a fn's attributes include a runtime entry macro (`#[tokio::main]`, `#[tokio::test]`,
+/// `#[async_std::main]`, `#[actix_web::test]` ..: a path of two or more segments ending in `main`
+/// or `test`).
+pub fn is_runtime_entry(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let segs = &a.path().segments;
+        segs.len() >= 2
+            && segs
+                .last()
+                .is_some_and(|s| s.ident == "main" || s.ident == "test")
+    })
 }
 
 /// Whether a return type is a future: `impl Future<..>`, `BoxFuture<..>`, `LocalBoxFuture`,

@@ -8,6 +8,8 @@ use crate::lint::{FileCx, Sink};
 
 pub mod blocking_sleep;
 pub mod lock_across_await;
+pub mod swallowed_cancellation;
+pub mod unawaited_future;
 pub mod unused_suppression;
 
 /// The pitfall family a rule belongs to.
@@ -140,7 +142,9 @@ macro_rules! declare_rule {
 /// Every rule, in documentation order.
 pub static ALL: &[&Rule] = &[
     &blocking_sleep::BLOCKING_SLEEP,
+    &unawaited_future::UNAWAITED_FUTURE,
     &lock_across_await::LOCK_ACROSS_AWAIT,
+    &swallowed_cancellation::SWALLOWED_CANCELLATION,
     &unused_suppression::UNUSED_SUPPRESSION,
 ];
 

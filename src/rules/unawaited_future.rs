@@ -1,0 +1,881 @@
+//! `unawaited-future`: a call that creates a future whose future is dropped without being polled.
+//!
+//! Two phases. Phase 1 (the `block` hook, per file) records every call whose value is thrown away
+//! (`call;`, `let _ = call;`, `let x = call;` with `x` never mentioned again, `drop(call)`) as a
+//! [`DiscardedCall`] fact. Phase 2 (the `resolve` hook) sees every file's fn facts at once and
+//! decides which of those calls create futures: crate-local `async fn`s and fns returning futures
+//! (by name, with the call path's module as a tie-breaker), methods of the enclosing impl for
+//! `self.m()`, other methods only when every crate-local method of that name is async, and the
+//! library APIs of the catalog in `rules/async-apis.toml`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use quote::ToTokens;
+use serde::Deserialize;
+use syn::visit::Visit;
+use syn::{Expr, Pat, Stmt};
+
+use crate::analysis::context::Scope;
+use crate::analysis::imports::{CanonPath, display, path_is};
+use crate::analysis::index::{Callee, CrateIndex, DiscardKind, DiscardedCall, FnFact};
+use crate::analysis::paths::{self, peel};
+use crate::declare_rule;
+use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
+use crate::lint::{FileCx, Sink};
+use crate::rules::{Family, FixAvailability, Hooks};
+
+declare_rule! {
+    /// A future is inert until polled: creating one and dropping it runs none of its body.
+    pub static UNAWAITED_FUTURE = Rule {
+        id: "unawaited-future",
+        family: Family::Unawaited,
+        severity: Severity::Warning,
+        summary: "a future is created and dropped without being awaited, so its body never runs",
+        fix: FixAvailability::Always,
+        hooks: Hooks { block: Some(collect), resolve: Some(resolve), ..Hooks::NONE },
+    }
+}
+
+fn message(call: &DiscardedCall) -> String {
+    let d = &call.display;
+    match &call.kind {
+        DiscardKind::ExprStmt => {
+            format!("the future returned by `{d}` is dropped without being awaited")
+        }
+        DiscardKind::LetUnderscore => format!("`let _ = {d}` drops the future without awaiting it"),
+        DiscardKind::UnusedBinding { name } => {
+            format!("the future returned by `{d}` is bound to `{name}` but never awaited")
+        }
+        DiscardKind::Dropped => format!("`drop({d})` drops the future without awaiting it"),
+        DiscardKind::DroppedBinding { name, .. } => {
+            format!(
+                "the future returned by `{d}` is bound to `{name}` and dropped without being awaited"
+            )
+        }
+    }
+}
+
+fn help(call: &DiscardedCall, why: &str) -> String {
+    if call.can_await {
+        format!(
+            "{why}, and a future does nothing until it is polled: write `{}.await`, or spawn it and keep the `JoinHandle`",
+            call.display
+        )
+    } else {
+        format!(
+            "{why}, and a future does nothing until it is polled: spawn it on the runtime (`tokio::spawn(fut)`, keeping the `JoinHandle`) or make the caller async and `.await` it"
+        )
+    }
+}
+
+fn fix(call: &DiscardedCall) -> Fix {
+    if call.can_await && !call.await_edits.is_empty() {
+        Fix::unsafe_(
+            format!("await `{}`", call.display),
+            call.await_edits.clone(),
+        )
+    } else {
+        Fix::manual(
+            "spawn the future on the runtime and keep its `JoinHandle`, or make the caller async",
+            Vec::new(),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog of library APIs (rules/async-apis.toml).
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalog {
+    #[serde(default)]
+    functions: Vec<String>,
+    #[serde(default)]
+    chains: Vec<Chain>,
+    #[serde(default)]
+    async_methods: Vec<String>,
+    #[serde(default)]
+    sync_methods: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Chain {
+    root: String,
+    #[serde(default)]
+    methods: Vec<String>,
+    #[serde(default)]
+    awaited_methods: Vec<String>,
+}
+
+const CATALOG_TOML: &str = include_str!("../../rules/async-apis.toml");
+
+static CATALOG: LazyLock<Catalog> =
+    LazyLock::new(|| toml::from_str(CATALOG_TOML).unwrap_or_default());
+
+impl Catalog {
+    /// Whether a resolved call path is a catalogued future-creating function.
+    fn function(&self, path: &[String]) -> Option<&str> {
+        self.functions
+            .iter()
+            .find(|f| match f.strip_suffix("::*") {
+                Some(prefix) => {
+                    path.len() >= 2
+                        && path_is(&path[..path.len() - 1], prefix)
+                        && !path[path.len() - 1].starts_with(char::is_uppercase)
+                }
+                None => path_is(path, f),
+            })
+            .map(String::as_str)
+    }
+
+    fn chain(&self, root: &[String], method: &str, awaited: bool) -> Option<&Chain> {
+        self.chains.iter().find(|c| {
+            path_is(root, &c.root)
+                && (c.methods.iter().any(|m| m == method)
+                    || (awaited && c.awaited_methods.iter().any(|m| m == method)))
+        })
+    }
+
+    fn is_async_method(&self, name: &str) -> bool {
+        self.async_methods.iter().any(|m| m == name)
+    }
+
+    fn is_sync_method(&self, name: &str) -> bool {
+        self.sync_methods.iter().any(|m| m == name)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 1: discarded calls.
+
+fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'_>) {
+    let stmts = &block.stmts;
+    for (i, stmt) in stmts.iter().enumerate() {
+        match stmt {
+            Stmt::Expr(e, Some(_)) => {
+                let e = peel(e);
+                if expr_attrs(e).is_some_and(allowed) {
+                    continue;
+                }
+                if let Expr::Call(c) = e
+                    && is_drop(cx, c)
+                {
+                    if c.args.len() == 1 && is_call(peel(&c.args[0])) {
+                        record(cx, scope, peel(&c.args[0]), DiscardKind::Dropped, sink);
+                    }
+                } else if is_call(e) {
+                    record(cx, scope, e, DiscardKind::ExprStmt, sink);
+                }
+            }
+            Stmt::Local(local) => {
+                let Some(init) = &local.init else { continue };
+                if init.diverge.is_some() || allowed(&local.attrs) {
+                    continue;
+                }
+                let value = peel(&init.expr);
+                if !is_call(value) {
+                    continue;
+                }
+                match &local.pat {
+                    Pat::Wild(_) => record(cx, scope, value, DiscardKind::LetUnderscore, sink),
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                        let name = pi.ident.to_string();
+                        match later_use(cx, &name, &stmts[i + 1..]) {
+                            LaterUse::Used => {}
+                            LaterUse::Unused => {
+                                record(cx, scope, value, DiscardKind::UnusedBinding { name }, sink)
+                            }
+                            LaterUse::Dropped(drop_range) => record(
+                                cx,
+                                scope,
+                                value,
+                                DiscardKind::DroppedBinding { name, drop_range },
+                                sink,
+                            ),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
+    match e {
+        Expr::Call(c) => Some(&c.attrs),
+        Expr::MethodCall(m) => Some(&m.attrs),
+        _ => None,
+    }
+}
+
+fn is_call(e: &Expr) -> bool {
+    matches!(e, Expr::Call(_) | Expr::MethodCall(_))
+}
+
+/// `drop(x)`, `std::mem::drop(x)`, `mem::drop(x)`, `core::mem::drop(x)`.
+fn is_drop(cx: &FileCx<'_>, call: &syn::ExprCall) -> bool {
+    if paths::call_last_segment(call).is_none_or(|i| i != "drop") {
+        return false;
+    }
+    let Some(path) = paths::call_path(call) else {
+        return false;
+    };
+    let resolved = cx.resolve(path);
+    path_is(&resolved, "drop")
+        || path_is(&resolved, "std::mem::drop")
+        || path_is(&resolved, "core::mem::drop")
+}
+
+enum LaterUse {
+    Used,
+    Unused,
+    Dropped(std::ops::Range<usize>),
+}
+
+/// Whether `name` is mentioned in `rest` (the statements after its `let`). A statement that is
+/// exactly `drop(name);` counts as a drop, any other mention (including inside macros) as a use.
+fn later_use(cx: &FileCx<'_>, name: &str, rest: &[Stmt]) -> LaterUse {
+    let mut dropped = None;
+    for stmt in rest {
+        if let Stmt::Expr(e, _) = stmt
+            && let Expr::Call(c) = peel(e)
+            && c.args.len() == 1
+            && is_drop(cx, c)
+            && matches!(peel(&c.args[0]), Expr::Path(p) if p.path.is_ident(name))
+        {
+            if dropped.is_some() {
+                return LaterUse::Used;
+            }
+            dropped = Some(cx.range(c));
+            continue;
+        }
+        let mut finder = Mentions { name, found: false };
+        finder.visit_stmt(stmt);
+        if finder.found {
+            return LaterUse::Used;
+        }
+    }
+    match dropped {
+        Some(r) => LaterUse::Dropped(r),
+        None => LaterUse::Unused,
+    }
+}
+
+/// Finds any identifier equal to `name`, in the syntax tree and in macro token streams.
+struct Mentions<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl Mentions<'_> {
+    fn scan_tokens(&mut self, tokens: &proc_macro2::TokenStream) {
+        for tt in tokens.clone() {
+            if self.found {
+                return;
+            }
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => self.found = i == self.name,
+                proc_macro2::TokenTree::Group(g) => self.scan_tokens(&g.stream()),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Mentions<'_> {
+    fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+        if !self.found && i == self.name {
+            self.found = true;
+        }
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found {
+            return;
+        }
+        if let Expr::Verbatim(tokens) = e {
+            self.scan_tokens(tokens);
+            return;
+        }
+        syn::visit::visit_expr(self, e);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if !self.found {
+            syn::visit::visit_macro(self, m);
+            self.scan_tokens(&m.tokens);
+        }
+    }
+}
+
+/// Whether `name` is bound by a pattern anywhere in the file (a fn or closure parameter, a
+/// `let`, a match arm): then a bare `name(..)` may call a local closure, not the crate's fn.
+/// The set is computed once per file, on the first candidate that needs it.
+fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
+    thread_local! {
+        static BOUND: std::cell::RefCell<(usize, usize, HashSet<String>)> = std::cell::RefCell::default();
+    }
+    let key = (
+        cx.file as *const syn::File as usize,
+        cx.source.text().as_ptr() as usize,
+    );
+    BOUND.with(|b| {
+        let mut b = b.borrow_mut();
+        if (b.0, b.1) != key {
+            let mut names = PatNames(HashSet::new());
+            names.visit_file(cx.file);
+            *b = (key.0, key.1, names.0);
+        }
+        b.2.contains(name)
+    })
+}
+
+struct PatNames(HashSet<String>);
+
+impl<'ast> Visit<'ast> for PatNames {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.0.insert(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+}
+
+/// Whether a statement carries `#[allow(..)]` for the lints that flag dropped futures
+/// (`clippy::let_underscore_future`, `unused_must_use`, `let_underscore_drop`): the drop is
+/// deliberate.
+fn allowed(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("allow") && {
+            let t = a.meta.to_token_stream().to_string();
+            t.contains("let_underscore_future")
+                || t.contains("unused_must_use")
+                || t.contains("let_underscore")
+        }
+    })
+}
+
+/// Short text of a receiver for messages: the source text when it is short and on one line.
+fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
+    let t = cx.text(cx.range(e));
+    if t.len() <= 32 && !t.contains('\n') {
+        t
+    } else {
+        ""
+    }
+}
+
+fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mut Sink<'_>) {
+    let range = cx.range(e);
+    let (callee, written, chain_root, chain_awaited, display) = match e {
+        Expr::Call(c) => {
+            let Some(path) = paths::call_path(c) else {
+                return;
+            };
+            let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if written.len() == 1 && bound_in_file(cx, &written[0]) {
+                return;
+            }
+            let args = if c.args.is_empty() { "()" } else { "(..)" };
+            let display = format!("{}{args}", display(&written));
+            (
+                Callee::Path(cx.resolve(path)),
+                written,
+                None,
+                false,
+                display,
+            )
+        }
+        Expr::MethodCall(mc) => {
+            let on_self = matches!(peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
+            let (root, awaited) = chain_root(cx, &mc.receiver);
+            let args = if mc.args.is_empty() { "()" } else { "(..)" };
+            let display = format!("{}.{}{args}", receiver_text(cx, &mc.receiver), mc.method);
+            (
+                Callee::Method {
+                    name: mc.method.to_string(),
+                    on_self,
+                },
+                Vec::new(),
+                root,
+                awaited,
+                display,
+            )
+        }
+        _ => return,
+    };
+    let can_await = scope.can_await();
+    let await_edits = if can_await {
+        vec![Edit::insert(range.end, ".await")]
+    } else {
+        Vec::new()
+    };
+    sink.record_discarded(DiscardedCall {
+        callee,
+        written,
+        chain_root,
+        chain_awaited,
+        impl_ty: scope.impl_ty.as_deref().map(str::to_string),
+        display,
+        range,
+        kind,
+        async_ctx: scope.async_ctx.as_ref().map(|a| a.describe()),
+        can_await,
+        await_edits,
+    });
+}
+
+/// The resolved path of the call or macro a method chain starts from, and whether an `.await`
+/// occurs in the chain.
+fn chain_root(cx: &FileCx<'_>, mut e: &Expr) -> (Option<CanonPath>, bool) {
+    let mut awaited = false;
+    loop {
+        match peel(e) {
+            Expr::MethodCall(m) => e = &m.receiver,
+            Expr::Await(a) => {
+                awaited = true;
+                e = &a.base;
+            }
+            Expr::Try(t) => e = &t.expr,
+            Expr::Call(c) => return (paths::call_path(c).map(|p| cx.resolve(p)), awaited),
+            Expr::Macro(m) => return (Some(cx.resolve(&m.mac.path)), awaited),
+            _ => return (None, awaited),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 2: which discarded calls create futures.
+
+/// Which module a file is, as far as a call path's qualifier can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ModKey {
+    /// `lib.rs` / `main.rs`: the crate root.
+    Root,
+    /// `foo.rs` or `foo/mod.rs`.
+    Named(String),
+}
+
+fn mod_key(path: &Path) -> ModKey {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    match stem {
+        "lib" | "main" => ModKey::Root,
+        "mod" => ModKey::Named(
+            path.parent()
+                .and_then(|p| p.file_name())
+                .and_then(|s| s.to_str())
+                .unwrap_or("")
+                .to_string(),
+        ),
+        s => ModKey::Named(s.to_string()),
+    }
+}
+
+/// Groups files by their crate (the directory of the nearest `Cargo.toml`), memoised per
+/// directory, and knows each crate's package and lib names.
+#[derive(Default)]
+struct Crates {
+    roots: HashMap<PathBuf, Option<PathBuf>>,
+    names: HashMap<PathBuf, Vec<String>>,
+}
+
+impl Crates {
+    fn root_of(&mut self, file: &Path) -> Option<PathBuf> {
+        let dir = file.parent()?.to_path_buf();
+        if let Some(r) = self.roots.get(&dir) {
+            return r.clone();
+        }
+        let mut visited = Vec::new();
+        let mut found = None;
+        for anc in dir.ancestors() {
+            if let Some(r) = self.roots.get(anc) {
+                found = r.clone();
+                break;
+            }
+            visited.push(anc.to_path_buf());
+            if anc.join("Cargo.toml").is_file() {
+                found = Some(anc.to_path_buf());
+                break;
+            }
+        }
+        for v in visited {
+            self.roots.insert(v, found.clone());
+        }
+        found
+    }
+
+    fn names_of(&mut self, root: &Path) -> &[String] {
+        self.names.entry(root.to_path_buf()).or_insert_with(|| {
+            let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+            ["package", "lib"]
+                .iter()
+                .filter_map(|k| table.get(*k)?.get("name")?.as_str())
+                .map(|n| n.replace('-', "_"))
+                .collect()
+        })
+    }
+}
+
+/// A crate-local fn, with the file it is in.
+#[derive(Clone, Copy)]
+struct FnRef<'i> {
+    file: usize,
+    fact: &'i FnFact,
+}
+
+impl FnRef<'_> {
+    fn creates_future(&self) -> bool {
+        (self.fact.is_async && !self.fact.runtime_entry) || self.fact.returns_future
+    }
+
+    /// An `async fn` proper (a fn returning a future may do its work eagerly).
+    fn is_async(&self) -> bool {
+        self.fact.is_async && !self.fact.runtime_entry
+    }
+}
+
+/// The fns of one crate, indexed for lookups by name.
+#[derive(Default)]
+struct CrateFns<'i> {
+    /// Free fns (no impl or trait) by name.
+    free: HashMap<&'i str, Vec<FnRef<'i>>>,
+    /// Fns of impls and traits by (self type or trait, name).
+    owned: HashMap<&'i str, HashMap<&'i str, Vec<FnRef<'i>>>>,
+    /// Methods (taking `self`) by name.
+    methods: HashMap<&'i str, Vec<FnRef<'i>>>,
+    /// The traits each type implements.
+    traits: HashMap<&'i str, Vec<&'i str>>,
+    /// Module names of the crate's files.
+    modules: HashSet<String>,
+    /// Package and lib names (how tests and examples name the crate).
+    names: Vec<String>,
+    /// The module of each of the crate's files (by file index).
+    mods: HashMap<usize, ModKey>,
+}
+
+/// Why a call creates a future.
+struct Reason {
+    text: String,
+    /// Label text at a same-file definition.
+    def_label: String,
+    /// The callee is a crate-local `async fn` (not a fn returning a future).
+    is_async_fn: bool,
+    /// The crate-local definition, if any: (file index, range of its name).
+    def: Option<(usize, std::ops::Range<usize>)>,
+}
+
+fn local_reason(f: &FnRef<'_>) -> Reason {
+    let text = if f.fact.is_async {
+        format!("`{}` is an `async fn`", f.fact.name)
+    } else {
+        format!("`{}` returns a future", f.fact.name)
+    };
+    let def_label = if f.fact.is_async {
+        "declared `async` here"
+    } else {
+        "declared here, returning a future"
+    };
+    Reason {
+        text,
+        is_async_fn: f.is_async(),
+        def_label: def_label.to_string(),
+        def: Some((f.file, f.fact.range.clone())),
+    }
+}
+
+/// Some candidates, all of which create futures: the first one is the reason.
+fn decide(cands: &[FnRef<'_>]) -> Option<Reason> {
+    if cands.is_empty() || !cands.iter().all(FnRef::creates_future) {
+        return None;
+    }
+    cands.first().map(local_reason)
+}
+
+impl<'i> CrateFns<'i> {
+    fn owned(&self, owner: &str, name: &str) -> &[FnRef<'i>] {
+        self.owned
+            .get(owner)
+            .and_then(|m| m.get(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn free(&self, name: &str) -> &[FnRef<'i>] {
+        self.free.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn judge(&self, file: usize, file_mod: &ModKey, call: &DiscardedCall) -> Option<Reason> {
+        let reason = match &call.callee {
+            Callee::Path(path) => self.judge_path(file, file_mod, path, call),
+            Callee::Method { name, on_self } => self.judge_method(name, *on_self, call),
+        }?;
+        // An explicit `drop` of what a sync fn returned is deliberate: such a fn may have done
+        // its work (or polled the future) before returning it.
+        let explicit_drop = matches!(
+            call.kind,
+            DiscardKind::Dropped | DiscardKind::DroppedBinding { .. }
+        );
+        if explicit_drop && !reason.is_async_fn && reason.def.is_some() {
+            return None;
+        }
+        Some(reason)
+    }
+
+    fn judge_path(
+        &self,
+        file: usize,
+        file_mod: &ModKey,
+        path: &[String],
+        call: &DiscardedCall,
+    ) -> Option<Reason> {
+        let (name, quals) = path.split_last()?;
+        if let Some(api) = CATALOG.function(path) {
+            return Some(Reason {
+                text: format!("`{api}` returns a future"),
+                def_label: String::new(),
+                is_async_fn: false,
+                def: None,
+            });
+        }
+        let Some(first) = quals.first() else {
+            // Unqualified and not imported: a fn of this module (same file) or one brought in by
+            // a glob import.
+            let cands = self.free(name);
+            let same_file: Vec<FnRef<'_>> =
+                cands.iter().filter(|f| f.file == file).copied().collect();
+            return decide(if same_file.is_empty() {
+                cands
+            } else {
+                &same_file
+            });
+        };
+        let last = quals.last().map(String::as_str).unwrap_or_default();
+        if first == "Self" {
+            let owner = call.impl_ty.as_deref()?;
+            return decide(self.owned(owner, name));
+        }
+        let rest =
+            if matches!(first.as_str(), "crate" | "self" | "super") || self.names.contains(first) {
+                &quals[1..]
+            } else if self.modules.contains(first) {
+                quals
+            } else if quals.len() == 1 && first.starts_with(char::is_uppercase) {
+                // `Type::f(..)` with an unimported type.
+                return decide(self.owned(first, name));
+            } else {
+                // Another crate's path.
+                return None;
+            };
+        let owned = self.owned(last, name);
+        if !owned.is_empty() {
+            return decide(owned);
+        }
+        if last.starts_with(char::is_uppercase) {
+            // `Type::f` of a type the crate has no such fn for (a foreign trait, a re-export).
+            return None;
+        }
+        let hint = match rest.last() {
+            Some(m) => Some(ModKey::Named(m.clone())),
+            None if first == "self" => Some(file_mod.clone()),
+            None if first == "super" => None,
+            None => Some(ModKey::Root),
+        };
+        let cands = self.free(name);
+        let Some(hint) = hint else {
+            return decide(cands);
+        };
+        if !self.mods.values().any(|m| *m == hint) {
+            // A module that is inline or not being linted: its fns are unknown.
+            return None;
+        }
+        let matched: Vec<FnRef<'_>> = cands
+            .iter()
+            .filter(|f| self.file_mod(f.file) == Some(&hint))
+            .copied()
+            .collect();
+        // Nothing by that name in the module's file: a re-export; judge by the crate-wide name.
+        decide(if matched.is_empty() { cands } else { &matched })
+    }
+
+    fn file_mod(&self, file: usize) -> Option<&ModKey> {
+        self.mods.get(&file)
+    }
+
+    fn judge_method(&self, name: &str, on_self: bool, call: &DiscardedCall) -> Option<Reason> {
+        if let Some(root) = &call.chain_root
+            && let Some(chain) = CATALOG.chain(root, name, call.chain_awaited)
+        {
+            return Some(Reason {
+                text: format!("`.{name}()` on a `{}` chain returns a future", chain.root),
+                def_label: String::new(),
+                is_async_fn: false,
+                def: None,
+            });
+        }
+        if on_self && let Some(owner) = call.impl_ty.as_deref() {
+            let mut cands: Vec<FnRef<'_>> = self
+                .owned(owner, name)
+                .iter()
+                .filter(|f| f.fact.has_self)
+                .copied()
+                .collect();
+            if cands.is_empty() {
+                for t in self.traits.get(owner).map(Vec::as_slice).unwrap_or(&[]) {
+                    cands.extend(self.owned(t, name).iter().filter(|f| f.fact.has_self));
+                }
+            }
+            if !cands.is_empty() {
+                return decide(&cands);
+            }
+        }
+        if CATALOG.is_sync_method(name) {
+            return None;
+        }
+        match self.methods.get(name) {
+            // By name only: every method of that name must be an `async fn`.
+            Some(cands) if cands.iter().all(FnRef::is_async) => decide(cands),
+            Some(_) => None,
+            None if CATALOG.is_async_method(name) => Some(Reason {
+                text: format!("`.{name}()` returns a future"),
+                def_label: String::new(),
+                is_async_fn: false,
+                def: None,
+            }),
+            None => None,
+        }
+    }
+}
+
+fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
+    if index.files.iter().all(|f| f.facts.discarded.is_empty()) {
+        return;
+    }
+    let mut crates = Crates::default();
+    let mut groups: HashMap<Option<PathBuf>, Vec<usize>> = HashMap::new();
+    for (i, f) in index.files.iter().enumerate() {
+        groups.entry(crates.root_of(&f.path)).or_default().push(i);
+    }
+    let mods: Vec<ModKey> = index.files.iter().map(|f| mod_key(&f.path)).collect();
+    for (root, files) in &groups {
+        if files
+            .iter()
+            .all(|&i| index.files[i].facts.discarded.is_empty())
+        {
+            continue;
+        }
+        let mut fns = CrateFns::default();
+        if let Some(r) = root {
+            fns.names = crates.names_of(r).to_vec();
+        }
+        for &i in files {
+            if let ModKey::Named(m) = &mods[i] {
+                fns.modules.insert(m.clone());
+            }
+            fns.mods.insert(i, mods[i].clone());
+            for fact in &index.files[i].facts.fns {
+                let r = FnRef { file: i, fact };
+                match &fact.impl_ty {
+                    None => fns.free.entry(&fact.name).or_default().push(r),
+                    Some(owner) => {
+                        fns.owned
+                            .entry(owner)
+                            .or_default()
+                            .entry(&fact.name)
+                            .or_default()
+                            .push(r);
+                        if let Some(t) = &fact.trait_name
+                            && t != owner
+                        {
+                            let ts = fns.traits.entry(owner).or_default();
+                            if !ts.contains(&t.as_str()) {
+                                ts.push(t);
+                            }
+                        }
+                    }
+                }
+                if fact.has_self {
+                    fns.methods.entry(&fact.name).or_default().push(r);
+                }
+            }
+        }
+        for &i in files {
+            let file = &index.files[i];
+            for call in &file.facts.discarded {
+                let Some(reason) = fns.judge(i, &mods[i], call) else {
+                    continue;
+                };
+                out.push(diagnostic(index, i, &file.path, call, reason));
+            }
+        }
+    }
+}
+
+fn diagnostic(
+    index: &CrateIndex,
+    file: usize,
+    path: &Arc<PathBuf>,
+    call: &DiscardedCall,
+    reason: Reason,
+) -> Diagnostic {
+    let mut labels = Vec::new();
+    let mut why = reason.text;
+    if let Some((def_file, range)) = reason.def {
+        if def_file == file {
+            labels.push(Label {
+                range,
+                message: reason.def_label,
+            });
+        } else if let Some(name) = index
+            .files
+            .get(def_file)
+            .and_then(|f| f.path.file_name())
+            .and_then(|n| n.to_str())
+        {
+            why = format!("{why} (in `{name}`)");
+        }
+    }
+    if let DiscardKind::DroppedBinding { drop_range, .. } = &call.kind {
+        labels.push(Label {
+            range: drop_range.clone(),
+            message: "dropped here".to_string(),
+        });
+    }
+    Diagnostic {
+        rule: &UNAWAITED_FUTURE,
+        severity: UNAWAITED_FUTURE.severity,
+        message: message(call),
+        path: Arc::clone(path),
+        range: call.range.clone(),
+        labels,
+        help: Some(help(call, &why)),
+        fix: Some(fix(call)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_parses() {
+        let c: Catalog = toml::from_str(CATALOG_TOML).expect("rules/async-apis.toml parses");
+        assert!(
+            !c.functions.is_empty()
+                && !c.chains.is_empty()
+                && !c.async_methods.is_empty()
+                && !c.sync_methods.is_empty()
+        );
+        let p = |s: &str| s.split("::").map(str::to_string).collect::<Vec<_>>();
+        assert!(c.function(&p("tokio::fs::read_to_string")).is_some());
+        assert!(c.function(&p("tokio::fs::OpenOptions::new")).is_none());
+        assert!(c.function(&p("tokio::time::interval")).is_none());
+        assert!(c.function(&p("tokio::fs::File::open")).is_some());
+        for m in &c.async_methods {
+            assert!(!c.is_sync_method(m), "{m} is both async and sync");
+        }
+    }
+}
