@@ -12,6 +12,9 @@ mod blocking_sleep_overlap_fixed;
 #[path = "../fixtures/blocking-sleep/overlap.rs"]
 mod blocking_sleep_overlap_original;
 
+#[path = "../fixtures/lock-across-await/two-tasks.fixed.rs"]
+mod lock_across_await_two_tasks_fixed;
+
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,6 +52,39 @@ fn blocking_sleep_fix_lets_tasks_overlap() {
         overlapped < Duration::from_millis(110),
         "fixed, the waits overlap: {overlapped:?}"
     );
+}
+
+#[test]
+fn lock_across_await_fix_lets_two_tasks_share_a_std_mutex() {
+    use lock_across_await_two_tasks_fixed as fixed;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    let rt = current_thread();
+    let counter = Arc::new(Mutex::new(0));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let cache = Arc::new(Mutex::new(HashMap::new()));
+    rt.block_on(async {
+        // `tokio::spawn` needs `Send` futures: the original versions do not compile here, and
+        // joined on one thread they deadlock in the second `lock()`.
+        let tasks = vec![
+            tokio::spawn(fixed::record(Arc::clone(&counter), Arc::clone(&log), 20)),
+            tokio::spawn(fixed::record(Arc::clone(&counter), Arc::clone(&log), 20)),
+            tokio::spawn(fixed::refresh(Arc::clone(&cache), 1, 20)),
+            tokio::spawn(fixed::refresh(Arc::clone(&cache), 2, 20)),
+        ];
+        let all = async {
+            for t in tasks {
+                t.await.expect("task");
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), all)
+            .await
+            .expect("fixed, the tasks do not deadlock");
+    });
+    assert_eq!(*counter.lock().unwrap(), 2);
+    assert_eq!(*log.lock().unwrap(), vec![1, 2]);
+    assert_eq!(cache.lock().unwrap().len(), 2);
 }
 
 /// Every `.fixed.rs` under fixtures/ is compiled by this file.

@@ -10,6 +10,7 @@ pub mod block_on_in_async;
 pub mod blocking_call;
 pub mod blocking_fs;
 pub mod blocking_sleep;
+pub mod lock_across_await;
 pub mod swallowed_cancellation;
 pub mod unawaited_future;
 pub mod unused_suppression;
@@ -148,6 +149,7 @@ pub static ALL: &[&Rule] = &[
     &blocking_call::BLOCKING_CALL,
     &block_on_in_async::BLOCK_ON_IN_ASYNC,
     &unawaited_future::UNAWAITED_FUTURE,
+    &lock_across_await::LOCK_ACROSS_AWAIT,
     &swallowed_cancellation::SWALLOWED_CANCELLATION,
     &unused_suppression::UNUSED_SUPPRESSION,
 ];
