@@ -15,6 +15,18 @@ mod blocking_sleep_overlap_original;
 #[path = "../fixtures/lock-across-await/two-tasks.fixed.rs"]
 mod lock_across_await_two_tasks_fixed;
 
+#[path = "../fixtures/swallowed-cancellation/observed.fixed.rs"]
+mod swallowed_cancellation_observed_fixed;
+#[path = "../fixtures/swallowed-cancellation/observed.rs"]
+mod swallowed_cancellation_observed_original;
+
+#[path = "../fixtures/blocking-fs/read-config.fixed.rs"]
+mod blocking_fs_read_config_fixed;
+#[path = "../fixtures/unawaited-future/record.fixed.rs"]
+mod unawaited_future_record_fixed;
+#[path = "../fixtures/unawaited-future/record.rs"]
+mod unawaited_future_record_original;
+
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -85,6 +97,49 @@ fn lock_across_await_fix_lets_two_tasks_share_a_std_mutex() {
     assert_eq!(*counter.lock().unwrap(), 2);
     assert_eq!(*log.lock().unwrap(), vec![1, 2]);
     assert_eq!(cache.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn swallowed_cancellation_fix_propagates_the_task_panic() {
+    let rt = current_thread();
+    // The pitfall: the task's panic is thrown away and the caller carries on.
+    assert!(rt.block_on(swallowed_cancellation_observed_original::run_task()));
+    // Fixed: the panic is resumed in the caller, so whoever awaits the caller sees it.
+    let outer = rt
+        .block_on(async { tokio::spawn(swallowed_cancellation_observed_fixed::run_task()).await });
+    let err = outer.expect_err("the caller must not report success");
+    assert!(err.is_panic(), "the task's panic reaches the caller");
+    let payload = err.into_panic();
+    assert_eq!(
+        payload.downcast_ref::<&str>().copied(),
+        Some("the task failed")
+    );
+}
+
+#[test]
+fn unawaited_future_fix_runs_the_future() {
+    use std::sync::{Arc, Mutex};
+    let rt = current_thread();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    rt.block_on(unawaited_future_record_original::handler(log.clone()));
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "the pitfall: the dropped future never ran"
+    );
+    rt.block_on(unawaited_future_record_fixed::handler(log.clone()));
+    assert_eq!(*log.lock().unwrap(), vec![1], "fixed: the record happened");
+}
+
+#[test]
+fn blocking_fs_fix_reads_through_the_runtime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.txt");
+    std::fs::write(&path, "first\nsecond\n").expect("write");
+    let rt = current_thread();
+    let line = rt
+        .block_on(blocking_fs_read_config_fixed::first_line(path))
+        .expect("read");
+    assert_eq!(line, "first");
 }
 
 /// Every `.fixed.rs` under fixtures/ is compiled by this file.
