@@ -30,6 +30,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         scopes: vec![Scope::default()],
         facts: FileFacts::default(),
         offload_next_closure: false,
+        awaited_call: false,
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
@@ -47,6 +48,8 @@ struct Walker<'c, 'a, 's> {
     facts: FileFacts,
     /// Set while visiting the arguments of an offloader call: the next sync closure is offloaded.
     offload_next_closure: bool,
+    /// Set while visiting the base of an `.await` that is a (non-combinator) call.
+    awaited_call: bool,
 }
 
 impl Walker<'_, '_, '_> {
@@ -432,9 +435,24 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
                 self.cx.locals.borrow_mut().pop();
             }
+            Expr::Await(aw) => {
+                // `asyncify(move || std::fs::read(p)).await`: a sync closure handed to a call
+                // whose future is awaited right here is run off the executor (tokio's
+                // `asyncify`, `spawn_blocking` wrappers), unless the call is an inline combinator.
+                self.awaited_call = match paths::peel(&aw.base) {
+                    Expr::Call(c) => paths::call_last_segment(c)
+                        .is_some_and(|i| !paths::is_inline_combinator(&i.to_string())),
+                    Expr::MethodCall(mc) => !paths::is_inline_combinator(&mc.method.to_string()),
+                    _ => false,
+                };
+                self.visit_expr(&aw.base);
+                self.awaited_call = false;
+            }
             Expr::Call(call) => {
-                let offloads = paths::call_last_segment(call)
-                    .is_some_and(|i| paths::is_offloader_name(&i.to_string()));
+                let awaited = std::mem::take(&mut self.awaited_call);
+                let offloads = awaited
+                    || paths::call_last_segment(call)
+                        .is_some_and(|i| paths::is_offloader_name(&i.to_string()));
                 if let Some(path) = paths::call_path(call) {
                     let callee = Callee::Path(self.cx.resolve(path));
                     self.record_call(callee, e);
@@ -443,8 +461,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.visit_call_args(offloads, call.args.iter());
             }
             Expr::MethodCall(mc) => {
+                let awaited = std::mem::take(&mut self.awaited_call);
                 let name = mc.method.to_string();
-                let offloads = paths::is_offloader_name(&name);
+                let offloads = awaited || paths::is_offloader_name(&name);
                 let on_self =
                     matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
                 self.record_call(Callee::Method { name, on_self }, e);

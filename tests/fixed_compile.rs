@@ -3,7 +3,14 @@
 //! against the real runtimes, and the behaviour each fix promises is asserted on a
 //! current-thread runtime, next to the original pitfall.
 
-#![allow(dead_code, unused_imports, unused_variables, unused_mut, unused_must_use, clippy::all)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unused_variables,
+    unused_mut,
+    unused_must_use,
+    clippy::all
+)]
 
 use std::time::{Duration, Instant};
 

@@ -16,6 +16,54 @@ pub const OFFLOADER_NAMES: &[&str] = &[
     "spawn_local_blocking",
 ];
 
+/// Future combinators and constructors that run their sync closure inline, on the executor
+/// thread, even though their result is awaited (`fut.map(|x| ..).await`, `poll_fn(|cx| ..)`).
+pub const INLINE_COMBINATORS: &[&str] = &[
+    "map",
+    "map_ok",
+    "map_err",
+    "map_into",
+    "then",
+    "and_then",
+    "or_else",
+    "inspect",
+    "inspect_ok",
+    "inspect_err",
+    "unwrap_or_else",
+    "lazy",
+    "poll_fn",
+    "poll_immediate",
+    "from_fn",
+    "for_each",
+    "try_for_each",
+    "for_each_concurrent",
+    "try_for_each_concurrent",
+    "filter",
+    "filter_map",
+    "fold",
+    "try_fold",
+    "any",
+    "all",
+    "scan",
+    "take_while",
+    "skip_while",
+    "flat_map",
+    "try_filter",
+    "try_filter_map",
+    "ready",
+    "unfold",
+    "try_unfold",
+    "repeat_with",
+    "with",
+    "retain",
+    "find",
+];
+
+/// Whether `name` is a combinator that runs its closure inline (see [`INLINE_COMBINATORS`]).
+pub fn is_inline_combinator(name: &str) -> bool {
+    INLINE_COMBINATORS.contains(&name)
+}
+
 /// Whether `name` (a call's last segment) offloads its sync closure arguments.
 pub fn is_offloader_name(name: &str) -> bool {
     OFFLOADER_NAMES.contains(&name)
