@@ -103,10 +103,15 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         }
     } else {
+        let mut internal_error = false;
         let linted = match opts.fix {
             Some(_) => fix_files(opts, true).and_then(|outcome| {
                 let mut report = lint(opts)?;
                 report.fixes_applied = outcome.fixes;
+                internal_error = outcome
+                    .errors
+                    .iter()
+                    .any(|e| e.message.starts_with("internal error"));
                 report.errors.extend(outcome.errors);
                 Ok(report)
             }),
@@ -118,7 +123,13 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                     color: use_color(opts.color),
                     width: None,
                 };
-                render::render(opts.format, &report, &render_opts, out).map(|()| report.exit_code())
+                render::render(opts.format, &report, &render_opts, out).map(|()| {
+                    if internal_error {
+                        EXIT_USAGE
+                    } else {
+                        report.exit_code()
+                    }
+                })
             }
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");

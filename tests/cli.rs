@@ -189,3 +189,45 @@ fn ignore_and_select_change_what_runs() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn bad_config_is_a_usage_error_naming_file_and_key() {
+    let dir = tree(&[
+        ("a.rs", CLEAN.as_bytes()),
+        ("async-lint.toml", b"selec = [\"blocking-sleep\"]\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("async-lint.toml") && e.contains("selec"), "{e}");
+    let dir = tree(&[
+        ("a.rs", CLEAN.as_bytes()),
+        ("async-lint.toml", b"ignore = [\"no-such-rule\"]\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no-such-rule"), "{}", stderr(&o));
+}
+
+#[test]
+fn config_severity_and_ignore_apply() {
+    let dir = tree(&[
+        ("a.rs", BLOCKING.as_bytes()),
+        (
+            "async-lint.toml",
+            b"severity = { blocking-sleep = \"error\" }\n",
+        ),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert!(
+        stdout(&o).contains("error[blocking-sleep]"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = tree(&[
+        ("a.rs", BLOCKING.as_bytes()),
+        ("async-lint.toml", b"ignore = [\"blocking-sleep\"]\n"),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

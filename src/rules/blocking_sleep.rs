@@ -55,7 +55,12 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
             format!("replace with `{replacement}(..).await`"),
             vec![Edit::replace(
                 range.clone(),
-                format!("{replacement}({arg}).await"),
+                if cx.runtime() == Runtime::Smol {
+                    // `Timer::after(..).await` yields an `Instant`; a block keeps the call's `()`.
+                    format!("{{ {replacement}({arg}).await; }}")
+                } else {
+                    format!("{replacement}({arg}).await")
+                },
             )],
         )
     } else {
