@@ -227,7 +227,7 @@ pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings)
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`].
-fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+pub fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -388,10 +388,12 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .thread_name(|i| format!("async-lint-{i}"))
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+    let cache = (!opts.workflow.no_cache)
+        .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings));
     let outcomes: Vec<FileOutcome> = pool.install(|| {
         jobs.par_iter()
             .map(|(info, path)| {
-                let mut o = lint_file_catching_panics(path, *info, &settings);
+                let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
                 if o.diagnostics.is_empty() && o.suppressions.is_empty() {
                     o.source = None;
                 }
@@ -399,6 +401,9 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
             })
             .collect()
     });
+    if let Some(cache) = cache {
+        cache.save();
+    }
     let mut report = finish(outcomes, &settings, &config);
     report.errors.extend(found.errors);
     report
@@ -414,9 +419,11 @@ fn lint_file_catching_panics(
     path: &Arc<PathBuf>,
     info: crate::project::CrateInfo,
     settings: &Settings,
+    cache: Option<&crate::cache::Cache>,
 ) -> FileOutcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        lint::lint_file(Arc::clone(path), info, settings)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
+        Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
+        None => lint::lint_file(Arc::clone(path), info, settings),
     }))
     .unwrap_or_else(|_| {
         proc_macro2::extra::invalidate_current_thread_spans();

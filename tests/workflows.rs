@@ -466,3 +466,73 @@ fn changed_since_lints_only_changed_and_untracked_files() {
         stderr(&o)
     );
 }
+
+#[test]
+fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
+    let dir = tree(&[
+        ("src/a.rs", BLOCKING),
+        ("src/b.rs", CLEAN),
+        ("src/c.rs", "fn f( {\n"),
+    ]);
+    let cache = dir.path().join(".async-lint-cache/cache.json");
+    let first = run_in(dir.path(), &["--format", "json", "src"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let header = std::fs::read(&cache).expect("the cache is written");
+    assert!(header.starts_with(b"async-lint-cache 1 "));
+    let again = run_in(dir.path(), &["--format", "json", "src"]);
+    assert_eq!(stdout(&again), stdout(&first));
+
+    // A changed file is re-linted.
+    std::fs::write(dir.path().join("src/b.rs"), BLOCKING).unwrap();
+    let changed = run_in(dir.path(), &["--format", "short", "src"]);
+    assert_eq!(
+        stdout(&changed)
+            .lines()
+            .filter(|l| l.contains("blocking-sleep"))
+            .count(),
+        2,
+        "{}",
+        stdout(&changed)
+    );
+    std::fs::write(dir.path().join("src/b.rs"), CLEAN).unwrap();
+
+    // Corrupt, truncated and foreign caches are ignored, and rebuilt.
+    for bad in [
+        &b"garbage"[..],
+        &header[..header.len() / 2],
+        b"async-lint-cache 1 00 00 0\n",
+    ] {
+        std::fs::write(&cache, bad).unwrap();
+        let o = run_in(dir.path(), &["--format", "json", "src"]);
+        assert_eq!(stdout(&o), stdout(&first));
+        assert!(
+            std::fs::read(&cache)
+                .unwrap()
+                .starts_with(b"async-lint-cache 1 ")
+        );
+    }
+
+    // Concurrent runs neither fail nor leave a torn file.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            bin()
+                .current_dir(dir.path())
+                .args(["--format", "json", "src"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(stdout(&o), stdout(&first));
+    }
+    let o = run_in(dir.path(), &["--format", "json", "src"]);
+    assert_eq!(stdout(&o), stdout(&first));
+
+    // --no-cache neither reads nor writes.
+    let fresh = tree(&[("a.rs", BLOCKING)]);
+    let o = run_in(fresh.path(), &["--no-cache", "a.rs"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!fresh.path().join(".async-lint-cache").exists());
+}

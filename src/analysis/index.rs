@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::analysis::imports::CanonPath;
 
 /// A fn item (free fn, inherent/trait method, trait default method).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     /// The fn's name.
     pub name: String,
@@ -31,7 +31,7 @@ pub struct FnFact {
 }
 
 /// Who a call calls, as far as syntax tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// `a::b::c(..)`, canonicalised through imports.
     Path(CanonPath),
@@ -45,7 +45,7 @@ pub enum Callee {
 }
 
 /// A call inside a fn body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallFact {
     /// The callee.
     pub callee: Callee,
@@ -58,7 +58,7 @@ pub struct CallFact {
 }
 
 /// Everything phase 2 needs from one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Fn items, in source order.
     pub fns: Vec<FnFact>,

@@ -6,3 +6,4 @@ pub mod index;
 pub mod macros;
 pub mod paths;
 pub mod scan;
+pub mod span;
