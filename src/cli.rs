@@ -76,6 +76,30 @@ pub struct Cli {
     /// Number of worker threads (default: RAYON_NUM_THREADS or the number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Read the source from stdin and lint it as if it were the file NAME.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["fix", "unsafe_fixes", "diff", "changed_since"])]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Print how many diagnostics each rule reported (most frequent first) instead of them.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this baseline file (path, rule, hash of the line) and exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Lint only files changed since this git revision, plus untracked files.
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+
+    /// Do not read or write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl Cli {
@@ -105,6 +129,14 @@ impl Cli {
                 (true, true) => Some(crate::fix::FixLevel::Unsafe),
             },
             diff: self.diff,
+            workflow: crate::workflow::WorkflowOptions {
+                stdin_filename: self.stdin_filename,
+                statistics: self.statistics,
+                baseline: self.baseline,
+                write_baseline: self.write_baseline,
+                changed_since: self.changed_since,
+                no_cache: self.no_cache,
+            },
         }
     }
 }

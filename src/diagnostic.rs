@@ -60,7 +60,7 @@ impl Applicability {
 }
 
 /// One text replacement: `range` (byte offsets in the file) becomes `replacement`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Edit {
     /// Byte range replaced.
     pub range: Range<usize>,

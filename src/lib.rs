@@ -6,11 +6,17 @@
 //! resolve cross-file facts once ([`analysis::index`]), apply suppressions, sort, and [`render`].
 
 pub mod analysis;
+pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod git;
 pub mod lint;
 pub mod project;
 pub mod render;
@@ -19,6 +25,7 @@ pub mod run;
 pub mod source;
 pub mod suppress;
 pub mod walk;
+pub mod workflow;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileError, Fix, Label, Report, Severity};
 pub use rules::{ALL, Rule};

@@ -21,6 +21,10 @@ use crate::suppress::{self, Suppressions};
 /// stack ([`WORKER_STACK_BYTES`]) is sized so this depth parses with a wide margin.
 pub const MAX_NESTING: usize = 1_000;
 
+/// Largest file linted, in bytes. Parsing takes ~100 bytes of syntax tree per byte of source, so a
+/// 50 MB generated file would need gigabytes; larger files are reported as errors instead.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Stack size of the threads that parse and walk files.
 pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -240,11 +244,36 @@ impl FileOutcome {
 
 /// Reads and lints one file. Never panics on any input.
 pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
-    let bytes = match std::fs::read(path.as_ref()) {
+    let bytes = match read_limited(&path) {
         Ok(b) => b,
-        Err(e) => return FileOutcome::error(path, format!("cannot read file: {e}"), None),
+        Err(message) => return FileOutcome::error(path, message, None),
     };
     lint_bytes(path, bytes, crate_info, settings)
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`].
+pub fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn too_large(len: u64) -> String {
+    format!(
+        "file is too large to lint ({len} bytes; the limit is {} MiB)",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
 }
 
 /// Lints one file's contents (also used for `--stdin-filename` and the fixer's re-lint).
@@ -278,6 +307,9 @@ pub fn lint_text(
     crate_info: CrateInfo,
     settings: &Settings,
 ) -> FileOutcome {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return FileOutcome::error(path, too_large(text.len() as u64), None);
+    }
     let source = SourceText::new(text);
     let pre = scan::scan(source.text());
     if pre.max_depth > MAX_NESTING {

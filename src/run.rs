@@ -49,6 +49,8 @@ pub struct Options {
     pub fix: Option<FixLevel>,
     /// With `fix`: print a diff instead of writing (`--diff`).
     pub diff: bool,
+    /// Workflow integrations: stdin, baseline, statistics, changed-since, cache.
+    pub workflow: crate::workflow::WorkflowOptions,
 }
 
 impl Default for Options {
@@ -67,6 +69,7 @@ impl Default for Options {
             threads: None,
             fix: None,
             diff: false,
+            workflow: crate::workflow::WorkflowOptions::default(),
         }
     }
 }
@@ -115,15 +118,24 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 report.errors.extend(outcome.errors);
                 Ok(report)
             }),
-            None => lint(opts),
+            None => crate::workflow::lint(opts),
         };
+        let linted = linted.and_then(|mut report| {
+            crate::workflow::after_lint(&mut report, opts, err).map(|done| (report, done))
+        });
         match linted {
-            Ok(report) => {
+            Ok((_, Some(code))) => return code,
+            Ok((report, None)) => {
                 let render_opts = RenderOptions {
                     color: use_color(opts.color),
                     width: None,
                 };
-                render::render(opts.format, &report, &render_opts, out).map(|()| {
+                if opts.workflow.statistics {
+                    render::statistics::render(&report, opts.format == Format::Json, out)
+                } else {
+                    render::render(opts.format, &report, &render_opts, out)
+                }
+                .map(|()| {
                     if internal_error {
                         EXIT_USAGE
                     } else {
@@ -387,8 +399,9 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let rules = enabled_rules(opts, &config)?;
     let mut excludes = config.exclude.clone();
     excludes.extend(opts.exclude.iter().cloned());
-    let found =
+    let mut found =
         discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
+    found.files = crate::workflow::select_files(opts, found.files)?;
 
     let mut cache = CrateInfoCache::default();
     let jobs: Vec<_> = found
@@ -407,10 +420,12 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .thread_name(|i| format!("async-lint-{i}"))
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+    let cache = (!opts.workflow.no_cache)
+        .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings));
     let outcomes: Vec<FileOutcome> = pool.install(|| {
         jobs.par_iter()
             .map(|(info, path)| {
-                let mut o = lint::lint_file(Arc::clone(path), *info, &settings);
+                let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
                 if o.diagnostics.is_empty() && o.suppressions.is_empty() {
                     o.source = None;
                 }
@@ -418,6 +433,9 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
             })
             .collect()
     });
+    if let Some(cache) = cache {
+        cache.save();
+    }
     let mut report = finish(outcomes, &settings, &config);
     report.errors.extend(found.errors);
     report
@@ -425,6 +443,37 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
+/// bad file never loses the rest of the run's findings.
+fn lint_file_catching_panics(
+    path: &Arc<PathBuf>,
+    info: crate::project::CrateInfo,
+    settings: &Settings,
+    cache: Option<&crate::cache::Cache>,
+) -> FileOutcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
+        Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
+        None => lint::lint_file(Arc::clone(path), info, settings),
+    }))
+    .unwrap_or_else(|_| {
+        proc_macro2::extra::invalidate_current_thread_spans();
+        FileOutcome {
+            path: Arc::clone(path),
+            source: None,
+            diagnostics: Vec::new(),
+            suppressions: suppress::Suppressions::default(),
+            facts: Default::default(),
+            error: Some(FileError {
+                path: path.as_ref().clone(),
+                message: "internal error: the linter panicked on this file; please report it"
+                    .to_string(),
+                line: None,
+                column: None,
+            }),
+        }
+    })
 }
 
 /// What phase 2 keeps of a linted file.

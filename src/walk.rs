@@ -168,7 +168,9 @@ impl Walker<'_, '_, '_> {
         let Some(caller) = scope.fn_index else { return };
         let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
         let in_closure = scope.offloaded || scope.in_sync_closure;
-        let range = self.cx.range(e);
+        // Not `cx.range(e)`: `Spanned` prints the whole expression to find its last token.
+        let r = crate::analysis::span::expr_range(e);
+        let range = r.start + self.cx.base..r.end + self.cx.base;
         // Lines name the hops of transitive chains, which run through sync code only.
         let line = if async_ctx.is_none() {
             self.cx.line(range.start)
@@ -450,10 +452,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             Expr::Call(call) => {
                 let awaited = std::mem::take(&mut self.awaited_call);
+                // Compare idents in place: no String per call.
                 let offloads = awaited
                     || paths::call_last_segment(call)
-                        .is_some_and(|i| paths::is_offloader_name(&i.to_string()));
-                if let Some(path) = paths::call_path(call) {
+                        .is_some_and(|i| paths::OFFLOADER_NAMES.iter().any(|n| i == n));
+                if self.cx.settings.collect_facts
+                    && let Some(path) = paths::call_path(call)
+                {
                     let callee = Callee::Path(self.cx.resolve(path));
                     self.record_call(callee, e);
                 }
@@ -462,11 +467,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             Expr::MethodCall(mc) => {
                 let awaited = std::mem::take(&mut self.awaited_call);
-                let name = mc.method.to_string();
-                let offloads = awaited || paths::is_offloader_name(&name);
-                let on_self =
-                    matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
-                self.record_call(Callee::Method { name, on_self }, e);
+                let offloads = awaited || paths::OFFLOADER_NAMES.iter().any(|n| mc.method == n);
+                if self.cx.settings.collect_facts {
+                    let name = mc.method.to_string();
+                    let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
+                    self.record_call(Callee::Method { name, on_self }, e);
+                }
                 self.visit_expr(&mc.receiver);
                 self.visit_call_args(offloads, mc.args.iter());
             }

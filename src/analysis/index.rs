@@ -13,7 +13,7 @@ use crate::analysis::imports::CanonPath;
 use crate::diagnostic::Edit;
 
 /// A fn item (free fn, inherent/trait method, trait default method).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     /// The fn's name.
     pub name: String,
@@ -35,7 +35,7 @@ pub struct FnFact {
 }
 
 /// Who a call calls, as far as syntax tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// `a::b::c(..)`, canonicalised through imports.
     Path(CanonPath),
@@ -49,7 +49,7 @@ pub enum Callee {
 }
 
 /// A call inside a fn body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallFact {
     /// The callee.
     pub callee: Callee,
@@ -68,7 +68,7 @@ pub struct CallFact {
 
 /// A direct call of a cataloged (or user-declared) blocking API in the sync code of a fn (not
 /// in a closure, not in an async block): the roots of the transitive blocking analysis.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BlockingFact {
     /// Index into [`FileFacts::fns`] of the fn that makes the call.
     pub caller: usize,
@@ -82,7 +82,7 @@ pub struct BlockingFact {
 }
 
 /// How a call's value is thrown away (see [`DiscardedCall`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DiscardKind {
     /// `call;`
     ExprStmt,
@@ -106,7 +106,7 @@ pub enum DiscardKind {
 
 /// A call whose value is discarded without being used: the candidates of `unawaited-future`,
 /// judged in phase 2 once every crate-local fn is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiscardedCall {
     /// The callee (paths resolved through imports).
     pub callee: Callee,
@@ -134,7 +134,7 @@ pub struct DiscardedCall {
 }
 
 /// Everything phase 2 needs from one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Fn items, in source order.
     pub fns: Vec<FnFact>,

@@ -8,4 +8,5 @@ pub mod locals;
 pub mod macros;
 pub mod paths;
 pub mod scan;
+pub mod span;
 pub mod transitive;

@@ -4,11 +4,13 @@ use std::io::{self, Write};
 
 use crate::diagnostic::Report;
 
+pub mod cargo_json;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
 pub mod short;
+pub mod statistics;
 
 /// The output formats (names are part of the CLI contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +25,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0.
     Sarif,
+    /// cargo's `--message-format=json` compiler messages (for rust-analyzer and other editors).
+    CargoJson,
 }
 
 impl Format {
@@ -57,6 +61,7 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Github => github::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::CargoJson => cargo_json::render(report, out),
     }
 }
 

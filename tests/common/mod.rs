@@ -31,6 +31,7 @@ pub fn options(paths: Vec<PathBuf>, rules: &[&str]) -> Options {
         threads: Some(1),
         fix: None,
         diff: false,
+        workflow: Default::default(),
     }
 }
 

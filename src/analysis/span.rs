@@ -1,0 +1,114 @@
+//! Cheap byte ranges of common expressions.
+//!
+//! `syn::spanned::Spanned::span` builds a token stream of the whole node to find its first and
+//! last token: linear in the node's size, so calling it on every call expression of a deeply
+//! nested body is quadratic. The expressions the engine records most (calls, method calls, paths,
+//! `.await`, field accesses) end in a token the AST keeps, so their range is read directly; any
+//! other shape falls back to `Spanned`.
+
+use std::ops::Range;
+
+use syn::Expr;
+use syn::spanned::Spanned;
+
+/// Byte range of `e` in the parsed text (add the file's base offset for file offsets).
+pub fn expr_range(e: &Expr) -> Range<usize> {
+    match (start(e), end(e)) {
+        (Some(s), Some(t)) if s <= t => s..t,
+        _ => e.span().byte_range(),
+    }
+}
+
+/// Byte offset where `e` starts, when it is cheap to know.
+fn start(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Call(c) => start(&c.func),
+        Expr::MethodCall(m) => start(&m.receiver),
+        Expr::Await(a) => start(&a.base),
+        Expr::Field(f) => start(&f.base),
+        Expr::Try(t) => start(&t.expr),
+        Expr::Index(i) => start(&i.expr),
+        Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p
+            .path
+            .leading_colon
+            .map(|c| c.spans[0].byte_range().start)
+            .or_else(|| {
+                p.path
+                    .segments
+                    .first()
+                    .map(|s| s.ident.span().byte_range().start)
+            }),
+        Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().byte_range().start),
+        _ => None,
+    }
+    .filter(|_| attrs_empty(e))
+}
+
+/// Byte offset where `e` ends, when it is cheap to know.
+fn end(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Call(c) => Some(c.paren_token.span.close().byte_range().end),
+        Expr::MethodCall(m) => Some(m.paren_token.span.close().byte_range().end),
+        Expr::Await(a) => Some(a.await_token.span.byte_range().end),
+        Expr::Try(t) => Some(t.question_token.spans[0].byte_range().end),
+        Expr::Index(i) => Some(i.bracket_token.span.close().byte_range().end),
+        Expr::Paren(p) => Some(p.paren_token.span.close().byte_range().end),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => Some(i.span().byte_range().end),
+            syn::Member::Unnamed(i) => Some(i.span.byte_range().end),
+        },
+        Expr::Path(p)
+            if p.path
+                .segments
+                .last()
+                .is_some_and(|s| s.arguments.is_none()) =>
+        {
+            p.path
+                .segments
+                .last()
+                .map(|s| s.ident.span().byte_range().end)
+        }
+        _ => None,
+    }
+}
+
+fn attrs_empty(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => c.attrs.is_empty(),
+        Expr::MethodCall(m) => m.attrs.is_empty(),
+        Expr::Await(a) => a.attrs.is_empty(),
+        Expr::Field(f) => f.attrs.is_empty(),
+        Expr::Try(t) => t.attrs.is_empty(),
+        Expr::Index(i) => i.attrs.is_empty(),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_spanned_on_common_shapes() {
+        let src =
+            "fn f() { a::b(x).c::<u8>(1)?.d.await; ::std::thread::sleep(d); (x)[0].0; v.len(); }";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        struct V(usize);
+        impl<'a> syn::visit::Visit<'a> for V {
+            fn visit_expr(&mut self, e: &'a Expr) {
+                assert_eq!(
+                    expr_range(e),
+                    e.span().byte_range(),
+                    "{}",
+                    quote::quote!(#e)
+                );
+                self.0 += 1;
+                syn::visit::visit_expr(self, e);
+            }
+        }
+        let mut v = V(0);
+        syn::visit::visit_file(&mut v, &file);
+        assert!(v.0 > 15);
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+}
