@@ -161,18 +161,18 @@ impl Walker<'_, '_, '_> {
     }
 
     fn record_call(&mut self, callee: Callee, e: &Expr) {
-        if !self.cx.settings.collect_facts {
+        if !self.cx.settings.collect_facts || !may_be_crate_local(&callee) {
             return;
         }
         let scope = self.scope();
         let Some(caller) = scope.fn_index else { return };
-        let async_ctx = scope.async_ctx.as_ref().map(AsyncCtx::describe);
+        let in_async = scope.async_ctx.is_some();
         let in_closure = scope.offloaded || scope.in_sync_closure;
         // Not `cx.range(e)`: `Spanned` prints the whole expression to find its last token.
         let r = crate::analysis::span::expr_range(e);
         let range = r.start + self.cx.base..r.end + self.cx.base;
         // Lines name the hops of transitive chains, which run through sync code only.
-        let line = if async_ctx.is_none() {
+        let line = if !in_async {
             self.cx.line(range.start)
         } else {
             0
@@ -181,7 +181,7 @@ impl Walker<'_, '_, '_> {
             callee,
             range,
             caller: Some(caller),
-            async_ctx,
+            in_async,
             line,
             in_closure,
         });
@@ -251,6 +251,23 @@ fn is_offloadable(arg: &Expr) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// Whether a call could resolve to a crate-local fn in phase 2 (see
+/// [`crate::analysis::transitive`]): paths rooted at `std`/`core`/`alloc`, capitalised single
+/// names (`Some(..)`, `Ok(..)`, tuple structs) and non-`self` calls of std method names never do,
+/// so they are not stored (most calls of a file; this keeps the facts small).
+fn may_be_crate_local(callee: &Callee) -> bool {
+    match callee {
+        Callee::Path(segs) => match segs.as_slice() {
+            [] => false,
+            [one] => !one.starts_with(|c: char| c.is_ascii_uppercase()),
+            [root, ..] => !matches!(root.as_str(), "std" | "core" | "alloc"),
+        },
+        Callee::Method { name, on_self } => {
+            *on_self || !crate::analysis::blocking::catalog().is_std_method(name)
+        }
     }
 }
 

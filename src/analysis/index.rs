@@ -57,8 +57,8 @@ pub struct CallFact {
     pub range: Range<usize>,
     /// Index into [`FileFacts::fns`] of the innermost enclosing fn.
     pub caller: Option<usize>,
-    /// Description of the async context the call is in ("async fn `x`"), None in sync code.
-    pub async_ctx: Option<String>,
+    /// Whether the call runs in an async context.
+    pub in_async: bool,
     /// 1-based line of the call's start (0 for calls in async contexts, where it is not needed).
     pub line: usize,
     /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not

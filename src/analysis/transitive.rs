@@ -268,7 +268,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
         for call in &file.facts.calls {
             let Some(c) = call.caller else { continue };
             let caller = g.offset[fi] + c;
-            if call.async_ctx.is_some() || call.in_closure || !g.is_sync(caller) {
+            if call.in_async || call.in_closure || !g.is_sync(caller) {
                 continue;
             }
             if let Some(callee) = g.resolve(fi, call).filter(|&n| n != caller && g.is_sync(n)) {
@@ -300,7 +300,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
     };
     for (fi, file) in index.files.iter().enumerate() {
         for call in &file.facts.calls {
-            if call.async_ctx.is_none() {
+            if !call.in_async {
                 continue;
             }
             let Some(callee) = g.resolve(fi, call).filter(|&n| g.is_sync(n)) else {
