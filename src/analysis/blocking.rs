@@ -11,12 +11,13 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
-use crate::analysis::context::Scope;
+use crate::analysis::context::{AsyncCtx, Scope};
 use crate::analysis::imports::display;
 use crate::analysis::paths;
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Edit, Fix};
-use crate::lint::{FileCx, Runtime};
+use crate::lint::{FileCx, Runtime, Sink};
+use crate::rules::Rule;
 
 /// The embedded catalog text.
 pub const CATALOG_TOML: &str = include_str!(concat!(
@@ -553,6 +554,29 @@ pub fn short_text(text: &str) -> &str {
 
 /// The help text and fix for a blocking-fs / blocking-call hit: the runtime's async
 /// replacement (unsafe edit) where there is one, else the blocking-pool pattern (manual).
+/// Reports `e` under `rule` when it is, in an async context, a direct call of a catalog API
+/// whose rule is `rule`: the shared body of the direct-call blocking rules.
+pub fn report_direct(
+    cx: &FileCx<'_>,
+    scope: &Scope,
+    e: &Expr,
+    sink: &mut Sink<'_>,
+    rule: &'static Rule,
+    message: fn(&Hit<'_, '_>, &AsyncCtx) -> String,
+) {
+    let Some(owner) = &scope.async_ctx else {
+        return;
+    };
+    let Some(hit) = classify(cx, e).filter(|h| h.rule == rule.id) else {
+        return;
+    };
+    let (help, fix) = blocking_fix(cx, scope, e, &hit);
+    sink.report(rule, hit_range(cx, e, &hit), message(&hit, owner))
+        .label(owner.range.clone(), "async context starts here")
+        .help(help)
+        .fix(fix);
+}
+
 pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>) -> (String, Fix) {
     let rt = cx.runtime();
     let range = hit_range(cx, e, hit);

@@ -41,27 +41,9 @@ fn message(hit: &Hit<'_, '_>, owner: &AsyncCtx) -> String {
 }
 
 fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
-    if !matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_)) {
-        return;
+    if matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_)) {
+        blocking::report_direct(cx, scope, e, sink, &BLOCKING_CALL, message);
     }
-    let Some(owner) = &scope.async_ctx else {
-        return;
-    };
-    let Some(hit) = blocking::classify(cx, e) else {
-        return;
-    };
-    if hit.rule != BLOCKING_CALL.id {
-        return;
-    }
-    let (help, fix) = blocking::blocking_fix(cx, scope, e, &hit);
-    sink.report(
-        &BLOCKING_CALL,
-        blocking::hit_range(cx, e, &hit),
-        message(&hit, owner),
-    )
-    .label(owner.range.clone(), "async context starts here")
-    .help(help)
-    .fix(fix);
 }
 
 fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
