@@ -170,6 +170,10 @@ pub struct FixOutcome {
     pub errors: Vec<FileError>,
 }
 
+/// Files at least this large are linted one at a time, before the others: a generated table
+/// of a few MB parses into hundreds of MB of syntax tree.
+const HUGE_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Most passes of apply → re-lint per file before a fix loop is declared.
 const MAX_FIX_PASSES: usize = 10;
 
@@ -404,16 +408,27 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     found.files = crate::workflow::select_files(opts, found.files)?;
 
     let mut cache = CrateInfoCache::default();
-    let mut jobs: Vec<_> = found
+    let jobs: Vec<_> = found
         .files
         .into_iter()
         .map(|p| (cache.get(&p), Arc::new(p)))
         .collect();
     // Largest files first: their syntax trees (hundreds of MB for a generated table) are built
     // while little else is held, instead of on top of every other file's facts.
-    jobs.sort_by_cached_key(|(_, p)| {
-        std::cmp::Reverse(std::fs::metadata(p.as_ref()).map_or(0, |m| m.len()))
-    });
+    // The few huge files are linted one at a time, so two such trees are never alive at once.
+    let mut sized: Vec<_> = jobs
+        .into_iter()
+        .map(|(info, p)| {
+            (
+                std::fs::metadata(p.as_ref()).map_or(0, |m| m.len()),
+                info,
+                p,
+            )
+        })
+        .collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    let huge = sized.iter().take_while(|j| j.0 >= HUGE_FILE_BYTES).count();
+    let jobs: Vec<_> = sized.into_iter().map(|(_, info, p)| (info, p)).collect();
     let settings = Settings {
         collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
         rules,
@@ -427,19 +442,20 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
     let cache = (!opts.workflow.no_cache)
         .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings));
+    let one = |(info, path): &(crate::project::CrateInfo, Arc<PathBuf>)| {
+        let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
+        if o.diagnostics.is_empty() && o.suppressions.is_empty() {
+            o.source = None;
+        }
+        o
+    };
+    let (huge_jobs, rest) = jobs.split_at(huge);
     let outcomes: Vec<FileOutcome> = pool.install(|| {
-        jobs.par_iter()
-            // One file per work item: files differ in size by 1000x, so fixed chunks leave one
-            // thread idle while the other parses the big ones.
-            .with_max_len(1)
-            .map(|(info, path)| {
-                let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
-                if o.diagnostics.is_empty() && o.suppressions.is_empty() {
-                    o.source = None;
-                }
-                o
-            })
-            .collect()
+        let mut out: Vec<FileOutcome> = huge_jobs.iter().map(one).collect();
+        // One file per work item: files differ in size by 1000x, so fixed chunks leave one
+        // thread idle while the other parses the big ones.
+        out.par_extend(rest.par_iter().with_max_len(1).map(one));
+        out
     });
     if let Some(cache) = cache {
         cache.save();
