@@ -426,7 +426,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
             )
         })
         .collect();
-    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    sized.sort_by_key(|j| std::cmp::Reverse(j.0));
     let huge = sized.iter().take_while(|j| j.0 >= HUGE_FILE_BYTES).count();
     let jobs: Vec<_> = sized.into_iter().map(|(_, info, p)| (info, p)).collect();
     let settings = Settings {
