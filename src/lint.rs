@@ -52,6 +52,9 @@ pub struct Settings {
 
 /// What a rule sees of the file being linted.
 pub struct FileCx<'a> {
+    /// Unique per linted text in this process: a key for per-file memos (addresses of the
+    /// syntax tree or text are reused by the allocator and must not be used as keys).
+    pub generation: u64,
     /// The file's path.
     pub path: &'a Arc<PathBuf>,
     /// Its text and line index.
@@ -345,7 +348,9 @@ pub fn lint_text(
         }
         Ok(file) => {
             let suppressions = suppress::parse(&source, &pre.comments);
+            static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
             let cx = FileCx {
+                generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 path: &path,
                 source: &source,
                 file: &file,

@@ -318,20 +318,16 @@ impl<'ast> Visit<'ast> for Mentions<'_> {
 /// The set is computed once per file, on the first candidate that needs it.
 fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
     thread_local! {
-        static BOUND: std::cell::RefCell<(usize, usize, HashSet<String>)> = std::cell::RefCell::default();
+        static BOUND: std::cell::RefCell<(u64, HashSet<String>)> = std::cell::RefCell::default();
     }
-    let key = (
-        cx.file as *const syn::File as usize,
-        cx.source.text().as_ptr() as usize,
-    );
     BOUND.with(|b| {
         let mut b = b.borrow_mut();
-        if (b.0, b.1) != key {
+        if b.0 != cx.generation {
             let mut names = PatNames(HashSet::new());
             names.visit_file(cx.file);
-            *b = (key.0, key.1, names.0);
+            *b = (cx.generation, names.0);
         }
-        b.2.contains(name)
+        b.1.contains(name)
     })
 }
 
