@@ -50,6 +50,18 @@ pub struct Settings {
     pub collect_facts: bool,
 }
 
+impl Settings {
+    /// Settings for running `rules` under `config`; facts are collected only when some rule
+    /// resolves across files.
+    pub fn new(rules: Vec<&'static Rule>, config: &crate::config::Config) -> Self {
+        Settings {
+            collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
+            rules,
+            blocking_apis: config.blocking_apis.clone(),
+        }
+    }
+}
+
 /// What a rule sees of the file being linted.
 pub struct FileCx<'a> {
     /// Unique per linted text in this process: a key for per-file memos (addresses of the

@@ -185,11 +185,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     let report = lint(opts)?;
     let config = load_config(opts)?;
     let rules = enabled_rules(opts, &config)?;
-    let settings = Settings {
-        collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
-        rules,
-        blocking_apis: config.blocking_apis.clone(),
-    };
+    let settings = Settings::new(rules, &config);
     let mut by_file: HashMap<Arc<PathBuf>, Vec<Diagnostic>> = HashMap::new();
     for d in report.diagnostics.iter().filter(|d| {
         d.fix
@@ -429,11 +425,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     sized.sort_by_key(|j| std::cmp::Reverse(j.0));
     let huge = sized.iter().take_while(|j| j.0 >= HUGE_FILE_BYTES).count();
     let jobs: Vec<_> = sized.into_iter().map(|(_, info, p)| (info, p)).collect();
-    let settings = Settings {
-        collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
-        rules,
-        blocking_apis: config.blocking_apis.clone(),
-    };
+    let settings = Settings::new(rules, &config);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .stack_size(lint::WORKER_STACK_BYTES)
@@ -607,11 +599,7 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let start = Instant::now();
     let config = load_config(opts)?;
     let rules = enabled_rules(opts, &config)?;
-    let settings = Settings {
-        collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
-        rules,
-        blocking_apis: config.blocking_apis.clone(),
-    };
+    let settings = Settings::new(rules, &config);
     let info = CrateInfoCache::default().get(&path);
     let path = Arc::new(path);
     let settings_ref = &settings;

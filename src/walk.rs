@@ -459,9 +459,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 // whose future is awaited right here is run off the executor (tokio's
                 // `asyncify`, `spawn_blocking` wrappers), unless the call is an inline combinator.
                 self.awaited_call = match paths::peel(&aw.base) {
-                    Expr::Call(c) => paths::call_last_segment(c)
-                        .is_some_and(|i| !paths::is_inline_combinator(&i.to_string())),
-                    Expr::MethodCall(mc) => !paths::is_inline_combinator(&mc.method.to_string()),
+                    Expr::Call(c) => {
+                        paths::call_last_segment(c).is_some_and(|i| !paths::is_inline_combinator(i))
+                    }
+                    Expr::MethodCall(mc) => !paths::is_inline_combinator(&mc.method),
                     _ => false,
                 };
                 self.visit_expr(&aw.base);

@@ -1,7 +1,7 @@
 //! Constant tables shared by the engine: calls whose closure argument runs off the async
 //! executor (offloaders), and helpers to read call paths.
 
-use syn::{Expr, ExprCall, ExprMethodCall};
+use syn::{Expr, ExprCall};
 
 /// Last path segments of functions/methods that run a *sync closure* argument on another thread
 /// (`spawn_blocking`, `block_in_place`, `std::thread::spawn`, `thread::Builder::spawn`,
@@ -60,13 +60,8 @@ pub const INLINE_COMBINATORS: &[&str] = &[
 ];
 
 /// Whether `name` is a combinator that runs its closure inline (see [`INLINE_COMBINATORS`]).
-pub fn is_inline_combinator(name: &str) -> bool {
-    INLINE_COMBINATORS.contains(&name)
-}
-
-/// Whether `name` (a call's last segment) offloads its sync closure arguments.
-pub fn is_offloader_name(name: &str) -> bool {
-    OFFLOADER_NAMES.contains(&name)
+pub fn is_inline_combinator(name: &syn::Ident) -> bool {
+    INLINE_COMBINATORS.iter().any(|n| name == n)
 }
 
 /// The last segment of a call's function path (`a::b::c(..)` -> `c`), if it is a path.
@@ -83,11 +78,6 @@ pub fn call_path(call: &ExprCall) -> Option<&syn::Path> {
         Expr::Path(p) if p.qself.is_none() => Some(&p.path),
         _ => None,
     }
-}
-
-/// Whether a method call is named `name`.
-pub fn method_is(call: &ExprMethodCall, name: &str) -> bool {
-    call.method == name
 }
 
 /// Strips parentheses, groups and references around an expression.
