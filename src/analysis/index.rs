@@ -7,8 +7,9 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::analysis::call_graph::CallGraph;
 use crate::analysis::imports::CanonPath;
 use crate::diagnostic::Edit;
 
@@ -162,9 +163,24 @@ pub struct IndexedFile {
 pub struct CrateIndex {
     /// Files in discovery order.
     pub files: Vec<IndexedFile>,
+    /// The call graph over `files`, built on first use and shared by the rules.
+    graph: OnceLock<CallGraph>,
 }
 
 impl CrateIndex {
+    /// An index of these files.
+    pub fn new(files: Vec<IndexedFile>) -> Self {
+        CrateIndex {
+            files,
+            graph: OnceLock::new(),
+        }
+    }
+
+    /// The call graph of the indexed files (built once, on the first call).
+    pub fn call_graph(&self) -> &CallGraph {
+        self.graph.get_or_init(|| CallGraph::build(self))
+    }
+
     /// Every fn fact in the crate, with its file.
     pub fn fns(&self) -> impl Iterator<Item = (&IndexedFile, &FnFact)> {
         self.files

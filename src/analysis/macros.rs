@@ -149,14 +149,32 @@ pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
     stmts.parse2(tokens.clone()).ok()
 }
 
-/// Cheap test: could this macro body contain anything a rule looks for (a call or `.await`)?
+/// Cheap test: could this macro body contain anything a rule looks for? Rules look at calls,
+/// method calls, `.await` and what encloses them (closures, async blocks, struct literals), so a
+/// body with no parenthesised group and no `.await` at any depth (`format!("{}", self.name)`,
+/// `assert!(done)`, `vec![1, 2]`) is skipped without parsing it.
 pub fn may_contain_code(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|tt| {
-        matches!(
-            tt,
-            proc_macro2::TokenTree::Group(_) | proc_macro2::TokenTree::Punct(_)
-        )
-    })
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut after_dot = false;
+    for tt in tokens.clone() {
+        match tt {
+            TokenTree::Group(g) => {
+                if g.delimiter() == Delimiter::Parenthesis || may_contain_code(&g.stream()) {
+                    return true;
+                }
+                after_dot = false;
+            }
+            TokenTree::Ident(i) => {
+                if after_dot && i == "await" {
+                    return true;
+                }
+                after_dot = false;
+            }
+            TokenTree::Punct(p) => after_dot = p.as_char() == '.',
+            TokenTree::Literal(_) => after_dot = false,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -186,5 +204,32 @@ mod tests {
         let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););")
             .unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
         assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 1);
+    }
+
+    fn body_may_contain_code(src: &str) -> bool {
+        let mac: Macro = syn::parse_str(src).unwrap();
+        may_contain_code(&mac.tokens)
+    }
+
+    #[test]
+    fn skips_bodies_without_calls_or_awaits() {
+        for src in [
+            "format!(\"{}\", self.name)",
+            "assert!(done)",
+            "vec![1, 2, [3]]",
+            "format!(\"{x}.{y}\", x = a.b, y = c)",
+            "assert_eq!(a, b, \"await\")",
+        ] {
+            assert!(!body_may_contain_code(src), "{src}");
+        }
+        for src in [
+            "format!(\"{}\", f())",
+            "assert!(fut.await)",
+            "vec![Foo { a: g() }]",
+            "assert!(matches!(x, Some(_)))",
+            "tokio::join!(async { x.await })",
+        ] {
+            assert!(body_may_contain_code(src), "{src}");
+        }
     }
 }
