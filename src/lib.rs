@@ -5,8 +5,10 @@
 //! ([`lint::lint_file`]: read, pre-scan, parse once, one shared walk calling every enabled rule),
 //! resolve cross-file facts once ([`analysis::index`]), apply suppressions, sort, and [`render`].
 
+pub mod allocator;
 pub mod analysis;
 pub mod baseline;
+pub mod budget;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -373,7 +373,8 @@ pub fn lint_text(
                 locals: RefCell::new(Locals::default()),
             };
             let mut sink = Sink::new(&path);
-            let facts = crate::walk::walk_file(&cx, &mut sink);
+            let mut facts = crate::walk::walk_file(&cx, &mut sink);
+            facts.shrink_to_fit();
             let diagnostics = sink.into_diagnostics();
             drop(cx);
             drop(file);

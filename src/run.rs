@@ -10,6 +10,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analysis::index::{CrateIndex, IndexedFile};
+use crate::budget::ByteBudget;
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, FileError, Report};
@@ -170,9 +171,10 @@ pub struct FixOutcome {
     pub errors: Vec<FileError>,
 }
 
-/// Files at least this large are linted one at a time, before the others: a generated table
-/// of a few MB parses into hundreds of MB of syntax tree.
-const HUGE_FILE_BYTES: u64 = 1024 * 1024;
+/// Files at least this large are linted one at a time, in a lane of their own beside the other
+/// workers: a generated table of a few MB parses into hundreds of MB of syntax tree, so two such
+/// trees are never alive at once.
+const LARGE_FILE_BYTES: u64 = 256 * 1024;
 
 /// Most passes of apply → re-lint per file before a fix loop is declared.
 const MAX_FIX_PASSES: usize = 10;
@@ -411,7 +413,6 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .collect();
     // Largest files first: their syntax trees (hundreds of MB for a generated table) are built
     // while little else is held, instead of on top of every other file's facts.
-    // The few huge files are linted one at a time, so two such trees are never alive at once.
     let mut sized: Vec<_> = jobs
         .into_iter()
         .map(|(info, p)| {
@@ -423,8 +424,11 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         })
         .collect();
     sized.sort_by_key(|j| std::cmp::Reverse(j.0));
-    let huge = sized.iter().take_while(|j| j.0 >= HUGE_FILE_BYTES).count();
-    let jobs: Vec<_> = sized.into_iter().map(|(_, info, p)| (info, p)).collect();
+    let large = sized.iter().take_while(|j| j.0 >= LARGE_FILE_BYTES).count();
+    // At most the largest file's bytes are linted at once: the peak is that file's tree (as it
+    // is for a bare parser), never two large trees side by side.
+    let budget = ByteBudget::new(sized.first().map_or(0, |j| j.0));
+    let jobs = sized;
     let settings = Settings::new(rules, &config);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
@@ -434,25 +438,37 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
     let cache = (!opts.workflow.no_cache)
         .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings));
-    let one = |(info, path): &(crate::project::CrateInfo, Arc<PathBuf>)| {
+    let one = |(size, info, path): &(u64, crate::project::CrateInfo, Arc<PathBuf>)| {
+        let reservation = budget.reserve(*size);
         let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
+        if *size >= LARGE_FILE_BYTES {
+            crate::allocator::release_freed_memory();
+        }
+        drop(reservation);
         if o.diagnostics.is_empty() && o.suppressions.is_empty() {
             o.source = None;
         }
         o
     };
-    let (huge_jobs, rest) = jobs.split_at(huge);
+    let (large_jobs, rest) = jobs.split_at(large);
     let outcomes: Vec<FileOutcome> = pool.install(|| {
-        let mut out: Vec<FileOutcome> = huge_jobs.iter().map(one).collect();
-        // One file per work item: files differ in size by 1000x, so fixed chunks leave one
-        // thread idle while the other parses the big ones.
-        out.par_extend(rest.par_iter().with_max_len(1).map(one));
+        // The large files one after another on this thread, while the other workers take the
+        // rest, one file per work item (files differ in size by 1000x, so fixed chunks would
+        // leave a thread idle); this thread joins them when its lane is done.
+        let (mut out, rest): (Vec<FileOutcome>, Vec<FileOutcome>) = rayon::join(
+            || large_jobs.iter().map(one).collect(),
+            || rest.par_iter().with_max_len(1).map(one).collect(),
+        );
+        out.extend(rest);
         out
     });
     if let Some(cache) = cache {
         cache.save();
     }
-    let mut report = finish(outcomes, &settings, &config);
+    // The syntax trees are gone: give their memory back before the facts are resolved, and
+    // resolve them on the same workers (no second thread pool).
+    pool.broadcast(|_| crate::allocator::release_freed_memory());
+    let mut report = pool.install(|| finish(outcomes, &settings, &config));
     report.errors.extend(found.errors);
     report
         .errors

@@ -10,7 +10,8 @@ use syn::{Expr, Item};
 use crate::analysis::blocking;
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::{
-    BlockingFact, CallFact, Callee, FileFacts, FnFact, is_runtime_entry, returns_future,
+    BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
+    returns_future,
 };
 use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
@@ -68,15 +69,15 @@ impl Walker<'_, '_, '_> {
         sig: &syn::Signature,
         block: &syn::Block,
         impl_ty: Option<Arc<str>>,
-        trait_name: Option<&str>,
+        trait_name: Option<Arc<str>>,
     ) {
         let name: Arc<str> = Arc::from(sig.ident.to_string());
         let range = self.cx.span_range(sig.ident.span());
         let fn_index = self.facts.fns.len();
         self.facts.fns.push(FnFact {
-            name: name.to_string(),
-            impl_ty: impl_ty.as_deref().map(str::to_string),
-            trait_name: trait_name.map(str::to_string),
+            name: name.clone(),
+            impl_ty: impl_ty.clone(),
+            trait_name,
             is_async: sig.asyncness.is_some(),
             returns_future: returns_future(&sig.output),
             has_self: sig.receiver().is_some(),
@@ -168,6 +169,20 @@ impl Walker<'_, '_, '_> {
         let Some(caller) = scope.fn_index else { return };
         let in_async = scope.async_ctx.is_some();
         let in_closure = scope.offloaded || scope.in_sync_closure;
+        if in_closure && !in_async {
+            // Neither an edge of the transitive analysis nor a call from async code.
+            return;
+        }
+        let target = match &callee {
+            Callee::Path(segs) => match CallTarget::path(segs) {
+                Some(t) => t,
+                None => return,
+            },
+            Callee::Method { name, on_self } => CallTarget::Method {
+                name: NameId::of(name),
+                on_self: *on_self,
+            },
+        };
         // Not `cx.range(e)`: `Spanned` prints the whole expression to find its last token.
         let r = crate::analysis::span::expr_range(e);
         let range = r.start + self.cx.base..r.end + self.cx.base;
@@ -177,12 +192,14 @@ impl Walker<'_, '_, '_> {
         } else {
             0
         };
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         self.facts.calls.push(CallFact {
-            callee,
-            range,
-            caller: Some(caller),
+            target,
+            start: small(range.start),
+            end: small(range.end),
+            caller: small(caller),
+            line: small(line),
             in_async,
-            line,
             in_closure,
         });
     }
@@ -301,10 +318,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     .trait_
                     .as_ref()
                     .and_then(|(p, _)| p.segments.last())
-                    .map(|s| s.ident.to_string());
+                    .map(|s| Arc::<str>::from(s.ident.to_string()));
                 for ii in &imp.items {
                     if let syn::ImplItem::Fn(f) = ii {
-                        self.enter_fn(&f.sig, &f.block, ty.clone(), trait_name.as_deref());
+                        self.enter_fn(&f.sig, &f.block, ty.clone(), trait_name.clone());
                     } else {
                         self.with_scope(Scope::default(), |w| w.visit_impl_item(ii));
                     }
@@ -316,13 +333,18 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     match ti {
                         syn::TraitItem::Fn(f) => {
                             if let Some(block) = &f.default {
-                                self.enter_fn(&f.sig, block, Some(name.clone()), Some(&name));
+                                self.enter_fn(
+                                    &f.sig,
+                                    block,
+                                    Some(name.clone()),
+                                    Some(name.clone()),
+                                );
                             } else {
                                 let range = self.cx.span_range(f.sig.ident.span());
                                 self.facts.fns.push(FnFact {
-                                    name: f.sig.ident.to_string(),
-                                    impl_ty: Some(name.to_string()),
-                                    trait_name: Some(name.to_string()),
+                                    name: Arc::from(f.sig.ident.to_string()),
+                                    impl_ty: Some(name.clone()),
+                                    trait_name: Some(name.clone()),
                                     is_async: f.sig.asyncness.is_some(),
                                     returns_future: returns_future(&f.sig.output),
                                     has_self: f.sig.receiver().is_some(),

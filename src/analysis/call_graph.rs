@@ -13,10 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::analysis::blocking::catalog;
-use crate::analysis::index::{CallFact, Callee, CrateIndex, FnFact};
+use crate::analysis::index::{CallFact, CallTarget, CrateIndex, FnFact, NameId};
 
 /// No callee: the call is not resolved to a crate-local fn.
 const UNRESOLVED: u32 = u32::MAX;
@@ -168,6 +166,40 @@ fn file_module(path: &Path) -> Option<&str> {
     }
 }
 
+/// A sorted table from a key to the nodes that have it (compact: one entry per fn).
+struct Table<K> {
+    rows: Vec<(K, u32)>,
+}
+
+impl<K: Ord + Copy> Table<K> {
+    fn new(mut rows: Vec<(K, u32)>) -> Self {
+        rows.sort_unstable();
+        Table { rows }
+    }
+
+    /// The nodes with key `k`, in node order.
+    fn get(&self, k: K) -> impl Iterator<Item = u32> + '_ {
+        let start = self.rows.partition_point(|r| r.0 < k);
+        self.rows[start..]
+            .iter()
+            .take_while(move |r| r.0 == k)
+            .map(|r| r.1)
+    }
+
+    /// The single node with key `k`, if exactly one has it.
+    fn unique(&self, k: K) -> Option<u32> {
+        let mut it = self.get(k);
+        match (it.next(), it.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
+    fn contains(&self, k: K) -> bool {
+        self.get(k).next().is_some()
+    }
+}
+
 /// The name tables calls are resolved against, borrowed from the index while building.
 struct Resolver<'i> {
     index: &'i CrateIndex,
@@ -175,64 +207,78 @@ struct Resolver<'i> {
     nodes: Vec<(u32, u32)>,
     krate: Vec<u32>,
     roots: Vec<Option<PathBuf>>,
-    free: FxHashMap<(u32, &'i str), Vec<u32>>,
-    methods: FxHashMap<(u32, &'i str), Vec<u32>>,
-    assoc: FxHashMap<(u32, &'i str, &'i str), Vec<u32>>,
-    /// Types (and traits) with at least one crate-local fn, per crate.
-    types: FxHashSet<(u32, &'i str)>,
-    modules: FxHashSet<(u32, &'i str)>,
+    /// The module name of each file (see [`file_module`]).
+    file_modules: Vec<Option<NameId>>,
+    /// Free fns by (crate, name).
+    free: Table<(u32, NameId)>,
+    /// Methods (taking `self`) by (crate, name).
+    methods: Table<(u32, NameId)>,
+    /// Fns of impls and traits by (crate, self type or trait, name).
+    assoc: Table<(u32, NameId, NameId)>,
+    /// Types (and traits) with at least one crate-local fn, by (crate, type).
+    types: Table<(u32, NameId)>,
+    /// Module names, by (crate, module) (the node is meaningless).
+    modules: Table<(u32, NameId)>,
 }
 
 impl<'i> Resolver<'i> {
     fn new(index: &'i CrateIndex) -> Self {
         let mut crate_roots = CrateRoots::default();
         let mut crate_ids: HashMap<Option<PathBuf>, u32> = HashMap::new();
-        let mut r = Resolver {
-            index,
-            offset: Vec::with_capacity(index.files.len()),
-            nodes: Vec::new(),
-            krate: Vec::with_capacity(index.files.len()),
-            roots: Vec::new(),
-            free: FxHashMap::default(),
-            methods: FxHashMap::default(),
-            assoc: FxHashMap::default(),
-            types: FxHashSet::default(),
-            modules: FxHashSet::default(),
-        };
+        let mut roots = Vec::new();
+        let mut offset = Vec::with_capacity(index.files.len());
+        let mut krate = Vec::with_capacity(index.files.len());
+        let mut file_modules = Vec::with_capacity(index.files.len());
+        let mut nodes = Vec::new();
+        let (mut free, mut methods, mut assoc, mut types, mut modules) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (fi, file) in index.files.iter().enumerate() {
             let root = crate_roots.root(&file.path);
             let next = crate_ids.len() as u32;
             let k = *crate_ids.entry(root.clone()).or_insert_with(|| {
-                r.roots.push(root);
+                roots.push(root);
                 next
             });
-            r.krate.push(k);
-            r.offset.push(r.nodes.len() as u32);
-            if let Some(m) = file_module(&file.path) {
-                r.modules.insert((k, m));
+            krate.push(k);
+            offset.push(nodes.len() as u32);
+            let module = file_module(&file.path).map(NameId::of);
+            file_modules.push(module);
+            if let Some(m) = module {
+                modules.push(((k, m), 0));
             }
             for m in &file.facts.modules {
-                r.modules.insert((k, m.as_str()));
+                modules.push(((k, NameId::of(m)), 0));
             }
             for (i, f) in file.facts.fns.iter().enumerate() {
-                let id = r.nodes.len() as u32;
-                r.nodes.push((fi as u32, i as u32));
+                let id = nodes.len() as u32;
+                nodes.push((fi as u32, i as u32));
+                let name = NameId::of(&f.name);
                 match &f.impl_ty {
-                    None => r.free.entry((k, f.name.as_str())).or_default().push(id),
+                    None => free.push(((k, name), id)),
                     Some(ty) => {
-                        r.types.insert((k, ty.as_str()));
-                        r.assoc
-                            .entry((k, ty.as_str(), f.name.as_str()))
-                            .or_default()
-                            .push(id);
+                        let ty = NameId::of(ty);
+                        types.push(((k, ty), id));
+                        assoc.push(((k, ty, name), id));
                         if f.has_self {
-                            r.methods.entry((k, f.name.as_str())).or_default().push(id);
+                            methods.push(((k, name), id));
                         }
                     }
                 }
             }
         }
-        r
+        Resolver {
+            index,
+            offset,
+            nodes,
+            krate,
+            roots,
+            file_modules,
+            free: Table::new(free),
+            methods: Table::new(methods),
+            assoc: Table::new(assoc),
+            types: Table::new(types),
+            modules: Table::new(modules),
+        }
     }
 
     fn fact(&self, node: u32) -> Option<&'i FnFact> {
@@ -240,85 +286,86 @@ impl<'i> Resolver<'i> {
         self.index.files.get(fi as usize)?.facts.fns.get(i as usize)
     }
 
-    fn unique(c: Option<&Vec<u32>>) -> Option<u32> {
-        match c.map(Vec::as_slice) {
-            Some([one]) => Some(*one),
-            _ => None,
+    /// The only node in `all` that `keep` accepts.
+    fn only(all: impl Iterator<Item = u32>, keep: impl Fn(u32) -> bool) -> Option<u32> {
+        let mut found = None;
+        for n in all {
+            if keep(n) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(n);
+            }
         }
+        found
+    }
+
+    fn file_of(&self, node: u32) -> Option<usize> {
+        self.nodes.get(node as usize).map(|&(f, _)| f as usize)
     }
 
     /// The crate-local fn a call in file `fi` calls, when unambiguous.
     fn resolve(&self, fi: usize, call: &CallFact) -> Option<u32> {
         let k = *self.krate.get(fi)?;
-        let caller = call
-            .caller
-            .and_then(|c| self.index.files.get(fi)?.facts.fns.get(c));
-        match &call.callee {
-            Callee::Path(segs) => {
-                let name = segs.last()?.as_str();
-                if segs.len() >= 2 {
-                    let owner = segs[segs.len() - 2].as_str();
-                    let ty = if owner == "Self" {
-                        caller?.impl_ty.as_deref()?
-                    } else {
-                        owner
-                    };
-                    if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
-                        return Self::unique(self.assoc.get(&(k, ty, name)));
+        let caller = || {
+            self.index
+                .files
+                .get(fi)?
+                .facts
+                .fns
+                .get(call.caller as usize)
+        };
+        match call.target {
+            CallTarget::Path {
+                name,
+                owner,
+                first,
+                segments,
+                owner_is_self,
+                owner_is_type,
+                relative,
+            } => {
+                if segments >= 2 {
+                    if owner_is_self {
+                        let ty = caller()?.impl_ty.as_deref()?;
+                        if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
+                            return self.assoc.unique((k, NameId::of(ty), name));
+                        }
+                    } else if owner_is_type {
+                        return self.assoc.unique((k, owner, name));
                     }
-                    let first = segs[0].as_str();
-                    if !matches!(first, "crate" | "self" | "super")
-                        && !self.modules.contains(&(k, first))
-                    {
+                    if !relative && !self.modules.contains((k, first)) {
                         return None;
                     }
                 }
-                let all = self.free.get(&(k, name))?;
-                if let [one] = all.as_slice() {
-                    return Some(*one);
+                if let Some(one) = self.free.unique((k, name)) {
+                    return Some(one);
                 }
-                let in_file = |n: &u32| {
-                    self.nodes
-                        .get(*n as usize)
-                        .is_some_and(|&(f, _)| f as usize == fi)
-                };
-                let in_module = |n: &u32, owner: &str| {
-                    self.nodes
-                        .get(*n as usize)
-                        .and_then(|&(f, _)| self.index.files.get(f as usize))
-                        .and_then(|f| file_module(&f.path))
-                        .is_some_and(|m| m == owner)
-                };
-                let mut pick = if segs.len() == 1 {
-                    all.iter()
-                        .filter(|n| in_file(n))
-                        .copied()
-                        .collect::<Vec<_>>()
+                let all = self.free.get((k, name));
+                if segments == 1 {
+                    Self::only(all, |n| self.file_of(n) == Some(fi))
                 } else {
-                    let owner = segs[segs.len() - 2].as_str();
-                    all.iter()
-                        .filter(|n| in_module(n, owner))
-                        .copied()
-                        .collect::<Vec<_>>()
-                };
-                match pick.len() {
-                    1 => pick.pop(),
-                    _ => None,
+                    Self::only(all, |n| {
+                        self.file_of(n)
+                            .and_then(|f| *self.file_modules.get(f)?)
+                            .is_some_and(|m| m == owner)
+                    })
                 }
             }
-            Callee::Method { name, on_self } => {
-                if *on_self {
-                    let ty = caller?.impl_ty.as_deref()?;
-                    return Self::unique(self.assoc.get(&(k, ty, name.as_str())))
+            CallTarget::Method { name, on_self } => {
+                if on_self {
+                    let ty = caller()?.impl_ty.as_deref()?;
+                    return self
+                        .assoc
+                        .unique((k, NameId::of(ty), name))
                         .filter(|&n| self.fact(n).is_some_and(|f| f.has_self));
                 }
-                if catalog().is_std_method(name) {
-                    return None;
-                }
-                let n = Self::unique(self.methods.get(&(k, name.as_str())))?;
+                // Calls of std method names on other receivers are not recorded (see
+                // `walk::may_be_crate_local`).
+                let n = self.methods.unique((k, name))?;
                 // A method of a trait declared elsewhere may be any type's.
                 match &self.fact(n)?.trait_name {
-                    Some(t) if !self.types.contains(&(k, t.as_str())) => None,
+                    Some(t) if !self.types.contains((k, NameId::of(t))) => None,
                     _ => Some(n),
                 }
             }

@@ -11,17 +11,17 @@ use std::sync::{Arc, OnceLock};
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::imports::CanonPath;
-use crate::diagnostic::Edit;
 
 /// A fn item (free fn, inherent/trait method, trait default method).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     /// The fn's name.
-    pub name: String,
-    /// The self type of the enclosing `impl` (last segment), or the trait for trait items.
-    pub impl_ty: Option<String>,
+    pub name: Arc<str>,
+    /// The self type of the enclosing `impl` (last segment), or the trait for trait items
+    /// (shared by the fns of one impl).
+    pub impl_ty: Option<Arc<str>>,
     /// The trait being implemented (`impl Trait for Ty`) or declared, if any.
-    pub trait_name: Option<String>,
+    pub trait_name: Option<Arc<str>>,
     /// `async fn` (or `#[async_trait]` async fn).
     pub is_async: bool,
     /// Returns `impl Future`, `BoxFuture`, `Pin<Box<dyn Future ..>>`.
@@ -49,22 +49,91 @@ pub enum Callee {
     },
 }
 
-/// A call inside a fn body.
+/// A name reduced to a 64-bit hash, for cross-file name lookups without a String per call.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct NameId(pub u64);
+
+impl NameId {
+    /// The id of a name.
+    pub fn of(name: &str) -> Self {
+        NameId(xxhash_rust::xxh3::xxh3_64(name.as_bytes()))
+    }
+}
+
+/// Who a call calls, reduced to what resolving it to a crate-local fn compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CallTarget {
+    /// `a::b::c(..)`, canonicalised through imports.
+    Path {
+        /// The last segment (`c`).
+        name: NameId,
+        /// The segment before it (`b`); meaningless when `segments < 2`.
+        owner: NameId,
+        /// The first segment (`a`).
+        first: NameId,
+        /// Number of segments (saturating).
+        segments: u8,
+        /// The owner is `Self`.
+        owner_is_self: bool,
+        /// The owner starts with an ASCII capital (a type, not a module).
+        owner_is_type: bool,
+        /// The first segment is `crate`, `self` or `super`.
+        relative: bool,
+    },
+    /// `recv.name(..)`.
+    Method {
+        /// Method name.
+        name: NameId,
+        /// Receiver is `self`.
+        on_self: bool,
+    },
+}
+
+impl CallTarget {
+    /// The target of a call of a canonical path (None for an empty path).
+    pub fn path(segs: &[String]) -> Option<Self> {
+        let name = segs.last()?;
+        let owner = segs.len().checked_sub(2).map_or("", |i| segs[i].as_str());
+        let first = segs[0].as_str();
+        Some(CallTarget::Path {
+            name: NameId::of(name),
+            owner: NameId::of(owner),
+            first: NameId::of(first),
+            segments: u8::try_from(segs.len()).unwrap_or(u8::MAX),
+            owner_is_self: owner == "Self",
+            owner_is_type: owner.starts_with(|c: char| c.is_ascii_uppercase()),
+            relative: matches!(first, "crate" | "self" | "super"),
+        })
+    }
+}
+
+/// A call inside a fn body that may call a crate-local fn (kept compact: there are many).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallFact {
     /// The callee.
-    pub callee: Callee,
+    pub target: CallTarget,
     /// Byte range of the whole call expression.
-    pub range: Range<usize>,
+    pub start: u32,
+    /// End of that range.
+    pub end: u32,
     /// Index into [`FileFacts::fns`] of the innermost enclosing fn.
-    pub caller: Option<usize>,
+    pub caller: u32,
+    /// 1-based line of the call's start (0 for calls in async contexts, where it is not needed).
+    pub line: u32,
     /// Whether the call runs in an async context.
     pub in_async: bool,
-    /// 1-based line of the call's start (0 for calls in async contexts, where it is not needed).
-    pub line: usize,
     /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not
     /// necessarily run when the fn runs.
     pub in_closure: bool,
+}
+
+impl CallFact {
+    /// Byte range of the whole call expression.
+    pub fn range(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// A direct call of a cataloged (or user-declared) blocking API in the sync code of a fn (not
@@ -111,27 +180,21 @@ pub enum DiscardKind {
 pub struct DiscardedCall {
     /// The callee (paths resolved through imports).
     pub callee: Callee,
-    /// For `Callee::Path`: the path as written (before import resolution).
-    pub written: CanonPath,
     /// For method calls: the resolved path of the call (or macro) a receiver chain starts
     /// from (`reqwest::Client::new` in `reqwest::Client::new().get(u).send()`).
     pub chain_root: Option<CanonPath>,
     /// Whether the receiver chain contains an `.await` after its root.
     pub chain_awaited: bool,
     /// The self type of the enclosing impl (for `self.m()` and `Self::f()`).
-    pub impl_ty: Option<String>,
+    pub impl_ty: Option<Arc<str>>,
     /// Short display of the call for messages: `send_email(..)`, `self.flush()`.
     pub display: String,
     /// Byte range of the call expression (the primary span).
     pub range: Range<usize>,
     /// How the value is discarded.
     pub kind: DiscardKind,
-    /// Description of the async context ("async fn `x`"); None in sync code.
-    pub async_ctx: Option<String>,
-    /// Whether `.await` can be written at the call.
+    /// Whether `.await` can be written at the call (the fix appends it to the call).
     pub can_await: bool,
-    /// The edits that await the call (empty when `.await` cannot be written).
-    pub await_edits: Vec<Edit>,
 }
 
 /// Everything phase 2 needs from one file.
@@ -147,6 +210,18 @@ pub struct FileFacts {
     pub blocking: Vec<BlockingFact>,
     /// Names of the inline modules (`mod name { .. }`) the file declares.
     pub modules: Vec<String>,
+}
+
+impl FileFacts {
+    /// Gives back the spare capacity of every list: facts are kept until the run ends, for
+    /// every file at once.
+    pub fn shrink_to_fit(&mut self) {
+        self.fns.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.discarded.shrink_to_fit();
+        self.blocking.shrink_to_fit();
+        self.modules.shrink_to_fit();
+    }
 }
 
 /// One file's facts with its path.

@@ -74,16 +74,15 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
     let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); g.len()];
     for (fi, file) in index.files.iter().enumerate() {
         for (ci, call) in file.facts.calls.iter().enumerate() {
-            let Some(c) = call.caller else { continue };
             if call.in_async || call.in_closure {
                 continue;
             }
             let Some(callee) = g.callee(fi, ci) else {
                 continue;
             };
-            let caller = g.node(fi, c);
+            let caller = g.node(fi, call.caller as usize);
             if callee != caller && is_sync(g, index, caller) && is_sync(g, index, callee) {
-                callers[callee].push((caller, call.line));
+                callers[callee].push((caller, call.line as usize));
             }
         }
     }
@@ -155,7 +154,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                 severity: rule.severity,
                 message: format!("`{name}` blocks: {chain}"),
                 path: file.path.clone(),
-                range: call.range.clone(),
+                range: call.range(),
                 labels: Vec::new(),
                 help: Some(help),
                 fix: Some(fix),

@@ -71,10 +71,10 @@ fn help(call: &DiscardedCall, why: &str) -> String {
 }
 
 fn fix(call: &DiscardedCall) -> Fix {
-    if call.can_await && !call.await_edits.is_empty() {
+    if call.can_await {
         Fix::unsafe_(
             format!("await `{}`", call.display),
-            call.await_edits.clone(),
+            vec![Edit::insert(call.range.end, ".await")],
         )
     } else {
         Fix::manual(
@@ -98,6 +98,9 @@ struct Catalog {
     async_methods: Vec<String>,
     #[serde(default)]
     sync_methods: Vec<String>,
+    /// `sync_methods`, for lookups.
+    #[serde(skip)]
+    sync_set: HashSet<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,8 +115,7 @@ struct Chain {
 
 const CATALOG_TOML: &str = include_str!("../../rules/async-apis.toml");
 
-static CATALOG: LazyLock<Catalog> =
-    LazyLock::new(|| toml::from_str(CATALOG_TOML).unwrap_or_default());
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog::load(CATALOG_TOML));
 
 impl Catalog {
     /// Whether a resolved call path is a catalogued future-creating function.
@@ -144,7 +146,14 @@ impl Catalog {
     }
 
     fn is_sync_method(&self, name: &str) -> bool {
-        self.sync_methods.iter().any(|m| m == name)
+        self.sync_set.contains(name)
+    }
+
+    /// Parses a catalog (an empty one if it does not parse: the file is ours and tested).
+    fn load(text: &str) -> Catalog {
+        let mut c: Catalog = toml::from_str(text).unwrap_or_default();
+        c.sync_set = c.sync_methods.iter().cloned().collect();
+        c
     }
 }
 
@@ -366,7 +375,7 @@ fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
 
 fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mut Sink<'_>) {
     let range = cx.range(e);
-    let (callee, written, chain_root, chain_awaited, display) = match e {
+    let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
             let Some(path) = paths::call_path(c) else {
                 return;
@@ -375,53 +384,58 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             if written.len() == 1 && bound_in_file(cx, &written[0]) {
                 return;
             }
+            let resolved = cx.resolve(path);
+            if resolved
+                .first()
+                .is_some_and(|r| matches!(r.as_str(), "std" | "core" | "alloc"))
+                && CATALOG.function(&resolved).is_none()
+            {
+                // std creates no future the catalog does not list.
+                return;
+            }
             let args = if c.args.is_empty() { "()" } else { "(..)" };
             let display = format!("{}{args}", display(&written));
-            (
-                Callee::Path(cx.resolve(path)),
-                written,
-                None,
-                false,
-                display,
-            )
+            (Callee::Path(resolved), None, false, display)
         }
         Expr::MethodCall(mc) => {
             let on_self = matches!(peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
             let (root, awaited) = chain_root(cx, &mc.receiver);
+            let name = mc.method.to_string();
+            if settled_sync_method(&name, root.as_deref(), awaited, on_self, scope) {
+                return;
+            }
             let args = if mc.args.is_empty() { "()" } else { "(..)" };
             let display = format!("{}.{}{args}", receiver_text(cx, &mc.receiver), mc.method);
-            (
-                Callee::Method {
-                    name: mc.method.to_string(),
-                    on_self,
-                },
-                Vec::new(),
-                root,
-                awaited,
-                display,
-            )
+            (Callee::Method { name, on_self }, root, awaited, display)
         }
         _ => return,
     };
-    let can_await = scope.can_await();
-    let await_edits = if can_await {
-        vec![Edit::insert(range.end, ".await")]
-    } else {
-        Vec::new()
-    };
     sink.record_discarded(DiscardedCall {
         callee,
-        written,
         chain_root,
         chain_awaited,
-        impl_ty: scope.impl_ty.as_deref().map(str::to_string),
+        impl_ty: scope.impl_ty.clone(),
         display,
         range,
         kind,
-        async_ctx: scope.async_ctx.as_ref().map(|a| a.describe()),
-        can_await,
-        await_edits,
+        can_await: scope.can_await(),
     });
+}
+
+/// Whether phase 2 would judge a discarded method call not to create a future whatever the
+/// crate defines (see `CrateFns::judge_method`): a method the catalog lists as sync, not on a
+/// cataloged future chain, and not `self.m()` inside an impl (which may be a crate-local async
+/// method of that name). Such calls are not recorded, which keeps the facts small.
+fn settled_sync_method(
+    name: &str,
+    root: Option<&[String]>,
+    awaited: bool,
+    on_self: bool,
+    scope: &Scope,
+) -> bool {
+    CATALOG.is_sync_method(name)
+        && !(on_self && scope.impl_ty.is_some())
+        && root.is_none_or(|r| CATALOG.chain(r, name, awaited).is_none())
 }
 
 /// The resolved path of the call or macro a method chain starts from, and whether an `.await`
@@ -787,7 +801,7 @@ fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
                             && t != owner
                         {
                             let ts = fns.traits.entry(owner).or_default();
-                            if !ts.contains(&t.as_str()) {
+                            if !ts.contains(&&**t) {
                                 ts.push(t);
                             }
                         }
@@ -858,7 +872,8 @@ mod tests {
 
     #[test]
     fn catalog_parses() {
-        let c: Catalog = toml::from_str(CATALOG_TOML).expect("rules/async-apis.toml parses");
+        toml::from_str::<Catalog>(CATALOG_TOML).expect("rules/async-apis.toml parses");
+        let c = Catalog::load(CATALOG_TOML);
         assert!(
             !c.functions.is_empty()
                 && !c.chains.is_empty()
