@@ -341,9 +341,11 @@ fn place(
         } else {
             last_end
         };
-        // At the end of the file, take the newline before the comment instead.
+        // At the end of the file, take the line break before the comment instead (all of a
+        // CRLF: a lone `\r` left at the end of a doc comment does not parse).
         if next == last_end && first_start > 0 {
-            first_start - 1..last_end
+            let crlf = first_start >= 2 && b[first_start - 2] == b'\r';
+            first_start - if crlf { 2 } else { 1 }..last_end
         } else {
             first_start..next
         }
@@ -975,5 +977,15 @@ mod tests {
         let t = "fn f() {}\n// async-lint: allow(blocking-sleep)";
         let out = run(t, vec![], ALL);
         assert_eq!(fixed(t, &out[0]), "fn f() {}");
+    }
+
+    #[test]
+    fn removal_at_end_of_crlf_file_takes_the_whole_line_break() {
+        // Found by the `tokens` fuzz target: leaving the `\r` after a doc comment breaks parsing.
+        let t = "//! docs\r\n // async-lint: allow(blocking-sleep) ";
+        let out = run(t, vec![], ALL);
+        let after = fixed(t, &out[0]);
+        assert_eq!(after, "//! docs");
+        assert!(syn::parse_file(&after).is_ok());
     }
 }
