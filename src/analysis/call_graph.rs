@@ -34,6 +34,10 @@ pub struct CallGraph {
     krate: Vec<u32>,
     /// Crate root directories (None: no `Cargo.toml` above the file).
     roots: Vec<Option<PathBuf>>,
+    /// Start of each node's slice of `sync_callers` (one more entry than nodes).
+    sync_caller_offset: Vec<u32>,
+    /// For each sync node, the sync fns that call it wherever they run: (caller node, line).
+    sync_callers: Vec<(u32, u32)>,
 }
 
 impl CallGraph {
@@ -65,14 +69,69 @@ impl CallGraph {
             roots,
             ..
         } = resolver;
-        CallGraph {
+        let mut g = CallGraph {
             offset,
             nodes,
             call_offset,
             callees,
             krate,
             roots,
+            sync_caller_offset: Vec::new(),
+            sync_callers: Vec::new(),
+        };
+        g.index_sync_callers(index);
+        g
+    }
+
+    /// Whether a node is a sync fn whose body runs when it is called (not `async`, not
+    /// returning a future).
+    pub fn is_sync(&self, index: &CrateIndex, node: usize) -> bool {
+        self.fact(index, node)
+            .is_some_and(|f| !f.is_async && !f.returns_future)
+    }
+
+    /// The sync fns whose sync code calls sync fn `node` unconditionally of closures (the call
+    /// runs whenever the caller runs): (caller node, line of the call).
+    pub fn sync_callers(&self, node: usize) -> &[(u32, u32)] {
+        match (
+            self.sync_caller_offset.get(node),
+            self.sync_caller_offset.get(node + 1),
+        ) {
+            (Some(&a), Some(&b)) => &self.sync_callers[a as usize..b as usize],
+            _ => &[],
         }
+    }
+
+    /// Builds the reverse edges of [`CallGraph::sync_callers`] (in file and call order).
+    fn index_sync_callers(&mut self, index: &CrateIndex) {
+        let mut edges: Vec<(u32, u32, u32)> = Vec::new();
+        for (fi, file) in index.files.iter().enumerate() {
+            for (ci, call) in file.facts.calls.iter().enumerate() {
+                if call.in_async || call.in_closure {
+                    continue;
+                }
+                let Some(callee) = self.callee(fi, ci) else {
+                    continue;
+                };
+                let caller = self.node(fi, call.caller as usize);
+                if callee != caller && self.is_sync(index, caller) && self.is_sync(index, callee) {
+                    edges.push((callee as u32, caller as u32, call.line));
+                }
+            }
+        }
+        // Stable: callers of one callee stay in file and call order.
+        edges.sort_by_key(|e| e.0);
+        let mut offset = Vec::with_capacity(self.nodes.len() + 1);
+        let mut next = 0usize;
+        for node in 0..self.nodes.len() {
+            offset.push(next as u32);
+            while next < edges.len() && edges[next].0 as usize == node {
+                next += 1;
+            }
+        }
+        offset.push(next as u32);
+        self.sync_caller_offset = offset;
+        self.sync_callers = edges.into_iter().map(|(_, c, l)| (c, l)).collect();
     }
 
     /// Number of nodes (crate-local fns).

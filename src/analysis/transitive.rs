@@ -21,15 +21,9 @@ use crate::rules::Rule;
 #[derive(Debug, Clone, Copy)]
 enum Cause {
     /// Index of the root [`crate::analysis::index::BlockingFact`] in its file.
-    Direct(usize),
+    Direct(u32),
     /// It calls another marked fn (node) on this line.
-    Via { callee: usize, line: usize },
-}
-
-/// Whether a node is a sync fn whose body runs when it is called.
-fn is_sync(g: &CallGraph, index: &CrateIndex, node: usize) -> bool {
-    g.fact(index, node)
-        .is_some_and(|f| !f.is_async && !f.returns_future)
+    Via { callee: u32, line: u32 },
 }
 
 fn display_name(g: &CallGraph, index: &CrateIndex, node: usize) -> String {
@@ -62,34 +56,22 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
         for (bi, b) in file.facts.blocking.iter().enumerate() {
             let node = g.node(fi, b.caller);
             if b.rule == rule.id
-                && is_sync(g, index, node)
+                && g.is_sync(index, node)
                 && cause.get(node).is_some_and(Option::is_none)
             {
-                cause[node] = Some(Cause::Direct(bi));
+                cause[node] = Some(Cause::Direct(bi as u32));
                 queue.push_back(node);
             }
         }
     }
-    // Reverse edges of sync-to-sync calls that run whenever the caller runs.
-    let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); g.len()];
-    for (fi, file) in index.files.iter().enumerate() {
-        for (ci, call) in file.facts.calls.iter().enumerate() {
-            if call.in_async || call.in_closure {
-                continue;
-            }
-            let Some(callee) = g.callee(fi, ci) else {
-                continue;
-            };
-            let caller = g.node(fi, call.caller as usize);
-            if callee != caller && is_sync(g, index, caller) && is_sync(g, index, callee) {
-                callers[callee].push((caller, call.line as usize));
-            }
-        }
-    }
     while let Some(n) = queue.pop_front() {
-        for &(caller, line) in &callers[n] {
+        for &(caller, line) in g.sync_callers(n) {
+            let caller = caller as usize;
             if cause[caller].is_none() {
-                cause[caller] = Some(Cause::Via { callee: n, line });
+                cause[caller] = Some(Cause::Via {
+                    callee: n as u32,
+                    line,
+                });
                 queue.push_back(caller);
             }
         }
@@ -109,7 +91,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
             let Some(callee) = g.callee(fi, ci) else {
                 continue;
             };
-            if cause.get(callee).copied().flatten().is_none() || !is_sync(g, index, callee) {
+            if cause.get(callee).copied().flatten().is_none() || !g.is_sync(index, callee) {
                 continue;
             }
             let name = display_name(g, index, callee);
@@ -126,7 +108,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                 };
                 match cause[node] {
                     Some(Cause::Direct(bi)) => {
-                        let Some(b) = index.files[nfi].facts.blocking.get(bi) else {
+                        let Some(b) = index.files[nfi].facts.blocking.get(bi as usize) else {
                             break;
                         };
                         let _ = write!(chain, "{sep} `{}` ({}:{})", b.api, show(nfi), b.line);
@@ -136,11 +118,11 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                         let _ = write!(
                             chain,
                             "{sep} `{}` ({}:{})",
-                            display_name(g, index, next),
+                            display_name(g, index, next as usize),
                             show(nfi),
                             line
                         );
-                        node = next;
+                        node = next as usize;
                     }
                     None => break,
                 }
