@@ -184,7 +184,18 @@ const MAX_FIX_PASSES: usize = 10;
 /// re-parses and the file did not change on disk since it was read; atomically.
 pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> {
     let level = opts.fix.unwrap_or(FixLevel::Safe);
-    let report = lint(opts)?;
+    let mut report = lint(opts)?;
+    // Findings the baseline accepts are left alone, in the first pass and after every re-lint.
+    let baseline = match &opts.workflow.baseline {
+        Some(file) => Some((
+            crate::baseline::read(file).map_err(|e| UsageError(e.0))?,
+            file,
+        )),
+        None => None,
+    };
+    if let Some((b, file)) = &baseline {
+        crate::baseline::apply(&mut report, b, file).map_err(|e| UsageError(e.0))?;
+    }
     let config = load_config(opts)?;
     let rules = enabled_rules(opts, &config)?;
     let settings = Settings::new(rules, &config);
@@ -240,9 +251,18 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
             let relinted = run_on_big_stack(|| {
                 lint::lint_text(Arc::clone(&path), text.clone(), info, &settings)
             });
+            let mut relinted = Report {
+                diagnostics: relinted.map(|o| o.diagnostics).unwrap_or_default(),
+                ..Report::default()
+            };
+            if let Some((b, file)) = &baseline {
+                relinted
+                    .sources
+                    .insert(Arc::clone(&path), Arc::new(SourceText::new(text.clone())));
+                crate::baseline::apply(&mut relinted, b, file).map_err(|e| UsageError(e.0))?;
+            }
             diags = relinted
-                .map(|o| o.diagnostics)
-                .unwrap_or_default()
+                .diagnostics
                 .into_iter()
                 .filter(|d| {
                     d.fix

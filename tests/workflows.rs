@@ -310,6 +310,42 @@ fn statistics_count_per_rule() {
 }
 
 #[test]
+fn fix_leaves_baselined_findings_alone() {
+    let dir = tree(&[("src/a.rs", BLOCKING)]);
+    let o = run_in(dir.path(), &["--write-baseline", "baseline.json", "src"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let grown = format!("{BLOCKING}\n{}", BLOCKING.replace("fn f", "fn g"));
+    std::fs::write(dir.path().join("src/a.rs"), &grown).unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--baseline",
+            "baseline.json",
+            "src",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fixed = std::fs::read_to_string(dir.path().join("src/a.rs")).unwrap();
+    let (f, g) = fixed.split_at(fixed.find("async fn g").expect("fn g kept"));
+    assert!(
+        f.contains("std::thread::sleep"),
+        "baselined finding was fixed:\n{fixed}"
+    );
+    assert!(
+        g.contains("tokio::time::sleep") && !g.contains("std::thread::sleep"),
+        "new finding not fixed:\n{fixed}"
+    );
+    // Without the baseline both are fixed.
+    std::fs::write(dir.path().join("src/a.rs"), &grown).unwrap();
+    let o = run_in(dir.path(), &["--fix", "--unsafe-fixes", "src"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fixed = std::fs::read_to_string(dir.path().join("src/a.rs")).unwrap();
+    assert!(!fixed.contains("std::thread::sleep"), "{fixed}");
+}
+
+#[test]
 fn baseline_reports_only_new_findings_and_survives_line_shifts() {
     let dir = tree(&[("src/a.rs", BLOCKING), ("src/b.rs", BLOCKING)]);
     let o = run_in(dir.path(), &["--write-baseline", "baseline.json", "src"]);
