@@ -292,3 +292,33 @@ mod tests {
         );
     }
 }
+
+/// Finds each file's crate root (the nearest directory with a `Cargo.toml`), memoised.
+#[derive(Debug, Default)]
+pub struct CrateRoots {
+    by_dir: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl CrateRoots {
+    /// The crate root of `file`, if some ancestor directory has a `Cargo.toml`.
+    pub fn root(&mut self, file: &Path) -> Option<PathBuf> {
+        let dir = file.parent()?;
+        let mut pending = Vec::new();
+        let mut found = None;
+        for d in dir.ancestors() {
+            if let Some(r) = self.by_dir.get(d) {
+                found = r.clone();
+                break;
+            }
+            pending.push(d.to_path_buf());
+            if d.join("Cargo.toml").is_file() {
+                found = Some(d.to_path_buf());
+                break;
+            }
+        }
+        for d in pending {
+            self.by_dir.insert(d, found.clone());
+        }
+        found
+    }
+}

@@ -186,35 +186,6 @@ impl CallGraph {
     }
 }
 
-/// Finds each file's crate root (the nearest directory with a `Cargo.toml`), memoised.
-#[derive(Default)]
-struct CrateRoots {
-    by_dir: HashMap<PathBuf, Option<PathBuf>>,
-}
-
-impl CrateRoots {
-    fn root(&mut self, file: &Path) -> Option<PathBuf> {
-        let dir = file.parent()?;
-        let mut pending = Vec::new();
-        let mut found = None;
-        for d in dir.ancestors() {
-            if let Some(r) = self.by_dir.get(d) {
-                found = r.clone();
-                break;
-            }
-            pending.push(d.to_path_buf());
-            if d.join("Cargo.toml").is_file() {
-                found = Some(d.to_path_buf());
-                break;
-            }
-        }
-        for d in pending {
-            self.by_dir.insert(d, found.clone());
-        }
-        found
-    }
-}
-
 /// The module name a file defines (`config` for `src/config.rs` and `src/config/mod.rs`).
 fn file_module(path: &Path) -> Option<&str> {
     let stem = path.file_stem()?.to_str()?;
@@ -282,7 +253,7 @@ struct Resolver<'i> {
 
 impl<'i> Resolver<'i> {
     fn new(index: &'i CrateIndex) -> Self {
-        let mut crate_roots = CrateRoots::default();
+        let mut crate_roots = crate::project::CrateRoots::default();
         let mut crate_ids: HashMap<Option<PathBuf>, u32> = HashMap::new();
         let mut roots = Vec::new();
         let mut offset = Vec::with_capacity(index.files.len());

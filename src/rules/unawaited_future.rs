@@ -488,33 +488,13 @@ fn mod_key(path: &Path) -> ModKey {
 /// directory, and knows each crate's package and lib names.
 #[derive(Default)]
 struct Crates {
-    roots: HashMap<PathBuf, Option<PathBuf>>,
+    roots: crate::project::CrateRoots,
     names: HashMap<PathBuf, Vec<String>>,
 }
 
 impl Crates {
     fn root_of(&mut self, file: &Path) -> Option<PathBuf> {
-        let dir = file.parent()?.to_path_buf();
-        if let Some(r) = self.roots.get(&dir) {
-            return r.clone();
-        }
-        let mut visited = Vec::new();
-        let mut found = None;
-        for anc in dir.ancestors() {
-            if let Some(r) = self.roots.get(anc) {
-                found = r.clone();
-                break;
-            }
-            visited.push(anc.to_path_buf());
-            if anc.join("Cargo.toml").is_file() {
-                found = Some(anc.to_path_buf());
-                break;
-            }
-        }
-        for v in visited {
-            self.roots.insert(v, found.clone());
-        }
-        found
+        self.roots.root(file)
     }
 
     fn names_of(&mut self, root: &Path) -> &[String] {
