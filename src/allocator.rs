@@ -32,8 +32,9 @@ macro_rules! register_tuning {
 }
 
 /// Gives the memory this thread freed back to the OS now rather than after mimalloc's purge
-/// delay: called after a large file, whose syntax tree would otherwise stay resident while
-/// the next files' trees are built on top of it.
+/// delay: called on every worker once the syntax trees are gone, before the cross-file phase
+/// allocates its tables. (Calling it after every large file instead cost 2 s of system time on
+/// the full corpus for 10% less peak memory.)
 pub fn release_freed_memory() {
     // SAFETY: `mi_collect` only walks the calling thread's heap.
     unsafe { libmimalloc_sys::mi_collect(true) };

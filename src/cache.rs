@@ -12,7 +12,10 @@
 //!
 //! The cache lives in `target/async-lint-cache/` when the current directory has a `target/`,
 //! else in `.async-lint-cache/`, as one file: a header line with the format version, the
-//! fingerprint, a checksum and the payload length, then the JSON payload. A file with another
+//! fingerprint, a checksum and the payload length, then the payload: the entries in postcard's
+//! compact binary encoding, each file's outcome kept as its own encoded bytes. Loading decodes
+//! only the keys and hashes; an outcome is decoded when its file is replayed (on the worker that
+//! replays it), and unchanged entries are written back as they were read. A file with another
 //! version or fingerprint, a bad checksum or a truncated payload is ignored and rebuilt, never
 //! trusted. Writes go to a temporary file that is renamed into place, so concurrent runs never see
 //! or leave a torn file (the last writer wins). `--no-cache` neither reads nor writes it.
@@ -31,17 +34,18 @@ use crate::project::CrateInfo;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
-const MAGIC: &str = "async-lint-cache 1";
+const MAGIC: &str = "async-lint-cache 2";
 
 /// Name of the cache file inside the cache directory.
-const FILE_NAME: &str = "cache.json";
+const FILE_NAME: &str = "cache.bin";
 
 /// What is remembered of one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
-    /// XXH3-128 of the content and crate info, as two halves (JSON numbers stop at 64 bits).
+    /// XXH3-128 of the content and crate info, as two halves.
     hash: [u64; 2],
-    outcome: Cached,
+    /// The file's [`Cached`] outcome, postcard-encoded.
+    outcome: Vec<u8>,
 }
 
 /// A file's replayable outcome.
@@ -147,8 +151,13 @@ impl Cache {
         };
         let key = path.to_string_lossy().into_owned();
         let hash = content_hash(&bytes, info);
-        if let Some(e) = self.old.get(&key).filter(|e| e.hash == hash) {
-            return replay(path, &e.outcome);
+        if let Some(cached) = self
+            .old
+            .get(&key)
+            .filter(|e| e.hash == hash)
+            .and_then(|e| postcard::from_bytes::<Cached>(&e.outcome).ok())
+        {
+            return replay(path, cached);
         }
         let outcome = lint::lint_bytes(path, bytes, info, settings);
         let cached = match &outcome.error {
@@ -164,7 +173,9 @@ impl Cache {
         };
         // Not cacheable now: make sure a stale entry does not survive the save.
         if cached.is_some() || self.old.contains_key(&key) {
-            let entry = cached.map(|outcome| Entry { hash, outcome });
+            let entry = cached
+                .and_then(|c| postcard::to_allocvec(&c).ok())
+                .map(|outcome| Entry { hash, outcome });
             let mut new = self.new.lock().unwrap_or_else(|p| p.into_inner());
             new.insert(key, entry);
         }
@@ -199,9 +210,9 @@ impl Cache {
     }
 }
 
-fn replay(path: Arc<PathBuf>, cached: &Cached) -> FileOutcome {
+fn replay(path: Arc<PathBuf>, cached: Cached) -> FileOutcome {
     let (facts, error) = match cached {
-        Cached::Clean(facts) => (facts.clone(), None),
+        Cached::Clean(facts) => (facts, None),
         Cached::Error {
             message,
             line,
@@ -210,9 +221,9 @@ fn replay(path: Arc<PathBuf>, cached: &Cached) -> FileOutcome {
             FileFacts::default(),
             Some(FileError {
                 path: path.as_ref().clone(),
-                message: message.clone(),
-                line: *line,
-                column: *column,
+                message,
+                line,
+                column,
             }),
         ),
     };
@@ -231,7 +242,7 @@ fn hex(h: [u64; 2]) -> String {
 }
 
 fn encode(entries: &HashMap<String, Entry>, fingerprint: [u64; 2]) -> Vec<u8> {
-    let payload = serde_json::to_vec(entries).unwrap_or_default();
+    let payload = postcard::to_allocvec(entries).unwrap_or_default();
     let mut out = format!(
         "{MAGIC} {} {} {}\n",
         hex(fingerprint),
@@ -256,7 +267,7 @@ fn decode(bytes: &[u8], fingerprint: [u64; 2]) -> Option<HashMap<String, Entry>>
     if len.parse::<usize>().ok()? != payload.len() || sum != hex(split(xxh3_128(payload))) {
         return None;
     }
-    serde_json::from_slice(payload).ok()
+    postcard::from_bytes(payload).ok()
 }
 
 #[cfg(test)]
@@ -269,18 +280,19 @@ mod tests {
             "src/a.rs".to_string(),
             Entry {
                 hash: [1, 2],
-                outcome: Cached::Error {
+                outcome: postcard::to_allocvec(&Cached::Error {
                     message: "cannot parse".to_string(),
                     line: Some(1),
                     column: None,
-                },
+                })
+                .unwrap(),
             },
         );
         m.insert(
             "src/b.rs".to_string(),
             Entry {
                 hash: [3, 4],
-                outcome: Cached::Clean(FileFacts::default()),
+                outcome: postcard::to_allocvec(&Cached::Clean(FileFacts::default())).unwrap(),
             },
         );
         m
@@ -304,12 +316,19 @@ mod tests {
         assert!(decode(&longer, fp).is_none());
         assert!(decode(b"", fp).is_none());
         assert!(decode(b"\x00\xff\n{}", fp).is_none());
-        let other_version = String::from_utf8(bytes.clone()).unwrap().replacen(
-            "async-lint-cache 1",
-            "async-lint-cache 2",
-            1,
+        // A payload that passes the checksum but holds a corrupt outcome is a miss, not a crash.
+        let mut bad = entries();
+        bad.get_mut("src/a.rs").unwrap().outcome = vec![0xff; 3];
+        assert!(
+            postcard::from_bytes::<Cached>(
+                &decode(&encode(&bad, fp), fp).unwrap()["src/a.rs"].outcome
+            )
+            .is_err()
         );
-        assert!(decode(other_version.as_bytes(), fp).is_none());
+        let mut other_version = bytes.clone();
+        let digit = MAGIC.len() - 1;
+        other_version[digit] += 1;
+        assert!(decode(&other_version, fp).is_none());
     }
 
     #[test]
@@ -338,7 +357,7 @@ mod tests {
         forged
             .get_mut(&src.to_string_lossy().into_owned())
             .unwrap()
-            .outcome = Cached::Clean(FileFacts::default());
+            .outcome = postcard::to_allocvec(&Cached::Clean(FileFacts::default())).unwrap();
         let forged_cache = Cache {
             old: forged,
             ..Cache::open(&cache_dir, &settings)

@@ -461,9 +461,6 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let one = |(size, info, path): &(u64, crate::project::CrateInfo, Arc<PathBuf>)| {
         let reservation = budget.reserve(*size);
         let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
-        if *size >= LARGE_FILE_BYTES {
-            crate::allocator::release_freed_memory();
-        }
         drop(reservation);
         if o.diagnostics.is_empty() && o.suppressions.is_empty() {
             o.source = None;
@@ -563,12 +560,21 @@ pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) 
         });
     }
 
-    let mut resolved = Vec::new();
-    for rule in &settings.rules {
-        if let Some(hook) = rule.hooks.resolve {
-            hook(&index, &mut resolved);
-        }
-    }
+    // The rules resolve independently (the call graph is built once, by whichever asks first):
+    // in parallel, gathered back in rule order.
+    let resolved: Vec<Diagnostic> = settings
+        .rules
+        .par_iter()
+        .filter_map(|rule| rule.hooks.resolve)
+        .map(|hook| {
+            let mut out = Vec::new();
+            hook(&index, &mut out);
+            out
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     drop(index);
     if !resolved.is_empty() {
         let mut slot: HashMap<Arc<PathBuf>, usize> = HashMap::new();

@@ -510,11 +510,11 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         ("src/b.rs", CLEAN),
         ("src/c.rs", "fn f( {\n"),
     ]);
-    let cache = dir.path().join(".async-lint-cache/cache.json");
+    let cache = dir.path().join(".async-lint-cache/cache.bin");
     let first = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let header = std::fs::read(&cache).expect("the cache is written");
-    assert!(header.starts_with(b"async-lint-cache 1 "));
+    assert!(header.starts_with(b"async-lint-cache 2 "));
     let again = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(stdout(&again), stdout(&first));
 
@@ -536,7 +536,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     for bad in [
         &b"garbage"[..],
         &header[..header.len() / 2],
-        b"async-lint-cache 1 00 00 0\n",
+        b"async-lint-cache 2 00 00 0\n",
     ] {
         std::fs::write(&cache, bad).unwrap();
         let o = run_in(dir.path(), &["--format", "json", "src"]);
@@ -544,7 +544,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         assert!(
             std::fs::read(&cache)
                 .unwrap()
-                .starts_with(b"async-lint-cache 1 ")
+                .starts_with(b"async-lint-cache 2 ")
         );
     }
 
