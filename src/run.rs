@@ -414,44 +414,40 @@ pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rul
         .collect())
 }
 
-/// Lints what `opts` names and returns the finished, sorted report.
-pub fn lint(opts: &Options) -> Result<Report, UsageError> {
-    let start = Instant::now();
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
+/// One file to lint: its size, its crate's info, its path.
+type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>);
+
+/// The files `opts` names, largest first (their syntax trees, hundreds of MB for a generated
+/// table, are built while little else is held, instead of on top of every other file's facts),
+/// and the paths that could not be walked.
+fn plan(opts: &Options, config: &Config) -> Result<(Vec<Job>, Vec<FileError>), UsageError> {
     let mut excludes = config.exclude.clone();
     excludes.extend(opts.exclude.iter().cloned());
     let mut found =
         discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
     found.files = crate::workflow::select_files(opts, found.files)?;
-
-    let mut cache = CrateInfoCache::default();
-    let jobs: Vec<_> = found
+    let mut infos = CrateInfoCache::default();
+    let files: Vec<_> = found
         .files
         .into_iter()
-        .map(|p| (cache.get(&p), Arc::new(p)))
+        .map(|p| (infos.get(&p), Arc::new(p)))
         .collect();
-    // Largest files first: their syntax trees (hundreds of MB for a generated table) are built
-    // while little else is held, instead of on top of every other file's facts.
-    let mut sized: Vec<_> = jobs
-        .into_iter()
+    let mut jobs: Vec<Job> = files
+        .into_par_iter()
         .map(|(info, p)| {
-            (
-                std::fs::metadata(p.as_ref()).map_or(0, |m| m.len()),
-                info,
-                p,
-            )
+            let size = std::fs::metadata(p.as_ref()).map_or(0, |m| m.len());
+            (size, info, p)
         })
         .collect();
-    sized.sort_by_key(|j| std::cmp::Reverse(j.0));
-    let large = sized.iter().take_while(|j| j.0 >= LARGE_FILE_BYTES).count();
-    // At most the largest file's bytes plus a small file's are linted at once: the peak is that
-    // file's tree (as it is for a bare parser), never two large trees side by side, and small
-    // files keep the other workers busy beside the lane of large ones. (The largest file alone
-    // left a worker idle for a second on the full corpus: 1.21x the floor's wall time instead
-    // of 1.13x; a whole 256 KiB beside it raised the 38 crates' peak from 64 to 80 MB.)
-    let budget = ByteBudget::new(sized.first().map_or(0, |j| j.0) + LARGE_FILE_BYTES / 4);
-    let jobs = sized;
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+    Ok((jobs, found.errors))
+}
+
+/// Lints what `opts` names and returns the finished, sorted report.
+pub fn lint(opts: &Options) -> Result<Report, UsageError> {
+    let start = Instant::now();
+    let config = load_config(opts)?;
+    let rules = enabled_rules(opts, &config)?;
     let settings = Settings::new(rules, &config);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
@@ -459,8 +455,24 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         .thread_name(|i| format!("async-lint-{i}"))
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
-    let cache = (!opts.workflow.no_cache)
-        .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings));
+    // Finding the files and loading the cache are independent: side by side.
+    let (planned, cache) = pool.install(|| {
+        rayon::join(
+            || plan(opts, &config),
+            || {
+                (!opts.workflow.no_cache)
+                    .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings))
+            },
+        )
+    });
+    let (jobs, discovery_errors) = planned?;
+    let large = jobs.iter().take_while(|j| j.0 >= LARGE_FILE_BYTES).count();
+    // At most the largest file's bytes plus a small file's are linted at once: the peak is that
+    // file's tree (as it is for a bare parser), never two large trees side by side, and small
+    // files keep the other workers busy beside the lane of large ones. (The largest file alone
+    // left a worker idle for a second on the full corpus: 1.21x the floor's wall time instead
+    // of 1.13x; a whole 256 KiB beside it raised the 38 crates' peak from 64 to 80 MB.)
+    let budget = ByteBudget::new(jobs.first().map_or(0, |j| j.0) + LARGE_FILE_BYTES / 4);
     let one = |(size, info, path): &(u64, crate::project::CrateInfo, Arc<PathBuf>)| {
         let reservation = budget.reserve(*size);
         let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
@@ -489,7 +501,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let mut report = pool.install(|| finish(outcomes, &settings, &config));
-    report.errors.extend(found.errors);
+    report.errors.extend(discovery_errors);
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));

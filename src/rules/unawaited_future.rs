@@ -101,6 +101,9 @@ struct Catalog {
     /// `sync_methods`, for lookups.
     #[serde(skip)]
     sync_set: HashSet<String>,
+    /// The first segment of every entry of `functions` (a quick "not cataloged" answer).
+    #[serde(skip)]
+    function_roots: HashSet<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +123,12 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog::load(CATALOG_TOML)
 impl Catalog {
     /// Whether a resolved call path is a catalogued future-creating function.
     fn function(&self, path: &[String]) -> Option<&str> {
+        if !path
+            .first()
+            .is_some_and(|r| self.function_roots.contains(r))
+        {
+            return None;
+        }
         self.functions
             .iter()
             .find(|f| match f.strip_suffix("::*") {
@@ -153,6 +162,12 @@ impl Catalog {
     fn load(text: &str) -> Catalog {
         let mut c: Catalog = toml::from_str(text).unwrap_or_default();
         c.sync_set = c.sync_methods.iter().cloned().collect();
+        c.function_roots = c
+            .functions
+            .iter()
+            .filter_map(|f| f.split("::").next())
+            .map(str::to_string)
+            .collect();
         c
     }
 }
