@@ -6,9 +6,9 @@
 //! the configuration that changes per-file results (enabled rules, user blocking APIs, whether
 //! facts are collected). A hit replays the file's outcome: its cross-file facts (phase 2 still
 //! runs over every file, so cross-file findings are re-resolved), or its error (unparsable,
-//! too deep, not UTF-8). Files with diagnostics or suppression comments are not cached and are
-//! always re-linted: their findings depend on suppression bookkeeping and render-time sources,
-//! and they are a small fraction of a tree.
+//! too deep, not UTF-8), or its diagnostics and suppression comments (rules by id; a rule id the
+//! tool no longer has fails to decode, and the file is re-linted). Their text is not cached: the
+//! report reads it again from disk for the files that keep findings.
 //!
 //! The cache lives in `target/async-lint-cache/` when the current directory has a `target/`,
 //! else in `.async-lint-cache/`, as one file: a header line with the format version, the
@@ -28,13 +28,13 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::analysis::index::FileFacts;
-use crate::diagnostic::FileError;
+use crate::diagnostic::{Diagnostic, FileError};
 use crate::lint::{self, FileOutcome, Settings};
 use crate::project::CrateInfo;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
-const MAGIC: &str = "async-lint-cache 2";
+const MAGIC: &str = "async-lint-cache 3";
 
 /// Name of the cache file inside the cache directory.
 const FILE_NAME: &str = "cache.bin";
@@ -53,6 +53,12 @@ struct Entry {
 enum Cached {
     /// No diagnostics and no suppression comments; its facts for phase 2.
     Clean(FileFacts),
+    /// Diagnostics or suppression comments (its text is read again when it is reported).
+    Linted {
+        diagnostics: Vec<Diagnostic>,
+        suppressions: Suppressions,
+        facts: FileFacts,
+    },
     /// Could not be linted, for a reason that depends only on the content.
     Error {
         message: String,
@@ -169,7 +175,11 @@ impl Cache {
             None if outcome.diagnostics.is_empty() && outcome.suppressions.is_empty() => {
                 Some(Cached::Clean(outcome.facts.clone()))
             }
-            None => None,
+            None => Some(Cached::Linted {
+                diagnostics: outcome.diagnostics.clone(),
+                suppressions: outcome.suppressions.clone(),
+                facts: outcome.facts.clone(),
+            }),
         };
         // Not cacheable now: make sure a stale entry does not survive the save.
         if cached.is_some() || self.old.contains_key(&key) {
@@ -211,30 +221,42 @@ impl Cache {
 }
 
 fn replay(path: Arc<PathBuf>, cached: Cached) -> FileOutcome {
-    let (facts, error) = match cached {
-        Cached::Clean(facts) => (facts, None),
+    let mut outcome = FileOutcome {
+        path: Arc::clone(&path),
+        source: None,
+        diagnostics: Vec::new(),
+        suppressions: Suppressions::default(),
+        facts: FileFacts::default(),
+        error: None,
+    };
+    match cached {
+        Cached::Clean(facts) => outcome.facts = facts,
+        Cached::Linted {
+            mut diagnostics,
+            suppressions,
+            facts,
+        } => {
+            for d in &mut diagnostics {
+                d.path = Arc::clone(&path);
+            }
+            outcome.diagnostics = diagnostics;
+            outcome.suppressions = suppressions;
+            outcome.facts = facts;
+        }
         Cached::Error {
             message,
             line,
             column,
-        } => (
-            FileFacts::default(),
-            Some(FileError {
+        } => {
+            outcome.error = Some(FileError {
                 path: path.as_ref().clone(),
                 message,
                 line,
                 column,
-            }),
-        ),
-    };
-    FileOutcome {
-        path,
-        source: None,
-        diagnostics: Vec::new(),
-        suppressions: Suppressions::default(),
-        facts,
-        error,
+            });
+        }
     }
+    outcome
 }
 
 fn hex(h: [u64; 2]) -> String {

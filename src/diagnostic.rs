@@ -37,7 +37,9 @@ impl Severity {
 }
 
 /// Whether a fix can be applied without review (mirrors ruff's applicability levels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     /// Keeps the program's meaning; applied by `--fix`.
@@ -87,7 +89,7 @@ impl Edit {
 }
 
 /// A suggested change: a message, how safe it is, and its edits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Fix {
     /// Imperative phrase: "replace with `tokio::time::sleep(..).await`".
     pub message: String,
@@ -127,7 +129,7 @@ impl Fix {
 }
 
 /// A secondary source annotation ("guard still held here").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Label {
     /// Byte range annotated.
     pub range: Range<usize>,
@@ -135,16 +137,18 @@ pub struct Label {
     pub message: String,
 }
 
-/// One finding of one rule in one file.
-#[derive(Debug, Clone)]
+/// One finding of one rule in one file. (It serializes for the cache, without its path.)
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The rule that reported it.
+    #[serde(with = "crate::rules::serde_rule")]
     pub rule: &'static Rule,
     /// Effective severity (after configuration).
     pub severity: Severity,
     /// One-line message: lowercase start, no trailing period.
     pub message: String,
     /// File the finding is in.
+    #[serde(skip)]
     pub path: Arc<PathBuf>,
     /// Primary byte range.
     pub range: Range<usize>,

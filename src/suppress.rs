@@ -35,7 +35,7 @@ use crate::rules::{self, Rule};
 use crate::source::SourceText;
 
 /// What a suppression comment covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     /// Diagnostics whose primary range starts on this 1-based line.
     Line(usize),
@@ -44,16 +44,17 @@ pub enum Scope {
 }
 
 /// One rule id inside a suppression comment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleRef {
     /// The rule.
+    #[serde(with = "crate::rules::serde_rule")]
     pub rule: &'static Rule,
     /// Byte range of the id in the file.
     pub range: Range<usize>,
 }
 
 /// A well-formed suppression comment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     /// What it covers.
     pub scope: Scope,
@@ -71,7 +72,7 @@ pub struct Directive {
 }
 
 /// A malformed suppression comment or an unknown rule id in one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// Byte range to report.
     pub range: Range<usize>,
@@ -82,7 +83,7 @@ pub struct Problem {
 }
 
 /// The suppression comments of one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Suppressions {
     /// Well-formed directives, in file order.
     pub directives: Vec<Directive>,

@@ -505,16 +505,25 @@ fn changed_since_lints_only_changed_and_untracked_files() {
 
 #[test]
 fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
+    // Findings, a clean file, a parse error, and suppressions (one used, one not) all replay.
+    let suppressed = format!(
+        "// async-lint: allow(unawaited-future)\n{}",
+        BLOCKING.replace(
+            "    std::thread::sleep",
+            "    // async-lint: allow(blocking-sleep)\n    std::thread::sleep"
+        )
+    );
     let dir = tree(&[
         ("src/a.rs", BLOCKING),
         ("src/b.rs", CLEAN),
         ("src/c.rs", "fn f( {\n"),
+        ("src/d.rs", &suppressed),
     ]);
     let cache = dir.path().join(".async-lint-cache/cache.bin");
     let first = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let header = std::fs::read(&cache).expect("the cache is written");
-    assert!(header.starts_with(b"async-lint-cache 2 "));
+    assert!(header.starts_with(b"async-lint-cache 3 "));
     let again = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(stdout(&again), stdout(&first));
 
@@ -536,7 +545,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     for bad in [
         &b"garbage"[..],
         &header[..header.len() / 2],
-        b"async-lint-cache 2 00 00 0\n",
+        b"async-lint-cache 3 00 00 0\n",
     ] {
         std::fs::write(&cache, bad).unwrap();
         let o = run_in(dir.path(), &["--format", "json", "src"]);
@@ -544,7 +553,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         assert!(
             std::fs::read(&cache)
                 .unwrap()
-                .starts_with(b"async-lint-cache 2 ")
+                .starts_with(b"async-lint-cache 3 ")
         );
     }
 

@@ -158,3 +158,22 @@ pub static ALL: &[&Rule] = &[
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
+
+/// Serde for a `&'static Rule` field, as its id (cached outcomes): an id that is no longer a
+/// rule fails to decode, so the cache entry is ignored and the file re-linted.
+pub mod serde_rule {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Rule;
+
+    /// Writes the rule's id.
+    pub fn serialize<S: Serializer>(rule: &&'static Rule, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(rule.id)
+    }
+
+    /// Reads an id back into the rule.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static Rule, D::Error> {
+        let id = String::deserialize(d)?;
+        super::by_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown rule {id}")))
+    }
+}
