@@ -167,28 +167,28 @@ impl Cache {
         }
         let outcome = lint::lint_bytes(path, bytes, info, settings);
         let cached = match &outcome.error {
-            Some(e) => Some(Cached::Error {
+            Some(e) => Cached::Error {
                 message: e.message.clone(),
                 line: e.line,
                 column: e.column,
-            }),
+            },
             None if outcome.diagnostics.is_empty() && outcome.suppressions.is_empty() => {
-                Some(Cached::Clean(outcome.facts.clone()))
+                Cached::Clean(outcome.facts.clone())
             }
-            None => Some(Cached::Linted {
+            None => Cached::Linted {
                 diagnostics: outcome.diagnostics.clone(),
                 suppressions: outcome.suppressions.clone(),
                 facts: outcome.facts.clone(),
-            }),
+            },
         };
-        // Not cacheable now: make sure a stale entry does not survive the save.
-        if cached.is_some() || self.old.contains_key(&key) {
-            let entry = cached
-                .and_then(|c| postcard::to_allocvec(&c).ok())
-                .map(|outcome| Entry { hash, outcome });
-            let mut new = self.new.lock().unwrap_or_else(|p| p.into_inner());
-            new.insert(key, entry);
-        }
+        // An outcome that does not encode removes the stale entry rather than keeping it.
+        let entry = postcard::to_allocvec(&cached)
+            .ok()
+            .map(|outcome| Entry { hash, outcome });
+        self.new
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, entry);
         outcome
     }
 

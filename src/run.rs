@@ -186,15 +186,9 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     let level = opts.fix.unwrap_or(FixLevel::Safe);
     let mut report = lint(opts)?;
     // Findings the baseline accepts are left alone, in the first pass and after every re-lint.
-    let baseline = match &opts.workflow.baseline {
-        Some(file) => Some((
-            crate::baseline::read(file).map_err(|e| UsageError(e.0))?,
-            file,
-        )),
-        None => None,
-    };
-    if let Some((b, file)) = &baseline {
-        crate::baseline::apply(&mut report, b, file).map_err(|e| UsageError(e.0))?;
+    let baseline = crate::workflow::read_baseline(opts)?;
+    if let Some(b) = &baseline {
+        crate::workflow::apply_baseline(&mut report, b)?;
     }
     let config = load_config(opts)?;
     let rules = enabled_rules(opts, &config)?;
@@ -255,11 +249,11 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
                 diagnostics: relinted.map(|o| o.diagnostics).unwrap_or_default(),
                 ..Report::default()
             };
-            if let Some((b, file)) = &baseline {
+            if let Some(b) = &baseline {
                 relinted
                     .sources
                     .insert(Arc::clone(&path), Arc::new(SourceText::new(text.clone())));
-                crate::baseline::apply(&mut relinted, b, file).map_err(|e| UsageError(e.0))?;
+                crate::workflow::apply_baseline(&mut relinted, b)?;
             }
             diags = relinted
                 .diagnostics
@@ -473,7 +467,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // left a worker idle for a second on the full corpus: 1.21x the floor's wall time instead
     // of 1.13x; a whole 256 KiB beside it raised the 38 crates' peak from 64 to 80 MB.)
     let budget = ByteBudget::new(jobs.first().map_or(0, |j| j.0) + LARGE_FILE_BYTES / 4);
-    let one = |(size, info, path): &(u64, crate::project::CrateInfo, Arc<PathBuf>)| {
+    let one = |(size, info, path): &Job| {
         let reservation = budget.reserve(*size);
         let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
         drop(reservation);

@@ -4,7 +4,7 @@
 //! cache switch. [`crate::run`] calls these at fixed points so the orchestration stays readable.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{FileError, Report};
 use crate::run::{self, EXIT_CLEAN, Options, UsageError};
@@ -92,9 +92,27 @@ pub fn after_lint(
         );
         return Ok(Some(EXIT_CLEAN));
     }
-    if let Some(file) = &opts.workflow.baseline {
-        let b = baseline::read(file).map_err(|e| UsageError(e.0))?;
-        baseline::apply(report, &b, file).map_err(|e| UsageError(e.0))?;
+    if let Some(b) = read_baseline(opts)? {
+        apply_baseline(report, &b)?;
     }
     Ok(None)
+}
+
+/// The `--baseline` file, read, with its path (None without the flag).
+pub fn read_baseline(opts: &Options) -> Result<Option<(baseline::Baseline, &Path)>, UsageError> {
+    let Some(file) = &opts.workflow.baseline else {
+        return Ok(None);
+    };
+    let b = baseline::read(file).map_err(|e| UsageError(e.0))?;
+    Ok(Some((b, file.as_path())))
+}
+
+/// Drops from `report` the findings the baseline accepts.
+pub fn apply_baseline(
+    report: &mut Report,
+    (b, file): &(baseline::Baseline, &Path),
+) -> Result<(), UsageError> {
+    baseline::apply(report, b, file)
+        .map(|_| ())
+        .map_err(|e| UsageError(e.0))
 }

@@ -243,31 +243,9 @@ pub struct CrateIndex {
 }
 
 impl CrateIndex {
-    /// An index of these files.
-    pub fn new(files: Vec<IndexedFile>) -> Self {
-        CrateIndex {
-            files,
-            graph: OnceLock::new(),
-        }
-    }
-
     /// The call graph of the indexed files (built once, on the first call).
     pub fn call_graph(&self) -> &CallGraph {
         self.graph.get_or_init(|| CallGraph::build(self))
-    }
-
-    /// Every fn fact in the crate, with its file.
-    pub fn fns(&self) -> impl Iterator<Item = (&IndexedFile, &FnFact)> {
-        self.files
-            .iter()
-            .flat_map(|f| f.facts.fns.iter().map(move |x| (f, x)))
-    }
-
-    /// Every call fact in the crate, with its file.
-    pub fn calls(&self) -> impl Iterator<Item = (&IndexedFile, &CallFact)> {
-        self.files
-            .iter()
-            .flat_map(|f| f.facts.calls.iter().map(move |x| (f, x)))
     }
 }
 

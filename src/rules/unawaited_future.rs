@@ -508,10 +508,6 @@ struct Crates {
 }
 
 impl Crates {
-    fn root_of(&mut self, file: &Path) -> Option<PathBuf> {
-        self.roots.root(file)
-    }
-
     fn names_of(&mut self, root: &Path) -> &[String] {
         self.names.entry(root.to_path_buf()).or_insert_with(|| {
             let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
@@ -762,7 +758,10 @@ fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
     let mut crates = Crates::default();
     let mut groups: HashMap<Option<PathBuf>, Vec<usize>> = HashMap::new();
     for (i, f) in index.files.iter().enumerate() {
-        groups.entry(crates.root_of(&f.path)).or_default().push(i);
+        groups
+            .entry(crates.roots.root(&f.path))
+            .or_default()
+            .push(i);
     }
     let mods: Vec<ModKey> = index.files.iter().map(|f| mod_key(&f.path)).collect();
     for (root, files) in &groups {
