@@ -1,44 +1,10 @@
 //! The built binaries, end to end: exit codes, bad input, rule listing, the cargo wrapper.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_async-lint"));
-    c.env_remove("NO_COLOR").env("RAYON_NUM_THREADS", "2");
-    c
-}
+use std::process::Command;
 
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run async-lint")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-const BLOCKING: &str =
-    "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
-const CLEAN: &str =
-    "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
-
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, body).expect("write");
-    }
-    dir
-}
+use common::{BLOCKING, CLEAN, bin, run_in, stderr, stdout, tree};
 
 #[test]
 fn findings_exit_1_clean_exit_0() {
@@ -67,7 +33,7 @@ fn default_path_is_the_current_directory() {
 
 #[test]
 fn missing_path_is_a_usage_error_naming_it() {
-    let dir = tree(&[]);
+    let dir = tree::<&str>(&[]);
     let o = run_in(dir.path(), &["no/such/dir"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no/such/dir"), "{}", stderr(&o));

@@ -2,54 +2,15 @@
 //! action exactly as declared, SARIF against the official schema, cargo-json for editors, stdin,
 //! statistics, baselines, and `--changed-since`.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const BLOCKING: &str =
-    "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
-const CLEAN: &str =
-    "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_async-lint"));
-    c.env_remove("NO_COLOR")
-        .env("RAYON_NUM_THREADS", "2")
-        .stdin(Stdio::null());
-    c
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run async-lint")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, body).expect("write");
-    }
-    dir
-}
+use common::{BLOCKING, CLEAN, bin, root, run_in, stderr, stdout, tree};
 
 /// The value of `key: value` on the first line of `yaml` that declares it (enough for our two
 /// hand-written files; no YAML dependency).

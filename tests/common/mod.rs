@@ -1,10 +1,12 @@
 //! Helpers shared by the integration tests: lint a path or a text with chosen rules, read the
-//! `//~ rule-id` expectation markers of a fixture, and compare.
+//! `//~ rule-id` expectation markers of a fixture, and compare; run the built binary in a
+//! temporary tree.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 use async_lint::Report;
 use async_lint::cli::ColorChoice;
@@ -93,4 +95,51 @@ pub fn compare(
         msgs.push(format!("{file}: unexpected at L{l} {r}"));
     }
     (!msgs.is_empty()).then(|| msgs.join("\n"))
+}
+
+/// An async fn that blocks on `std::thread::sleep` (one blocking-sleep finding).
+pub const BLOCKING: &str =
+    "async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n";
+
+/// The same fn written correctly.
+pub const CLEAN: &str =
+    "async fn f() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
+
+/// The `async-lint` binary, colours left to the flags, two workers, no stdin.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_async-lint"));
+    c.env_remove("NO_COLOR")
+        .env("RAYON_NUM_THREADS", "2")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs the binary in `dir` with `args`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run async-lint")
+}
+
+/// A run's standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temporary directory holding `files` (relative path, content).
+pub fn tree<B: AsRef<[u8]>>(files: &[(&str, B)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, body) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, body).expect("write");
+    }
+    dir
 }
