@@ -373,12 +373,15 @@ pub fn lint_text(
                 locals: RefCell::new(Locals::default()),
             };
             let mut sink = Sink::new(&path);
-            let mut facts = crate::walk::walk_file(&cx, &mut sink);
-            facts.shrink_to_fit();
+            let facts = crate::walk::walk_file(&cx, &mut sink);
             let diagnostics = sink.into_diagnostics();
             drop(cx);
             drop(file);
-            (diagnostics, facts, suppressions)
+            // What outlives the file was allocated among its tree's nodes: copied into the
+            // long-lived heap, it no longer pins the tree's pages (see `allocator::Allocator`).
+            crate::allocator::long_lived(|| {
+                (diagnostics.clone(), facts.detached(), suppressions.clone())
+            })
         }
     };
     proc_macro2::extra::invalidate_current_thread_spans();

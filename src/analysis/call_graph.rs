@@ -230,6 +230,26 @@ impl<K: Ord + Copy> Table<K> {
     }
 }
 
+/// A (crate, name) key packed into 32-bit words (a row of 16 bytes rather than 24 with the
+/// padding of `(u32, NameId)`: the tables hold a row per fn).
+type Key = [u32; 3];
+/// A (crate, type, name) key, packed the same way.
+type AssocKey = [u32; 5];
+
+fn halves(id: NameId) -> [u32; 2] {
+    [(id.0 >> 32) as u32, id.0 as u32]
+}
+
+fn key(krate: u32, name: NameId) -> Key {
+    let [a, b] = halves(name);
+    [krate, a, b]
+}
+
+fn assoc_key(krate: u32, ty: NameId, name: NameId) -> AssocKey {
+    let ([a, b], [c, d]) = (halves(ty), halves(name));
+    [krate, a, b, c, d]
+}
+
 /// The name tables calls are resolved against, borrowed from the index while building.
 struct Resolver<'i> {
     index: &'i CrateIndex,
@@ -240,15 +260,15 @@ struct Resolver<'i> {
     /// The module name of each file (see [`file_module`]).
     file_modules: Vec<Option<NameId>>,
     /// Free fns by (crate, name).
-    free: Table<(u32, NameId)>,
+    free: Table<Key>,
     /// Methods (taking `self`) by (crate, name).
-    methods: Table<(u32, NameId)>,
+    methods: Table<Key>,
     /// Fns of impls and traits by (crate, self type or trait, name).
-    assoc: Table<(u32, NameId, NameId)>,
+    assoc: Table<AssocKey>,
     /// Types (and traits) with at least one crate-local fn, by (crate, type).
-    types: Table<(u32, NameId)>,
+    types: Table<Key>,
     /// Module names, by (crate, module) (the node is meaningless).
-    modules: Table<(u32, NameId)>,
+    modules: Table<Key>,
 }
 
 impl<'i> Resolver<'i> {
@@ -259,9 +279,17 @@ impl<'i> Resolver<'i> {
         let mut offset = Vec::with_capacity(index.files.len());
         let mut krate = Vec::with_capacity(index.files.len());
         let mut file_modules = Vec::with_capacity(index.files.len());
-        let mut nodes = Vec::new();
-        let (mut free, mut methods, mut assoc, mut types, mut modules) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Sized exactly up front: the tables are the largest allocations of the graph.
+        let fns = || index.files.iter().flat_map(|f| &f.facts.fns);
+        let owned = fns().filter(|f| f.impl_ty.is_some()).count();
+        let all = fns().count();
+        let mut nodes = Vec::with_capacity(all);
+        let mut free = Vec::with_capacity(all - owned);
+        let mut assoc = Vec::with_capacity(owned);
+        let mut types = Vec::with_capacity(owned);
+        let mut methods =
+            Vec::with_capacity(fns().filter(|f| f.impl_ty.is_some() && f.has_self).count());
+        let mut modules = Vec::new();
         for (fi, file) in index.files.iter().enumerate() {
             let root = crate_roots.root(&file.path);
             let next = crate_ids.len() as u32;
@@ -274,23 +302,23 @@ impl<'i> Resolver<'i> {
             let module = file_module(&file.path).map(NameId::of);
             file_modules.push(module);
             if let Some(m) = module {
-                modules.push(((k, m), 0));
+                modules.push((key(k, m), 0));
             }
             for m in &file.facts.modules {
-                modules.push(((k, NameId::of(m)), 0));
+                modules.push((key(k, NameId::of(m)), 0));
             }
             for (i, f) in file.facts.fns.iter().enumerate() {
                 let id = nodes.len() as u32;
                 nodes.push((fi as u32, i as u32));
                 let name = NameId::of(&f.name);
                 match &f.impl_ty {
-                    None => free.push(((k, name), id)),
+                    None => free.push((key(k, name), id)),
                     Some(ty) => {
                         let ty = NameId::of(ty);
-                        types.push(((k, ty), id));
-                        assoc.push(((k, ty, name), id));
+                        types.push((key(k, ty), id));
+                        assoc.push((assoc_key(k, ty, name), id));
                         if f.has_self {
-                            methods.push(((k, name), id));
+                            methods.push((key(k, name), id));
                         }
                     }
                 }
@@ -359,19 +387,19 @@ impl<'i> Resolver<'i> {
                     if owner_is_self {
                         let ty = caller()?.impl_ty.as_deref()?;
                         if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
-                            return self.assoc.unique((k, NameId::of(ty), name));
+                            return self.assoc.unique(assoc_key(k, NameId::of(ty), name));
                         }
                     } else if owner_is_type {
-                        return self.assoc.unique((k, owner, name));
+                        return self.assoc.unique(assoc_key(k, owner, name));
                     }
-                    if !relative && !self.modules.contains((k, first)) {
+                    if !relative && !self.modules.contains(key(k, first)) {
                         return None;
                     }
                 }
-                if let Some(one) = self.free.unique((k, name)) {
+                if let Some(one) = self.free.unique(key(k, name)) {
                     return Some(one);
                 }
-                let all = self.free.get((k, name));
+                let all = self.free.get(key(k, name));
                 if segments == 1 {
                     Self::only(all, |n| self.file_of(n) == Some(fi))
                 } else {
@@ -387,15 +415,15 @@ impl<'i> Resolver<'i> {
                     let ty = caller()?.impl_ty.as_deref()?;
                     return self
                         .assoc
-                        .unique((k, NameId::of(ty), name))
+                        .unique(assoc_key(k, NameId::of(ty), name))
                         .filter(|&n| self.fact(n).is_some_and(|f| f.has_self));
                 }
                 // Calls of std method names on other receivers are not recorded (see
                 // `walk::may_be_crate_local`).
-                let n = self.methods.unique((k, name))?;
+                let n = self.methods.unique(key(k, name))?;
                 // A method of a trait declared elsewhere may be any type's.
                 match &self.fact(n)?.trait_name {
-                    Some(t) if !self.types.contains((k, NameId::of(t))) => None,
+                    Some(t) if !self.types.contains(key(k, NameId::of(t))) => None,
                     _ => Some(n),
                 }
             }

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::imports::CanonPath;
+use crate::analysis::names;
 
 /// A fn item (free fn, inherent/trait method, trait default method).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -213,14 +214,40 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    /// Gives back the spare capacity of every list: facts are kept until the run ends, for
-    /// every file at once.
-    pub fn shrink_to_fit(&mut self) {
-        self.fns.shrink_to_fit();
-        self.calls.shrink_to_fit();
-        self.discarded.shrink_to_fit();
-        self.blocking.shrink_to_fit();
-        self.modules.shrink_to_fit();
+    /// A deep copy that shares no allocation with `self`, every list exactly sized, its names
+    /// the run's shared copies ([`crate::analysis::names`]). Made inside
+    /// [`crate::allocator::long_lived`], it lets the pages of the file's syntax tree go.
+    pub fn detached(&self) -> FileFacts {
+        let name = |n: &Arc<str>| names::intern(n);
+        let fns = self
+            .fns
+            .iter()
+            .map(|f| FnFact {
+                name: name(&f.name),
+                impl_ty: f.impl_ty.as_ref().map(name),
+                trait_name: f.trait_name.as_ref().map(name),
+                is_async: f.is_async,
+                returns_future: f.returns_future,
+                has_self: f.has_self,
+                runtime_entry: f.runtime_entry,
+                range: f.range.clone(),
+            })
+            .collect();
+        let discarded = self
+            .discarded
+            .iter()
+            .map(|d| DiscardedCall {
+                impl_ty: d.impl_ty.as_ref().map(name),
+                ..d.clone()
+            })
+            .collect();
+        FileFacts {
+            fns,
+            calls: self.calls.clone(),
+            discarded,
+            blocking: self.blocking.clone(),
+            modules: self.modules.clone(),
+        }
     }
 }
 
