@@ -39,6 +39,9 @@ const MAGIC: &str = "async-lint-cache 3";
 /// Name of the cache file inside the cache directory.
 const FILE_NAME: &str = "cache.bin";
 
+/// Cache files of earlier layouts (JSON, formats 1 and 2), removed when a cache is saved.
+const STALE_FILE_NAMES: &[&str] = &["cache.json"];
+
 /// What is remembered of one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
@@ -217,6 +220,9 @@ impl Cache {
             let _ = std::fs::write(&ignore, "# created by async-lint\n*\n");
         }
         let _ = crate::fsutil::write_atomically(&self.file, &encode(&all, self.fingerprint));
+        for stale in STALE_FILE_NAMES {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
     }
 }
 
@@ -369,8 +375,15 @@ mod tests {
         assert!(cache.is_empty());
         let first = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(first.error.is_some());
+        // A cache file of an earlier layout, left by an older async-lint.
+        std::fs::create_dir_all(&cache_dir).unwrap();
+        std::fs::write(cache_dir.join("cache.json"), b"{}").unwrap();
         cache.save();
         assert!(cache_dir.join(".gitignore").exists());
+        assert!(
+            !cache_dir.join("cache.json").exists(),
+            "the cache file of an earlier layout is removed"
+        );
 
         // Forge a hit whose replay differs from a real lint: proves the parse is skipped.
         let cache = Cache::open(&cache_dir, &settings);
