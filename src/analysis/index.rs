@@ -332,3 +332,35 @@ fn bound_is_future(b: &syn::TypeParamBound) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_copies_are_equal_and_share_names_across_files() {
+        let fact = |name: &str, ty: &Arc<str>| FnFact {
+            name: Arc::from(name),
+            impl_ty: Some(Arc::clone(ty)),
+            trait_name: None,
+            is_async: true,
+            returns_future: false,
+            has_self: true,
+            runtime_entry: false,
+            range: 3..9,
+        };
+        let ty: Arc<str> = Arc::from("DetachedClient");
+        let facts = FileFacts {
+            fns: vec![fact("send", &ty), fact("recv", &ty)],
+            modules: vec!["io".into()],
+            ..FileFacts::default()
+        };
+        let (a, b) = (facts.detached(), facts.detached());
+        assert_eq!(a, facts);
+        // New allocations, shared between the copies of two files.
+        assert!(!Arc::ptr_eq(&a.fns[0].name, &facts.fns[0].name));
+        assert!(Arc::ptr_eq(&a.fns[0].name, &b.fns[0].name));
+        let (t0, t1) = (&a.fns[0].impl_ty, &a.fns[1].impl_ty);
+        assert!(Arc::ptr_eq(t0.as_ref().unwrap(), t1.as_ref().unwrap()));
+    }
+}
