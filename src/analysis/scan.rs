@@ -14,6 +14,19 @@ pub struct ScanResult {
     pub comments: Vec<std::ops::Range<usize>>,
 }
 
+/// The bytes [`scan`] acts on; runs of other bytes (most of any source) are skipped in a tight
+/// loop.
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let special = b"/\"r'([{)]},;<>";
+    let mut k = 0;
+    while k < special.len() {
+        table[special[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
+
 /// Scans `text` once. Never panics, on any input.
 pub fn scan(text: &str) -> ScanResult {
     let b = text.as_bytes();
@@ -25,12 +38,17 @@ pub fn scan(text: &str) -> ScanResult {
     let mut angle = 0usize;
     let mut i = 0usize;
     while i < b.len() {
+        if !SPECIAL[b[i] as usize] {
+            i += 1;
+            while i < b.len() && !SPECIAL[b[i] as usize] {
+                i += 1;
+            }
+            continue;
+        }
         match b[i] {
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 let start = i;
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
                 out.comments.push(start..i);
                 continue;
             }
@@ -95,12 +113,15 @@ pub fn scan(text: &str) -> ScanResult {
 }
 
 fn skip_string(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    while let Some(n) = b
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'\\', b'"', rest))
+    {
+        i += n;
+        if b[i] == b'"' {
+            return i + 1;
         }
+        i += 2;
     }
     b.len()
 }
@@ -184,6 +205,18 @@ mod tests {
         );
         assert_eq!(r.max_depth, 2);
         assert_eq!(r.comments.len(), 2);
+    }
+
+    #[test]
+    fn unterminated_strings_and_comments_end_the_scan() {
+        for text in [
+            "\"abc", "\"abc\\", "\"\\", "// (((", "/* ((", "r#\"((", "'\\",
+        ] {
+            assert_eq!(scan(text).max_depth, 0, "{text:?}");
+        }
+        let r = scan("let s = \"a\\\"(\"; // c\n(x)");
+        assert_eq!((r.max_depth, r.comments.len()), (1, 1));
+        assert_eq!(r.comments[0], 16..20);
     }
 
     #[test]
