@@ -12,13 +12,11 @@ pub struct SourceText {
 impl SourceText {
     /// Index `text`.
     pub fn new(text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let newlines = || memchr::memchr_iter(b'\n', text.as_bytes());
+        // Counted first (a fast pass) so the index is allocated once, at its exact size.
+        let mut line_starts = Vec::with_capacity(newlines().count() + 1);
+        line_starts.push(0);
+        line_starts.extend(newlines().map(|i| i + 1));
         SourceText { text, line_starts }
     }
 
