@@ -8,17 +8,22 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+
 /// Shards, so that workers interning at once rarely wait for each other.
 const SHARDS: usize = 16;
 
-static NAMES: [Mutex<Option<HashSet<Arc<str>>>>; SHARDS] = [const { Mutex::new(None) }; SHARDS];
+/// The names, in sets hashed with XXH3 (SipHash, the default, showed in profiles).
+type Names = HashSet<Arc<str>, Xxh3DefaultBuilder>;
+
+static NAMES: [Mutex<Option<Names>>; SHARDS] = [const { Mutex::new(None) }; SHARDS];
 
 /// The shared copy of `name`.
 pub fn intern(name: &str) -> Arc<str> {
     let shard = xxhash_rust::xxh3::xxh3_64(name.as_bytes()) as usize % SHARDS;
     // A poisoned shard only means another thread panicked mid-insert; the set is still valid.
     let mut set = NAMES[shard].lock().unwrap_or_else(|e| e.into_inner());
-    let set = set.get_or_insert_with(HashSet::new);
+    let set = set.get_or_insert_with(|| Names::with_hasher(Xxh3DefaultBuilder));
     if let Some(shared) = set.get(name) {
         return Arc::clone(shared);
     }
