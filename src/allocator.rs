@@ -186,38 +186,50 @@ mod mapped {
     }
 }
 
+impl Allocator {
+    /// A block for `layout` (non-zero size), zeroed if `zeroed`.
+    ///
+    /// # Safety
+    /// The contract of [`GlobalAlloc::alloc`].
+    unsafe fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        let (size, align) = (layout.size(), layout.align());
+        if mapped::is(size, align) {
+            // Fresh anonymous mappings are zeroed.
+            mapped::map(size)
+        } else if in_long_lived() {
+            let heap = long_lived_heap();
+            // SAFETY: the heap is live for the whole process; mimalloc honours any alignment.
+            let block = unsafe {
+                if zeroed {
+                    mi::mi_heap_zalloc_aligned(heap, size, align)
+                } else {
+                    mi::mi_heap_malloc_aligned(heap, size, align)
+                }
+            };
+            block.cast()
+        } else if zeroed {
+            // SAFETY: forwarded with the caller's guarantees.
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        } else {
+            // SAFETY: forwarded with the caller's guarantees.
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+    }
+}
+
 // SAFETY: every block comes from mimalloc (either heap), which honours size and alignment, or is
 // a page-aligned mapping (only for alignments up to a page); which one is decided by the size in
 // the layout, which the caller passes back unchanged to `dealloc` and `realloc`. `mi_free`
 // (behind `MiMalloc::dealloc`) frees a block of any heap from any thread.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if mapped::is(layout.size(), layout.align()) {
-            mapped::map(layout.size())
-        } else if in_long_lived() {
-            // SAFETY: the heap is live for the whole process.
-            unsafe {
-                mi::mi_heap_malloc_aligned(long_lived_heap(), layout.size(), layout.align()).cast()
-            }
-        } else {
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { mimalloc::MiMalloc.alloc(layout) }
-        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.allocate(layout, false) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if mapped::is(layout.size(), layout.align()) {
-            // Fresh anonymous mappings are zeroed.
-            mapped::map(layout.size())
-        } else if in_long_lived() {
-            // SAFETY: as in `alloc`.
-            unsafe {
-                mi::mi_heap_zalloc_aligned(long_lived_heap(), layout.size(), layout.align()).cast()
-            }
-        } else {
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
-        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.allocate(layout, true) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
