@@ -168,6 +168,7 @@ impl Walker<'_, '_, '_> {
         let scope = self.scope();
         let Some(caller) = scope.fn_index else { return };
         let in_async = scope.async_ctx.is_some();
+        let context_start = scope.async_ctx.as_ref().map_or(0, |c| c.range.start);
         let in_closure = scope.offloaded || scope.in_sync_closure;
         if in_closure && !in_async {
             // Neither an edge of the transitive analysis nor a call from async code.
@@ -199,6 +200,7 @@ impl Walker<'_, '_, '_> {
             end: small(range.end),
             caller: small(caller),
             line: small(line),
+            context_start: small(context_start),
             in_async,
             in_closure,
         });

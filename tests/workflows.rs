@@ -484,7 +484,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     let first = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let header = std::fs::read(&cache).expect("the cache is written");
-    assert!(header.starts_with(b"async-lint-cache 3 "));
+    assert!(header.starts_with(b"async-lint-cache 4 "));
     let again = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(stdout(&again), stdout(&first));
 
@@ -506,6 +506,8 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     for bad in [
         &b"garbage"[..],
         &header[..header.len() / 2],
+        b"async-lint-cache 4 00 00 0\n",
+        // The layout before `CallFact::context_start`.
         b"async-lint-cache 3 00 00 0\n",
     ] {
         std::fs::write(&cache, bad).unwrap();
@@ -514,7 +516,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         assert!(
             std::fs::read(&cache)
                 .unwrap()
-                .starts_with(b"async-lint-cache 3 ")
+                .starts_with(b"async-lint-cache 4 ")
         );
     }
 

@@ -11,10 +11,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use crate::analysis::call_graph::CallGraph;
-use crate::analysis::index::CrateIndex;
-use crate::diagnostic::{Diagnostic, Fix};
+use crate::analysis::index::{CallFact, CrateIndex, IndexedFile};
+use crate::diagnostic::{Diagnostic, Fix, Label};
 use crate::rules::Rule;
 
 /// A marked fn: why it blocks.
@@ -137,11 +138,24 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                 message: format!("`{name}` blocks: {chain}"),
                 path: file.path.clone(),
                 range: call.range(),
-                labels: Vec::new(),
+                labels: vec![Label {
+                    range: context_range(file, call),
+                    message: "async context starts here".to_string(),
+                }],
                 help: Some(help),
                 fix: Some(fix),
             });
         }
+    }
+}
+
+/// Where the async context of `call` starts: the name of its `async fn` (the caller's name, when
+/// the context starts there), else the `async` keyword of its block or closure.
+fn context_range(file: &IndexedFile, call: &CallFact) -> Range<usize> {
+    let start = call.context_start as usize;
+    match file.facts.fns.get(call.caller as usize) {
+        Some(f) if f.range.start == start => f.range.clone(),
+        _ => start..start + "async".len(),
     }
 }
 
