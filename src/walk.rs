@@ -282,7 +282,7 @@ fn may_be_crate_local(callee: &Callee) -> bool {
         Callee::Path(segs) => match segs.as_slice() {
             [] => false,
             [one] => !one.starts_with(|c: char| c.is_ascii_uppercase()),
-            [root, ..] => !matches!(root.as_str(), "std" | "core" | "alloc"),
+            [root, ..] => !paths::is_std_root(root),
         },
         Callee::Method { name, on_self } => {
             *on_self || !crate::analysis::blocking::catalog().is_std_method(name)

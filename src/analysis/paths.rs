@@ -64,6 +64,13 @@ pub fn is_inline_combinator(name: &syn::Ident) -> bool {
     INLINE_COMBINATORS.iter().any(|n| name == n)
 }
 
+/// Whether a resolved path starting with `root` is in the standard library (`std`, `core`,
+/// `alloc`): it never resolves to a crate-local fn, and creates no future the catalogs do not
+/// list.
+pub fn is_std_root(root: &str) -> bool {
+    matches!(root, "std" | "core" | "alloc")
+}
+
 /// The last segment of a call's function path (`a::b::c(..)` -> `c`), if it is a path.
 pub fn call_last_segment(call: &ExprCall) -> Option<&syn::Ident> {
     match &*call.func {

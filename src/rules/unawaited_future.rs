@@ -400,9 +400,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
                 return;
             }
             let resolved = cx.resolve(path);
-            if resolved
-                .first()
-                .is_some_and(|r| matches!(r.as_str(), "std" | "core" | "alloc"))
+            if resolved.first().is_some_and(|r| paths::is_std_root(r))
                 && CATALOG.function(&resolved).is_none()
             {
                 // std creates no future the catalog does not list.
