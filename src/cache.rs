@@ -51,20 +51,21 @@ struct Entry {
     outcome: Vec<u8>,
 }
 
-/// A file's replayable outcome.
+/// A file's replayable outcome. Decoded owned; encoded from references to the fresh outcome
+/// (`Cached<&FileFacts, ..>` writes the same bytes), so nothing is copied just to be written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-enum Cached {
+enum Cached<F = FileFacts, D = Vec<Diagnostic>, S = Suppressions, M = String> {
     /// No diagnostics and no suppression comments; its facts for phase 2.
-    Clean(FileFacts),
+    Clean(F),
     /// Diagnostics or suppression comments (its text is read again when it is reported).
     Linted {
-        diagnostics: Vec<Diagnostic>,
-        suppressions: Suppressions,
-        facts: FileFacts,
+        diagnostics: D,
+        suppressions: S,
+        facts: F,
     },
     /// Could not be linted, for a reason that depends only on the content.
     Error {
-        message: String,
+        message: M,
         line: Option<usize>,
         column: Option<usize>,
     },
@@ -169,19 +170,19 @@ impl Cache {
             return replay(path, cached);
         }
         let outcome = lint::lint_bytes(path, bytes, info, settings);
-        let cached = match &outcome.error {
+        let cached: Cached<_, _, _, &str> = match &outcome.error {
             Some(e) => Cached::Error {
-                message: e.message.clone(),
+                message: &e.message,
                 line: e.line,
                 column: e.column,
             },
             None if outcome.diagnostics.is_empty() && outcome.suppressions.is_empty() => {
-                Cached::Clean(outcome.facts.clone())
+                Cached::Clean(&outcome.facts)
             }
             None => Cached::Linted {
-                diagnostics: outcome.diagnostics.clone(),
-                suppressions: outcome.suppressions.clone(),
-                facts: outcome.facts.clone(),
+                diagnostics: &outcome.diagnostics,
+                suppressions: &outcome.suppressions,
+                facts: &outcome.facts,
             },
         };
         // An outcome that does not encode removes the stale entry rather than keeping it.
@@ -302,13 +303,18 @@ fn decode(bytes: &[u8], fingerprint: [u64; 2]) -> Option<HashMap<String, Entry>>
 mod tests {
     use super::*;
 
+    /// An owned outcome, encoded (the type pins `Cached`'s default parameters).
+    fn encoded(outcome: Cached) -> postcard::Result<Vec<u8>> {
+        postcard::to_allocvec(&outcome)
+    }
+
     fn entries() -> HashMap<String, Entry> {
         let mut m = HashMap::new();
         m.insert(
             "src/a.rs".to_string(),
             Entry {
                 hash: [1, 2],
-                outcome: postcard::to_allocvec(&Cached::Error {
+                outcome: encoded(Cached::Error {
                     message: "cannot parse".to_string(),
                     line: Some(1),
                     column: None,
@@ -320,7 +326,7 @@ mod tests {
             "src/b.rs".to_string(),
             Entry {
                 hash: [3, 4],
-                outcome: postcard::to_allocvec(&Cached::Clean(FileFacts::default())).unwrap(),
+                outcome: encoded(Cached::Clean(FileFacts::default())).unwrap(),
             },
         );
         m
@@ -392,7 +398,7 @@ mod tests {
         forged
             .get_mut(&src.to_string_lossy().into_owned())
             .unwrap()
-            .outcome = postcard::to_allocvec(&Cached::Clean(FileFacts::default())).unwrap();
+            .outcome = encoded(Cached::Clean(FileFacts::default())).unwrap();
         let forged_cache = Cache {
             old: forged,
             ..Cache::open(&cache_dir, &settings)
