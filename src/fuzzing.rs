@@ -50,7 +50,12 @@ fn exercise_here(bytes: Vec<u8>) {
         check_ranges(text, &outcome.diagnostics);
     }
     let parsed = outcome.error.is_none();
-    let report = crate::run::finish(vec![outcome], &settings, &Config::default());
+    let report = crate::run::finish(
+        vec![outcome],
+        crate::semantic::project::Project::default(),
+        &settings,
+        &Config::default(),
+    );
     let Some(text) = original else { return };
     check_ranges(&text, &report.diagnostics);
     if !parsed {

@@ -23,6 +23,7 @@ pub mod lint;
 pub mod project;
 pub mod render;
 pub mod rules;
+pub mod semantic;
 pub mod run;
 pub mod source;
 pub mod suppress;

@@ -81,12 +81,26 @@ pub struct FileCx<'a> {
     pub base: usize,
     pub(crate) imports: RefCell<Imports>,
     pub(crate) locals: RefCell<Locals>,
+    /// The file's item summary, as far as the walk has come.
+    pub(crate) items: RefCell<crate::semantic::items::Collector>,
+    /// The innermost item scope of the walk (file, inline module, block with items).
+    pub(crate) item_scope: std::cell::Cell<u32>,
 }
 
 impl FileCx<'_> {
     /// Canonical path of a path in the current scope (see [`Imports::resolve`]).
     pub fn resolve(&self, path: &syn::Path) -> CanonPath {
         self.imports.borrow().resolve(path)
+    }
+
+    /// The index of `path` among the file's recorded paths (for phase-2 resolution).
+    pub fn path_fact(&self, path: &syn::Path) -> u32 {
+        self.items.borrow_mut().path(path)
+    }
+
+    /// The innermost item scope of the walk (see [`crate::semantic::items::ItemSummary`]).
+    pub fn item_scope(&self) -> u32 {
+        self.item_scope.get()
     }
 
     /// What a single local name is imported as, if anything.
@@ -371,6 +385,8 @@ pub fn lint_text(
                 base,
                 imports: RefCell::new(Imports::default()),
                 locals: RefCell::new(Locals::default()),
+                items: RefCell::new(crate::semantic::items::Collector::new(&file.attrs)),
+                item_scope: std::cell::Cell::new(0),
             };
             let mut sink = Sink::new(&path);
             let facts = crate::walk::walk_file(&cx, &mut sink);

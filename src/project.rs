@@ -13,32 +13,7 @@ use std::sync::Arc;
 
 use toml::{Table, Value};
 
-/// The Rust edition, where it changes drop order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum Edition {
-    /// 2015 (also what cargo assumes for a `[package]` without `edition`)
-    E2015,
-    /// 2018
-    E2018,
-    /// 2021 (the default when no Cargo.toml says otherwise)
-    #[default]
-    E2021,
-    /// 2024
-    E2024,
-}
-
-impl Edition {
-    /// Parses `"2015"`, `"2018"`, `"2021"` or `"2024"`.
-    pub fn parse(s: &str) -> Option<Edition> {
-        match s.trim() {
-            "2015" => Some(Edition::E2015),
-            "2018" => Some(Edition::E2018),
-            "2021" => Some(Edition::E2021),
-            "2024" => Some(Edition::E2024),
-            _ => None,
-        }
-    }
-}
+pub use crate::semantic::project::Edition;
 
 /// Which runtimes a crate depends on (from `[dependencies]`, `[dev-dependencies]` and
 /// `[target.*.dependencies]`, including renamed and workspace-inherited dependencies).

@@ -18,6 +18,7 @@ use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
 use crate::project::CrateInfoCache;
+use crate::semantic::project::Project;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
 use crate::source::SourceText;
@@ -460,6 +461,13 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         )
     });
     let (jobs, discovery_errors) = planned?;
+    // The project model (cargo metadata, else the manifests) loads beside the linting.
+    let project_paths: Vec<PathBuf> = if settings.collect_facts {
+        jobs.iter().map(|j| j.2.as_ref().clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let project = std::thread::spawn(move || Project::load(&project_paths));
     let large = jobs.iter().take_while(|j| j.0 >= LARGE_FILE_BYTES).count();
     // At most the largest file's bytes plus a small file's are linted at once: the peak is that
     // file's tree (as it is for a bare parser), never two large trees side by side, and small
@@ -494,7 +502,8 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
-    let mut report = pool.install(|| finish(outcomes, &settings, &config));
+    let project = project.join().unwrap_or_default();
+    let mut report = pool.install(|| finish(outcomes, project, &settings, &config));
     report.errors.extend(discovery_errors);
     report
         .errors
@@ -543,13 +552,18 @@ struct PerFile {
 }
 
 /// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting.
-pub fn finish(outcomes: Vec<FileOutcome>, settings: &Settings, config: &Config) -> Report {
+pub fn finish(
+    outcomes: Vec<FileOutcome>,
+    project: Project,
+    settings: &Settings,
+    config: &Config,
+) -> Report {
     let mut report = Report {
         files_checked: outcomes.len(),
         ..Report::default()
     };
     let mut per_file: Vec<PerFile> = Vec::new();
-    let mut index = CrateIndex::default();
+    let mut index = CrateIndex::new(Vec::new(), project);
     for o in outcomes {
         if let Some(e) = o.error {
             report.errors.push(e);
@@ -656,7 +670,12 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let settings_ref = &settings;
     let outcome =
         run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
-            let mut report = finish(vec![o], &settings, &config);
+            let project = if settings.collect_facts {
+                Project::load(std::slice::from_ref(&o.path))
+            } else {
+                Project::default()
+            };
+            let mut report = finish(vec![o], project, &settings, &config);
             report.elapsed = start.elapsed();
             report
         });

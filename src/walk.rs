@@ -13,6 +13,8 @@ use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
     returns_future,
 };
+use crate::semantic::cfg::test_cfg;
+use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
 use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
@@ -39,6 +41,9 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     }
     cx.imports.borrow_mut().pop();
     w.facts.discarded = w.sink.take_discarded();
+    if cx.settings.collect_facts {
+        w.facts.items = cx.items.replace(Collector::default()).finish();
+    }
     w.facts
 }
 
@@ -53,6 +58,17 @@ struct Walker<'c, 'a, 's> {
     awaited_call: bool,
 }
 
+/// How a fn is declared, beyond its signature.
+struct FnDecl<'a> {
+    attrs: &'a [syn::Attribute],
+    vis: Vis,
+    owner: Owner,
+    impl_ty: Option<Arc<str>>,
+    trait_name: Option<Arc<str>>,
+    /// cfg of the enclosing impl or trait.
+    outer_attrs: &'a [syn::Attribute],
+}
+
 impl Walker<'_, '_, '_> {
     fn scope(&self) -> &Scope {
         self.scopes.last().expect("the root scope is never popped")
@@ -64,26 +80,33 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
-    fn enter_fn(
-        &mut self,
-        sig: &syn::Signature,
-        block: &syn::Block,
-        impl_ty: Option<Arc<str>>,
-        trait_name: Option<Arc<str>>,
-    ) {
-        let name: Arc<str> = Arc::from(sig.ident.to_string());
-        let range = self.cx.span_range(sig.ident.span());
+    /// Records the fact of a fn (with or without a body); returns its index.
+    fn push_fn(&mut self, sig: &syn::Signature, decl: &FnDecl<'_>, has_body: bool) -> usize {
         let fn_index = self.facts.fns.len();
         self.facts.fns.push(FnFact {
-            name: name.clone(),
-            impl_ty: impl_ty.clone(),
-            trait_name,
+            name: Arc::from(sig.ident.to_string()),
+            impl_ty: decl.impl_ty.clone(),
+            trait_name: decl.trait_name.clone(),
             is_async: sig.asyncness.is_some(),
             returns_future: returns_future(&sig.output),
             has_self: sig.receiver().is_some(),
-            runtime_entry: false,
-            range: range.clone(),
+            runtime_entry: is_runtime_entry(decl.attrs),
+            test_attr: items::is_test_fn(decl.attrs),
+            cfg_test: test_cfg(decl.attrs).and(test_cfg(decl.outer_attrs)),
+            has_body,
+            scope: self.cx.item_scope(),
+            vis: decl.vis,
+            owner: decl.owner,
+            range: self.cx.span_range(sig.ident.span()),
         });
+        fn_index
+    }
+
+    fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, decl: FnDecl<'_>) {
+        let fn_index = self.push_fn(sig, &decl, true);
+        let impl_ty = decl.impl_ty;
+        let name = self.facts.fns[fn_index].name.clone();
+        let range = self.facts.fns[fn_index].range.clone();
         let async_ctx = sig.asyncness.map(|_| AsyncCtx {
             kind: AsyncKind::Fn,
             fn_name: Some(name.clone()),
@@ -161,7 +184,7 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    fn record_call(&mut self, callee: Callee, e: &Expr) {
+    fn record_call(&mut self, callee: Callee, target: CallTarget, e: &Expr) {
         if !self.cx.settings.collect_facts || !may_be_crate_local(&callee) {
             return;
         }
@@ -174,16 +197,6 @@ impl Walker<'_, '_, '_> {
             // Neither an edge of the transitive analysis nor a call from async code.
             return;
         }
-        let target = match &callee {
-            Callee::Path(segs) => match CallTarget::path(segs) {
-                Some(t) => t,
-                None => return,
-            },
-            Callee::Method { name, on_self } => CallTarget::Method {
-                name: NameId::of(name),
-                on_self: *on_self,
-            },
-        };
         // Not `cx.range(e)`: `Spanned` prints the whole expression to find its last token.
         let r = crate::analysis::span::expr_range(e);
         let range = r.start + self.cx.base..r.end + self.cx.base;
@@ -290,6 +303,15 @@ fn may_be_crate_local(callee: &Callee) -> bool {
     }
 }
 
+fn vis_of(v: &syn::Visibility) -> Vis {
+    match v {
+        syn::Visibility::Public(_) => Vis::Public,
+        syn::Visibility::Restricted(r) if r.path.is_ident("self") => Vis::Private,
+        syn::Visibility::Restricted(_) => Vis::Crate,
+        syn::Visibility::Inherited => Vis::Private,
+    }
+}
+
 fn impl_self_name(ty: &syn::Type) -> Option<Arc<str>> {
     match ty {
         syn::Type::Path(p) => p
@@ -305,14 +327,18 @@ fn impl_self_name(ty: &syn::Type) -> Option<Arc<str>> {
 
 impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     fn visit_item(&mut self, item: &'ast Item) {
+        let collect = self.cx.settings.collect_facts;
         match item {
             Item::Fn(f) => {
-                let impl_ty = None;
-                let index = self.facts.fns.len();
-                self.enter_fn(&f.sig, &f.block, impl_ty, None);
-                if let Some(fact) = self.facts.fns.get_mut(index) {
-                    fact.runtime_entry = is_runtime_entry(&f.attrs);
-                }
+                let decl = FnDecl {
+                    attrs: &f.attrs,
+                    vis: vis_of(&f.vis),
+                    owner: Owner::Free,
+                    impl_ty: None,
+                    trait_name: None,
+                    outer_attrs: &[],
+                };
+                self.enter_fn(&f.sig, &f.block, decl);
             }
             Item::Impl(imp) => {
                 let ty = impl_self_name(&imp.self_ty);
@@ -321,38 +347,49 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     .as_ref()
                     .and_then(|(p, _)| p.segments.last())
                     .map(|s| Arc::<str>::from(s.ident.to_string()));
+                let index = if collect {
+                    self.cx.items.borrow_mut().impl_block(self.cx.item_scope(), imp)
+                } else {
+                    NONE
+                };
                 for ii in &imp.items {
                     if let syn::ImplItem::Fn(f) = ii {
-                        self.enter_fn(&f.sig, &f.block, ty.clone(), trait_name.clone());
+                        let decl = FnDecl {
+                            attrs: &f.attrs,
+                            vis: vis_of(&f.vis),
+                            owner: Owner::Impl(index),
+                            impl_ty: ty.clone(),
+                            trait_name: trait_name.clone(),
+                            outer_attrs: &imp.attrs,
+                        };
+                        self.enter_fn(&f.sig, &f.block, decl);
                     } else {
                         self.with_scope(Scope::default(), |w| w.visit_impl_item(ii));
                     }
                 }
             }
             Item::Trait(t) => {
+                let index = if collect {
+                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE).unwrap_or(NONE)
+                } else {
+                    NONE
+                };
                 let name: Arc<str> = Arc::from(t.ident.to_string());
                 for ti in &t.items {
                     match ti {
                         syn::TraitItem::Fn(f) => {
+                            let decl = FnDecl {
+                                attrs: &f.attrs,
+                                vis: vis_of(&t.vis),
+                                owner: Owner::Trait(index),
+                                impl_ty: Some(name.clone()),
+                                trait_name: Some(name.clone()),
+                                outer_attrs: &t.attrs,
+                            };
                             if let Some(block) = &f.default {
-                                self.enter_fn(
-                                    &f.sig,
-                                    block,
-                                    Some(name.clone()),
-                                    Some(name.clone()),
-                                );
+                                self.enter_fn(&f.sig, block, decl);
                             } else {
-                                let range = self.cx.span_range(f.sig.ident.span());
-                                self.facts.fns.push(FnFact {
-                                    name: Arc::from(f.sig.ident.to_string()),
-                                    impl_ty: Some(name.clone()),
-                                    trait_name: Some(name.clone()),
-                                    is_async: f.sig.asyncness.is_some(),
-                                    returns_future: returns_future(&f.sig.output),
-                                    has_self: f.sig.receiver().is_some(),
-                                    runtime_entry: false,
-                                    range,
-                                });
+                                self.push_fn(&f.sig, &decl, false);
                             }
                         }
                         other => self.with_scope(Scope::default(), |w| w.visit_trait_item(other)),
@@ -360,10 +397,17 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 }
             }
             Item::Mod(m) => {
-                if self.cx.settings.collect_facts {
-                    self.facts.modules.push(m.ident.to_string());
-                }
                 if let Some((_, items)) = &m.content {
+                    let outer = self.cx.item_scope();
+                    let inner = if collect {
+                        self.cx.items.borrow_mut().module_scope(outer, m)
+                    } else {
+                        0
+                    };
+                    if collect {
+                        self.cx.items.borrow_mut().item(outer, item, inner);
+                    }
+                    self.cx.item_scope.set(inner);
                     self.cx.imports.borrow_mut().push(items.iter());
                     self.with_scope(Scope::default(), |w| {
                         for i in items {
@@ -371,14 +415,40 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         }
                     });
                     self.cx.imports.borrow_mut().pop();
+                    self.cx.item_scope.set(outer);
+                } else if collect {
+                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE);
                 }
             }
-            Item::Use(_) | Item::ExternCrate(_) => {}
-            other => self.with_scope(Scope::default(), |w| visit::visit_item(w, other)),
+            Item::Use(_) | Item::ExternCrate(_) => {
+                if collect {
+                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE);
+                }
+            }
+            Item::Macro(m) if m.ident.is_none() && collect => {
+                // `cfg_if! { .. }` and the like: the items inside belong to this scope.
+                let inner = items::macro_items(m);
+                for i in &inner {
+                    self.visit_item(i);
+                }
+            }
+            other => {
+                if collect {
+                    self.cx.items.borrow_mut().item(self.cx.item_scope(), other, NONE);
+                }
+                self.with_scope(Scope::default(), |w| visit::visit_item(w, other))
+            }
         }
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
+        let outer = self.cx.item_scope();
+        if self.cx.settings.collect_facts
+            && block.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)))
+        {
+            let inner = self.cx.items.borrow_mut().block_scope(outer);
+            self.cx.item_scope.set(inner);
+        }
         let has_items = block
             .stmts
             .iter()
@@ -402,6 +472,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         if has_items {
             self.cx.imports.borrow_mut().pop();
         }
+        self.cx.item_scope.set(outer);
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
@@ -502,7 +573,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     && let Some(path) = paths::call_path(call)
                 {
                     let callee = Callee::Path(self.cx.resolve(path));
-                    self.record_call(callee, e);
+                    let target = CallTarget::Path {
+                        path: self.cx.items.borrow_mut().path(path),
+                        scope: self.cx.item_scope(),
+                    };
+                    self.record_call(callee, target, e);
                 }
                 self.visit_expr(&call.func);
                 self.visit_call_args(offloads, call.args.iter());
@@ -513,7 +588,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 if self.cx.settings.collect_facts {
                     let name = mc.method.to_string();
                     let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
-                    self.record_call(Callee::Method { name, on_self }, e);
+                    let target = CallTarget::Method {
+                        name: NameId::of(&name),
+                        on_self,
+                    };
+                    self.record_call(Callee::Method { name, on_self }, target, e);
                 }
                 self.visit_expr(&mc.receiver);
                 self.visit_call_args(offloads, mc.args.iter());

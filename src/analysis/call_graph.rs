@@ -3,18 +3,19 @@
 //! [`CrateIndex::call_graph`]) and shared by every rule; each file's calls are resolved in
 //! parallel.
 //!
-//! Callees are resolved only when unambiguous: free fns by name (the same file first, then by
-//! module), `self.m()` within the enclosing impl's type, `Type::f()` by type, and other method
-//! calls only when a single crate-local method has that name and no std or cataloged method
-//! shares it. Files are grouped into crates by their nearest `Cargo.toml`, so that one run over
-//! many crates never resolves a name across crates.
+//! Callees are tied to fns only by resolution ([`Semantics`]): path calls through each
+//! crate's module tree and imports (across workspace crates), `Type::f()` and `self.m()`
+//! through the impls of the resolved type. A method call on any other receiver is not followed
+//! (its type is unknown), and neither is anything ambiguous.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use crate::analysis::index::{CallFact, CallTarget, CrateIndex, FnFact, NameId};
+use crate::semantic::defmap::FileInput;
+use crate::semantic::resolve::{Callee, Semantics};
 
 /// No callee: the call is not resolved to a crate-local fn.
 const UNRESOLVED: u32 = u32::MAX;
@@ -186,89 +187,16 @@ impl CallGraph {
     }
 }
 
-/// The module name a file defines (`config` for `src/config.rs` and `src/config/mod.rs`).
-fn file_module(path: &Path) -> Option<&str> {
-    let stem = path.file_stem()?.to_str()?;
-    if matches!(stem, "mod" | "lib" | "main") {
-        path.parent()?.file_name()?.to_str()
-    } else {
-        Some(stem)
-    }
-}
-
-/// A sorted table from a key to the nodes that have it (compact: one entry per fn).
-struct Table<K> {
-    rows: Vec<(K, u32)>,
-}
-
-impl<K: Ord + Copy> Table<K> {
-    fn new(mut rows: Vec<(K, u32)>) -> Self {
-        rows.sort_unstable();
-        Table { rows }
-    }
-
-    /// The nodes with key `k`, in node order.
-    fn get(&self, k: K) -> impl Iterator<Item = u32> + '_ {
-        let start = self.rows.partition_point(|r| r.0 < k);
-        self.rows[start..]
-            .iter()
-            .take_while(move |r| r.0 == k)
-            .map(|r| r.1)
-    }
-
-    /// The single node with key `k`, if exactly one has it.
-    fn unique(&self, k: K) -> Option<u32> {
-        let mut it = self.get(k);
-        match (it.next(), it.next()) {
-            (Some(one), None) => Some(one),
-            _ => None,
-        }
-    }
-
-    fn contains(&self, k: K) -> bool {
-        self.get(k).next().is_some()
-    }
-}
-
-/// A (crate, name) key packed into 32-bit words (a row of 16 bytes rather than 24 with the
-/// padding of `(u32, NameId)`: the tables hold a row per fn).
-type Key = [u32; 3];
-/// A (crate, type, name) key, packed the same way.
-type AssocKey = [u32; 5];
-
-fn halves(id: NameId) -> [u32; 2] {
-    [(id.0 >> 32) as u32, id.0 as u32]
-}
-
-fn key(krate: u32, name: NameId) -> Key {
-    let [a, b] = halves(name);
-    [krate, a, b]
-}
-
-fn assoc_key(krate: u32, ty: NameId, name: NameId) -> AssocKey {
-    let ([a, b], [c, d]) = (halves(ty), halves(name));
-    [krate, a, b, c, d]
-}
-
-/// The name tables calls are resolved against, borrowed from the index while building.
+/// Numbers every fn of the run as a node and resolves every recorded call through the
+/// semantic layer.
 struct Resolver<'i> {
     index: &'i CrateIndex,
     offset: Vec<u32>,
     nodes: Vec<(u32, u32)>,
     krate: Vec<u32>,
     roots: Vec<Option<PathBuf>>,
-    /// The module name of each file (see [`file_module`]).
-    file_modules: Vec<Option<NameId>>,
-    /// Free fns by (crate, name).
-    free: Table<Key>,
-    /// Methods (taking `self`) by (crate, name).
-    methods: Table<Key>,
-    /// Fns of impls and traits by (crate, self type or trait, name).
-    assoc: Table<AssocKey>,
-    /// Types (and traits) with at least one crate-local fn, by (crate, type).
-    types: Table<Key>,
-    /// Module names, by (crate, module) (the node is meaningless).
-    modules: Table<Key>,
+    inputs: Vec<FileInput<'i>>,
+    sema: &'i Semantics,
 }
 
 impl<'i> Resolver<'i> {
@@ -278,18 +206,8 @@ impl<'i> Resolver<'i> {
         let mut roots = Vec::new();
         let mut offset = Vec::with_capacity(index.files.len());
         let mut krate = Vec::with_capacity(index.files.len());
-        let mut file_modules = Vec::with_capacity(index.files.len());
-        // Sized exactly up front: the tables are the largest allocations of the graph.
-        let fns = || index.files.iter().flat_map(|f| &f.facts.fns);
-        let owned = fns().filter(|f| f.impl_ty.is_some()).count();
-        let all = fns().count();
+        let all = index.files.iter().map(|f| f.facts.fns.len()).sum();
         let mut nodes = Vec::with_capacity(all);
-        let mut free = Vec::with_capacity(all - owned);
-        let mut assoc = Vec::with_capacity(owned);
-        let mut types = Vec::with_capacity(owned);
-        let mut methods =
-            Vec::with_capacity(fns().filter(|f| f.impl_ty.is_some() && f.has_self).count());
-        let mut modules = Vec::new();
         for (fi, file) in index.files.iter().enumerate() {
             let root = crate_roots.root(&file.path);
             let next = crate_ids.len() as u32;
@@ -299,30 +217,7 @@ impl<'i> Resolver<'i> {
             });
             krate.push(k);
             offset.push(nodes.len() as u32);
-            let module = file_module(&file.path).map(NameId::of);
-            file_modules.push(module);
-            if let Some(m) = module {
-                modules.push((key(k, m), 0));
-            }
-            for m in &file.facts.modules {
-                modules.push((key(k, NameId::of(m)), 0));
-            }
-            for (i, f) in file.facts.fns.iter().enumerate() {
-                let id = nodes.len() as u32;
-                nodes.push((fi as u32, i as u32));
-                let name = NameId::of(&f.name);
-                match &f.impl_ty {
-                    None => free.push((key(k, name), id)),
-                    Some(ty) => {
-                        let ty = NameId::of(ty);
-                        types.push((key(k, ty), id));
-                        assoc.push((assoc_key(k, ty, name), id));
-                        if f.has_self {
-                            methods.push((key(k, name), id));
-                        }
-                    }
-                }
-            }
+            nodes.extend((0..file.facts.fns.len() as u32).map(|i| (fi as u32, i)));
         }
         Resolver {
             index,
@@ -330,103 +225,35 @@ impl<'i> Resolver<'i> {
             nodes,
             krate,
             roots,
-            file_modules,
-            free: Table::new(free),
-            methods: Table::new(methods),
-            assoc: Table::new(assoc),
-            types: Table::new(types),
-            modules: Table::new(modules),
+            inputs: index.inputs(),
+            sema: index.semantics(),
         }
     }
 
-    fn fact(&self, node: u32) -> Option<&'i FnFact> {
-        let &(fi, i) = self.nodes.get(node as usize)?;
-        self.index.files.get(fi as usize)?.facts.fns.get(i as usize)
-    }
-
-    /// The only node in `all` that `keep` accepts.
-    fn only(all: impl Iterator<Item = u32>, keep: impl Fn(u32) -> bool) -> Option<u32> {
-        let mut found = None;
-        for n in all {
-            if keep(n) {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(n);
-            }
-        }
-        found
-    }
-
-    fn file_of(&self, node: u32) -> Option<usize> {
-        self.nodes.get(node as usize).map(|&(f, _)| f as usize)
-    }
-
-    /// The crate-local fn a call in file `fi` calls, when unambiguous.
+    /// The crate-local fn a call in file `fi` calls, when resolution ties it to one.
     fn resolve(&self, fi: usize, call: &CallFact) -> Option<u32> {
-        let k = *self.krate.get(fi)?;
-        let caller = || {
-            self.index
-                .files
-                .get(fi)?
-                .facts
-                .fns
-                .get(call.caller as usize)
-        };
-        match call.target {
-            CallTarget::Path {
+        let file = self.index.files.get(fi)?;
+        let callee = match call.target {
+            CallTarget::Path { path, scope } => {
+                let path = file.facts.items.paths.get(path as usize)?;
+                self.sema
+                    .resolve_call(&self.inputs, fi as u32, scope, path, Some(call.caller))
+            }
+            CallTarget::Method {
                 name,
-                owner,
-                first,
-                segments,
-                owner_is_self,
-                owner_is_type,
-                relative,
-            } => {
-                if segments >= 2 {
-                    if owner_is_self {
-                        let ty = caller()?.impl_ty.as_deref()?;
-                        if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
-                            return self.assoc.unique(assoc_key(k, NameId::of(ty), name));
-                        }
-                    } else if owner_is_type {
-                        return self.assoc.unique(assoc_key(k, owner, name));
-                    }
-                    if !relative && !self.modules.contains(key(k, first)) {
-                        return None;
-                    }
-                }
-                if let Some(one) = self.free.unique(key(k, name)) {
-                    return Some(one);
-                }
-                let all = self.free.get(key(k, name));
-                if segments == 1 {
-                    Self::only(all, |n| self.file_of(n) == Some(fi))
-                } else {
-                    Self::only(all, |n| {
-                        self.file_of(n)
-                            .and_then(|f| *self.file_modules.get(f)?)
-                            .is_some_and(|m| m == owner)
-                    })
-                }
-            }
-            CallTarget::Method { name, on_self } => {
-                if on_self {
-                    let ty = caller()?.impl_ty.as_deref()?;
-                    return self
-                        .assoc
-                        .unique(assoc_key(k, NameId::of(ty), name))
-                        .filter(|&n| self.fact(n).is_some_and(|f| f.has_self));
-                }
-                // Calls of std method names on other receivers are not recorded (see
-                // `walk::may_be_crate_local`).
-                let n = self.methods.unique(key(k, name))?;
-                // A method of a trait declared elsewhere may be any type's.
-                match &self.fact(n)?.trait_name {
-                    Some(t) if !self.types.contains(key(k, NameId::of(t))) => None,
-                    _ => Some(n),
-                }
-            }
+                on_self: true,
+            } => self.sema.resolve_self_method(
+                &self.inputs,
+                fi as u32,
+                call.caller,
+                &|n: &str| NameId::of(n) == name,
+            ),
+            // The receiver's type is unknown: so is the callee.
+            CallTarget::Method { .. } => return None,
+        };
+        match callee {
+            Callee::Fn(f, i) => Some(self.offset.get(f as usize)? + i),
+            _ => None,
         }
     }
 }

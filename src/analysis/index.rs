@@ -12,29 +12,12 @@ use std::sync::{Arc, OnceLock};
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::imports::CanonPath;
 use crate::analysis::names;
+use crate::semantic::defmap::FileInput;
+use crate::semantic::project::Project;
+use crate::semantic::resolve::Semantics;
 
-/// A fn item (free fn, inherent/trait method, trait default method).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FnFact {
-    /// The fn's name.
-    pub name: Arc<str>,
-    /// The self type of the enclosing `impl` (last segment), or the trait for trait items
-    /// (shared by the fns of one impl).
-    pub impl_ty: Option<Arc<str>>,
-    /// The trait being implemented (`impl Trait for Ty`) or declared, if any.
-    pub trait_name: Option<Arc<str>>,
-    /// `async fn` (or `#[async_trait]` async fn).
-    pub is_async: bool,
-    /// Returns `impl Future`, `BoxFuture`, `Pin<Box<dyn Future ..>>`.
-    pub returns_future: bool,
-    /// Whether it takes `self` (a method) rather than being an associated/free fn.
-    pub has_self: bool,
-    /// Annotated with a runtime entry attribute (`#[tokio::main]`, `#[tokio::test]`, ..): the
-    /// macro turns the `async fn` into a sync fn that blocks on its body.
-    pub runtime_entry: bool,
-    /// Byte range of the fn's name.
-    pub range: Range<usize>,
-}
+pub use crate::semantic::items::FnFact;
+use crate::semantic::items::ItemSummary;
 
 /// Who a call calls, as far as syntax tells.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,25 +46,16 @@ impl NameId {
     }
 }
 
-/// Who a call calls, reduced to what resolving it to a crate-local fn compares.
+/// Who a call calls, as recorded for resolution in phase 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CallTarget {
-    /// `a::b::c(..)`, canonicalised through imports.
+    /// `a::b::c(..)` as written: a path of [`ItemSummary::paths`], in a scope of
+    /// [`ItemSummary::scopes`].
     Path {
-        /// The last segment (`c`).
-        name: NameId,
-        /// The segment before it (`b`); meaningless when `segments < 2`.
-        owner: NameId,
-        /// The first segment (`a`).
-        first: NameId,
-        /// Number of segments (saturating).
-        segments: u8,
-        /// The owner is `Self`.
-        owner_is_self: bool,
-        /// The owner starts with an ASCII capital (a type, not a module).
-        owner_is_type: bool,
-        /// The first segment is `crate`, `self` or `super`.
-        relative: bool,
+        /// Index of the path.
+        path: u32,
+        /// Index of the innermost item scope around the call.
+        scope: u32,
     },
     /// `recv.name(..)`.
     Method {
@@ -90,24 +64,6 @@ pub enum CallTarget {
         /// Receiver is `self`.
         on_self: bool,
     },
-}
-
-impl CallTarget {
-    /// The target of a call of a canonical path (None for an empty path).
-    pub fn path(segs: &[String]) -> Option<Self> {
-        let name = segs.last()?;
-        let owner = segs.len().checked_sub(2).map_or("", |i| segs[i].as_str());
-        let first = segs[0].as_str();
-        Some(CallTarget::Path {
-            name: NameId::of(name),
-            owner: NameId::of(owner),
-            first: NameId::of(first),
-            segments: u8::try_from(segs.len()).unwrap_or(u8::MAX),
-            owner_is_self: owner == "Self",
-            owner_is_type: owner.starts_with(|c: char| c.is_ascii_uppercase()),
-            relative: matches!(first, "crate" | "self" | "super"),
-        })
-    }
 }
 
 /// A call inside a fn body that may call a crate-local fn (kept compact: there are many).
@@ -202,6 +158,12 @@ pub struct DiscardedCall {
     pub kind: DiscardKind,
     /// Whether `.await` can be written at the call (the fix appends it to the call).
     pub can_await: bool,
+    /// For a path call, the path as written ([`ItemSummary::paths`]; `u32::MAX` otherwise).
+    pub path: u32,
+    /// The innermost item scope around the call.
+    pub scope: u32,
+    /// Index into [`FileFacts::fns`] of the enclosing fn (`u32::MAX` outside fns).
+    pub caller: u32,
 }
 
 /// Everything phase 2 needs from one file.
@@ -215,8 +177,8 @@ pub struct FileFacts {
     pub discarded: Vec<DiscardedCall>,
     /// Direct blocking calls in the sync code of fns, in source order.
     pub blocking: Vec<BlockingFact>,
-    /// Names of the inline modules (`mod name { .. }`) the file declares.
-    pub modules: Vec<String>,
+    /// The file's scopes, items, imports, impls and the paths its calls name.
+    pub items: ItemSummary,
 }
 
 impl FileFacts {
@@ -232,11 +194,7 @@ impl FileFacts {
                 name: name(&f.name),
                 impl_ty: f.impl_ty.as_ref().map(name),
                 trait_name: f.trait_name.as_ref().map(name),
-                is_async: f.is_async,
-                returns_future: f.returns_future,
-                has_self: f.has_self,
-                runtime_entry: f.runtime_entry,
-                range: f.range.clone(),
+                ..f.clone()
             })
             .collect();
         let discarded = self
@@ -252,7 +210,7 @@ impl FileFacts {
             calls: self.calls.clone(),
             discarded,
             blocking: self.blocking.clone(),
-            modules: self.modules.clone(),
+            items: self.items.detached(),
         }
     }
 }
@@ -271,11 +229,51 @@ pub struct IndexedFile {
 pub struct CrateIndex {
     /// Files in discovery order.
     pub files: Vec<IndexedFile>,
+    /// The cargo project the files belong to.
+    pub project: Project,
+    /// Each file's absolute, normalised path.
+    abs_paths: OnceLock<Vec<PathBuf>>,
+    /// Crates, module trees, scopes and impls, built on first use.
+    semantics: OnceLock<Semantics>,
     /// The call graph over `files`, built on first use and shared by the rules.
     graph: OnceLock<CallGraph>,
 }
 
 impl CrateIndex {
+    /// An index of `files` in `project`.
+    pub fn new(files: Vec<IndexedFile>, project: Project) -> Self {
+        CrateIndex {
+            files,
+            project,
+            ..CrateIndex::default()
+        }
+    }
+
+    /// The files as the semantic layer reads them (in file order).
+    pub fn inputs(&self) -> Vec<FileInput<'_>> {
+        let abs = self.abs_paths.get_or_init(|| {
+            self.files
+                .iter()
+                .map(|f| crate::semantic::project::normalize(&f.path))
+                .collect()
+        });
+        self.files
+            .iter()
+            .zip(abs)
+            .map(|(f, path)| FileInput {
+                path,
+                items: &f.facts.items,
+                fns: &f.facts.fns,
+            })
+            .collect()
+    }
+
+    /// The semantic model of the indexed files (built once, on the first call).
+    pub fn semantics(&self) -> &Semantics {
+        self.semantics
+            .get_or_init(|| Semantics::build(&self.project, &self.inputs()))
+    }
+
     /// The call graph of the indexed files (built once, on the first call).
     pub fn call_graph(&self) -> &CallGraph {
         self.graph.get_or_init(|| CallGraph::build(self))
@@ -353,12 +351,27 @@ mod tests {
             returns_future: false,
             has_self: true,
             runtime_entry: false,
+            test_attr: false,
+            cfg_test: crate::semantic::cfg::TestCfg::No,
+            has_body: true,
+            scope: 0,
+            vis: crate::semantic::items::Vis::Public,
+            owner: crate::semantic::items::Owner::Impl(0),
             range: 3..9,
         };
         let ty: Arc<str> = Arc::from("DetachedClient");
         let facts = FileFacts {
             fns: vec![fact("send", &ty), fact("recv", &ty)],
-            modules: vec!["io".into()],
+            items: ItemSummary {
+                uses: vec![crate::semantic::items::UseFact {
+                    scope: 0,
+                    path: vec![Arc::from("io")].into(),
+                    leading_colon: false,
+                    kind: crate::semantic::items::UseKind::Glob,
+                    vis: crate::semantic::items::Vis::Private,
+                }],
+                ..ItemSummary::default()
+            },
             ..FileFacts::default()
         };
         let (a, b) = (facts.detached(), facts.detached());

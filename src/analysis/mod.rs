@@ -7,7 +7,7 @@ pub mod imports;
 pub mod index;
 pub mod locals;
 pub mod macros;
-pub mod names;
+pub use crate::semantic::names;
 pub mod paths;
 pub mod scan;
 pub mod span;

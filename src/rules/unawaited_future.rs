@@ -8,8 +8,8 @@
 //! `self.m()`, other methods only when every crate-local method of that name is async, and the
 //! library APIs of the catalog in `rules/async-apis.toml`.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use quote::ToTokens;
@@ -25,6 +25,8 @@ use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
 use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
+use crate::semantic::defmap::FileInput;
+use crate::semantic::resolve::{Callee as SemCallee, Semantics};
 
 declare_rule! {
     /// A future is inert until polled: creating one and dropping it runs none of its body.
@@ -390,6 +392,7 @@ fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
 
 fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mut Sink<'_>) {
     let range = cx.range(e);
+    let mut path_fact = u32::MAX;
     let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
             let Some(path) = paths::call_path(c) else {
@@ -408,6 +411,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             }
             let args = if c.args.is_empty() { "()" } else { "(..)" };
             let display = format!("{}{args}", display(&written));
+            path_fact = cx.path_fact(path);
             (Callee::Path(resolved), None, false, display)
         }
         Expr::MethodCall(mc) => {
@@ -432,6 +436,12 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         range,
         kind,
         can_await: scope.can_await(),
+        path: path_fact,
+        scope: cx.item_scope(),
+        caller: scope
+            .fn_index
+            .and_then(|i| u32::try_from(i).ok())
+            .unwrap_or(u32::MAX),
     });
 }
 
@@ -473,89 +483,6 @@ fn chain_root(cx: &FileCx<'_>, mut e: &Expr) -> (Option<CanonPath>, bool) {
 // ---------------------------------------------------------------------------------------------
 // Phase 2: which discarded calls create futures.
 
-/// Which module a file is, as far as a call path's qualifier can tell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ModKey {
-    /// `lib.rs` / `main.rs`: the crate root.
-    Root,
-    /// `foo.rs` or `foo/mod.rs`.
-    Named(String),
-}
-
-fn mod_key(path: &Path) -> ModKey {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    match stem {
-        "lib" | "main" => ModKey::Root,
-        "mod" => ModKey::Named(
-            path.parent()
-                .and_then(|p| p.file_name())
-                .and_then(|s| s.to_str())
-                .unwrap_or("")
-                .to_string(),
-        ),
-        s => ModKey::Named(s.to_string()),
-    }
-}
-
-/// Groups files by their crate (the directory of the nearest `Cargo.toml`), memoised per
-/// directory, and knows each crate's package and lib names.
-#[derive(Default)]
-struct Crates {
-    roots: crate::project::CrateRoots,
-    names: HashMap<PathBuf, Vec<String>>,
-}
-
-impl Crates {
-    fn names_of(&mut self, root: &Path) -> &[String] {
-        self.names.entry(root.to_path_buf()).or_insert_with(|| {
-            let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
-            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
-            ["package", "lib"]
-                .iter()
-                .filter_map(|k| table.get(*k)?.get("name")?.as_str())
-                .map(|n| n.replace('-', "_"))
-                .collect()
-        })
-    }
-}
-
-/// A crate-local fn, with the file it is in.
-#[derive(Clone, Copy)]
-struct FnRef<'i> {
-    file: usize,
-    fact: &'i FnFact,
-}
-
-impl FnRef<'_> {
-    fn creates_future(&self) -> bool {
-        (self.fact.is_async && !self.fact.runtime_entry) || self.fact.returns_future
-    }
-
-    /// An `async fn` proper (a fn returning a future may do its work eagerly).
-    fn is_async(&self) -> bool {
-        self.fact.is_async && !self.fact.runtime_entry
-    }
-}
-
-/// The fns of one crate, indexed for lookups by name.
-#[derive(Default)]
-struct CrateFns<'i> {
-    /// Free fns (no impl or trait) by name.
-    free: HashMap<&'i str, Vec<FnRef<'i>>>,
-    /// Fns of impls and traits by (self type or trait, name).
-    owned: HashMap<&'i str, HashMap<&'i str, Vec<FnRef<'i>>>>,
-    /// Methods (taking `self`) by name.
-    methods: HashMap<&'i str, Vec<FnRef<'i>>>,
-    /// The traits each type implements.
-    traits: HashMap<&'i str, Vec<&'i str>>,
-    /// Module names of the crate's files.
-    modules: HashSet<String>,
-    /// Package and lib names (how tests and examples name the crate).
-    names: Vec<String>,
-    /// The module of each of the crate's files (by file index).
-    mods: HashMap<usize, ModKey>,
-}
-
 /// Why a call creates a future.
 struct Reason {
     text: String,
@@ -567,50 +494,53 @@ struct Reason {
     def: Option<(usize, std::ops::Range<usize>)>,
 }
 
-fn local_reason(f: &FnRef<'_>) -> Reason {
-    let text = if f.fact.is_async {
-        format!("`{}` is an `async fn`", f.fact.name)
+fn creates_future(f: &FnFact) -> bool {
+    (f.is_async && !f.runtime_entry) || f.returns_future
+}
+
+fn local_reason(file: usize, f: &FnFact) -> Reason {
+    let text = if f.is_async {
+        format!("`{}` is an `async fn`", f.name)
     } else {
-        format!("`{}` returns a future", f.fact.name)
+        format!("`{}` returns a future", f.name)
     };
-    let def_label = if f.fact.is_async {
+    let def_label = if f.is_async {
         "declared `async` here"
     } else {
         "declared here, returning a future"
     };
     Reason {
         text,
-        is_async_fn: f.is_async(),
+        is_async_fn: f.is_async && !f.runtime_entry,
         def_label: def_label.to_string(),
-        def: Some((f.file, f.fact.range.clone())),
+        def: Some((file, f.range.clone())),
     }
 }
 
-/// Some candidates, all of which create futures: the first one is the reason.
-fn decide(cands: &[FnRef<'_>]) -> Option<Reason> {
-    if cands.is_empty() || !cands.iter().all(FnRef::creates_future) {
-        return None;
+fn library_reason(text: String) -> Reason {
+    Reason {
+        text,
+        def_label: String::new(),
+        is_async_fn: false,
+        def: None,
     }
-    cands.first().map(local_reason)
 }
 
-impl<'i> CrateFns<'i> {
-    fn owned(&self, owner: &str, name: &str) -> &[FnRef<'i>] {
-        self.owned
-            .get(owner)
-            .and_then(|m| m.get(name))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-    }
+/// Judges discarded calls against the semantic model.
+struct Judge<'i> {
+    index: &'i CrateIndex,
+    inputs: Vec<FileInput<'i>>,
+    sema: &'i Semantics,
+    /// Names of the sync methods the linted files define (a cataloged async method name is
+    /// not judged by name when the code defines a sync method of that name).
+    sync_methods: HashSet<&'i str>,
+}
 
-    fn free(&self, name: &str) -> &[FnRef<'i>] {
-        self.free.get(name).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    fn judge(&self, file: usize, file_mod: &ModKey, call: &DiscardedCall) -> Option<Reason> {
+impl Judge<'_> {
+    fn judge(&self, file: usize, call: &DiscardedCall) -> Option<Reason> {
         let reason = match &call.callee {
-            Callee::Path(path) => self.judge_path(file, file_mod, path, call),
-            Callee::Method { name, on_self } => self.judge_method(name, *on_self, call),
+            Callee::Path(path) => self.judge_path(file, path, call),
+            Callee::Method { name, on_self } => self.judge_method(file, name, *on_self, call),
         }?;
         // An explicit `drop` of what a sync fn returned is deliberate: such a fn may have done
         // its work (or polled the future) before returning it.
@@ -624,128 +554,73 @@ impl<'i> CrateFns<'i> {
         Some(reason)
     }
 
-    fn judge_path(
+    fn callee_reason(&self, callee: SemCallee) -> Option<Reason> {
+        match callee {
+            SemCallee::Fn(f, i) => {
+                let fact = self.index.files.get(f as usize)?.facts.fns.get(i as usize)?;
+                creates_future(fact).then(|| local_reason(f as usize, fact))
+            }
+            SemCallee::External(p) => {
+                let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
+                CATALOG
+                    .function(&p)
+                    .map(|api| library_reason(format!("`{api}` returns a future")))
+            }
+            _ => None,
+        }
+    }
+
+    fn judge_path(&self, file: usize, path: &[String], call: &DiscardedCall) -> Option<Reason> {
+        if let Some(api) = CATALOG.function(path) {
+            return Some(library_reason(format!("`{api}` returns a future")));
+        }
+        let written = self
+            .index
+            .files
+            .get(file)?
+            .facts
+            .items
+            .paths
+            .get(call.path as usize)?;
+        let caller = (call.caller != u32::MAX).then_some(call.caller);
+        let callee = self
+            .sema
+            .resolve_call(&self.inputs, file as u32, call.scope, written, caller);
+        self.callee_reason(callee)
+    }
+
+    fn judge_method(
         &self,
         file: usize,
-        file_mod: &ModKey,
-        path: &[String],
+        name: &str,
+        on_self: bool,
         call: &DiscardedCall,
     ) -> Option<Reason> {
-        let (name, quals) = path.split_last()?;
-        if let Some(api) = CATALOG.function(path) {
-            return Some(Reason {
-                text: format!("`{api}` returns a future"),
-                def_label: String::new(),
-                is_async_fn: false,
-                def: None,
-            });
-        }
-        let Some(first) = quals.first() else {
-            // Unqualified and not imported: a fn of this module (same file) or one brought in by
-            // a glob import.
-            let cands = self.free(name);
-            let same_file: Vec<FnRef<'_>> =
-                cands.iter().filter(|f| f.file == file).copied().collect();
-            return decide(if same_file.is_empty() {
-                cands
-            } else {
-                &same_file
-            });
-        };
-        let last = quals.last().map(String::as_str).unwrap_or_default();
-        if first == "Self" {
-            let owner = call.impl_ty.as_deref()?;
-            return decide(self.owned(owner, name));
-        }
-        let rest =
-            if matches!(first.as_str(), "crate" | "self" | "super") || self.names.contains(first) {
-                &quals[1..]
-            } else if self.modules.contains(first) {
-                quals
-            } else if quals.len() == 1 && first.starts_with(char::is_uppercase) {
-                // `Type::f(..)` with an unimported type.
-                return decide(self.owned(first, name));
-            } else {
-                // Another crate's path.
-                return None;
-            };
-        let owned = self.owned(last, name);
-        if !owned.is_empty() {
-            return decide(owned);
-        }
-        if last.starts_with(char::is_uppercase) {
-            // `Type::f` of a type the crate has no such fn for (a foreign trait, a re-export).
-            return None;
-        }
-        let hint = match rest.last() {
-            Some(m) => Some(ModKey::Named(m.clone())),
-            None if first == "self" => Some(file_mod.clone()),
-            None if first == "super" => None,
-            None => Some(ModKey::Root),
-        };
-        let cands = self.free(name);
-        let Some(hint) = hint else {
-            return decide(cands);
-        };
-        if !self.mods.values().any(|m| *m == hint) {
-            // A module that is inline or not being linted: its fns are unknown.
-            return None;
-        }
-        let matched: Vec<FnRef<'_>> = cands
-            .iter()
-            .filter(|f| self.file_mod(f.file) == Some(&hint))
-            .copied()
-            .collect();
-        // Nothing by that name in the module's file: a re-export; judge by the crate-wide name.
-        decide(if matched.is_empty() { cands } else { &matched })
-    }
-
-    fn file_mod(&self, file: usize) -> Option<&ModKey> {
-        self.mods.get(&file)
-    }
-
-    fn judge_method(&self, name: &str, on_self: bool, call: &DiscardedCall) -> Option<Reason> {
         if let Some(root) = &call.chain_root
             && let Some(chain) = CATALOG.chain(root, name, call.chain_awaited)
         {
-            return Some(Reason {
-                text: format!("`.{name}()` on a `{}` chain returns a future", chain.root),
-                def_label: String::new(),
-                is_async_fn: false,
-                def: None,
-            });
+            return Some(library_reason(format!(
+                "`.{name}()` on a `{}` chain returns a future",
+                chain.root
+            )));
         }
-        if on_self && let Some(owner) = call.impl_ty.as_deref() {
-            let mut cands: Vec<FnRef<'_>> = self
-                .owned(owner, name)
-                .iter()
-                .filter(|f| f.fact.has_self)
-                .copied()
-                .collect();
-            if cands.is_empty() {
-                for t in self.traits.get(owner).map(Vec::as_slice).unwrap_or(&[]) {
-                    cands.extend(self.owned(t, name).iter().filter(|f| f.fact.has_self));
-                }
-            }
-            if !cands.is_empty() {
-                return decide(&cands);
+        if on_self && call.caller != u32::MAX {
+            let callee = self.sema.resolve_self_method(
+                &self.inputs,
+                file as u32,
+                call.caller,
+                &|n: &str| n == name,
+            );
+            if !matches!(callee, SemCallee::Unknown) {
+                return self.callee_reason(callee);
             }
         }
-        if CATALOG.is_sync_method(name) {
-            return None;
+        // Any other receiver: its type is unknown, so no crate-local method is matched. Only
+        // the cataloged names that nothing but async APIs use are judged by name.
+        if CATALOG.is_async_method(name) && !self.sync_methods.contains(name) {
+            return Some(library_reason(format!("`.{name}()` returns a future")));
         }
-        match self.methods.get(name) {
-            // By name only: every method of that name must be an `async fn`.
-            Some(cands) if cands.iter().all(FnRef::is_async) => decide(cands),
-            Some(_) => None,
-            None if CATALOG.is_async_method(name) => Some(Reason {
-                text: format!("`.{name}()` returns a future"),
-                def_label: String::new(),
-                is_async_fn: false,
-                def: None,
-            }),
-            None => None,
-        }
+        None
     }
 }
 
@@ -753,65 +628,24 @@ fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
     if index.files.iter().all(|f| f.facts.discarded.is_empty()) {
         return;
     }
-    let mut crates = Crates::default();
-    let mut groups: HashMap<Option<PathBuf>, Vec<usize>> = HashMap::new();
-    for (i, f) in index.files.iter().enumerate() {
-        groups
-            .entry(crates.roots.root(&f.path))
-            .or_default()
-            .push(i);
-    }
-    let mods: Vec<ModKey> = index.files.iter().map(|f| mod_key(&f.path)).collect();
-    for (root, files) in &groups {
-        if files
+    let judge = Judge {
+        index,
+        inputs: index.inputs(),
+        sema: index.semantics(),
+        sync_methods: index
+            .files
             .iter()
-            .all(|&i| index.files[i].facts.discarded.is_empty())
-        {
-            continue;
-        }
-        let mut fns = CrateFns::default();
-        if let Some(r) = root {
-            fns.names = crates.names_of(r).to_vec();
-        }
-        for &i in files {
-            if let ModKey::Named(m) = &mods[i] {
-                fns.modules.insert(m.clone());
-            }
-            fns.mods.insert(i, mods[i].clone());
-            for fact in &index.files[i].facts.fns {
-                let r = FnRef { file: i, fact };
-                match &fact.impl_ty {
-                    None => fns.free.entry(&fact.name).or_default().push(r),
-                    Some(owner) => {
-                        fns.owned
-                            .entry(owner)
-                            .or_default()
-                            .entry(&fact.name)
-                            .or_default()
-                            .push(r);
-                        if let Some(t) = &fact.trait_name
-                            && t != owner
-                        {
-                            let ts = fns.traits.entry(owner).or_default();
-                            if !ts.contains(&&**t) {
-                                ts.push(t);
-                            }
-                        }
-                    }
-                }
-                if fact.has_self {
-                    fns.methods.entry(&fact.name).or_default().push(r);
-                }
-            }
-        }
-        for &i in files {
-            let file = &index.files[i];
-            for call in &file.facts.discarded {
-                let Some(reason) = fns.judge(i, &mods[i], call) else {
-                    continue;
-                };
-                out.push(diagnostic(index, i, &file.path, call, reason));
-            }
+            .flat_map(|f| &f.facts.fns)
+            .filter(|f| f.has_self && !creates_future(f))
+            .map(|f| &*f.name)
+            .collect(),
+    };
+    for (i, file) in index.files.iter().enumerate() {
+        for call in &file.facts.discarded {
+            let Some(reason) = judge.judge(i, call) else {
+                continue;
+            };
+            out.push(diagnostic(index, i, &file.path, call, reason));
         }
     }
 }

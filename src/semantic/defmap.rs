@@ -1,0 +1,916 @@
+//! Module trees and name resolution (layer L2): one crate per cargo target (and one per loose
+//! file that no target reaches), each a tree of modules built from `mod` declarations; every
+//! module's scope in three namespaces, filled by declarations and then by imports resolved to a
+//! fixed point (an import may find one namespace now and another later; globs and re-exports
+//! across modules and workspace crates are followed; an import never resolves through its own
+//! binding). Two bindings of one name (cfg alternatives) give [`Def::Ambiguous`].
+//!
+//! Anything that cannot be known from syntax (a module whose file is not linted, a glob of an
+//! external crate, a macro's product) resolves to [`Def::Unknown`], never to a guess.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::semantic::cfg::TestCfg;
+use crate::semantic::items::{
+    FnFact, ItemKind, ItemSummary, NONE, Name, Owner, PathFact, ScopeKind, UseKind, Vis,
+};
+use crate::semantic::project::{Edition, ExternCrate, Project, TargetKind};
+
+/// A module (or block scope) of some crate.
+pub type ModId = u32;
+
+/// A file's facts, as the semantic layer reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct FileInput<'a> {
+    /// The file's absolute, normalised path ([`crate::semantic::project::normalize`]).
+    pub path: &'a Path,
+    /// Its items.
+    pub items: &'a ItemSummary,
+    /// Its fns.
+    pub fns: &'a [FnFact],
+}
+
+/// What a name denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Def {
+    /// A module (or a crate's root module).
+    Module(ModId),
+    /// A fn: (file, index in its fns).
+    Fn(u32, u32),
+    /// A named item other than a fn or module: (file, index in its items).
+    Item(u32, u32),
+    /// Something in another crate or std, by canonical path.
+    External(Arc<[Name]>),
+    /// Two or more bindings (cfg alternatives, or conflicting globs).
+    Ambiguous,
+    /// Exists, but what it is cannot be known (a module whose file is not linted).
+    Unknown,
+}
+
+/// The three namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ns {
+    /// Types, traits, modules, crates.
+    Types = 0,
+    /// Fns, consts, statics, constructors.
+    Values = 1,
+    /// Macros.
+    Macros = 2,
+}
+
+const ALL_NS: [Ns; 3] = [Ns::Types, Ns::Values, Ns::Macros];
+
+/// Where a binding comes from (declarations and explicit imports shadow globs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Decl,
+    Import(u32),
+    Glob,
+}
+
+#[derive(Debug, Clone)]
+struct Binding {
+    def: Def,
+    vis: Vis,
+    origin: Origin,
+}
+
+/// What kind of crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrateKind {
+    /// A cargo target.
+    Target(TargetKind),
+    /// A `lib.rs` or `main.rs` that no cargo target reaches, taken as a crate root.
+    LooseRoot,
+    /// A file that no crate reaches: file-local knowledge only.
+    Orphan,
+}
+
+/// A crate: a cargo target, or a loose file.
+#[derive(Debug)]
+pub struct Crate {
+    /// What it is.
+    pub kind: CrateKind,
+    /// Index of the target in the [`Project`], for targets.
+    pub target: Option<usize>,
+    /// Its root module.
+    pub root: ModId,
+    /// Its edition.
+    pub edition: Edition,
+    /// Extern prelude: name → crate root module (a linted workspace lib) or external crate.
+    extern_prelude: HashMap<Name, Def>,
+}
+
+/// A module or block scope.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Its crate.
+    pub krate: u32,
+    /// The file and scope it is (None: a `mod x;` whose file is not linted).
+    pub file: Option<(u32, u32)>,
+    /// The enclosing module or block (None for a crate root).
+    pub parent: Option<ModId>,
+    /// Whether it is a block scope (an anonymous module inside a fn body).
+    pub is_block: bool,
+    /// Whether its cfg (or an enclosing module's) keeps it out of non-test builds.
+    pub cfg_test: TestCfg,
+}
+
+/// A fast hasher for keys that are already well-mixed integers.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+type Fast = BuildHasherDefault<MixHasher>;
+
+/// A name's key: its 64-bit hash.
+fn key(name: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
+}
+
+/// An import to resolve: a `use` of some file, in some module.
+#[derive(Debug, Clone, Copy)]
+struct Import {
+    module: ModId,
+    file: u32,
+    index: u32,
+}
+
+/// The crates, their module trees and every module's scope.
+#[derive(Debug, Default)]
+pub struct DefMap {
+    /// Crates.
+    pub crates: Vec<Crate>,
+    /// Modules and block scopes.
+    pub modules: Vec<Module>,
+    /// For each file, its modules' first id in each crate that contains it: (crate, base);
+    /// scope `s` of the file is module `base + s`.
+    memberships: Vec<Vec<(u32, ModId)>>,
+    /// Bindings by (module, name, namespace).
+    scope: HashMap<(ModId, u64, u8), Binding, Fast>,
+    /// The (name, namespace) keys bound in each module, in binding order (for globs).
+    names: Vec<Vec<(u64, u8)>>,
+    /// Glob imports: (importing module, imported module, visibility of the import).
+    globs: Vec<(ModId, ModId, Vis)>,
+    /// Modules with a glob import whose source is unknown or external: names they do not bind
+    /// may come from it.
+    open_globs: Vec<bool>,
+}
+
+/// Rounds of the fixed point at most (re-export chains are a few hops deep).
+const MAX_ROUNDS: usize = 64;
+
+impl DefMap {
+    /// Builds the crates, module trees and scopes of `files` under `project`.
+    pub fn build(project: &Project, files: &[FileInput<'_>]) -> DefMap {
+        let mut b = Builder {
+            map: DefMap {
+                memberships: vec![Vec::new(); files.len()],
+                ..DefMap::default()
+            },
+            files,
+            by_path: files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.path.to_path_buf(), i as u32))
+                .collect(),
+            dirs: Vec::new(),
+            imports: Vec::new(),
+        };
+        b.crates(project);
+        b.declare();
+        b.fixed_point();
+        b.map
+    }
+
+    /// The modules file `file`'s scope `scope` is, one per crate that contains the file.
+    pub fn modules_of(&self, file: u32, scope: u32) -> impl Iterator<Item = ModId> + '_ {
+        self.memberships
+            .get(file as usize)
+            .into_iter()
+            .flatten()
+            .map(move |&(_, base)| base + scope)
+    }
+
+    /// The crates that contain `file`.
+    pub fn crates_of(&self, file: u32) -> impl Iterator<Item = &Crate> + '_ {
+        self.memberships
+            .get(file as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(k, _)| self.crates.get(k as usize))
+    }
+
+    fn binding(&self, m: ModId, name: u64, ns: Ns) -> Option<&Binding> {
+        self.scope.get(&(m, name, ns as u8))
+    }
+
+    /// The nearest enclosing module that is not a block (itself if it is one).
+    pub fn normal(&self, mut m: ModId) -> ModId {
+        while let Some(md) = self.modules.get(m as usize) {
+            match md.parent {
+                Some(p) if md.is_block => m = p,
+                _ => break,
+            }
+        }
+        m
+    }
+
+    /// Whether `inner` is `outer` or inside it.
+    fn within(&self, mut inner: ModId, outer: ModId) -> bool {
+        loop {
+            if inner == outer {
+                return true;
+            }
+            match self.modules.get(inner as usize).and_then(|m| m.parent) {
+                Some(p) => inner = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether a binding of module `owner` can be seen from module `from`.
+    fn visible(&self, b: &Binding, owner: ModId, from: ModId) -> bool {
+        match b.vis {
+            Vis::Public => true,
+            Vis::Crate => self.krate(owner) == self.krate(from),
+            Vis::Private => self.within(from, owner),
+        }
+    }
+
+    fn krate(&self, m: ModId) -> Option<u32> {
+        self.modules.get(m as usize).map(|m| m.krate)
+    }
+
+    /// Looks `name` up in the scope chain of `m` (its blocks, then its module) in `ns`,
+    /// skipping the binding that import `skip` wrote. `None`: not bound there.
+    fn lexical(&self, mut m: ModId, name: u64, ns: Ns, skip: Option<u32>) -> Option<Def> {
+        loop {
+            if let Some(b) = self.binding(m, name, ns)
+                && (skip.is_none() || b.origin != Origin::Import(skip.unwrap_or(NONE)))
+            {
+                return Some(b.def.clone());
+            }
+            let md = self.modules.get(m as usize)?;
+            match md.parent {
+                Some(p) if md.is_block => m = p,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Whether names unbound in `m` (or its enclosing blocks) may come from an unknown glob.
+    fn open(&self, mut m: ModId) -> bool {
+        loop {
+            if self.open_globs.get(m as usize).copied().unwrap_or(true) {
+                return true;
+            }
+            let Some(md) = self.modules.get(m as usize) else {
+                return true;
+            };
+            match md.parent {
+                Some(p) if md.is_block => m = p,
+                _ => return false,
+            }
+        }
+    }
+
+    /// Resolves the first segment of a path written in module `m`.
+    fn first(&self, m: ModId, seg: &str, leading_colon: bool, ns: Ns, skip: Option<u32>) -> Def {
+        let Some(md) = self.modules.get(m as usize) else {
+            return Def::Unknown;
+        };
+        let krate = &self.crates[md.krate as usize];
+        let edition2015 = krate.edition == Edition::E2015;
+        match seg {
+            "crate" => {
+                return if krate.kind == CrateKind::Orphan {
+                    Def::Unknown
+                } else {
+                    Def::Module(krate.root)
+                };
+            }
+            "self" => return Def::Module(self.normal(m)),
+            "super" => {
+                let n = self.normal(m);
+                return match self.modules[n as usize].parent {
+                    Some(p) => Def::Module(self.normal(p)),
+                    None => Def::Unknown,
+                };
+            }
+            "Self" => return Def::Unknown,
+            _ => {}
+        }
+        let k = key(seg);
+        if leading_colon {
+            if edition2015 {
+                return self.member(krate.root, k, ns, m);
+            }
+            return krate.extern_prelude.get(seg).cloned().unwrap_or_else(|| {
+                if krate.kind == CrateKind::Target(TargetKind::Lib) || krate.target.is_some() {
+                    Def::Unknown
+                } else {
+                    Def::External(Arc::from([Name::from(seg)]))
+                }
+            });
+        }
+        if let Some(d) = self.lexical(m, k, ns, skip) {
+            return d;
+        }
+        // A glob that shadowed an extern crate would be an ambiguity error: the prelude first.
+        if ns == Ns::Types
+            && let Some(d) = krate.extern_prelude.get(seg)
+        {
+            return d.clone();
+        }
+        if self.open(m) {
+            return Def::Unknown;
+        }
+        if edition2015
+            && ns == Ns::Types
+            && let Some(b) = self.binding(krate.root, k, ns)
+        {
+            return b.def.clone();
+        }
+        match krate.kind {
+            // A loose file's extern crates are not declared anywhere: a lowercase name that is
+            // not local is taken for one.
+            CrateKind::LooseRoot | CrateKind::Orphan
+                if ns == Ns::Types && seg.starts_with(|c: char| c.is_ascii_lowercase()) =>
+            {
+                Def::External(Arc::from([Name::from(seg)]))
+            }
+            _ => Def::Unknown,
+        }
+    }
+
+    /// A member `name` of module `of`, as seen from `from`.
+    fn member(&self, of: ModId, name: u64, ns: Ns, from: ModId) -> Def {
+        if self.modules.get(of as usize).is_some_and(|m| m.file.is_none()) {
+            return Def::Unknown;
+        }
+        // Visibility would only reject: code that compiles names what it can see.
+        let _ = from;
+        self.binding(of, name, ns)
+            .map_or(Def::Unknown, |b| b.def.clone())
+    }
+
+    /// Resolves `path` written in module `m` to what it names in `ns` (the last segment's
+    /// namespace; the others are looked up as types). Type-relative paths (`Type::f`) stop at
+    /// the type: see [`DefMap::resolve_prefix`].
+    pub fn resolve(&self, m: ModId, path: &PathFact, ns: Ns) -> Def {
+        self.resolve_segments(m, path.leading_colon, &path.segments, ns, None)
+    }
+
+    /// Resolves all but the last segment of `path` (as a type or module).
+    pub fn resolve_prefix(&self, m: ModId, path: &PathFact) -> Def {
+        match path.segments.split_last() {
+            Some((_, prefix)) if !prefix.is_empty() => {
+                self.resolve_segments(m, path.leading_colon, prefix, Ns::Types, None)
+            }
+            _ => Def::Unknown,
+        }
+    }
+
+    fn resolve_segments(
+        &self,
+        m: ModId,
+        leading_colon: bool,
+        segs: &[Name],
+        ns: Ns,
+        skip: Option<u32>,
+    ) -> Def {
+        let Some((first, rest)) = segs.split_first() else {
+            return Def::Unknown;
+        };
+        let first_ns = if rest.is_empty() { ns } else { Ns::Types };
+        let mut cur = self.first(m, first, leading_colon, first_ns, skip);
+        for (i, seg) in rest.iter().enumerate() {
+            let seg_ns = if i + 1 == rest.len() { ns } else { Ns::Types };
+            cur = match cur {
+                Def::Module(of) => self.member(of, key(seg), seg_ns, m),
+                Def::External(p) => {
+                    let mut v = p.to_vec();
+                    v.push(seg.clone());
+                    Def::External(v.into())
+                }
+                Def::Ambiguous => Def::Ambiguous,
+                // A segment after a type or value (`Type::f`, `Enum::Variant`): type-relative.
+                _ => Def::Unknown,
+            };
+        }
+        cur
+    }
+}
+
+/// Builds a [`DefMap`].
+struct Builder<'f, 'a> {
+    map: DefMap,
+    files: &'f [FileInput<'a>],
+    by_path: HashMap<PathBuf, u32>,
+    /// Directory where each module's `mod x;` children are looked for.
+    dirs: Vec<PathBuf>,
+    imports: Vec<Import>,
+}
+
+impl Builder<'_, '_> {
+    /// One crate per target whose root file is linted, then loose roots, then orphans.
+    fn crates(&mut self, project: &Project) {
+        let mut lib_roots: HashMap<usize, ModId> = HashMap::new();
+        let mut pending: Vec<(u32, usize)> = Vec::new();
+        for (ti, t) in project.targets.iter().enumerate() {
+            let Some(&file) = self.by_path.get(&t.root) else {
+                continue;
+            };
+            let k = self.new_crate(CrateKind::Target(t.kind), Some(ti), t.edition);
+            let root = self.add_file(k, file, None, true, TestCfg::No);
+            self.map.crates[k as usize].root = root;
+            if t.kind == TargetKind::Lib {
+                lib_roots.insert(ti, root);
+            }
+            pending.push((k, ti));
+        }
+        for (k, ti) in pending {
+            let mut prelude: HashMap<Name, Def> = HashMap::new();
+            for (name, ext) in project.extern_prelude(ti) {
+                let def = match ext {
+                    ExternCrate::Local(lib) => match lib_roots.get(&lib) {
+                        Some(&root) => Def::Module(root),
+                        None => Def::Unknown,
+                    },
+                    ExternCrate::External(n) => Def::External(Arc::from([Name::from(n)])),
+                };
+                prelude.insert(Name::from(name), def);
+            }
+            self.map.crates[k as usize].extern_prelude = prelude;
+        }
+        // Loose crate roots: `lib.rs`/`main.rs` that no target reached (a folder without a
+        // manifest), shallowest first.
+        let mut loose: Vec<u32> = (0..self.files.len() as u32)
+            .filter(|&f| self.map.memberships[f as usize].is_empty())
+            .filter(|&f| {
+                let p = self.files[f as usize].path;
+                p.file_name()
+                    .is_some_and(|n| n == "lib.rs" || n == "main.rs")
+            })
+            .collect();
+        loose.sort_by_key(|&f| self.files[f as usize].path.components().count());
+        for f in loose {
+            if !self.map.memberships[f as usize].is_empty() {
+                continue;
+            }
+            let edition = project
+                .package_of(self.files[f as usize].path)
+                .map_or(Edition::E2021, |p| project.packages[p].edition);
+            let k = self.new_crate(CrateKind::LooseRoot, None, edition);
+            let root = self.add_file(k, f, None, true, TestCfg::No);
+            self.map.crates[k as usize].root = root;
+        }
+        for f in 0..self.files.len() as u32 {
+            if self.map.memberships[f as usize].is_empty() {
+                let k = self.new_crate(CrateKind::Orphan, None, Edition::E2021);
+                let root = self.add_file(k, f, None, false, TestCfg::No);
+                self.map.crates[k as usize].root = root;
+            }
+        }
+    }
+
+    fn new_crate(&mut self, kind: CrateKind, target: Option<usize>, edition: Edition) -> u32 {
+        self.map.crates.push(Crate {
+            kind,
+            target,
+            root: 0,
+            edition,
+            extern_prelude: HashMap::new(),
+        });
+        (self.map.crates.len() - 1) as u32
+    }
+
+    fn push_module(&mut self, m: Module, dir: PathBuf) -> ModId {
+        self.map.modules.push(m);
+        self.dirs.push(dir);
+        self.map.names.push(Vec::new());
+        self.map.open_globs.push(false);
+        (self.map.modules.len() - 1) as ModId
+    }
+
+    /// Adds file `f` to crate `k` as a module under `parent` (its children follow, depth
+    /// first); returns the module of its root scope. `mod_rs`: its `mod x;` children live in its
+    /// own directory (a crate root, `mod.rs`, a `#[path]` file).
+    fn add_file(
+        &mut self,
+        k: u32,
+        f: u32,
+        parent: Option<ModId>,
+        mod_rs: bool,
+        cfg_test: TestCfg,
+    ) -> ModId {
+        let file = self.files[f as usize];
+        let summary = file.items;
+        let base = self.map.modules.len() as ModId;
+        self.map.memberships[f as usize].push((k, base));
+        let file_dir = file.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let own_dir = if mod_rs || file.path.file_name().is_some_and(|n| n == "mod.rs") {
+            file_dir.clone()
+        } else {
+            match file.path.file_stem() {
+                Some(stem) => file_dir.join(stem),
+                None => file_dir.clone(),
+            }
+        };
+        let file_cfg = cfg_test.and(summary.cfg_test);
+        for (s, scope) in summary.scopes.iter().enumerate() {
+            let (parent, dir, cfg, is_block) = if s == 0 {
+                (parent, own_dir.clone(), file_cfg, false)
+            } else {
+                let p = base + scope.parent;
+                let pdir = self.dirs.get(p as usize).cloned().unwrap_or_default();
+                let pcfg = self.map.modules[p as usize].cfg_test;
+                match &scope.kind {
+                    ScopeKind::Module { name, path_attr } => (
+                        Some(p),
+                        pdir.join(path_attr.as_deref().unwrap_or(name)),
+                        pcfg.and(scope.cfg_test),
+                        false,
+                    ),
+                    _ => (Some(p), pdir, pcfg, true),
+                }
+            };
+            self.push_module(
+                Module {
+                    krate: k,
+                    file: Some((f, s as u32)),
+                    parent,
+                    is_block,
+                    cfg_test: cfg,
+                },
+                dir,
+            );
+        }
+        // `mod x;` children.
+        for item in &summary.items {
+            let ItemKind::Mod {
+                inline: NONE,
+                path_attr,
+            } = &item.kind
+            else {
+                continue;
+            };
+            let at = base + item.scope;
+            let candidates: Vec<PathBuf> = match path_attr {
+                // At the file's top level a `#[path]` is relative to the file's directory;
+                // inside inline modules, to theirs.
+                Some(p) if item.scope == 0 => vec![file_dir.join(p)],
+                Some(p) => vec![self.dirs[at as usize].join(p)],
+                None => {
+                    let d = &self.dirs[at as usize];
+                    vec![
+                        d.join(format!("{}.rs", item.name)),
+                        d.join(&*item.name).join("mod.rs"),
+                    ]
+                }
+            };
+            let cfg = self.map.modules[at as usize].cfg_test.and(item.cfg_test);
+            let child_file = candidates
+                .iter()
+                .find_map(|c| self.by_path.get(&crate::semantic::project::normalize(c)))
+                .copied();
+            let already = child_file.is_some_and(|cf| {
+                self.map.memberships[cf as usize]
+                    .iter()
+                    .any(|&(ck, _)| ck == k)
+            });
+            match child_file {
+                Some(cf) if !already => {
+                    let child = self.add_file(k, cf, Some(at), path_attr.is_some(), cfg);
+                    self.bind_decl(at, &item.name, Ns::Types, Def::Module(child), item.vis);
+                }
+                _ => {
+                    // Not linted (or reached twice): a module whose contents are unknown.
+                    let opaque = self.push_module(
+                        Module {
+                            krate: k,
+                            file: None,
+                            parent: Some(at),
+                            is_block: false,
+                            cfg_test: cfg,
+                        },
+                        PathBuf::new(),
+                    );
+                    self.bind_decl(at, &item.name, Ns::Types, Def::Module(opaque), item.vis);
+                }
+            }
+        }
+        base
+    }
+
+    /// Writes a declaration's binding (a second declaration of the name makes it ambiguous).
+    fn bind_decl(&mut self, m: ModId, name: &str, ns: Ns, def: Def, vis: Vis) {
+        self.set(m, key(name), ns, def, vis, Origin::Decl);
+    }
+
+    /// Writes a binding; returns whether the scope changed.
+    fn set(&mut self, m: ModId, name: u64, ns: Ns, def: Def, vis: Vis, origin: Origin) -> bool {
+        use std::collections::hash_map::Entry;
+        match self.map.scope.entry((m, name, ns as u8)) {
+            Entry::Vacant(v) => {
+                v.insert(Binding { def, vis, origin });
+                self.map.names[m as usize].push((name, ns as u8));
+                true
+            }
+            Entry::Occupied(mut o) => {
+                let b = o.get_mut();
+                if b.def == def || b.def == Def::Ambiguous {
+                    // A re-export may widen what is visible.
+                    if vis == Vis::Public && b.vis != Vis::Public && b.origin == origin {
+                        b.vis = vis;
+                        return true;
+                    }
+                    return false;
+                }
+                match (b.origin, origin) {
+                    // The same import found something else (its prefix changed): take it.
+                    (Origin::Import(a), Origin::Import(c)) if a == c => {
+                        b.def = def;
+                        true
+                    }
+                    // Declarations and explicit imports shadow globs.
+                    (Origin::Glob, Origin::Decl | Origin::Import(_)) => {
+                        *b = Binding { def, vis, origin };
+                        true
+                    }
+                    (Origin::Decl | Origin::Import(_), Origin::Glob) => false,
+                    _ => {
+                        b.def = Def::Ambiguous;
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    /// Declarations of every module, and the imports to resolve.
+    fn declare(&mut self) {
+        for (f, file) in self.files.iter().enumerate() {
+            let members = self.map.memberships[f].clone();
+            for (k, base) in members {
+                let exported_root = self.map.crates[k as usize].root;
+                for (i, item) in file.items.items.iter().enumerate() {
+                    let m = base + item.scope;
+                    let def = Def::Item(f as u32, i as u32);
+                    match &item.kind {
+                        ItemKind::Adt { ctor } => {
+                            self.bind_decl(m, &item.name, Ns::Types, def.clone(), item.vis);
+                            if *ctor {
+                                self.bind_decl(m, &item.name, Ns::Values, def, item.vis);
+                            }
+                        }
+                        ItemKind::Alias(_) | ItemKind::Trait => {
+                            self.bind_decl(m, &item.name, Ns::Types, def, item.vis)
+                        }
+                        ItemKind::Value => self.bind_decl(m, &item.name, Ns::Values, def, item.vis),
+                        ItemKind::Mod { inline, .. } if *inline != NONE => {
+                            let child = base + inline;
+                            self.bind_decl(m, &item.name, Ns::Types, Def::Module(child), item.vis)
+                        }
+                        ItemKind::Mod { .. } => {} // bound when the tree was built
+                        ItemKind::Macro { exported } => {
+                            self.bind_decl(m, &item.name, Ns::Macros, def.clone(), Vis::Crate);
+                            if *exported && m != exported_root {
+                                self.bind_decl(
+                                    exported_root,
+                                    &item.name,
+                                    Ns::Macros,
+                                    def,
+                                    Vis::Public,
+                                );
+                            }
+                        }
+                        ItemKind::ExternCrate(krate) => {
+                            let d = match &**krate {
+                                "self" => Def::Module(exported_root),
+                                other => self.map.crates[k as usize]
+                                    .extern_prelude
+                                    .get(other)
+                                    .cloned()
+                                    .unwrap_or_else(|| {
+                                        Def::External(Arc::from([Name::from(other)]))
+                                    }),
+                            };
+                            self.map.crates[k as usize]
+                                .extern_prelude
+                                .entry(item.name.clone())
+                                .or_insert_with(|| d.clone());
+                            self.bind_decl(m, &item.name, Ns::Types, d, item.vis);
+                        }
+                    }
+                }
+                for (i, f_fact) in file.fns.iter().enumerate() {
+                    if f_fact.owner == Owner::Free {
+                        let m = base + f_fact.scope;
+                        self.bind_decl(
+                            m,
+                            &f_fact.name,
+                            Ns::Values,
+                            Def::Fn(f as u32, i as u32),
+                            f_fact.vis,
+                        );
+                    }
+                }
+                for (i, u) in file.items.uses.iter().enumerate() {
+                    self.imports.push(Import {
+                        module: base + u.scope,
+                        file: f as u32,
+                        index: i as u32,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Resolves imports and globs until nothing changes.
+    fn fixed_point(&mut self) {
+        let imports = std::mem::take(&mut self.imports);
+        let mut done = vec![false; imports.len()];
+        for _ in 0..MAX_ROUNDS {
+            let mut changed = false;
+            for (id, imp) in imports.iter().enumerate() {
+                if done[id] {
+                    continue;
+                }
+                let (c, finished) = self.resolve_import(id as u32, imp);
+                changed |= c;
+                done[id] = finished;
+            }
+            changed |= self.apply_globs();
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// One round of one import; returns (changed, nothing more can change).
+    fn resolve_import(&mut self, id: u32, imp: &Import) -> (bool, bool) {
+        let u = &self.files[imp.file as usize].items.uses[imp.index as usize];
+        let m = imp.module;
+        match &u.kind {
+            UseKind::Glob => {
+                let target = self.map.resolve_segments(
+                    m,
+                    u.leading_colon,
+                    &u.path,
+                    Ns::Types,
+                    Some(id),
+                );
+                match target {
+                    Def::Module(src) => {
+                        if !self.map.globs.iter().any(|g| g.0 == m && g.1 == src) {
+                            self.map.globs.push((m, src, u.vis));
+                            return (true, true);
+                        }
+                        (false, true)
+                    }
+                    Def::Unknown => {
+                        // Perhaps known in a later round; meanwhile, names may come from it.
+                        let was = self.map.open_globs[m as usize];
+                        self.map.open_globs[m as usize] = true;
+                        (!was, false)
+                    }
+                    _ => {
+                        let was = self.map.open_globs[m as usize];
+                        self.map.open_globs[m as usize] = true;
+                        (!was, true)
+                    }
+                }
+            }
+            UseKind::Named(alias) => {
+                let alias = key(alias);
+                let (prefix, last) = match u.path.split_last() {
+                    Some((l, p)) => (p, l),
+                    None => return (false, true),
+                };
+                let container = if prefix.is_empty() {
+                    None
+                } else {
+                    Some(self.map.resolve_segments(
+                        m,
+                        u.leading_colon,
+                        prefix,
+                        Ns::Types,
+                        Some(id),
+                    ))
+                };
+                let mut changed = false;
+                let mut finished = true;
+                for ns in ALL_NS {
+                    let def = match &container {
+                        None => match self.map.first(m, last, u.leading_colon, ns, Some(id)) {
+                            Def::Unknown if ns != Ns::Types => continue,
+                            d => d,
+                        },
+                        Some(Def::Module(of)) => {
+                            match self.map.binding(*of, key(last), ns) {
+                                Some(b) => b.def.clone(),
+                                None => {
+                                    finished = false;
+                                    continue;
+                                }
+                            }
+                        }
+                        Some(Def::External(p)) => {
+                            if ns == Ns::Macros {
+                                continue;
+                            }
+                            let mut v = p.to_vec();
+                            v.push(last.clone());
+                            Def::External(v.into())
+                        }
+                        Some(Def::Ambiguous) => Def::Ambiguous,
+                        // `use Enum::Variant`, `use Type::CONST`, or an unknown prefix.
+                        Some(Def::Unknown) => {
+                            finished = false;
+                            if ns == Ns::Types {
+                                Def::Unknown
+                            } else {
+                                continue;
+                            }
+                        }
+                        Some(_) => continue,
+                    };
+                    if def == Def::Unknown && self.map.binding(m, alias, ns).is_some() {
+                        continue;
+                    }
+                    changed |= self.set(m, alias, ns, def, u.vis, Origin::Import(id));
+                }
+                (changed, finished)
+            }
+        }
+    }
+
+    /// Copies what each glob's source binds into the importing module; returns whether any
+    /// scope changed.
+    fn apply_globs(&mut self) -> bool {
+        let mut changed = false;
+        for gi in 0..self.map.globs.len() {
+            let (to, from, vis) = self.map.globs[gi];
+            if self.map.open_globs[from as usize] && !self.map.open_globs[to as usize] {
+                self.map.open_globs[to as usize] = true;
+                changed = true;
+            }
+            let mut i = 0;
+            while i < self.map.names[from as usize].len() {
+                let (name, ns) = self.map.names[from as usize][i];
+                i += 1;
+                let Some(b) = self.map.scope.get(&(from, name, ns)) else {
+                    continue;
+                };
+                if !self.map.visible(b, from, to) || b.def == Def::Unknown {
+                    continue;
+                }
+                let def = b.def.clone();
+                let ns = ALL_NS[ns as usize];
+                changed |= self.set(to, name, ns, def, vis.min(b.vis), Origin::Glob);
+            }
+        }
+        changed
+    }
+}
+
+impl Ord for Vis {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |v: &Vis| match v {
+            Vis::Private => 0,
+            Vis::Crate => 1,
+            Vis::Public => 2,
+        };
+        rank(self).cmp(&rank(other))
+    }
+}
+
+impl PartialOrd for Vis {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}

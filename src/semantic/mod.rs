@@ -1,0 +1,10 @@
+//! The semantic layer: project model, per-file item summaries, module trees and name
+//! resolution. It imports nothing from rules, the lint driver or the config.
+
+pub mod cfg;
+pub mod defmap;
+pub mod items;
+pub mod names;
+pub mod manifest;
+pub mod project;
+pub mod resolve;
