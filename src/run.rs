@@ -18,9 +18,9 @@ use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
 use crate::project::CrateInfoCache;
-use crate::semantic::project::Project;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
+use crate::semantic::project::Project;
 use crate::source::SourceText;
 use crate::suppress;
 

@@ -13,12 +13,12 @@ use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
     returns_future,
 };
-use crate::semantic::cfg::test_cfg;
-use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
 use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::lint::{FileCx, Sink};
+use crate::semantic::cfg::test_cfg;
+use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
 
 /// Walks `cx.file`, running every enabled rule's hooks; returns the file's facts.
 pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
@@ -127,6 +127,7 @@ impl Walker<'_, '_, '_> {
             if let syn::FnArg::Typed(pt) = input {
                 let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
                 self.bind(&pt.pat, ty);
+                self.declare(&pt.pat, &pt.ty);
             }
         }
         self.with_scope(scope, |w| w.visit_block(block));
@@ -140,6 +141,24 @@ impl Walker<'_, '_, '_> {
         let mut locals = self.cx.locals.borrow_mut();
         for (name, ty) in out {
             locals.bind(name, ty);
+        }
+    }
+
+    /// Records the declared type of a binding `name: Ty` (for method resolution in phase 2).
+    fn declare(&mut self, pat: &syn::Pat, ty: &syn::Type) {
+        if !self.cx.settings.collect_facts {
+            return;
+        }
+        if let syn::Pat::Ident(p) = pat
+            && p.subpat.is_none()
+        {
+            let decl = self.cx.items.borrow_mut().receiver_type(ty);
+            if decl != NONE {
+                self.cx
+                    .locals
+                    .borrow_mut()
+                    .set_decl(&p.ident.to_string(), decl);
+            }
         }
     }
 
@@ -303,6 +322,21 @@ fn may_be_crate_local(callee: &Callee) -> bool {
     }
 }
 
+/// The declared type of a method call's receiver, when it is a local bound with one.
+pub fn receiver_decl(cx: &FileCx<'_>, receiver: &Expr) -> u32 {
+    let mut e = paths::peel(receiver);
+    while let Expr::Reference(r) = e {
+        e = paths::peel(&r.expr);
+    }
+    match e {
+        Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
+            Some(id) if id != "self" => cx.locals.borrow().decl(&id.to_string()).unwrap_or(NONE),
+            _ => NONE,
+        },
+        _ => NONE,
+    }
+}
+
 fn vis_of(v: &syn::Visibility) -> Vis {
     match v {
         syn::Visibility::Public(_) => Vis::Public,
@@ -348,7 +382,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     .and_then(|(p, _)| p.segments.last())
                     .map(|s| Arc::<str>::from(s.ident.to_string()));
                 let index = if collect {
-                    self.cx.items.borrow_mut().impl_block(self.cx.item_scope(), imp)
+                    self.cx
+                        .items
+                        .borrow_mut()
+                        .impl_block(self.cx.item_scope(), imp)
                 } else {
                     NONE
                 };
@@ -370,7 +407,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             Item::Trait(t) => {
                 let index = if collect {
-                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE).unwrap_or(NONE)
+                    self.cx
+                        .items
+                        .borrow_mut()
+                        .item(self.cx.item_scope(), item, NONE)
+                        .unwrap_or(NONE)
                 } else {
                     NONE
                 };
@@ -417,12 +458,18 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.cx.imports.borrow_mut().pop();
                     self.cx.item_scope.set(outer);
                 } else if collect {
-                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE);
+                    self.cx
+                        .items
+                        .borrow_mut()
+                        .item(self.cx.item_scope(), item, NONE);
                 }
             }
             Item::Use(_) | Item::ExternCrate(_) => {
                 if collect {
-                    self.cx.items.borrow_mut().item(self.cx.item_scope(), item, NONE);
+                    self.cx
+                        .items
+                        .borrow_mut()
+                        .item(self.cx.item_scope(), item, NONE);
                 }
             }
             Item::Macro(m) if m.ident.is_none() && collect => {
@@ -434,7 +481,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             }
             other => {
                 if collect {
-                    self.cx.items.borrow_mut().item(self.cx.item_scope(), other, NONE);
+                    self.cx
+                        .items
+                        .borrow_mut()
+                        .item(self.cx.item_scope(), other, NONE);
                 }
                 self.with_scope(Scope::default(), |w| visit::visit_item(w, other))
             }
@@ -482,6 +532,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             .as_ref()
             .and_then(|i| blocking::infer(self.cx, &i.expr));
         self.bind(&l.pat, init);
+        if let syn::Pat::Type(pt) = &l.pat {
+            self.declare(&pt.pat, &pt.ty);
+        }
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -542,6 +595,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         syn::Pat::Type(pt) => {
                             let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
                             self.bind(&pt.pat, ty);
+                            self.declare(&pt.pat, &pt.ty);
                         }
                         other => self.bind_unknown(other),
                     }
@@ -591,6 +645,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     let target = CallTarget::Method {
                         name: NameId::of(&name),
                         on_self,
+                        recv_ty: receiver_decl(self.cx, &mc.receiver),
+                        scope: self.cx.item_scope(),
                     };
                     self.record_call(Callee::Method { name, on_self }, target, e);
                 }

@@ -242,14 +242,31 @@ impl<'i> Resolver<'i> {
             CallTarget::Method {
                 name,
                 on_self: true,
+                ..
             } => self.sema.resolve_self_method(
                 &self.inputs,
                 fi as u32,
                 call.caller,
                 &|n: &str| NameId::of(n) == name,
+                false,
             ),
-            // The receiver's type is unknown: so is the callee.
-            CallTarget::Method { .. } => return None,
+            CallTarget::Method {
+                name,
+                recv_ty,
+                scope,
+                ..
+            } => {
+                // Without a declared receiver type, the callee is unknown.
+                let ty = file.facts.items.paths.get(recv_ty as usize)?;
+                self.sema.resolve_method(
+                    &self.inputs,
+                    fi as u32,
+                    scope,
+                    ty,
+                    &|n: &str| NameId::of(n) == name,
+                    false,
+                )
+            }
         };
         match callee {
             Callee::Fn(f, i) => Some(self.offset.get(f as usize)? + i),

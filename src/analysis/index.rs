@@ -63,6 +63,11 @@ pub enum CallTarget {
         name: NameId,
         /// Receiver is `self`.
         on_self: bool,
+        /// The receiver's declared type (a local bound by an annotated parameter or `let`):
+        /// a path of [`ItemSummary::paths`], or `u32::MAX`.
+        recv_ty: u32,
+        /// Index of the innermost item scope around the call.
+        scope: u32,
     },
 }
 
@@ -160,6 +165,8 @@ pub struct DiscardedCall {
     pub can_await: bool,
     /// For a path call, the path as written ([`ItemSummary::paths`]; `u32::MAX` otherwise).
     pub path: u32,
+    /// For a method call, the receiver's declared type ([`CallTarget::Method::recv_ty`]).
+    pub recv_ty: u32,
     /// The innermost item scope around the call.
     pub scope: u32,
     /// Index into [`FileFacts::fns`] of the enclosing fn (`u32::MAX` outside fns).

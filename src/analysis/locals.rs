@@ -9,6 +9,8 @@
 struct Binding {
     name: String,
     ty: Option<&'static str>,
+    /// The declared type's path in the file's item summary (`u32::MAX`: none).
+    decl: u32,
 }
 
 /// The bindings of the fn being walked: one frame per block, closure or `for` body.
@@ -34,7 +36,31 @@ impl Locals {
 
     /// Binds `name` in the innermost frame (shadowing earlier bindings).
     pub fn bind(&mut self, name: String, ty: Option<&'static str>) {
-        self.bindings.push(Binding { name, ty });
+        self.bindings.push(Binding {
+            name,
+            ty,
+            decl: u32::MAX,
+        });
+    }
+
+    /// Records the declared type (a path of the file's item summary) of the latest binding of
+    /// `name`.
+    pub fn set_decl(&mut self, name: &str, decl: u32) {
+        if let Some(b) = self.bindings.iter_mut().rev().find(|b| b.name == name) {
+            b.decl = decl;
+        }
+    }
+
+    /// The declared type (a path of the file's item summary) of local `name`, if it has one.
+    pub fn decl(&self, name: &str) -> Option<u32> {
+        let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
+        self.bindings
+            .get(floor..)?
+            .iter()
+            .rev()
+            .find(|b| b.name == name)
+            .map(|b| b.decl)
+            .filter(|&d| d != u32::MAX)
     }
 
     /// `None` when `name` is not a local of the current fn; `Some(ty)` when it is (`ty` is its

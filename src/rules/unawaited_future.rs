@@ -393,6 +393,7 @@ fn receiver_text<'a>(cx: &'a FileCx<'_>, e: &Expr) -> &'a str {
 fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mut Sink<'_>) {
     let range = cx.range(e);
     let mut path_fact = u32::MAX;
+    let mut recv_ty = u32::MAX;
     let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
             let Some(path) = paths::call_path(c) else {
@@ -417,6 +418,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         Expr::MethodCall(mc) => {
             let on_self = matches!(peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
             let (root, awaited) = chain_root(cx, &mc.receiver);
+            recv_ty = crate::walk::receiver_decl(cx, &mc.receiver);
             let name = mc.method.to_string();
             if settled_sync_method(&name, root.as_deref(), awaited, on_self, scope) {
                 return;
@@ -437,6 +439,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         kind,
         can_await: scope.can_await(),
         path: path_fact,
+        recv_ty,
         scope: cx.item_scope(),
         caller: scope
             .fn_index
@@ -554,11 +557,24 @@ impl Judge<'_> {
         Some(reason)
     }
 
-    fn callee_reason(&self, callee: SemCallee) -> Option<Reason> {
+    /// Why `callee` creates a future. A method counts only as an `async fn`: a method that
+    /// returns a future may do its work eagerly (as builders and senders do).
+    fn callee_reason(&self, callee: SemCallee, method: bool) -> Option<Reason> {
         match callee {
             SemCallee::Fn(f, i) => {
-                let fact = self.index.files.get(f as usize)?.facts.fns.get(i as usize)?;
-                creates_future(fact).then(|| local_reason(f as usize, fact))
+                let fact = self
+                    .index
+                    .files
+                    .get(f as usize)?
+                    .facts
+                    .fns
+                    .get(i as usize)?;
+                let creates = if method {
+                    fact.is_async && !fact.runtime_entry
+                } else {
+                    creates_future(fact)
+                };
+                creates.then(|| local_reason(f as usize, fact))
             }
             SemCallee::External(p) => {
                 let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
@@ -586,7 +602,7 @@ impl Judge<'_> {
         let callee = self
             .sema
             .resolve_call(&self.inputs, file as u32, call.scope, written, caller);
-        self.callee_reason(callee)
+        self.callee_reason(callee, false)
     }
 
     fn judge_method(
@@ -610,9 +626,28 @@ impl Judge<'_> {
                 file as u32,
                 call.caller,
                 &|n: &str| n == name,
+                true,
             );
             if !matches!(callee, SemCallee::Unknown) {
-                return self.callee_reason(callee);
+                return self.callee_reason(callee, true);
+            }
+        }
+        if let Some(ty) = self
+            .index
+            .files
+            .get(file)
+            .and_then(|f| f.facts.items.paths.get(call.recv_ty as usize))
+        {
+            let callee = self.sema.resolve_method(
+                &self.inputs,
+                file as u32,
+                call.scope,
+                ty,
+                &|n: &str| n == name,
+                true,
+            );
+            if !matches!(callee, SemCallee::Unknown) {
+                return self.callee_reason(callee, true);
             }
         }
         // Any other receiver: its type is unknown, so no crate-local method is matched. Only

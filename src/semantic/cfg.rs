@@ -4,7 +4,16 @@
 
 /// Whether code exists only in test builds, as its `#[cfg(..)]` attributes say.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum TestCfg {
     /// Present in non-test builds (or its cfg does not depend on `test`).
@@ -86,7 +95,10 @@ mod tests {
         assert_eq!(of("#[cfg(all(test, unix))]"), TestCfg::Only);
         assert_eq!(of("#[cfg(not(test))]"), TestCfg::No);
         assert_eq!(of("#[cfg(unix)]"), TestCfg::No);
-        assert_eq!(of("#[cfg(any(test, feature = \"testing\"))]"), TestCfg::Maybe);
+        assert_eq!(
+            of("#[cfg(any(test, feature = \"testing\"))]"),
+            TestCfg::Maybe
+        );
         assert_eq!(of("#[cfg(unix)] #[cfg(test)]"), TestCfg::Only);
         assert_eq!(of("#[cfg(feature = \"test-utils\")]"), TestCfg::No);
         assert_eq!(of(""), TestCfg::No);

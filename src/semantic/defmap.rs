@@ -368,7 +368,11 @@ impl DefMap {
 
     /// A member `name` of module `of`, as seen from `from`.
     fn member(&self, of: ModId, name: u64, ns: Ns, from: ModId) -> Def {
-        if self.modules.get(of as usize).is_some_and(|m| m.file.is_none()) {
+        if self
+            .modules
+            .get(of as usize)
+            .is_some_and(|m| m.file.is_none())
+        {
             return Def::Unknown;
         }
         // Visibility would only reject: code that compiles names what it can see.
@@ -777,13 +781,9 @@ impl Builder<'_, '_> {
         let m = imp.module;
         match &u.kind {
             UseKind::Glob => {
-                let target = self.map.resolve_segments(
-                    m,
-                    u.leading_colon,
-                    &u.path,
-                    Ns::Types,
-                    Some(id),
-                );
+                let target =
+                    self.map
+                        .resolve_segments(m, u.leading_colon, &u.path, Ns::Types, Some(id));
                 match target {
                     Def::Module(src) => {
                         if !self.map.globs.iter().any(|g| g.0 == m && g.1 == src) {
@@ -814,13 +814,10 @@ impl Builder<'_, '_> {
                 let container = if prefix.is_empty() {
                     None
                 } else {
-                    Some(self.map.resolve_segments(
-                        m,
-                        u.leading_colon,
-                        prefix,
-                        Ns::Types,
-                        Some(id),
-                    ))
+                    Some(
+                        self.map
+                            .resolve_segments(m, u.leading_colon, prefix, Ns::Types, Some(id)),
+                    )
                 };
                 let mut changed = false;
                 let mut finished = true;
@@ -830,15 +827,13 @@ impl Builder<'_, '_> {
                             Def::Unknown if ns != Ns::Types => continue,
                             d => d,
                         },
-                        Some(Def::Module(of)) => {
-                            match self.map.binding(*of, key(last), ns) {
-                                Some(b) => b.def.clone(),
-                                None => {
-                                    finished = false;
-                                    continue;
-                                }
+                        Some(Def::Module(of)) => match self.map.binding(*of, key(last), ns) {
+                            Some(b) => b.def.clone(),
+                            None => {
+                                finished = false;
+                                continue;
                             }
-                        }
+                        },
                         Some(Def::External(p)) => {
                             if ns == Ns::Macros {
                                 continue;

@@ -358,6 +358,52 @@ impl Collector {
         })
     }
 
+    /// The path of the type a value of declared type `ty` has methods of: references, parentheses
+    /// and `Box`/`Arc`/`Rc` peeled, `dyn Trait`/`impl Trait` give the trait ([`NONE`]: none).
+    pub fn receiver_type(&mut self, ty: &syn::Type) -> u32 {
+        match ty {
+            syn::Type::Reference(r) => self.receiver_type(&r.elem),
+            syn::Type::Paren(p) => self.receiver_type(&p.elem),
+            syn::Type::Group(g) => self.receiver_type(&g.elem),
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let Some(last) = p.path.segments.last() else {
+                    return NONE;
+                };
+                if p.path.segments.len() == 1
+                    && matches!(last.ident.to_string().as_str(), "Box" | "Arc" | "Rc")
+                    && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+                    && let Some(syn::GenericArgument::Type(inner)) = a.args.first()
+                {
+                    return self.receiver_type(inner);
+                }
+                self.path(&p.path)
+            }
+            syn::Type::TraitObject(t) => self.trait_bound(&t.bounds),
+            syn::Type::ImplTrait(t) => self.trait_bound(&t.bounds),
+            _ => NONE,
+        }
+    }
+
+    fn trait_bound(
+        &mut self,
+        bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+    ) -> u32 {
+        let mut traits = bounds.iter().filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t)
+                if !t.path.segments.last().is_some_and(|s| {
+                    matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
+                }) =>
+            {
+                Some(&t.path)
+            }
+            _ => None,
+        });
+        match (traits.next(), traits.next()) {
+            (Some(one), None) => self.path(one),
+            _ => NONE,
+        }
+    }
+
     fn type_path(&mut self, ty: &syn::Type) -> u32 {
         match ty {
             syn::Type::Path(p) if p.qself.is_none() => self.path(&p.path),
@@ -651,7 +697,9 @@ mod tests {
             .map(|u| {
                 let path = u.path.join("::");
                 match &u.kind {
-                    UseKind::Named(n) => format!("{}{path} as {n}", ["", "::"][u.leading_colon as usize]),
+                    UseKind::Named(n) => {
+                        format!("{}{path} as {n}", ["", "::"][u.leading_colon as usize])
+                    }
                     UseKind::Glob => format!("{path}::*"),
                 }
             })

@@ -10,7 +10,7 @@ use globset::GlobBuilder;
 use toml::{Table, Value};
 
 use super::project::{
-    Dependency, DepKind, Edition, LoadedPackage, Target, TargetKind, crate_name, normalize,
+    DepKind, Dependency, Edition, LoadedPackage, Target, TargetKind, crate_name, normalize,
 };
 
 /// What a directory's `Cargo.toml` is.
@@ -147,7 +147,8 @@ impl ManifestReader {
                 let patterns = ws.get("members").and_then(Value::as_array);
                 for pattern in patterns.into_iter().flatten().filter_map(Value::as_str) {
                     for dir in expand(root, pattern) {
-                        let is_package = self.table(&dir).is_some_and(|m| m.contains_key("package"));
+                        let is_package =
+                            self.table(&dir).is_some_and(|m| m.contains_key("package"));
                         if is_package && !excluded(root, ws, &dir) && !out.contains(&dir) {
                             out.push(dir);
                         }

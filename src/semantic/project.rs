@@ -442,7 +442,13 @@ fn target_kind(kinds: &[String]) -> Option<TargetKind> {
 fn cargo_metadata(root: &Path) -> Result<Vec<LoadedPackage>, String> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(program)
-        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .env("RUSTUP_AUTO_INSTALL", "0")

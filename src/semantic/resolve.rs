@@ -324,13 +324,16 @@ impl Semantics {
         pick(provided).unwrap_or(Callee::Unknown)
     }
 
-    /// What `self.name(..)` calls inside fn `caller` of file `file`.
+    /// What `self.name(..)` calls inside fn `caller` of file `file`. In a trait's provided
+    /// method, `signature_only` accepts the trait's declaration (every impl has its signature:
+    /// enough to know the call returns a future), else only a body no impl overrides.
     pub fn resolve_self_method(
         &self,
         files: &[FileInput<'_>],
         file: u32,
         caller: u32,
         name: &dyn Fn(&str) -> bool,
+        signature_only: bool,
     ) -> Callee {
         let Some(fact) = files
             .get(file as usize)
@@ -343,51 +346,113 @@ impl Semantics {
                 Some(&ty) => self.assoc_fn(files, ty, name, true),
                 None => Callee::Unknown,
             },
-            Owner::Trait(t) => {
-                let name = |x: &str| name(x);
-                // A provided method calling another: only when no impl overrides it.
-                let overridden = self
-                    .impls_of_trait
-                    .get(&(file, t))
-                    .into_iter()
-                    .flatten()
-                    .any(|imp| {
-                        self.impl_fns.get(imp).into_iter().flatten().any(|&i| {
-                            files[imp.0 as usize]
-                                .fns
-                                .get(i as usize)
-                                .is_some_and(|x| name(&x.name))
-                        })
-                    });
-                if overridden {
-                    return Callee::Unknown;
-                }
-                let cands: Vec<u32> = self
-                    .trait_fns
-                    .get(&(file, t))
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|&i| {
-                        files[file as usize]
-                            .fns
-                            .get(i as usize)
-                            .is_some_and(|x| name(&x.name) && x.has_self && x.has_body)
-                    })
-                    .collect();
-                match cands.as_slice() {
-                    [one] => Callee::Fn(file, *one),
-                    [] => Callee::Unknown,
-                    _ => Callee::Ambiguous,
-                }
-            }
+            Owner::Trait(t) => self.trait_method(files, (file, t), name, signature_only),
             Owner::Free => Callee::Unknown,
+        }
+    }
+
+    /// What `recv.name(..)` calls when the receiver's declared type is `recv_ty` (written in
+    /// scope `scope` of file `file`): a local type's method (inherent, then trait impls, then
+    /// provided methods), or for `dyn Trait`/`impl Trait` a local trait's method
+    /// (`signature_only`: its declaration; else a provided body that no impl overrides).
+    pub fn resolve_method(
+        &self,
+        files: &[FileInput<'_>],
+        file: u32,
+        scope: u32,
+        recv_ty: &PathFact,
+        name: &dyn Fn(&str) -> bool,
+        signature_only: bool,
+    ) -> Callee {
+        let mut out: Option<Callee> = None;
+        for m in self.defmap.modules_of(file, scope) {
+            let c = match self.defmap.resolve(m, recv_ty, Ns::Types) {
+                Def::Item(f, i) => {
+                    let kind = files
+                        .get(f as usize)
+                        .and_then(|x| x.items.items.get(i as usize))
+                        .map(|x| &x.kind);
+                    match kind {
+                        Some(ItemKind::Trait) => {
+                            self.trait_method(files, (f, i), name, signature_only)
+                        }
+                        Some(_) => match self.follow_alias(files, (f, i)) {
+                            Some(ty) => self.assoc_fn(files, ty, name, true),
+                            None => Callee::Unknown,
+                        },
+                        None => Callee::Unknown,
+                    }
+                }
+                Def::Ambiguous => Callee::Ambiguous,
+                _ => Callee::Unknown,
+            };
+            match &out {
+                None => out = Some(c),
+                Some(prev) if *prev == c => {}
+                Some(_) => return Callee::Ambiguous,
+            }
+        }
+        out.unwrap_or(Callee::Unknown)
+    }
+
+    /// Method `name` of local trait `tr` (see [`Semantics::resolve_method`]).
+    fn trait_method(
+        &self,
+        files: &[FileInput<'_>],
+        tr: ItemRef,
+        name: &dyn Fn(&str) -> bool,
+        signature_only: bool,
+    ) -> Callee {
+        let fns = &files[tr.0 as usize].fns;
+        let cands: Vec<u32> = self
+            .trait_fns
+            .get(&tr)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                fns.get(i as usize)
+                    .is_some_and(|x| name(&x.name) && x.has_self)
+            })
+            .collect();
+        let [one] = cands.as_slice() else {
+            return if cands.is_empty() {
+                Callee::Unknown
+            } else {
+                Callee::Ambiguous
+            };
+        };
+        if signature_only {
+            // Every impl keeps the trait's signature.
+            return Callee::Fn(tr.0, *one);
+        }
+        // A provided method's body runs only where no impl overrides it.
+        let overridden = self
+            .impls_of_trait
+            .get(&tr)
+            .into_iter()
+            .flatten()
+            .any(|imp| {
+                self.impl_fns.get(imp).into_iter().flatten().any(|&i| {
+                    files[imp.0 as usize]
+                        .fns
+                        .get(i as usize)
+                        .is_some_and(|x| name(&x.name))
+                })
+            });
+        let has_body = fns.get(*one as usize).is_some_and(|x| x.has_body);
+        if overridden || !has_body {
+            Callee::Unknown
+        } else {
+            Callee::Fn(tr.0, *one)
         }
     }
 
     /// Where fn `index` of file `file` sits with respect to tests.
     pub fn test_ctx(&self, files: &[FileInput<'_>], file: u32, index: u32) -> TestCtx {
-        let fact = files.get(file as usize).and_then(|x| x.fns.get(index as usize));
+        let fact = files
+            .get(file as usize)
+            .and_then(|x| x.fns.get(index as usize));
         let module_cfg = self
             .fn_modules
             .get(file as usize)
