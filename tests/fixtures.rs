@@ -1,5 +1,7 @@
-//! Snapshot tests over `fixtures/<rule>/*.rs` (one file linted alone) and
-//! `fixtures/<rule>/<case>/lib.rs` (the whole folder linted as one crate).
+//! Snapshot tests over `fixtures/<rule>/*.rs` (one file linted alone),
+//! `fixtures/<rule>/<case>/lib.rs` (the whole folder linted as one crate) and
+//! `fixtures/<rule>/<case>/Cargo.toml` (the whole folder linted as one cargo package or workspace:
+//! every `.rs` file under it, in every member and target).
 //!
 //! Before each snapshot is compared, the `//~ rule-id` markers in the fixture are checked against
 //! what was reported, so accepting a wrong snapshot cannot hide a wrong result. Then the fix
@@ -246,19 +248,42 @@ fn single_file_fixtures() {
     });
 }
 
+/// The fixture files of a folder linted as a whole: every `.rs` file under it (except fixed
+/// outputs and anything under a `target/` folder, which the linter skips too), sorted.
+fn folder_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == "target"))
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs") && !is_fixed_output(e.path()))
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn multi_file_fixtures() {
     insta::glob!("../fixtures", "*/*/lib.rs", |path| {
         let dir = path.parent().expect("folder");
-        let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-            .into_iter()
-            .flatten()
-            .filter(|e| {
-                e.path().extension().is_some_and(|x| x == "rs") && !is_fixed_output(e.path())
-            })
-            .map(|e| e.into_path())
-            .collect();
-        files.sort();
+        snapshot(path, vec![dir.to_path_buf()], folder_files(dir));
+    });
+}
+
+/// A folder with a `Cargo.toml` (a package or a workspace, its members in subfolders) is linted
+/// as a whole: the markers of every `.rs` file under it are checked, with one snapshot per folder
+/// (named after its `Cargo.toml`). A folder that also has a top-level `lib.rs` (a one-crate
+/// fixture whose manifest only sets the edition) is `multi_file_fixtures`' and skipped here, so
+/// no folder is snapshotted twice.
+#[test]
+fn workspace_fixtures() {
+    insta::glob!("../fixtures", "*/*/Cargo.toml", |path| {
+        let dir = path.parent().expect("folder");
+        if dir.join("lib.rs").exists() {
+            return;
+        }
+        let files = folder_files(dir);
+        assert!(!files.is_empty(), "{}: no .rs files", rel(dir));
         snapshot(path, vec![dir.to_path_buf()], files);
     });
 }

@@ -4,7 +4,7 @@
 pub mod cfg;
 pub mod defmap;
 pub mod items;
-pub mod manifest;
+mod manifest;
 pub mod names;
 pub mod project;
 pub mod resolve;

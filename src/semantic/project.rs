@@ -544,3 +544,343 @@ fn convert(meta: Metadata) -> Vec<LoadedPackage> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// A two-member workspace: `a` (edition inherited, path dep renamed, workspace-inherited
+    /// deps, every auto-discovered target kind) and `b` (package `beta`, lib named `beta_lib`).
+    fn workspace() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(
+            r,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\nexclude = [\"crates/skip\"]\n\
+             [workspace.package]\nedition = \"2021\"\n\
+             [workspace.dependencies]\nserde = \"1\"\nbee = { path = \"crates/b\", package = \"beta\" }\n",
+        );
+        write(
+            r,
+            "crates/a/Cargo.toml",
+            "[package]\nname = \"my-a\"\nversion = \"0.1.0\"\nedition.workspace = true\n\
+             [dependencies]\nb = { path = \"../b\", package = \"beta\" }\nserde.workspace = true\n\
+             [dev-dependencies]\nproptest = \"1\"\nbee.workspace = true\n\
+             [build-dependencies]\ncc = \"1\"\n\
+             [target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n",
+        );
+        for f in [
+            "src/lib.rs",
+            "src/main.rs",
+            "src/bin/x.rs",
+            "src/bin/y/main.rs",
+            "tests/t.rs",
+            "tests/u/main.rs",
+            "examples/ex.rs",
+            "benches/bn.rs",
+            "build.rs",
+        ] {
+            write(r, &format!("crates/a/{f}"), "");
+        }
+        write(
+            r,
+            "crates/b/Cargo.toml",
+            "[package]\nname = \"beta\"\nversion = \"0.1.0\"\nedition = \"2018\"\n\
+             [lib]\nname = \"beta_lib\"\npath = \"lib/beta.rs\"\n",
+        );
+        write(r, "crates/b/lib/beta.rs", "");
+        write(r, "crates/skip/Cargo.toml", "[package]\nname = \"skip\"\n");
+        write(r, "crates/skip/src/lib.rs", "");
+        t
+    }
+
+    fn target<'p>(p: &'p Project, kind: TargetKind, name: &str) -> (usize, &'p Target) {
+        p.targets
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.kind == kind && t.name == name)
+            .unwrap_or_else(|| panic!("no {kind:?} {name} in {:#?}", p.targets))
+    }
+
+    fn names(p: &Project, target: usize) -> Vec<String> {
+        p.extern_prelude(target)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn workspace_members_targets_and_deps() {
+        let t = workspace();
+        let r = t.path();
+        let p = Project::load_from_manifests(&[r.join("crates/a/src/lib.rs")]);
+        let mut pkgs: Vec<&str> = p.packages.iter().map(|p| p.name.as_str()).collect();
+        pkgs.sort();
+        assert_eq!(pkgs, ["beta", "my-a"]);
+        let a = p.package_of(&r.join("crates/a/src/bin/y/main.rs")).unwrap();
+        let a_pkg = &p.packages[a];
+        assert_eq!(a_pkg.name, "my-a");
+        assert_eq!(a_pkg.edition, Edition::E2021);
+        assert_eq!(a_pkg.workspace_root, normalize(r));
+        let b = p.package_of(&r.join("crates/b/lib/beta.rs")).unwrap();
+        assert_eq!(p.packages[b].edition, Edition::E2018);
+        assert_eq!(p.package_of(&r.join("crates/skip/src/lib.rs")), None);
+
+        let mut kinds: Vec<(TargetKind, &str, PathBuf)> = a_pkg
+            .targets
+            .iter()
+            .map(|&i| {
+                let t = &p.targets[i];
+                assert_eq!(t.package, a);
+                let rel = t.root.strip_prefix(normalize(r).join("crates/a")).unwrap();
+                (t.kind, t.name.as_str(), rel.to_path_buf())
+            })
+            .collect();
+        kinds.sort();
+        let expected: Vec<(TargetKind, &str, PathBuf)> = [
+            (TargetKind::Lib, "my_a", "src/lib.rs"),
+            (TargetKind::Bin, "my-a", "src/main.rs"),
+            (TargetKind::Bin, "x", "src/bin/x.rs"),
+            (TargetKind::Bin, "y", "src/bin/y/main.rs"),
+            (TargetKind::Test, "t", "tests/t.rs"),
+            (TargetKind::Test, "u", "tests/u/main.rs"),
+            (TargetKind::Bench, "bn", "benches/bn.rs"),
+            (TargetKind::Example, "ex", "examples/ex.rs"),
+            (TargetKind::BuildScript, "build-script-build", "build.rs"),
+        ]
+        .into_iter()
+        .map(|(k, n, f)| (k, n, PathBuf::from(f)))
+        .collect();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(kinds, expected);
+
+        let dep = |name: &str| a_pkg.deps.iter().find(|d| d.extern_name == name).unwrap();
+        assert_eq!(dep("b").package, "beta");
+        assert_eq!(dep("b").path, Some(normalize(&r.join("crates/b"))));
+        assert_eq!(dep("bee").kind, DepKind::Dev);
+        assert_eq!(dep("bee").path, Some(normalize(&r.join("crates/b"))));
+        assert_eq!(dep("serde").path, None);
+        assert_eq!(dep("libc").kind, DepKind::Normal);
+        assert_eq!(dep("cc").kind, DepKind::Build);
+    }
+
+    #[test]
+    fn extern_prelude_per_target_kind() {
+        let t = workspace();
+        let p = Project::load_from_manifests(&[t.path().join("crates/a/src/main.rs")]);
+        let (lib, _) = target(&p, TargetKind::Lib, "my_a");
+        let (beta, _) = target(&p, TargetKind::Lib, "beta_lib");
+        let (bin, _) = target(&p, TargetKind::Bin, "x");
+        let (test, _) = target(&p, TargetKind::Test, "t");
+        let (build, _) = target(&p, TargetKind::BuildScript, "build-script-build");
+        let std3 = ["std", "core", "alloc"];
+
+        let bin_prelude = p.extern_prelude(bin);
+        assert_eq!(bin_prelude[0], ("my_a".into(), ExternCrate::Local(lib)));
+        assert!(bin_prelude.contains(&("b".into(), ExternCrate::Local(beta))));
+        assert!(bin_prelude.contains(&("serde".into(), ExternCrate::External("serde".into()))));
+        let mut n = names(&p, bin);
+        n.sort();
+        let mut want = vec!["my_a", "b", "serde", "libc"];
+        want.extend(std3);
+        want.sort();
+        assert_eq!(n, want, "no dev-deps in a bin");
+
+        let test_prelude = p.extern_prelude(test);
+        assert!(test_prelude.contains(&("my_a".into(), ExternCrate::Local(lib))));
+        assert!(test_prelude.contains(&("bee".into(), ExternCrate::Local(beta))));
+        assert!(
+            test_prelude.contains(&("proptest".into(), ExternCrate::External("proptest".into())))
+        );
+
+        let lib_names = names(&p, lib);
+        assert!(
+            !lib_names.contains(&"my_a".to_string()),
+            "the lib does not see itself"
+        );
+        assert!(
+            lib_names.contains(&"proptest".to_string()),
+            "unit tests see dev-deps"
+        );
+        assert!(!lib_names.contains(&"cc".to_string()));
+
+        let mut build_names = names(&p, build);
+        build_names.sort();
+        let mut want = vec!["cc"];
+        want.extend(std3);
+        want.sort();
+        assert_eq!(build_names, want);
+
+        assert_eq!(p.lib_of(p.targets[beta].package), Some(beta));
+    }
+
+    #[test]
+    fn dependency_named_after_local_lib() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "Cargo.toml", "[workspace]\nmembers = [\"a\", \"b\"]\n");
+        write(
+            r,
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\n[dependencies]\nbeta = { path = \"../b\" }\n",
+        );
+        write(r, "a/src/main.rs", "");
+        write(
+            r,
+            "b/Cargo.toml",
+            "[package]\nname = \"beta\"\n[lib]\nname = \"beta_core\"\n",
+        );
+        write(r, "b/src/lib.rs", "");
+        let p = Project::load_from_manifests(&[r.join("a/src/main.rs")]);
+        let (bin, _) = target(&p, TargetKind::Bin, "a");
+        let (lib, _) = target(&p, TargetKind::Lib, "beta_core");
+        assert_eq!(
+            p.extern_prelude(bin)[0],
+            ("beta_core".into(), ExternCrate::Local(lib))
+        );
+        assert_eq!(p.packages[p.targets[bin].package].edition, Edition::E2015);
+    }
+
+    #[test]
+    fn explicit_targets_and_autotests_off() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(
+            r,
+            "Cargo.toml",
+            "[package]\nname = \"p\"\nedition = \"2021\"\nautotests = false\nbuild = \"gen/b.rs\"\n\
+             [lib]\nname = \"core_lib\"\npath = \"code/lib.rs\"\nedition = \"2024\"\n\
+             [[test]]\nname = \"kept\"\n\
+             [[bin]]\nname = \"tool\"\npath = \"tools/tool.rs\"\n",
+        );
+        for f in [
+            "code/lib.rs",
+            "src/lib.rs",
+            "tests/kept.rs",
+            "tests/dropped.rs",
+            "tools/tool.rs",
+            "src/bin/other.rs",
+            "gen/b.rs",
+        ] {
+            write(r, f, "");
+        }
+        let p = Project::load_from_manifests(&[r.join("code/lib.rs")]);
+        let (_, lib) = target(&p, TargetKind::Lib, "core_lib");
+        assert_eq!(lib.root, normalize(&r.join("code/lib.rs")));
+        assert_eq!(lib.edition, Edition::E2024);
+        assert_eq!(lib.crate_name, "core_lib");
+        target(&p, TargetKind::Test, "kept");
+        target(&p, TargetKind::Bin, "tool");
+        target(&p, TargetKind::Bin, "other"); // autobins still on (edition 2021)
+        let (_, build) = target(&p, TargetKind::BuildScript, "build-script-build");
+        assert_eq!(build.root, normalize(&r.join("gen/b.rs")));
+        assert_eq!(p.targets.len(), 5, "{:#?}", p.targets);
+        assert!(TargetKind::Test.is_test_code() && !TargetKind::Example.is_test_code());
+    }
+
+    #[test]
+    fn malformed_and_outside() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "outer/Cargo.toml", "[package]\nname = \"outer\"\n");
+        write(r, "outer/src/lib.rs", "");
+        write(r, "outer/inner/Cargo.toml", "[package\nname = ");
+        write(r, "outer/inner/src/lib.rs", "");
+        write(r, "loose/x.rs", "");
+        let files = [
+            r.join("outer/inner/src/lib.rs"),
+            r.join("loose/x.rs"),
+            r.join("outer/src/lib.rs"),
+        ];
+        for p in [Project::load_from_manifests(&files), Project::load(&files)] {
+            assert_eq!(p.packages.len(), 1);
+            assert_eq!(p.packages[0].name, "outer");
+            assert_eq!(p.package_of(&r.join("loose/x.rs")), None);
+            assert_eq!(p.package_of(&r.join("outer/src/lib.rs")), Some(0));
+        }
+        assert!(Project::load(&[]).packages.is_empty());
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
+        assert!(normalize(Path::new("x/../y")).is_absolute());
+    }
+
+    /// A comparable summary of a package: name, edition, targets and dependencies, sorted.
+    type Summary = (
+        String,
+        Edition,
+        Vec<(TargetKind, String, String, PathBuf, Edition)>,
+        Vec<Dependency>,
+    );
+
+    fn summary(p: &Project) -> Vec<Summary> {
+        let mut out: Vec<Summary> = p
+            .packages
+            .iter()
+            .map(|pkg| {
+                let mut targets: Vec<_> = pkg
+                    .targets
+                    .iter()
+                    .map(|&i| {
+                        let t = &p.targets[i];
+                        (
+                            t.kind,
+                            t.name.clone(),
+                            t.crate_name.clone(),
+                            t.root.clone(),
+                            t.edition,
+                        )
+                    })
+                    .collect();
+                targets.sort();
+                let mut deps = pkg.deps.clone();
+                deps.sort();
+                (pkg.name.clone(), pkg.edition, targets, deps)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[test]
+    fn cargo_metadata_agrees_with_manifests() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let runs = Command::new(&cargo)
+            .arg("--version")
+            .env("RUSTUP_AUTO_INSTALL", "0")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !runs {
+            eprintln!("note: cannot run cargo, skipping cargo_metadata_agrees_with_manifests");
+            return;
+        }
+        let t = workspace();
+        let root = normalize(t.path());
+        let from_cargo = cargo_metadata(&root).expect("cargo metadata");
+        assert_eq!(from_cargo.len(), 2);
+        let mut cargo_project = Project::default();
+        for p in from_cargo {
+            cargo_project.add(p);
+        }
+        cargo_project.resolve_extern_names();
+        let manifests = Project::load_from_manifests(&[root.join("crates/a/src/lib.rs")]);
+        assert_eq!(summary(&cargo_project), summary(&manifests));
+        // And `load` takes the cargo path for a single workspace and gives the same model.
+        let loaded = Project::load(&[root.join("crates/a/src/lib.rs")]);
+        assert_eq!(summary(&loaded), summary(&manifests));
+    }
+}
