@@ -204,7 +204,7 @@ impl Walker<'_, '_, '_> {
     }
 
     fn record_call(&mut self, callee: Callee, target: CallTarget, e: &Expr) {
-        if !self.cx.settings.collect_facts || !may_be_crate_local(&callee) {
+        if !self.cx.settings.collect_facts || !may_be_crate_local(&callee, &target) {
             return;
         }
         let scope = self.scope();
@@ -306,19 +306,30 @@ fn is_offloadable(arg: &Expr) -> bool {
 }
 
 /// Whether a call could resolve to a crate-local fn in phase 2 (see
-/// [`crate::analysis::transitive`]): paths rooted at `std`/`core`/`alloc`, capitalised single
-/// names (`Some(..)`, `Ok(..)`, tuple structs) and non-`self` calls of std method names never do,
+/// [`crate::analysis::transitive`]): paths rooted at `std`/`core`/`alloc`, paths the file's
+/// imports resolve to a cataloged blocking API (the walk judges those), capitalised single names (`Some(..)`, `Ok(..)`, tuple structs) never do, nor do method calls on a receiver
+/// that is neither `self` nor a local of declared type (the callee of such a call is unknown),
 /// so they are not stored (most calls of a file; this keeps the facts small).
-fn may_be_crate_local(callee: &Callee) -> bool {
-    match callee {
-        Callee::Path(segs) => match segs.as_slice() {
+fn may_be_crate_local(callee: &Callee, target: &CallTarget) -> bool {
+    match (callee, target) {
+        (Callee::Path(segs), _) => match segs.as_slice() {
             [] => false,
             [one] => !one.starts_with(|c: char| c.is_ascii_uppercase()),
-            [root, ..] => !paths::is_std_root(root),
+            // A cataloged API named through the file's own imports: the walk judged it.
+            [root, ..] => {
+                !paths::is_std_root(root)
+                    && crate::analysis::blocking::catalog()
+                        .api_for_path(&segs.join("::"))
+                        .is_none()
+            }
         },
-        Callee::Method { name, on_self } => {
-            *on_self || !crate::analysis::blocking::catalog().is_std_method(name)
-        }
+        (
+            _,
+            CallTarget::Method {
+                on_self, recv_ty, ..
+            },
+        ) => *on_self || *recv_ty != NONE,
+        _ => false,
     }
 }
 
@@ -625,6 +636,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         .is_some_and(|i| paths::OFFLOADER_NAMES.iter().any(|n| i == n));
                 if self.cx.settings.collect_facts
                     && let Some(path) = paths::call_path(call)
+                    // A local binding (a closure, a fn pointer) shadows items of that name.
+                    && path
+                        .get_ident()
+                        .is_none_or(|i| self.cx.local(&i.to_string()).is_none())
                 {
                     let callee = Callee::Path(self.cx.resolve(path));
                     let target = CallTarget::Path {

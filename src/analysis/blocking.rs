@@ -204,6 +204,22 @@ impl Catalog {
         Ok(c)
     }
 
+    /// The entry for a function's canonical path (`std::thread::sleep`), with its index.
+    pub fn api_for_path(&self, path: &str) -> Option<(usize, &Api)> {
+        let i = match self.by_path.get(path) {
+            Some(&i) => i,
+            None => {
+                self.prefixes
+                    .iter()
+                    .find(|(p, _)| {
+                        path.starts_with(p.as_str()) && path[p.len()..].starts_with("::")
+                    })?
+                    .1
+            }
+        };
+        Some((i, self.apis.get(i)?))
+    }
+
     /// Whether a method name is defined by std or a cataloged type (never resolved by name alone).
     pub fn is_std_method(&self, name: &str) -> bool {
         self.std_methods.contains(name)

@@ -39,29 +39,45 @@ pub struct CallGraph {
     sync_caller_offset: Vec<u32>,
     /// For each sync node, the sync fns that call it wherever they run: (caller node, line).
     sync_callers: Vec<(u32, u32)>,
+    /// Calls that resolve, through another module's re-export or a glob, to a cataloged
+    /// blocking API the walk could not see: (file, call index, catalog index), in file order.
+    api_calls: Vec<(u32, u32, u32)>,
 }
 
 impl CallGraph {
     /// Builds the graph of `index` (see the module docs).
     pub fn build(index: &CrateIndex) -> CallGraph {
         let resolver = Resolver::new(index);
-        let per_file: Vec<Vec<u32>> = index
+        let per_file: Vec<FileCallees> = index
             .files
             .par_iter()
             .enumerate()
             .map(|(fi, file)| {
-                file.facts
+                let mut apis = Vec::new();
+                let nodes = file
+                    .facts
                     .calls
                     .iter()
-                    .map(|c| resolver.resolve(fi, c).unwrap_or(UNRESOLVED))
-                    .collect()
+                    .enumerate()
+                    .map(|(ci, c)| match resolver.resolve(fi, c) {
+                        Some(Target::Node(n)) => n,
+                        Some(Target::Api(a)) => {
+                            apis.push((fi as u32, ci as u32, a));
+                            UNRESOLVED
+                        }
+                        None => UNRESOLVED,
+                    })
+                    .collect();
+                (nodes, apis)
             })
             .collect();
         let mut call_offset = Vec::with_capacity(per_file.len());
-        let mut callees = Vec::with_capacity(per_file.iter().map(Vec::len).sum());
-        for calls in per_file {
+        let mut callees = Vec::with_capacity(per_file.iter().map(|p| p.0.len()).sum());
+        let mut api_calls = Vec::new();
+        for (calls, apis) in per_file {
             call_offset.push(callees.len() as u32);
             callees.extend(calls);
+            api_calls.extend(apis);
         }
         let Resolver {
             offset,
@@ -79,6 +95,7 @@ impl CallGraph {
             roots,
             sync_caller_offset: Vec::new(),
             sync_callers: Vec::new(),
+            api_calls,
         };
         g.index_sync_callers(index);
         g
@@ -133,6 +150,12 @@ impl CallGraph {
         offset.push(next as u32);
         self.sync_caller_offset = offset;
         self.sync_callers = edges.into_iter().map(|(_, c, l)| (c, l)).collect();
+    }
+
+    /// Calls that resolve to a cataloged blocking API only through the module tree (a
+    /// re-export in another module, a glob): (file, call index, catalog index).
+    pub fn api_calls(&self) -> &[(u32, u32, u32)] {
+        &self.api_calls
     }
 
     /// Number of nodes (crate-local fns).
@@ -230,8 +253,9 @@ impl<'i> Resolver<'i> {
         }
     }
 
-    /// The crate-local fn a call in file `fi` calls, when resolution ties it to one.
-    fn resolve(&self, fi: usize, call: &CallFact) -> Option<u32> {
+    /// The crate-local fn (or cataloged blocking API) a call in file `fi` calls, when
+    /// resolution ties it to one.
+    fn resolve(&self, fi: usize, call: &CallFact) -> Option<Target> {
         let file = self.index.files.get(fi)?;
         let callee = match call.target {
             CallTarget::Path { path, scope } => {
@@ -269,8 +293,24 @@ impl<'i> Resolver<'i> {
             }
         };
         match callee {
-            Callee::Fn(f, i) => Some(self.offset.get(f as usize)? + i),
+            Callee::Fn(f, i) => Some(Target::Node(self.offset.get(f as usize)? + i)),
+            Callee::External(p) => {
+                let shown = p.join("::");
+                let (i, _) = crate::analysis::blocking::catalog().api_for_path(&shown)?;
+                Some(Target::Api(i as u32))
+            }
             _ => None,
         }
     }
+}
+
+/// One file's resolved callees (node per call) and its calls of cataloged APIs.
+type FileCallees = (Vec<u32>, Vec<(u32, u32, u32)>);
+
+/// What a resolved call reaches.
+enum Target {
+    /// A crate-local fn (node).
+    Node(u32),
+    /// A cataloged blocking API (index in the catalog).
+    Api(u32),
 }

@@ -25,6 +25,9 @@ enum Cause {
     Direct(u32),
     /// It calls another marked fn (node) on this line.
     Via { callee: u32, line: u32 },
+    /// It calls a cataloged API reached through the module tree: (file, call index, catalog
+    /// index) of [`CallGraph::api_calls`].
+    Api(u32, u32, u32),
 }
 
 fn display_name(g: &CallGraph, index: &CrateIndex, node: usize) -> String {
@@ -43,14 +46,19 @@ pub type Advice = fn(&str) -> (String, Fix);
 /// Reports calls from async contexts to crate-local sync fns that block through a root cause
 /// of `rule` (see the module docs).
 pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mut Vec<Diagnostic>) {
-    if !index
+    let cat = crate::analysis::blocking::catalog();
+    let api_rule = |a: u32| cat.apis.get(a as usize).filter(|api| api.rule == rule.id);
+    let has_roots = index
         .files
         .iter()
-        .any(|f| f.facts.blocking.iter().any(|b| b.rule == rule.id))
-    {
+        .any(|f| f.facts.blocking.iter().any(|b| b.rule == rule.id));
+    if !has_roots && !index.files.iter().any(|f| !f.facts.calls.is_empty()) {
         return;
     }
     let g = index.call_graph();
+    if !has_roots && !g.api_calls().iter().any(|c| api_rule(c.2).is_some()) {
+        return;
+    }
     let mut cause: Vec<Option<Cause>> = vec![None; g.len()];
     let mut queue = VecDeque::new();
     for (fi, file) in index.files.iter().enumerate() {
@@ -65,6 +73,20 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
             }
         }
     }
+    for &(fi, ci, a) in g.api_calls() {
+        let Some(api) = api_rule(a) else { continue };
+        let Some(call) = index.files[fi as usize].facts.calls.get(ci as usize) else {
+            continue;
+        };
+        if call.in_async || call.in_closure || api.transitive == Some(false) {
+            continue;
+        }
+        let node = g.node(fi as usize, call.caller as usize);
+        if g.is_sync(index, node) && cause.get(node).is_some_and(Option::is_none) {
+            cause[node] = Some(Cause::Api(fi, ci, a));
+            queue.push_back(node);
+        }
+    }
     while let Some(n) = queue.pop_front() {
         for &(caller, line) in g.sync_callers(n) {
             let caller = caller as usize;
@@ -77,6 +99,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
             }
         }
     }
+    report_api_calls(index, g, rule, advice, out);
     let mut shown: HashMap<usize, String> = HashMap::new();
     let mut show = |fi: usize| -> String {
         shown
@@ -115,6 +138,22 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                         let _ = write!(chain, "{sep} `{}` ({}:{})", b.api, show(nfi), b.line);
                         break;
                     }
+                    Some(Cause::Api(afi, aci, a)) => {
+                        let line = index.files[afi as usize]
+                            .facts
+                            .calls
+                            .get(aci as usize)
+                            .map_or(0, |c| c.line);
+                        let api = cat.apis.get(a as usize).and_then(|x| x.path.as_deref());
+                        let _ = write!(
+                            chain,
+                            "{sep} `{}` ({}:{})",
+                            api.unwrap_or("a blocking API"),
+                            show(nfi),
+                            line
+                        );
+                        break;
+                    }
                     Some(Cause::Via { callee: next, line }) => {
                         let _ = write!(
                             chain,
@@ -146,6 +185,49 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                 fix: Some(fix),
             });
         }
+    }
+}
+
+/// Reports calls from async contexts that reach a cataloged API of `rule` only through the
+/// module tree (`shim::doze(d)` where `shim` re-exports `std::thread::sleep as doze`, or a name
+/// brought in by a glob): the walk, which resolves names through the file's own `use` items,
+/// cannot see them.
+fn report_api_calls(
+    index: &CrateIndex,
+    g: &CallGraph,
+    rule: &'static Rule,
+    advice: Advice,
+    out: &mut Vec<Diagnostic>,
+) {
+    let cat = crate::analysis::blocking::catalog();
+    for &(fi, ci, a) in g.api_calls() {
+        let Some(api) = cat.apis.get(a as usize).filter(|api| api.rule == rule.id) else {
+            continue;
+        };
+        let file = &index.files[fi as usize];
+        let Some(call) = file.facts.calls.get(ci as usize) else {
+            continue;
+        };
+        if !call.in_async {
+            continue;
+        }
+        let path = api.path.as_deref().unwrap_or("a blocking API");
+        let (help, fix) = advice(&format!("{path}()"));
+        out.push(Diagnostic {
+            rule,
+            severity: rule.severity,
+            message: format!(
+                "`{path}` blocks the executor thread (named here through a re-export or a glob import)"
+            ),
+            path: file.path.clone(),
+            range: call.range(),
+            labels: vec![Label {
+                range: context_range(file, call),
+                message: "async context starts here".to_string(),
+            }],
+            help: Some(help),
+            fix: Some(fix),
+        });
     }
 }
 

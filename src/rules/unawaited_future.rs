@@ -420,7 +420,9 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             let (root, awaited) = chain_root(cx, &mc.receiver);
             recv_ty = crate::walk::receiver_decl(cx, &mc.receiver);
             let name = mc.method.to_string();
-            if settled_sync_method(&name, root.as_deref(), awaited, on_self, scope) {
+            if recv_ty == u32::MAX
+                && settled_sync_method(&name, root.as_deref(), awaited, on_self, scope)
+            {
                 return;
             }
             let args = if mc.args.is_empty() { "()" } else { "(..)" };

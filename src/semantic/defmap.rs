@@ -174,9 +174,11 @@ pub struct DefMap {
     names: Vec<Vec<(u64, u8)>>,
     /// Glob imports: (importing module, imported module, visibility of the import).
     globs: Vec<(ModId, ModId, Vis)>,
-    /// Modules with a glob import whose source is unknown or external: names they do not bind
-    /// may come from it.
+    /// Modules with a glob import whose source is unknown: names they do not bind may come
+    /// from it.
     open_globs: Vec<bool>,
+    /// Glob imports of external modules (`use std::fs::*`): (importing module, source path).
+    ext_globs: Vec<(ModId, Arc<[Name]>)>,
 }
 
 /// Rounds of the fixed point at most (re-export chains are a few hops deep).
@@ -297,6 +299,25 @@ impl DefMap {
         }
     }
 
+    /// The sources of the external globs of `m` and its enclosing blocks.
+    fn ext_glob_sources(&self, m: ModId) -> impl Iterator<Item = &Arc<[Name]>> + '_ {
+        let mut chain = vec![m];
+        let mut cur = m;
+        while let Some(md) = self.modules.get(cur as usize) {
+            match md.parent {
+                Some(p) if md.is_block => {
+                    chain.push(p);
+                    cur = p;
+                }
+                _ => break,
+            }
+        }
+        self.ext_globs
+            .iter()
+            .filter(move |(g, _)| chain.contains(g))
+            .map(|(_, src)| src)
+    }
+
     /// Resolves the first segment of a path written in module `m`.
     fn first(&self, m: ModId, seg: &str, leading_colon: bool, ns: Ns, skip: Option<u32>) -> Def {
         let Some(md) = self.modules.get(m as usize) else {
@@ -347,6 +368,17 @@ impl DefMap {
         }
         if self.open(m) {
             return Def::Unknown;
+        }
+        // Only an external glob may bring it: one such glob names it (the caller checks that
+        // the name exists there, against a catalog); several make it unknown.
+        let mut sources = self.ext_glob_sources(m);
+        if let Some(src) = sources.next() {
+            if sources.next().is_some() {
+                return Def::Unknown;
+            }
+            let mut v = src.to_vec();
+            v.push(Name::from(seg));
+            return Def::External(v.into());
         }
         if edition2015
             && ns == Ns::Types
@@ -797,6 +829,13 @@ impl Builder<'_, '_> {
                         let was = self.map.open_globs[m as usize];
                         self.map.open_globs[m as usize] = true;
                         (!was, false)
+                    }
+                    Def::External(src) => {
+                        if !self.map.ext_globs.iter().any(|g| g.0 == m && g.1 == src) {
+                            self.map.ext_globs.push((m, src));
+                            return (true, true);
+                        }
+                        (false, true)
                     }
                     _ => {
                         let was = self.map.open_globs[m as usize];
