@@ -348,15 +348,6 @@ pub fn receiver_decl(cx: &FileCx<'_>, receiver: &Expr) -> u32 {
     }
 }
 
-fn vis_of(v: &syn::Visibility) -> Vis {
-    match v {
-        syn::Visibility::Public(_) => Vis::Public,
-        syn::Visibility::Restricted(r) if r.path.is_ident("self") => Vis::Private,
-        syn::Visibility::Restricted(_) => Vis::Crate,
-        syn::Visibility::Inherited => Vis::Private,
-    }
-}
-
 fn impl_self_name(ty: &syn::Type) -> Option<Arc<str>> {
     match ty {
         syn::Type::Path(p) => p
@@ -377,7 +368,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             Item::Fn(f) => {
                 let decl = FnDecl {
                     attrs: &f.attrs,
-                    vis: vis_of(&f.vis),
+                    vis: Vis::of(&f.vis),
                     owner: Owner::Free,
                     impl_ty: None,
                     trait_name: None,
@@ -404,7 +395,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     if let syn::ImplItem::Fn(f) = ii {
                         let decl = FnDecl {
                             attrs: &f.attrs,
-                            vis: vis_of(&f.vis),
+                            vis: Vis::of(&f.vis),
                             owner: Owner::Impl(index),
                             impl_ty: ty.clone(),
                             trait_name: trait_name.clone(),
@@ -432,7 +423,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         syn::TraitItem::Fn(f) => {
                             let decl = FnDecl {
                                 attrs: &f.attrs,
-                                vis: vis_of(&t.vis),
+                                vis: Vis::of(&t.vis),
                                 owner: Owner::Trait(index),
                                 impl_ty: Some(name.clone()),
                                 trait_name: Some(name.clone()),

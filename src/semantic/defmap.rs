@@ -446,6 +446,14 @@ impl DefMap {
         for (i, seg) in rest.iter().enumerate() {
             let seg_ns = if i + 1 == rest.len() { ns } else { Ns::Types };
             cur = match cur {
+                // `super::super::x`.
+                Def::Module(of) if &**seg == "super" => {
+                    let n = self.normal(of);
+                    match self.modules.get(n as usize).and_then(|md| md.parent) {
+                        Some(p) => Def::Module(self.normal(p)),
+                        None => Def::Unknown,
+                    }
+                }
                 Def::Module(of) => self.member(of, key(seg), seg_ns, m),
                 Def::External(p) => {
                     let mut v = p.to_vec();

@@ -79,7 +79,8 @@ pub enum Vis {
 }
 
 impl Vis {
-    fn of(v: &syn::Visibility) -> Vis {
+    /// The visibility `v` gives.
+    pub fn of(v: &syn::Visibility) -> Vis {
         match v {
             syn::Visibility::Public(_) => Vis::Public,
             syn::Visibility::Restricted(r) if r.path.is_ident("self") => Vis::Private,

@@ -8,3 +8,6 @@ mod manifest;
 pub mod names;
 pub mod project;
 pub mod resolve;
+
+#[cfg(test)]
+mod tests;
