@@ -317,10 +317,10 @@ fn may_be_crate_local(callee: &Callee, target: &CallTarget) -> bool {
             [one] => !one.starts_with(|c: char| c.is_ascii_uppercase()),
             // A cataloged API named through the file's own imports: the walk judged it.
             [root, ..] => {
-                !paths::is_std_root(root)
-                    && crate::analysis::blocking::catalog()
-                        .api_for_path(&segs.join("::"))
-                        .is_none()
+                !paths::is_std_root(root) && {
+                    let cat = crate::analysis::blocking::catalog();
+                    !cat.may_name_api(segs) || cat.api_for_path(&segs.join("::")).is_none()
+                }
             }
         },
         (

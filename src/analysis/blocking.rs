@@ -204,6 +204,13 @@ impl Catalog {
         Ok(c)
     }
 
+    /// Whether a canonical path could name a cataloged function (a cheap test before
+    /// [`Catalog::api_for_path`]).
+    pub fn may_name_api(&self, segs: &[String]) -> bool {
+        segs.last().is_some_and(|l| self.path_last.contains(l))
+            || segs.first().is_some_and(|r| self.prefix_roots.contains(r))
+    }
+
     /// The entry for a function's canonical path (`std::thread::sleep`), with its index.
     pub fn api_for_path(&self, path: &str) -> Option<(usize, &Api)> {
         let i = match self.by_path.get(path) {

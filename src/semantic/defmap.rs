@@ -63,17 +63,29 @@ pub enum Ns {
 
 const ALL_NS: [Ns; 3] = [Ns::Types, Ns::Values, Ns::Macros];
 
-/// Where a binding comes from (declarations and explicit imports shadow globs).
+/// Where a binding comes from (what globs bring is looked up on demand, never bound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     Decl,
     Import(u32),
-    Glob,
+}
+
+/// A [`Def`] as a binding stores it: external paths by index (a binding is 20 bytes; a run
+/// holds a hundred thousand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    Module(ModId),
+    Fn(u32, u32),
+    Item(u32, u32),
+    /// Index into [`DefMap::ext`].
+    Ext(u32),
+    Ambiguous,
+    Unknown,
 }
 
 #[derive(Debug, Clone)]
 struct Binding {
-    def: Def,
+    def: Stored,
     vis: Vis,
     origin: Origin,
 }
@@ -168,12 +180,15 @@ pub struct DefMap {
     /// For each file, its modules' first id in each crate that contains it: (crate, base);
     /// scope `s` of the file is module `base + s`.
     memberships: Vec<Vec<(u32, ModId)>>,
-    /// Bindings by (module, name, namespace).
-    scope: HashMap<(ModId, u64, u8), Binding, Fast>,
-    /// The (name, namespace) keys bound in each module, in binding order (for globs).
-    names: Vec<Vec<(u64, u8)>>,
-    /// Glob imports: (importing module, imported module, visibility of the import).
-    globs: Vec<(ModId, ModId, Vis)>,
+    /// Bindings by (name, module and namespace packed as `module << 2 | namespace`).
+    scope: HashMap<(u64, u32), Binding, Fast>,
+    /// External paths that bindings name.
+    ext: Vec<Arc<[Name]>>,
+    /// Index of each path in `ext`.
+    ext_ids: HashMap<Arc<[Name]>, u32>,
+    /// Each module's glob imports of local modules: (imported module, visibility of the
+    /// import). Names are looked up through them on demand, never copied.
+    globs: Vec<Vec<(ModId, Vis)>>,
     /// Modules with a glob import whose source is unknown: names they do not bind may come
     /// from it.
     open_globs: Vec<bool>,
@@ -225,8 +240,86 @@ impl DefMap {
             .filter_map(|&(k, _)| self.crates.get(k as usize))
     }
 
+    /// The binding of `name` in `m`'s own scope. An import of an external path is bound in
+    /// the types namespace only and answers for every namespace.
     fn binding(&self, m: ModId, name: u64, ns: Ns) -> Option<&Binding> {
-        self.scope.get(&(m, name, ns as u8))
+        match self.scope.get(&(name, m << 2 | ns as u32)) {
+            Some(b) => Some(b),
+            None if ns != Ns::Types => self
+                .scope
+                .get(&(name, m << 2))
+                .filter(|b| matches!(b.def, Stored::Ext(_))),
+            None => None,
+        }
+    }
+
+    /// The [`Def`] a binding stores.
+    fn def(&self, s: Stored) -> Def {
+        match s {
+            Stored::Module(m) => Def::Module(m),
+            Stored::Fn(f, i) => Def::Fn(f, i),
+            Stored::Item(f, i) => Def::Item(f, i),
+            Stored::Ext(i) => self
+                .ext
+                .get(i as usize)
+                .map_or(Def::Unknown, |p| Def::External(Arc::clone(p))),
+            Stored::Ambiguous => Def::Ambiguous,
+            Stored::Unknown => Def::Unknown,
+        }
+    }
+
+    /// What `name` denotes in module `m`: its own binding, else what its globs bring (seen
+    /// from `viewer`); several different glob bindings are ambiguous.
+    fn lookup(&self, m: ModId, name: u64, ns: Ns, viewer: ModId) -> Option<Def> {
+        if let Some(b) = self.binding(m, name, ns) {
+            return Some(self.def(b.def));
+        }
+        let mut visited = vec![m];
+        self.glob_lookup(m, name, ns, viewer, &mut visited)
+    }
+
+    fn glob_lookup(
+        &self,
+        m: ModId,
+        name: u64,
+        ns: Ns,
+        viewer: ModId,
+        visited: &mut Vec<ModId>,
+    ) -> Option<Def> {
+        let mut found: Option<Def> = None;
+        for &(src, vis) in self.globs.get(m as usize).into_iter().flatten() {
+            if visited.contains(&src) || visited.len() > 64 {
+                continue;
+            }
+            // A glob import inside `m` that `viewer` cannot see brings it nothing.
+            if m != viewer && !self.vis_ok(vis, m, viewer) {
+                continue;
+            }
+            visited.push(src);
+            let def = match self.binding(src, name, ns) {
+                Some(b) if self.vis_ok(b.vis, src, m) && b.def != Stored::Unknown => {
+                    Some(self.def(b.def))
+                }
+                Some(_) => None,
+                None => self.glob_lookup(src, name, ns, viewer, visited),
+            };
+            match (&found, def) {
+                (_, None) => {}
+                (None, Some(d)) => found = Some(d),
+                (Some(prev), Some(d)) if *prev == d => {}
+                (Some(_), Some(_)) => found = Some(Def::Ambiguous),
+            }
+        }
+        found
+    }
+
+    /// Whether something of visibility `vis` in module `owner` can be seen from `from`.
+    fn vis_ok(&self, vis: Vis, owner: ModId, from: ModId) -> bool {
+        match vis {
+            Vis::Public => true,
+            Vis::Crate => self.krate(owner) == self.krate(from),
+            Vis::Private => self.within(from, owner),
+        }
     }
 
     /// The nearest enclosing module that is not a block (itself if it is one).
@@ -253,15 +346,6 @@ impl DefMap {
         }
     }
 
-    /// Whether a binding of module `owner` can be seen from module `from`.
-    fn visible(&self, b: &Binding, owner: ModId, from: ModId) -> bool {
-        match b.vis {
-            Vis::Public => true,
-            Vis::Crate => self.krate(owner) == self.krate(from),
-            Vis::Private => self.within(from, owner),
-        }
-    }
-
     fn krate(&self, m: ModId) -> Option<u32> {
         self.modules.get(m as usize).map(|m| m.krate)
     }
@@ -269,11 +353,19 @@ impl DefMap {
     /// Looks `name` up in the scope chain of `m` (its blocks, then its module) in `ns`,
     /// skipping the binding that import `skip` wrote. `None`: not bound there.
     fn lexical(&self, mut m: ModId, name: u64, ns: Ns, skip: Option<u32>) -> Option<Def> {
+        let viewer = m;
         loop {
-            if let Some(b) = self.binding(m, name, ns)
-                && (skip.is_none() || b.origin != Origin::Import(skip.unwrap_or(NONE)))
-            {
-                return Some(b.def.clone());
+            match self.binding(m, name, ns) {
+                Some(b) if skip.is_none() || b.origin != Origin::Import(skip.unwrap_or(NONE)) => {
+                    return Some(self.def(b.def));
+                }
+                Some(_) => {}
+                None => {
+                    let mut visited = vec![m];
+                    if let Some(d) = self.glob_lookup(m, name, ns, viewer, &mut visited) {
+                        return Some(d);
+                    }
+                }
             }
             let md = self.modules.get(m as usize)?;
             match md.parent {
@@ -283,10 +375,26 @@ impl DefMap {
         }
     }
 
+    /// Whether module `m` (or a module it globs, transitively) has a glob of unknown source.
+    fn open_module(&self, m: ModId, visited: &mut Vec<ModId>) -> bool {
+        if self.open_globs.get(m as usize).copied().unwrap_or(true) {
+            return true;
+        }
+        for &(src, _) in self.globs.get(m as usize).into_iter().flatten() {
+            if !visited.contains(&src) && visited.len() <= 64 {
+                visited.push(src);
+                if self.open_module(src, visited) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     /// Whether names unbound in `m` (or its enclosing blocks) may come from an unknown glob.
     fn open(&self, mut m: ModId) -> bool {
         loop {
-            if self.open_globs.get(m as usize).copied().unwrap_or(true) {
+            if self.open_module(m, &mut vec![m]) {
                 return true;
             }
             let Some(md) = self.modules.get(m as usize) else {
@@ -382,9 +490,9 @@ impl DefMap {
         }
         if edition2015
             && ns == Ns::Types
-            && let Some(b) = self.binding(krate.root, k, ns)
+            && let Some(d) = self.lookup(krate.root, k, ns, m)
         {
-            return b.def.clone();
+            return d;
         }
         match krate.kind {
             // A loose file's extern crates are not declared anywhere: a lowercase name that is
@@ -407,10 +515,9 @@ impl DefMap {
         {
             return Def::Unknown;
         }
-        // Visibility would only reject: code that compiles names what it can see.
-        let _ = from;
-        self.binding(of, name, ns)
-            .map_or(Def::Unknown, |b| b.def.clone())
+        // Visibility of the module's own items would only reject: code that compiles names
+        // what it can see.
+        self.lookup(of, name, ns, from).unwrap_or(Def::Unknown)
     }
 
     /// Resolves `path` written in module `m` to what it names in `ns` (the last segment's
@@ -555,7 +662,7 @@ impl Builder<'_, '_> {
     fn push_module(&mut self, m: Module, dir: PathBuf) -> ModId {
         self.map.modules.push(m);
         self.dirs.push(dir);
-        self.map.names.push(Vec::new());
+        self.map.globs.push(Vec::new());
         self.map.open_globs.push(false);
         (self.map.modules.len() - 1) as ModId
     }
@@ -678,15 +785,29 @@ impl Builder<'_, '_> {
     /// Writes a binding; returns whether the scope changed.
     fn set(&mut self, m: ModId, name: u64, ns: Ns, def: Def, vis: Vis, origin: Origin) -> bool {
         use std::collections::hash_map::Entry;
-        match self.map.scope.entry((m, name, ns as u8)) {
+        let def = match def {
+            Def::Module(m) => Stored::Module(m),
+            Def::Fn(f, i) => Stored::Fn(f, i),
+            Def::Item(f, i) => Stored::Item(f, i),
+            Def::External(p) => {
+                let next = self.map.ext.len() as u32;
+                let id = *self.map.ext_ids.entry(Arc::clone(&p)).or_insert(next);
+                if id == next {
+                    self.map.ext.push(p);
+                }
+                Stored::Ext(id)
+            }
+            Def::Ambiguous => Stored::Ambiguous,
+            Def::Unknown => Stored::Unknown,
+        };
+        match self.map.scope.entry((name, m << 2 | ns as u32)) {
             Entry::Vacant(v) => {
                 v.insert(Binding { def, vis, origin });
-                self.map.names[m as usize].push((name, ns as u8));
                 true
             }
             Entry::Occupied(mut o) => {
                 let b = o.get_mut();
-                if b.def == def || b.def == Def::Ambiguous {
+                if b.def == def || b.def == Stored::Ambiguous {
                     // A re-export may widen what is visible.
                     if vis == Vis::Public && b.vis != Vis::Public && b.origin == origin {
                         b.vis = vis;
@@ -700,14 +821,8 @@ impl Builder<'_, '_> {
                         b.def = def;
                         true
                     }
-                    // Declarations and explicit imports shadow globs.
-                    (Origin::Glob, Origin::Decl | Origin::Import(_)) => {
-                        *b = Binding { def, vis, origin };
-                        true
-                    }
-                    (Origin::Decl | Origin::Import(_), Origin::Glob) => false,
                     _ => {
-                        b.def = Def::Ambiguous;
+                        b.def = Stored::Ambiguous;
                         true
                     }
                 }
@@ -808,7 +923,6 @@ impl Builder<'_, '_> {
                 changed |= c;
                 done[id] = finished;
             }
-            changed |= self.apply_globs();
             if !changed {
                 break;
             }
@@ -826,8 +940,9 @@ impl Builder<'_, '_> {
                         .resolve_segments(m, u.leading_colon, &u.path, Ns::Types, Some(id));
                 match target {
                     Def::Module(src) => {
-                        if !self.map.globs.iter().any(|g| g.0 == m && g.1 == src) {
-                            self.map.globs.push((m, src, u.vis));
+                        let globs = &mut self.map.globs[m as usize];
+                        if !globs.iter().any(|g| g.0 == src) {
+                            globs.push((src, u.vis));
                             return (true, true);
                         }
                         (false, true)
@@ -874,15 +989,16 @@ impl Builder<'_, '_> {
                             Def::Unknown if ns != Ns::Types => continue,
                             d => d,
                         },
-                        Some(Def::Module(of)) => match self.map.binding(*of, key(last), ns) {
-                            Some(b) => b.def.clone(),
+                        Some(Def::Module(of)) => match self.map.lookup(*of, key(last), ns, m) {
+                            Some(d) => d,
                             None => {
                                 finished = false;
                                 continue;
                             }
                         },
                         Some(Def::External(p)) => {
-                            if ns == Ns::Macros {
+                            // Bound once, in the types namespace: it answers for all three.
+                            if ns != Ns::Types {
                                 continue;
                             }
                             let mut v = p.to_vec();
@@ -909,34 +1025,6 @@ impl Builder<'_, '_> {
                 (changed, finished)
             }
         }
-    }
-
-    /// Copies what each glob's source binds into the importing module; returns whether any
-    /// scope changed.
-    fn apply_globs(&mut self) -> bool {
-        let mut changed = false;
-        for gi in 0..self.map.globs.len() {
-            let (to, from, vis) = self.map.globs[gi];
-            if self.map.open_globs[from as usize] && !self.map.open_globs[to as usize] {
-                self.map.open_globs[to as usize] = true;
-                changed = true;
-            }
-            let mut i = 0;
-            while i < self.map.names[from as usize].len() {
-                let (name, ns) = self.map.names[from as usize][i];
-                i += 1;
-                let Some(b) = self.map.scope.get(&(from, name, ns)) else {
-                    continue;
-                };
-                if !self.map.visible(b, from, to) || b.def == Def::Unknown {
-                    continue;
-                }
-                let def = b.def.clone();
-                let ns = ALL_NS[ns as usize];
-                changed |= self.set(to, name, ns, def, vis.min(b.vis), Origin::Glob);
-            }
-        }
-        changed
     }
 }
 

@@ -283,10 +283,11 @@ impl ItemSummary {
     }
 }
 
-/// An identifier as code names it (`r#ref` is `ref`).
+/// An identifier as code names it (`r#ref` is `ref`). Not interned: [`ItemSummary::detached`]
+/// shares the names of a finished file.
 pub fn ident_name(i: &syn::Ident) -> Name {
     let s = i.to_string();
-    intern(s.strip_prefix("r#").unwrap_or(&s))
+    Name::from(s.strip_prefix("r#").unwrap_or(&s))
 }
 
 /// Builds a file's [`ItemSummary`] as the walk goes: the walk opens scopes and hands over each
@@ -294,7 +295,8 @@ pub fn ident_name(i: &syn::Ident) -> Name {
 #[derive(Debug)]
 pub struct Collector {
     summary: ItemSummary,
-    path_ids: HashMap<PathFact, u32>,
+    /// Paths recorded so far, by a hash of their text.
+    path_ids: HashMap<u64, u32>,
 }
 
 impl Default for Collector {
@@ -348,13 +350,22 @@ impl Collector {
 
     /// The index of `path` among the file's paths (generic arguments dropped).
     pub fn path(&mut self, path: &syn::Path) -> u32 {
-        let fact = PathFact {
-            leading_colon: path.leading_colon.is_some(),
-            segments: path.segments.iter().map(|s| ident_name(&s.ident)).collect(),
-        };
+        let texts: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+        h.update(&[u8::from(path.leading_colon.is_some())]);
+        for t in &texts {
+            h.update(t.as_bytes());
+            h.update(b"::");
+        }
         let next = self.summary.paths.len() as u32;
-        *self.path_ids.entry(fact).or_insert_with_key(|f| {
-            self.summary.paths.push(f.clone());
+        *self.path_ids.entry(h.digest()).or_insert_with(|| {
+            self.summary.paths.push(PathFact {
+                leading_colon: path.leading_colon.is_some(),
+                segments: texts
+                    .iter()
+                    .map(|t| Name::from(t.strip_prefix("r#").unwrap_or(t)))
+                    .collect(),
+            });
             next
         })
     }
@@ -595,11 +606,16 @@ impl Collector {
     }
 }
 
-/// The items an item-position macro (`cfg_if! { if #[cfg(unix)] { mod sys; } }`, tokio's
-/// `cfg_rt! { .. }`) declares: its body parsed as items, or else each brace group in it.
-/// `macro_rules!` definitions and bodies that are not items give nothing.
+/// The items a cfg macro at item position (`cfg_if! { if #[cfg(unix)] { mod sys; } }`,
+/// tokio's `cfg_rt! { .. }`) declares: its body parsed as items, or else each brace group in
+/// it. Other macros (and `macro_rules!` definitions) give nothing: their bodies are not items
+/// in general, and parsing every one would cost the parse of their text.
 pub fn macro_items(m: &syn::ItemMacro) -> Vec<Item> {
-    if m.ident.is_some() || m.mac.tokens.is_empty() {
+    let is_cfg_macro = m.mac.path.segments.last().is_some_and(|s| {
+        let name = s.ident.to_string();
+        name == "cfg_if" || name.starts_with("cfg_")
+    });
+    if m.ident.is_some() || m.mac.tokens.is_empty() || !is_cfg_macro {
         return Vec::new();
     }
     if let Ok(file) = syn::parse2::<syn::File>(m.mac.tokens.clone()) {

@@ -72,8 +72,6 @@ pub struct Semantics {
     impl_fns: HashMap<ImplRef, Vec<u32>>,
     /// The fns of each trait.
     trait_fns: HashMap<ItemRef, Vec<u32>>,
-    /// Owner of the fns (for messages and tests): per file, per fn.
-    fn_modules: Vec<Vec<ModId>>,
 }
 
 impl Semantics {
@@ -119,21 +117,6 @@ impl Semantics {
                 }
             }
         }
-        s.fn_modules = files
-            .iter()
-            .enumerate()
-            .map(|(f, file)| {
-                file.fns
-                    .iter()
-                    .map(|fact| {
-                        s.defmap
-                            .modules_of(f as u32, fact.scope)
-                            .next()
-                            .unwrap_or(u32::MAX)
-                    })
-                    .collect()
-            })
-            .collect();
         s
     }
 
@@ -453,11 +436,9 @@ impl Semantics {
         let fact = files
             .get(file as usize)
             .and_then(|x| x.fns.get(index as usize));
-        let module_cfg = self
-            .fn_modules
-            .get(file as usize)
-            .and_then(|v| v.get(index as usize))
-            .and_then(|&m| self.defmap.modules.get(m as usize))
+        let module_cfg = fact
+            .and_then(|f| self.defmap.modules_of(file, f.scope).next())
+            .and_then(|m| self.defmap.modules.get(m as usize))
             .map_or(TestCfg::No, |m| m.cfg_test);
         let mut crates = self.defmap.crates_of(file).peekable();
         let test_target = crates.peek().is_some()
