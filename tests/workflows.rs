@@ -506,7 +506,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     for bad in [
         &b"garbage"[..],
         &header[..header.len() / 2],
-        b"async-lint-cache 4 00 00 0\n",
+        b"async-lint-cache 5 00 00 0\n",
         // The layout before `CallFact::context_start`.
         b"async-lint-cache 3 00 00 0\n",
     ] {
@@ -516,7 +516,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         assert!(
             std::fs::read(&cache)
                 .unwrap()
-                .starts_with(b"async-lint-cache 4 ")
+                .starts_with(b"async-lint-cache 5 ")
         );
     }
 
