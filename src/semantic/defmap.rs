@@ -748,10 +748,12 @@ impl Builder<'_, '_> {
                 .iter()
                 .find_map(|c| self.by_path.get(&crate::semantic::project::normalize(c)))
                 .copied();
+            // A file is a crate's module once; a loose or orphan crate never takes a file that a
+            // cargo target (or an earlier loose crate) already has.
+            let loose = !matches!(self.map.crates[k as usize].kind, CrateKind::Target(_));
             let already = child_file.is_some_and(|cf| {
-                self.map.memberships[cf as usize]
-                    .iter()
-                    .any(|&(ck, _)| ck == k)
+                let members = &self.map.memberships[cf as usize];
+                members.iter().any(|&(ck, _)| ck == k) || (loose && !members.is_empty())
             });
             match child_file {
                 Some(cf) if !already => {

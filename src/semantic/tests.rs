@@ -477,3 +477,32 @@ fn workspace_crates_and_targets() {
             .test_target
     );
 }
+
+#[test]
+fn stray_files_do_not_take_over_a_target() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let sources = [
+        ("src/lib.rs", "mod server; pub mod common;"),
+        ("src/common.rs", "pub fn gen_sk() {}"),
+        ("src/server.rs", "fn run() { crate::common::gen_sk(); }"),
+        // A stale `mod.rs` no target includes, declaring the same modules.
+        ("src/mod.rs", "pub mod server;"),
+    ];
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    for (p, s) in sources {
+        std::fs::write(root.join(p), s).unwrap();
+    }
+    let paths: Vec<PathBuf> = sources.iter().map(|(p, _)| root.join(p)).collect();
+    let project = Project::load_from_manifests(&paths);
+    let r = Run::new(&project, &sources, root);
+    assert_eq!(
+        r.call("src/server.rs", "run", "crate::common::gen_sk"),
+        "common.rs::gen_sk"
+    );
+}
