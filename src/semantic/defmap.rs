@@ -113,7 +113,7 @@ pub struct Crate {
     /// Its edition.
     pub edition: Edition,
     /// Extern prelude: name → crate root module (a linted workspace lib) or external crate.
-    extern_prelude: HashMap<Name, Def>,
+    extern_prelude: HashMap<Name, Def, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
 }
 
 /// A module or block scope.
@@ -193,7 +193,7 @@ pub struct DefMap {
     /// from it.
     open_globs: Vec<bool>,
     /// Glob imports of external modules (`use std::fs::*`): (importing module, source path).
-    ext_globs: Vec<(ModId, Arc<[Name]>)>,
+    ext_globs: HashMap<ModId, Vec<Arc<[Name]>>, Fast>,
 }
 
 /// Rounds of the fixed point at most (re-export chains are a few hops deep).
@@ -409,21 +409,11 @@ impl DefMap {
 
     /// The sources of the external globs of `m` and its enclosing blocks.
     fn ext_glob_sources(&self, m: ModId) -> impl Iterator<Item = &Arc<[Name]>> + '_ {
-        let mut chain = vec![m];
-        let mut cur = m;
-        while let Some(md) = self.modules.get(cur as usize) {
-            match md.parent {
-                Some(p) if md.is_block => {
-                    chain.push(p);
-                    cur = p;
-                }
-                _ => break,
-            }
-        }
-        self.ext_globs
-            .iter()
-            .filter(move |(g, _)| chain.contains(g))
-            .map(|(_, src)| src)
+        let chain = std::iter::successors(Some(m), move |&cur| {
+            let md = self.modules.get(cur as usize)?;
+            md.parent.filter(|_| md.is_block)
+        });
+        chain.flat_map(move |g| self.ext_globs.get(&g).into_iter().flatten())
     }
 
     /// Resolves the first segment of a path written in module `m`.
@@ -604,7 +594,8 @@ impl Builder<'_, '_> {
             pending.push((k, ti));
         }
         for (k, ti) in pending {
-            let mut prelude: HashMap<Name, Def> = HashMap::new();
+            let mut prelude: HashMap<Name, Def, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+                HashMap::default();
             for (name, ext) in project.extern_prelude(ti) {
                 let def = match ext {
                     ExternCrate::Local(lib) => match lib_roots.get(&lib) {
@@ -654,7 +645,7 @@ impl Builder<'_, '_> {
             target,
             root: 0,
             edition,
-            extern_prelude: HashMap::new(),
+            extern_prelude: HashMap::default(),
         });
         (self.map.crates.len() - 1) as u32
     }
@@ -956,8 +947,9 @@ impl Builder<'_, '_> {
                         (!was, false)
                     }
                     Def::External(src) => {
-                        if !self.map.ext_globs.iter().any(|g| g.0 == m && g.1 == src) {
-                            self.map.ext_globs.push((m, src));
+                        let globs = self.map.ext_globs.entry(m).or_default();
+                        if !globs.contains(&src) {
+                            globs.push(src);
                             return (true, true);
                         }
                         (false, true)
