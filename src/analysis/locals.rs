@@ -53,26 +53,23 @@ impl Locals {
 
     /// The declared type (a path of the file's item summary) of local `name`, if it has one.
     pub fn decl(&self, name: &str) -> Option<u32> {
-        let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
-        self.bindings
-            .get(floor..)?
-            .iter()
-            .rev()
-            .find(|b| b.name == name)
-            .map(|b| b.decl)
-            .filter(|&d| d != u32::MAX)
+        self.find(name).map(|b| b.decl).filter(|&d| d != u32::MAX)
     }
 
     /// `None` when `name` is not a local of the current fn; `Some(ty)` when it is (`ty` is its
     /// type when known).
     pub fn lookup(&self, name: &str) -> Option<Option<&'static str>> {
+        self.find(name).map(|b| b.ty)
+    }
+
+    /// The innermost binding of `name` within the current fn.
+    fn find(&self, name: &str) -> Option<&Binding> {
         let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
         self.bindings
             .get(floor..)?
             .iter()
             .rev()
             .find(|b| b.name == name)
-            .map(|b| b.ty)
     }
 }
 

@@ -170,21 +170,37 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                     chain.push_str(", ..");
                 }
             }
-            let (help, fix) = advice(&name);
-            out.push(Diagnostic {
+            out.push(at_call(
                 rule,
-                severity: rule.severity,
-                message: format!("`{name}` blocks: {chain}"),
-                path: file.path.clone(),
-                range: call.range(),
-                labels: vec![Label {
-                    range: context_range(file, call),
-                    message: "async context starts here".to_string(),
-                }],
-                help: Some(help),
-                fix: Some(fix),
-            });
+                file,
+                call,
+                format!("`{name}` blocks: {chain}"),
+                advice(&name),
+            ));
         }
+    }
+}
+
+/// A finding of `rule` at `call`, labelled where its async context starts.
+fn at_call(
+    rule: &'static Rule,
+    file: &IndexedFile,
+    call: &CallFact,
+    message: String,
+    (help, fix): (String, Fix),
+) -> Diagnostic {
+    Diagnostic {
+        rule,
+        severity: rule.severity,
+        message,
+        path: file.path.clone(),
+        range: call.range(),
+        labels: vec![Label {
+            range: context_range(file, call),
+            message: "async context starts here".to_string(),
+        }],
+        help: Some(help),
+        fix: Some(fix),
     }
 }
 
@@ -212,22 +228,15 @@ fn report_api_calls(
             continue;
         }
         let path = api.path.as_deref().unwrap_or("a blocking API");
-        let (help, fix) = advice(&format!("{path}()"));
-        out.push(Diagnostic {
+        out.push(at_call(
             rule,
-            severity: rule.severity,
-            message: format!(
+            file,
+            call,
+            format!(
                 "`{path}` blocks the executor thread (named here through a re-export or a glob import)"
             ),
-            path: file.path.clone(),
-            range: call.range(),
-            labels: vec![Label {
-                range: context_range(file, call),
-                message: "async context starts here".to_string(),
-            }],
-            help: Some(help),
-            fix: Some(fix),
-        });
+            advice(&format!("{path}()")),
+        ));
     }
 }
 

@@ -131,21 +131,7 @@ impl Semantics {
 
     /// A path that names a local struct, enum or union, through aliases.
     fn type_item(&self, files: &[FileInput<'_>], m: ModId, path: &PathFact) -> Option<ItemRef> {
-        let mut item = self.resolve_item(files, m, path)?;
-        for _ in 0..4 {
-            let (f, i) = item;
-            let fact = files.get(f as usize)?.items.items.get(i as usize)?;
-            match fact.kind {
-                ItemKind::Adt { .. } => return Some(item),
-                ItemKind::Alias(target) if target != NONE => {
-                    let at = self.defmap.modules_of(f, fact.scope).next()?;
-                    let p = files[f as usize].items.paths.get(target as usize)?;
-                    item = self.resolve_item(files, at, p)?;
-                }
-                _ => return None,
-            }
-        }
-        None
+        self.follow_alias(files, self.resolve_item(files, m, path)?)
     }
 
     /// What the call of `path`, written in scope `scope` of file `file` inside fn `caller`,
