@@ -274,6 +274,9 @@ impl DefMap {
         if let Some(b) = self.binding(m, name, ns) {
             return Some(self.def(b.def));
         }
+        if !self.has_globs(m) {
+            return None;
+        }
         let mut visited = vec![m];
         self.glob_lookup(m, name, ns, viewer, &mut visited)
     }
@@ -311,6 +314,11 @@ impl DefMap {
             }
         }
         found
+    }
+
+    /// Whether module `m` has glob imports of local modules.
+    fn has_globs(&self, m: ModId) -> bool {
+        self.globs.get(m as usize).is_some_and(|g| !g.is_empty())
     }
 
     /// Whether something of visibility `vis` in module `owner` can be seen from `from`.
@@ -360,6 +368,7 @@ impl DefMap {
                     return Some(self.def(b.def));
                 }
                 Some(_) => {}
+                None if !self.has_globs(m) => {}
                 None => {
                     let mut visited = vec![m];
                     if let Some(d) = self.glob_lookup(m, name, ns, viewer, &mut visited) {
@@ -394,7 +403,8 @@ impl DefMap {
     /// Whether names unbound in `m` (or its enclosing blocks) may come from an unknown glob.
     fn open(&self, mut m: ModId) -> bool {
         loop {
-            if self.open_module(m, &mut vec![m]) {
+            let direct = self.open_globs.get(m as usize).copied().unwrap_or(true);
+            if direct || (self.has_globs(m) && self.open_module(m, &mut vec![m])) {
                 return true;
             }
             let Some(md) = self.modules.get(m as usize) else {
