@@ -94,6 +94,7 @@ impl Walker<'_, '_, '_> {
             test_attr: items::is_test_fn(decl.attrs),
             cfg_test: test_cfg(decl.attrs).and(test_cfg(decl.outer_attrs)),
             has_body,
+            returns_self: items::returns_self(&sig.output, decl.impl_ty.as_deref()),
             scope: self.cx.item_scope(),
             vis: decl.vis,
             owner: decl.owner,
@@ -333,6 +334,49 @@ fn may_be_crate_local(callee: &Callee, target: &CallTarget) -> bool {
     }
 }
 
+/// The receiver type a `let` initialiser gives its binding: a struct literal's path, or a
+/// constructor call `Type::f(..)` (possibly awaited, then unwrapped by `?`, `.unwrap()` or
+/// `.expect(..)`), flagged [`items::CTOR`] for phase 2 to check what `f` returns.
+fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
+    let mut e = paths::peel(init);
+    let mut unwrapped = false;
+    loop {
+        match e {
+            Expr::Try(t) => {
+                unwrapped = true;
+                e = paths::peel(&t.expr);
+            }
+            Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") && !unwrapped => {
+                unwrapped = true;
+                e = paths::peel(&m.receiver);
+            }
+            Expr::Await(a) => e = paths::peel(&a.base),
+            _ => break,
+        }
+    }
+    match e {
+        Expr::Struct(st) if st.qself.is_none() && !unwrapped => {
+            Some(cx.items.borrow_mut().path(&st.path))
+        }
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let n = path.segments.len();
+            let owner = path.segments.iter().nth(n.checked_sub(2)?)?;
+            if !owner
+                .ident
+                .to_string()
+                .starts_with(|ch: char| ch.is_ascii_uppercase())
+            {
+                return None;
+            }
+            let idx = cx.items.borrow_mut().path(path);
+            (idx < items::UNWRAPPED)
+                .then_some(idx | items::CTOR | if unwrapped { items::UNWRAPPED } else { 0 })
+        }
+        _ => None,
+    }
+}
+
 /// The declared type of a method call's receiver, when it is a local bound with one.
 pub fn receiver_decl(cx: &FileCx<'_>, receiver: &Expr) -> u32 {
     let mut e = paths::peel(receiver);
@@ -536,6 +580,15 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         self.bind(&l.pat, init);
         if let syn::Pat::Type(pt) = &l.pat {
             self.declare(&pt.pat, &pt.ty);
+        } else if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
+            && p.subpat.is_none()
+            && self.cx.settings.collect_facts
+            && let Some(decl) = constructed(self.cx, &init.expr)
+        {
+            self.cx
+                .locals
+                .borrow_mut()
+                .set_decl(&p.ident.to_string(), decl);
         }
     }
 

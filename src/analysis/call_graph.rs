@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::analysis::index::{CallFact, CallTarget, CrateIndex, FnFact, NameId};
 use crate::semantic::defmap::FileInput;
+use crate::semantic::items::{CTOR, UNWRAPPED};
 use crate::semantic::resolve::{Callee, Semantics};
 
 /// No callee: the call is not resolved to a crate-local fn.
@@ -281,15 +282,27 @@ impl<'i> Resolver<'i> {
                 ..
             } => {
                 // Without a declared receiver type, the callee is unknown.
-                let ty = file.facts.items.paths.get(recv_ty as usize)?;
-                self.sema.resolve_method(
-                    &self.inputs,
-                    fi as u32,
-                    scope,
-                    ty,
-                    &|n: &str| NameId::of(n) == name,
-                    false,
-                )
+                let matches = |n: &str| NameId::of(n) == name;
+                let paths = &file.facts.items.paths;
+                if recv_ty == u32::MAX {
+                    return None;
+                }
+                if recv_ty & CTOR != 0 {
+                    let ctor = paths.get((recv_ty & !(CTOR | UNWRAPPED)) as usize)?;
+                    let unwrapped = recv_ty & UNWRAPPED != 0;
+                    self.sema.resolve_method_of_ctor(
+                        &self.inputs,
+                        fi as u32,
+                        scope,
+                        ctor,
+                        unwrapped,
+                        &matches,
+                    )
+                } else {
+                    let ty = paths.get(recv_ty as usize)?;
+                    self.sema
+                        .resolve_method(&self.inputs, fi as u32, scope, ty, &matches, false)
+                }
             }
         };
         match callee {

@@ -361,6 +361,7 @@ mod tests {
             test_attr: false,
             cfg_test: crate::semantic::cfg::TestCfg::No,
             has_body: true,
+            returns_self: 0,
             scope: 0,
             vis: crate::semantic::items::Vis::Public,
             owner: crate::semantic::items::Owner::Impl(0),

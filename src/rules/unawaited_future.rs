@@ -26,6 +26,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
 use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 use crate::semantic::defmap::FileInput;
+use crate::semantic::items::{CTOR, UNWRAPPED};
 use crate::semantic::resolve::{Callee as SemCallee, Semantics};
 
 declare_rule! {
@@ -634,20 +635,29 @@ impl Judge<'_> {
                 return self.callee_reason(callee, true);
             }
         }
-        if let Some(ty) = self
-            .index
-            .files
-            .get(file)
-            .and_then(|f| f.facts.items.paths.get(call.recv_ty as usize))
-        {
-            let callee = self.sema.resolve_method(
-                &self.inputs,
-                file as u32,
-                call.scope,
-                ty,
-                &|n: &str| n == name,
-                true,
-            );
+        let paths = self.index.files.get(file).map(|f| &f.facts.items.paths);
+        let ctor = call.recv_ty != u32::MAX && call.recv_ty & CTOR != 0;
+        let path_index = if ctor {
+            call.recv_ty & !(CTOR | UNWRAPPED)
+        } else {
+            call.recv_ty
+        };
+        if let Some(ty) = paths.and_then(|p| p.get(path_index as usize)) {
+            let matches = |n: &str| n == name;
+            let callee = if ctor {
+                let unwrapped = call.recv_ty & UNWRAPPED != 0;
+                self.sema.resolve_method_of_ctor(
+                    &self.inputs,
+                    file as u32,
+                    call.scope,
+                    ty,
+                    unwrapped,
+                    &matches,
+                )
+            } else {
+                self.sema
+                    .resolve_method(&self.inputs, file as u32, call.scope, ty, &matches, true)
+            };
             if !matches!(callee, SemCallee::Unknown) {
                 return self.callee_reason(callee, true);
             }

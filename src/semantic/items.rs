@@ -57,6 +57,9 @@ pub struct FnFact {
     pub cfg_test: TestCfg,
     /// Whether it has a body (a trait method declaration has none).
     pub has_body: bool,
+    /// Whether it returns its impl's own type: 1 as `Self` (or the type's name), 2 wrapped in
+    /// `Result`/`Option`, 0 otherwise (a constructor: `let c = Client::new();` types `c`).
+    pub returns_self: u8,
     /// The scope it is declared in ([`ItemSummary::scopes`]; an impl's or trait's scope).
     pub scope: u32,
     /// Its visibility (free fns; for glob imports).
@@ -651,6 +654,46 @@ pub fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
             s.ident == "test" || s.ident == "bench" || s.ident == "rstest" || s.ident == "test_case"
         })
     })
+}
+
+/// Flag of a receiver type that is a constructor call (`let c = Client::new();`): the path is
+/// `Client::new`, and the receiver has the type it returns when that is its impl's own type.
+pub const CTOR: u32 = 1 << 31;
+/// With [`CTOR`]: the constructor's result was unwrapped (`?`, `.unwrap()`, `.expect(..)`).
+pub const UNWRAPPED: u32 = 1 << 30;
+
+/// Whether a fn's declared output is its impl's own type (see [`FnFact::returns_self`]).
+pub fn returns_self(output: &syn::ReturnType, impl_ty: Option<&str>) -> u8 {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return 0;
+    };
+    fn is_self(ty: &syn::Type, impl_ty: Option<&str>) -> bool {
+        match ty {
+            syn::Type::Path(p) if p.qself.is_none() => p
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Self" || impl_ty.is_some_and(|t| s.ident == t)),
+            syn::Type::Paren(p) => is_self(&p.elem, impl_ty),
+            _ => false,
+        }
+    }
+    if impl_ty.is_none() {
+        return 0;
+    }
+    if is_self(ty, impl_ty) {
+        return 1;
+    }
+    if let syn::Type::Path(p) = &**ty
+        && let Some(last) = p.path.segments.last()
+        && (last.ident == "Result" || last.ident == "Option")
+        && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = a.args.first()
+        && is_self(inner, impl_ty)
+    {
+        return 2;
+    }
+    0
 }
 
 /// `#[path = ".."]` of a module.

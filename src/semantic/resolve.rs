@@ -364,6 +364,37 @@ impl Semantics {
         out.unwrap_or(Callee::Unknown)
     }
 
+    /// What `recv.name(..)` calls when the receiver was built by a constructor call `ctor`
+    /// (`let c = Client::new()?;`): the method of the constructor's impl type, when the
+    /// constructor resolves and returns that type (`unwrapped`: through `?`/`.unwrap()`, for a
+    /// `Result<Self, _>` or `Option<Self>`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve_method_of_ctor(
+        &self,
+        files: &[FileInput<'_>],
+        file: u32,
+        scope: u32,
+        ctor: &PathFact,
+        unwrapped: bool,
+        name: &dyn Fn(&str) -> bool,
+    ) -> Callee {
+        let Callee::Fn(f, i) = self.resolve_call(files, file, scope, ctor, None) else {
+            return Callee::Unknown;
+        };
+        let Some(fact) = files.get(f as usize).and_then(|x| x.fns.get(i as usize)) else {
+            return Callee::Unknown;
+        };
+        let returns = if unwrapped { 2 } else { 1 };
+        match fact.owner {
+            Owner::Impl(imp) if fact.returns_self == returns => match self.impl_self.get(&(f, imp))
+            {
+                Some(&ty) => self.assoc_fn(files, ty, name, true),
+                None => Callee::Unknown,
+            },
+            _ => Callee::Unknown,
+        }
+    }
+
     /// Method `name` of local trait `tr` (see [`Semantics::resolve_method`]).
     fn trait_method(
         &self,

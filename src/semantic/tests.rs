@@ -46,6 +46,7 @@ impl Summariser {
             test_attr: is_test_fn(attrs),
             cfg_test: test_cfg(attrs),
             has_body: true,
+            returns_self: 0,
             scope,
             vis,
             owner,
