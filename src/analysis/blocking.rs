@@ -206,9 +206,12 @@ impl Catalog {
 
     /// Whether a canonical path could name a cataloged function (a cheap test before
     /// [`Catalog::api_for_path`]).
-    pub fn may_name_api(&self, segs: &[String]) -> bool {
-        segs.last().is_some_and(|l| self.path_last.contains(l))
-            || segs.first().is_some_and(|r| self.prefix_roots.contains(r))
+    pub fn may_name_api<S: AsRef<str>>(&self, segs: &[S]) -> bool {
+        segs.last()
+            .is_some_and(|l| self.path_last.contains(l.as_ref()))
+            || segs
+                .first()
+                .is_some_and(|r| self.prefix_roots.contains(r.as_ref()))
     }
 
     /// The entry for a function's canonical path (`std::thread::sleep`), with its index.

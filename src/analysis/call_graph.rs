@@ -308,8 +308,11 @@ impl<'i> Resolver<'i> {
         match callee {
             Callee::Fn(f, i) => Some(Target::Node(self.offset.get(f as usize)? + i)),
             Callee::External(p) => {
-                let shown = p.join("::");
-                let (i, _) = crate::analysis::blocking::catalog().api_for_path(&shown)?;
+                let cat = crate::analysis::blocking::catalog();
+                if !cat.may_name_api(&p) {
+                    return None;
+                }
+                let (i, _) = cat.api_for_path(&p.join("::"))?;
                 Some(Target::Api(i as u32))
             }
             _ => None,

@@ -458,7 +458,7 @@ impl DefMap {
                 return self.member(krate.root, k, ns, m);
             }
             return krate.extern_prelude.get(seg).cloned().unwrap_or_else(|| {
-                if krate.kind == CrateKind::Target(TargetKind::Lib) || krate.target.is_some() {
+                if krate.target.is_some() {
                     Def::Unknown
                 } else {
                     Def::External(Arc::from([Name::from(seg)]))
@@ -1029,22 +1029,5 @@ impl Builder<'_, '_> {
                 (changed, finished)
             }
         }
-    }
-}
-
-impl Ord for Vis {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let rank = |v: &Vis| match v {
-            Vis::Private => 0,
-            Vis::Crate => 1,
-            Vis::Public => 2,
-        };
-        rank(self).cmp(&rank(other))
-    }
-}
-
-impl PartialOrd for Vis {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
     }
 }

@@ -232,9 +232,8 @@ pub struct ItemSummary {
 }
 
 impl ItemSummary {
-    /// A deep copy whose names are the run's shared copies (see [`FileFacts::detached`]).
-    ///
-    /// [`FileFacts::detached`]: crate::analysis::index::FileFacts::detached
+    /// A deep copy whose names are the run's shared copies ([`intern`]), made when a file's
+    /// facts are detached from its syntax tree.
     pub fn detached(&self) -> ItemSummary {
         let names = |s: &[Name]| s.iter().map(|n| intern(n)).collect::<Box<[Name]>>();
         ItemSummary {

@@ -107,7 +107,7 @@ impl Semantics {
                     s.inherent.entry(ty).or_default().push(id);
                     continue;
                 }
-                let tr = s.resolve_item(files, m, &file.items.paths[imp.trait_path as usize]);
+                let tr = s.resolve_item(m, &file.items.paths[imp.trait_path as usize]);
                 if let Some(tr) = tr {
                     s.impl_trait.insert(id, tr);
                     s.impls_of_trait.entry(tr).or_default().push(id);
@@ -121,8 +121,7 @@ impl Semantics {
     }
 
     /// A path in the types namespace that names a local item.
-    fn resolve_item(&self, files: &[FileInput<'_>], m: ModId, path: &PathFact) -> Option<ItemRef> {
-        let _ = files;
+    fn resolve_item(&self, m: ModId, path: &PathFact) -> Option<ItemRef> {
         match self.defmap.resolve(m, path, Ns::Types) {
             Def::Item(f, i) => Some((f, i)),
             _ => None,
@@ -131,7 +130,7 @@ impl Semantics {
 
     /// A path that names a local struct, enum or union, through aliases.
     fn type_item(&self, files: &[FileInput<'_>], m: ModId, path: &PathFact) -> Option<ItemRef> {
-        self.follow_alias(files, self.resolve_item(files, m, path)?)
+        self.follow_alias(files, self.resolve_item(m, path)?)
     }
 
     /// What the call of `path`, written in scope `scope` of file `file` inside fn `caller`,
@@ -144,16 +143,11 @@ impl Semantics {
         path: &PathFact,
         caller: Option<u32>,
     ) -> Callee {
-        let mut out: Option<Callee> = None;
-        for m in self.defmap.modules_of(file, scope) {
-            let c = self.resolve_call_in(files, m, file, path, caller);
-            match &out {
-                None => out = Some(c),
-                Some(prev) if *prev == c => {}
-                Some(_) => return Callee::Ambiguous,
-            }
-        }
-        let callee = out.unwrap_or(Callee::Unknown);
+        let callee = agree(
+            self.defmap
+                .modules_of(file, scope)
+                .map(|m| self.resolve_call_in(files, m, file, path, caller)),
+        );
         // A test fn is never the callee of code that is not a test.
         if let Callee::Fn(f, i) = callee
             && self.is_test(files, f, i)
@@ -196,8 +190,6 @@ impl Semantics {
                         .and_then(|x| x.items.items.get(i as usize));
                     return match fact.map(|x| &x.kind) {
                         Some(ItemKind::Adt { .. } | ItemKind::Alias(_)) => {
-                            let at = self.defmap.modules_of(file, 0).next().unwrap_or(m);
-                            let _ = at;
                             match self.follow_alias(files, (f, i)) {
                                 Some(ty) => {
                                     self.assoc_fn(files, ty, &|n: &str| n == &**last, false)
@@ -231,7 +223,7 @@ impl Semantics {
                 ItemKind::Alias(target) if target != NONE => {
                     let at = self.defmap.modules_of(f, fact.scope).next()?;
                     let p = files[f as usize].items.paths.get(target as usize)?;
-                    item = self.resolve_item(files, at, p)?;
+                    item = self.resolve_item(at, p)?;
                 }
                 _ => return None,
             }
@@ -249,11 +241,7 @@ impl Semantics {
         method: bool,
     ) -> Callee {
         let fact = |f: u32, i: u32| files.get(f as usize).and_then(|x| x.fns.get(i as usize));
-        let pick = |cands: Vec<(u32, u32)>| match cands.as_slice() {
-            [] => None,
-            [one] => Some(Callee::Fn(one.0, one.1)),
-            _ => Some(Callee::Ambiguous),
-        };
+        let pick = |cands: Vec<(u32, u32)>| (!cands.is_empty()).then(|| only(&cands));
         let in_impls = |impls: Option<&Vec<ImplRef>>| -> Vec<(u32, u32)> {
             let mut out = Vec::new();
             for &(f, imp) in impls.into_iter().flatten() {
@@ -290,7 +278,7 @@ impl Semantics {
                 }
             }
         }
-        pick(provided).unwrap_or(Callee::Unknown)
+        only(&provided)
     }
 
     /// What `self.name(..)` calls inside fn `caller` of file `file`. In a trait's provided
@@ -333,9 +321,8 @@ impl Semantics {
         name: &dyn Fn(&str) -> bool,
         signature_only: bool,
     ) -> Callee {
-        let mut out: Option<Callee> = None;
-        for m in self.defmap.modules_of(file, scope) {
-            let c = match self.defmap.resolve(m, recv_ty, Ns::Types) {
+        agree(self.defmap.modules_of(file, scope).map(|m| {
+            match self.defmap.resolve(m, recv_ty, Ns::Types) {
                 Def::Item(f, i) => {
                     let kind = files
                         .get(f as usize)
@@ -354,14 +341,8 @@ impl Semantics {
                 }
                 Def::Ambiguous => Callee::Ambiguous,
                 _ => Callee::Unknown,
-            };
-            match &out {
-                None => out = Some(c),
-                Some(prev) if *prev == c => {}
-                Some(_) => return Callee::Ambiguous,
             }
-        }
-        out.unwrap_or(Callee::Unknown)
+        }))
     }
 
     /// What `recv.name(..)` calls when the receiver was built by a constructor call `ctor`
@@ -475,5 +456,27 @@ impl Semantics {
     /// Whether fn `index` of file `file` is test code for certain.
     pub fn is_test(&self, files: &[FileInput<'_>], file: u32, index: u32) -> bool {
         self.test_ctx(files, file, index).is_test()
+    }
+}
+
+/// One answer from the answers of each crate a file is in: they must agree.
+fn agree(answers: impl Iterator<Item = Callee>) -> Callee {
+    let mut out: Option<Callee> = None;
+    for c in answers {
+        match &out {
+            None => out = Some(c),
+            Some(prev) if *prev == c => {}
+            Some(_) => return Callee::Ambiguous,
+        }
+    }
+    out.unwrap_or(Callee::Unknown)
+}
+
+/// The callee among `cands`: none is unknown, one is it, several are ambiguous.
+fn only(cands: &[(u32, u32)]) -> Callee {
+    match cands {
+        [] => Callee::Unknown,
+        [one] => Callee::Fn(one.0, one.1),
+        _ => Callee::Ambiguous,
     }
 }
