@@ -138,7 +138,7 @@ pub struct Label {
 }
 
 /// One finding of one rule in one file. (It serializes for the cache, without its path.)
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The rule that reported it.
     #[serde(with = "crate::rules::serde_rule")]

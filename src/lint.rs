@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::analysis::imports::{CanonPath, Imports};
-use crate::analysis::index::{DiscardedCall, FileFacts};
+use crate::analysis::index::{DiscardedCall, FileFacts, Pending};
 use crate::analysis::locals::Locals;
 use crate::analysis::scan;
 use crate::config::BlockingApiEntry;
@@ -85,6 +85,9 @@ pub struct FileCx<'a> {
     pub(crate) items: RefCell<crate::semantic::items::Collector>,
     /// The innermost item scope of the walk (file, inline module, block with items).
     pub(crate) item_scope: std::cell::Cell<u32>,
+    /// The fn being walked and its impl (indices of the file's fns and impls; `u32::MAX`:
+    /// none), for symbolic types of `self` and calls.
+    pub(crate) fn_owner: std::cell::Cell<(u32, u32)>,
 }
 
 impl FileCx<'_> {
@@ -162,6 +165,7 @@ pub struct Sink<'a> {
     path: &'a Arc<PathBuf>,
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
+    pending: Vec<Pending>,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -197,6 +201,7 @@ impl<'a> Sink<'a> {
             path,
             diagnostics: Vec::new(),
             discarded: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -228,6 +233,39 @@ impl<'a> Sink<'a> {
             fix: None,
         });
         Reported(self.diagnostics.last_mut().expect("just pushed"))
+    }
+
+    /// Reports a finding of `rule` at `range` that holds only if the expression of symbolic
+    /// type `sym` ([`crate::analysis::syms::sym_of`]) has one of `types` (canonical paths,
+    /// after autoderef): phase 2 decides.
+    pub fn report_if_type(
+        &mut self,
+        sym: u32,
+        types: Vec<String>,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        self.pending.push(Pending {
+            sym,
+            types,
+            diagnostic: Diagnostic {
+                rule,
+                severity: rule.severity,
+                message: message.into(),
+                path: Arc::clone(self.path),
+                range,
+                labels: Vec::new(),
+                help: None,
+                fix: None,
+            },
+        });
+        Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// Takes the pending findings recorded so far.
+    pub fn take_pending(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending)
     }
 
     /// The diagnostics reported so far.
@@ -387,6 +425,7 @@ pub fn lint_text(
                 locals: RefCell::new(Locals::default()),
                 items: RefCell::new(crate::semantic::items::Collector::new(&file.attrs)),
                 item_scope: std::cell::Cell::new(0),
+                fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
             };
             let mut sink = Sink::new(&path);
             let facts = crate::walk::walk_file(&cx, &mut sink);

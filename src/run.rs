@@ -598,6 +598,8 @@ pub fn finish(
         .into_iter()
         .flatten()
         .collect();
+    let mut resolved = resolved;
+    crate::analysis::pending::settle(&index, &mut resolved);
     drop(index);
     if !resolved.is_empty() {
         let mut slot: HashMap<Arc<PathBuf>, usize> = HashMap::new();

@@ -14,6 +14,7 @@ use crate::analysis::index::{
     returns_future,
 };
 use crate::analysis::locals;
+use crate::analysis::locals::Source;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::lint::{FileCx, Sink};
@@ -41,6 +42,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     }
     cx.imports.borrow_mut().pop();
     w.facts.discarded = w.sink.take_discarded();
+    w.facts.pending = w.sink.take_pending();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }
@@ -83,7 +85,13 @@ impl Walker<'_, '_, '_> {
     /// Records the fact of a fn (with or without a body); returns its index.
     fn push_fn(&mut self, sig: &syn::Signature, decl: &FnDecl<'_>, has_body: bool) -> usize {
         let fn_index = self.facts.fns.len();
+        let ret = if self.cx.settings.collect_facts {
+            self.cx.items.borrow_mut().return_type(&sig.output)
+        } else {
+            NONE
+        };
         self.facts.fns.push(FnFact {
+            ret,
             name: Arc::from(sig.ident.to_string()),
             impl_ty: decl.impl_ty.clone(),
             trait_name: decl.trait_name.clone(),
@@ -123,16 +131,105 @@ impl Walker<'_, '_, '_> {
             offloaded: false,
             in_sync_closure: false,
         };
+        let imp = match decl.owner {
+            Owner::Impl(i) => i,
+            _ => NONE,
+        };
+        let outer_owner = self.cx.fn_owner.replace((fn_index as u32, imp));
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
                 self.bind(&pt.pat, ty);
                 self.declare(&pt.pat, &pt.ty);
+                self.typed_source(&pt.pat, &pt.ty);
             }
         }
         self.with_scope(scope, |w| w.visit_block(block));
         self.cx.locals.borrow_mut().pop();
+        self.cx.fn_owner.set(outer_owner);
+    }
+
+    /// Records where the bindings of `pat: ty` get their type: `x: T`, and
+    /// `State(x): State<T>`-style extractor patterns (`x` is the wrapper's argument).
+    fn typed_source(&mut self, pat: &syn::Pat, ty: &syn::Type) {
+        if !self.cx.settings.collect_facts || self.scope().in_macro {
+            return;
+        }
+        let (name, ty) = match pat {
+            syn::Pat::Ident(p) if p.subpat.is_none() => (&p.ident, ty),
+            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+                let (syn::Pat::Ident(p), syn::Type::Path(tp)) = (&ts.elems[0], ty) else {
+                    return;
+                };
+                let (Some(pat_last), Some(ty_last)) =
+                    (ts.path.segments.last(), tp.path.segments.last())
+                else {
+                    return;
+                };
+                let syn::PathArguments::AngleBracketed(a) = &ty_last.arguments else {
+                    return;
+                };
+                let mut types = a.args.iter().filter_map(|g| match g {
+                    syn::GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                });
+                match (types.next(), types.next()) {
+                    (Some(inner), None) if pat_last.ident == ty_last.ident => (&p.ident, inner),
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        let r = self.cx.range(ty);
+        self.set_source(name, Source::Type(r.start as u32, r.end as u32));
+    }
+
+    /// Records where the latest binding of `name` gets its value.
+    fn set_source(&self, name: &syn::Ident, src: Source) {
+        let (_, imp) = self.cx.fn_owner.get();
+        self.cx
+            .locals
+            .borrow_mut()
+            .set_source(&name.to_string(), src, self.cx.item_scope(), imp);
+    }
+
+    /// The single identifier `pat` binds, when it is `x` or `Some(x)`/`Ok(x)` (`inner`).
+    fn single_binding(pat: &syn::Pat) -> Option<(&syn::Ident, bool)> {
+        match pat {
+            syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, false)),
+            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+                let last = ts.path.segments.last()?;
+                if last.ident != "Some" && last.ident != "Ok" {
+                    return None;
+                }
+                match &ts.elems[0] {
+                    syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, true)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Records the source of a binding made from `e`: `name = e` (`unwrap`: `Some(name) = e`;
+    /// `elem`: `for name in e`), seeing the bindings below `limit`.
+    fn expr_source(&self, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool) {
+        if !self.cx.settings.collect_facts || self.scope().in_macro {
+            return;
+        }
+        let Some((name, unwrap)) = Self::single_binding(pat) else {
+            return;
+        };
+        let r = self.cx.range(e);
+        let (start, end) = (r.start as u32, r.end as u32);
+        let src = match (elem, unwrap) {
+            (false, false) => Source::Init { start, end, limit },
+            (false, true) => Source::Unwrap { start, end, limit },
+            (true, false) => Source::Elem { start, end, limit },
+            (true, true) => return,
+        };
+        self.set_source(name, src);
     }
 
     /// Binds the names `pat` introduces in the innermost locals frame.
@@ -577,9 +674,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             .init
             .as_ref()
             .and_then(|i| blocking::infer(self.cx, &i.expr));
+        let limit = self.cx.locals.borrow().len();
         self.bind(&l.pat, init);
+        if let Some(i) = &l.init
+            && i.diverge.is_none()
+        {
+            self.expr_source(&l.pat, &i.expr, limit, false);
+        }
         if let syn::Pat::Type(pt) = &l.pat {
             self.declare(&pt.pat, &pt.ty);
+            self.typed_source(&pt.pat, &pt.ty);
         } else if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
             && p.subpat.is_none()
             && self.cx.settings.collect_facts
@@ -599,7 +703,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
+        let limit = self.cx.locals.borrow().len();
         self.bind_unknown(&l.pat);
+        self.expr_source(&l.pat, &l.expr, limit, false);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
@@ -717,7 +823,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.visit_expr(&f.expr);
                 self.scopes.last_mut().expect("root").loop_depth += 1;
                 self.cx.locals.borrow_mut().push(false);
+                let limit = self.cx.locals.borrow().len();
                 self.bind_unknown(&f.pat);
+                self.expr_source(&f.pat, &f.expr, limit, true);
                 self.visit_block(&f.body);
                 self.cx.locals.borrow_mut().pop();
                 self.scopes.last_mut().expect("root").loop_depth -= 1;

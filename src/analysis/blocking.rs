@@ -399,6 +399,9 @@ pub struct Hit<'a, 'e> {
     pub entry: Entry<'a>,
     /// Where it is.
     pub site: Site<'e>,
+    /// For a method on a receiver phase 1 cannot type: the receiver's symbolic type and the
+    /// type it must have for the hit to hold (settled in phase 2).
+    pub when: Option<(u32, &'a str)>,
 }
 
 impl Hit<'_, '_> {
@@ -490,6 +493,7 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
                 api: shown,
                 entry,
                 site: Site::Call(c),
+                when: None,
             })
         }
         Expr::MethodCall(m) => {
@@ -506,6 +510,7 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
                 api: format!("{t}::{name}"),
                 entry: Entry::Catalog(api),
                 site: Site::Method(m),
+                when: None,
             })
         }
         Expr::ForLoop(f) => {
@@ -525,9 +530,61 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
                 api: t.to_string(),
                 entry: Entry::Catalog(api),
                 site: Site::Iter(&f.expr),
+                when: None,
             })
         }
         _ => None,
+    }
+}
+
+/// The hits at `e`: what [`classify`] proves, else, for a catalogued method on a receiver whose
+/// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
+/// hit per catalogued type with that method (see [`Hit::when`]).
+pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
+    if let Some(hit) = classify(cx, e) {
+        return vec![hit];
+    }
+    let Expr::MethodCall(m) = e else {
+        return Vec::new();
+    };
+    let cat = catalog();
+    let name = m.method.to_string();
+    if !cat.api_methods.contains(&name) {
+        return Vec::new();
+    }
+    let sym = crate::analysis::syms::sym_of(cx, &m.receiver);
+    if sym == crate::semantic::items::NONE {
+        return Vec::new();
+    }
+    let mut hits: Vec<Hit<'a, 'e>> = cat
+        .by_method
+        .iter()
+        .filter_map(|(ty, methods)| {
+            let api = cat.apis.get(*methods.get(&name)?)?;
+            Some(Hit {
+                rule: api.rule.as_str(),
+                api: format!("{ty}::{name}"),
+                entry: Entry::Catalog(api),
+                site: Site::Method(m),
+                when: Some((sym, ty.as_str())),
+            })
+        })
+        .collect();
+    hits.sort_by(|a, b| a.api.cmp(&b.api));
+    hits
+}
+
+/// Reports `hit` under `rule`: at once, or conditionally on its receiver's type.
+pub fn report_hit<'s>(
+    sink: &'s mut Sink<'_>,
+    hit: &Hit<'_, '_>,
+    rule: &'static Rule,
+    range: Range<usize>,
+    message: String,
+) -> crate::lint::Reported<'s> {
+    match hit.when {
+        None => sink.report(rule, range, message),
+        Some((sym, ty)) => sink.report_if_type(sym, vec![ty.to_string()], rule, range, message),
     }
 }
 
@@ -593,14 +650,13 @@ pub fn report_direct(
     let Some(owner) = &scope.async_ctx else {
         return;
     };
-    let Some(hit) = classify(cx, e).filter(|h| h.rule == rule.id) else {
-        return;
-    };
-    let (help, fix) = blocking_fix(cx, scope, e, &hit);
-    sink.report(rule, hit_range(cx, e, &hit), message(&hit, owner))
-        .label(owner.range.clone(), "async context starts here")
-        .help(help)
-        .fix(fix);
+    for hit in classify_all(cx, e).iter().filter(|h| h.rule == rule.id) {
+        let (help, fix) = blocking_fix(cx, scope, e, hit);
+        report_hit(sink, hit, rule, hit_range(cx, e, hit), message(hit, owner))
+            .label(owner.range.clone(), "async context starts here")
+            .help(help)
+            .fix(fix);
+    }
 }
 
 pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>) -> (String, Fix) {

@@ -173,6 +173,19 @@ pub struct DiscardedCall {
     pub caller: u32,
 }
 
+/// A finding that holds only if an expression has one of some types, which phase 1 could not
+/// tell (a field of a struct declared elsewhere, an alias): settled in phase 2 by
+/// [`crate::analysis::pending`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    /// The expression's symbolic type ([`ItemSummary::syms`]).
+    pub sym: u32,
+    /// The canonical paths of the types that make the finding hold (after autoderef).
+    pub types: Vec<String>,
+    /// The finding.
+    pub diagnostic: crate::diagnostic::Diagnostic,
+}
+
 /// Everything phase 2 needs from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
@@ -184,6 +197,8 @@ pub struct FileFacts {
     pub discarded: Vec<DiscardedCall>,
     /// Direct blocking calls in the sync code of fns, in source order.
     pub blocking: Vec<BlockingFact>,
+    /// Findings that depend on types only the crate knows.
+    pub pending: Vec<Pending>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -217,6 +232,7 @@ impl FileFacts {
             calls: self.calls.clone(),
             discarded,
             blocking: self.blocking.clone(),
+            pending: self.pending.clone(),
             items: self.items.detached(),
         }
     }
@@ -366,6 +382,7 @@ mod tests {
             vis: crate::semantic::items::Vis::Public,
             owner: crate::semantic::items::Owner::Impl(0),
             range: 3..9,
+            ret: crate::semantic::items::NONE,
         };
         let ty: Arc<str> = Arc::from("DetachedClient");
         let facts = FileFacts {

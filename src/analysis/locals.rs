@@ -4,6 +4,43 @@
 //! [`crate::lint::FileCx::local`]. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 
+/// Where a binding's value comes from, by byte range of the file's text (re-read only when a
+/// rule asks for the binding's symbolic type; see [`crate::analysis::syms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Nothing known.
+    None,
+    /// `name: Type` (a parameter or annotated `let`): the type's text.
+    Type(u32, u32),
+    /// `let name = init;`: the initializer's text, read with the bindings below `limit`.
+    Init {
+        /// Start of the initializer.
+        start: u32,
+        /// Its end.
+        end: u32,
+        /// Bindings visible to the initializer (those before this one).
+        limit: u32,
+    },
+    /// `for name in iter` (an element of the iterated value).
+    Elem {
+        /// Start of the iterated expression.
+        start: u32,
+        /// Its end.
+        end: u32,
+        /// Bindings visible to it.
+        limit: u32,
+    },
+    /// `if let Some(name) = e` / `Ok(name)`: the inner value of `e`.
+    Unwrap {
+        /// Start of the scrutinee.
+        start: u32,
+        /// Its end.
+        end: u32,
+        /// Bindings visible to it.
+        limit: u32,
+    },
+}
+
 /// A binding: its name and, when known, the canonical path of its type.
 #[derive(Debug, Clone)]
 struct Binding {
@@ -11,6 +48,8 @@ struct Binding {
     ty: Option<&'static str>,
     /// The declared type's path in the file's item summary (`u32::MAX`: none).
     decl: u32,
+    /// Where its value comes from, with the item scope and impl it was bound in.
+    src: (Source, u32, u32),
 }
 
 /// The bindings of the fn being walked: one frame per block, closure or `for` body.
@@ -40,7 +79,39 @@ impl Locals {
             name,
             ty,
             decl: u32::MAX,
+            src: (Source::None, 0, u32::MAX),
         });
+    }
+
+    /// How many bindings exist (a limit for [`Source::Init`]).
+    pub fn len(&self) -> u32 {
+        self.bindings.len() as u32
+    }
+
+    /// Whether no binding exists.
+    pub fn is_empty(&self) -> bool {
+        self.bindings.is_empty()
+    }
+
+    /// Records where the latest binding of `name` gets its value (written in item scope
+    /// `scope`, inside impl `imp`).
+    pub fn set_source(&mut self, name: &str, src: Source, scope: u32, imp: u32) {
+        if let Some(b) = self.bindings.iter_mut().rev().find(|b| b.name == name) {
+            b.src = (src, scope, imp);
+        }
+    }
+
+    /// Where local `name`, as seen by an expression that sees only the first `limit` bindings,
+    /// gets its value: `None` when it is not a local.
+    pub fn source(&self, name: &str, limit: u32) -> Option<(Source, u32, u32)> {
+        let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
+        let end = (limit as usize).min(self.bindings.len());
+        self.bindings
+            .get(floor..end.max(floor))?
+            .iter()
+            .rev()
+            .find(|b| b.name == name)
+            .map(|b| b.src)
     }
 
     /// Records the declared type (a path of the file's item summary) of the latest binding of

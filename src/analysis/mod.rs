@@ -9,6 +9,8 @@ pub mod locals;
 pub mod macros;
 pub use crate::semantic::names;
 pub mod paths;
+pub mod pending;
 pub mod scan;
 pub mod span;
+pub mod syms;
 pub mod transitive;

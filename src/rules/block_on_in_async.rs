@@ -78,9 +78,19 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     let Some(owner) = &scope.async_ctx else {
         return;
     };
-    let Some(hit) = blocking::classify(cx, e) else {
-        return;
-    };
+    for hit in blocking::classify_all(cx, e) {
+        report(cx, scope, owner, e, &hit, sink);
+    }
+}
+
+fn report(
+    cx: &FileCx<'_>,
+    scope: &Scope,
+    owner: &AsyncCtx,
+    e: &Expr,
+    hit: &Hit<'_, '_>,
+    sink: &mut Sink<'_>,
+) {
     let Some(api) = hit.api_entry().filter(|_| hit.rule == BLOCK_ON_IN_ASYNC.id) else {
         return;
     };
@@ -114,10 +124,16 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
             )
         }
     };
-    sink.report(&BLOCK_ON_IN_ASYNC, range, message(&hit, effect, owner))
-        .label(owner.range.clone(), "async context starts here")
-        .help(help)
-        .fix(fix);
+    blocking::report_hit(
+        sink,
+        hit,
+        &BLOCK_ON_IN_ASYNC,
+        range,
+        message(hit, effect, owner),
+    )
+    .label(owner.range.clone(), "async context starts here")
+    .help(help)
+    .fix(fix);
 }
 
 fn advice(name: &str) -> (String, Fix) {

@@ -14,6 +14,7 @@ use syn::{Item, UseTree};
 
 use crate::semantic::cfg::{self, TestCfg};
 use crate::semantic::names::intern;
+use crate::semantic::types::{Sym, TypeRef};
 
 /// An interned name (see [`crate::semantic::names`]).
 pub type Name = Arc<str>;
@@ -68,6 +69,9 @@ pub struct FnFact {
     pub owner: Owner,
     /// Byte range of the fn's name.
     pub range: Range<usize>,
+    /// The declared return type ([`ItemSummary::types`]; [`NONE`] for `()`): for an `async fn`,
+    /// its output.
+    pub ret: u32,
 }
 
 /// Visibility, as far as resolution uses it.
@@ -214,6 +218,28 @@ pub struct PathFact {
     pub segments: Box<[Name]>,
 }
 
+/// The declared type of a struct's field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldFact {
+    /// The struct ([`ItemSummary::items`]).
+    pub item: u32,
+    /// The field's name (`0`, `1`, .. for tuple structs).
+    pub name: Name,
+    /// Its type ([`ItemSummary::types`]).
+    pub ty: u32,
+}
+
+/// The declared type of an alias (its target), a static or a const.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemType {
+    /// The item ([`ItemSummary::items`]).
+    pub item: u32,
+    /// The type ([`ItemSummary::types`]).
+    pub ty: u32,
+    /// An alias's generic type parameters, in order.
+    pub params: Box<[Name]>,
+}
+
 /// Everything a file declares, for crate-wide name resolution.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ItemSummary {
@@ -225,8 +251,16 @@ pub struct ItemSummary {
     pub uses: Vec<UseFact>,
     /// Impl headers.
     pub impls: Vec<ImplFact>,
-    /// Paths named by calls, impls and aliases (deduplicated).
+    /// Paths named by calls, impls, aliases and types (deduplicated).
     pub paths: Vec<PathFact>,
+    /// Types as written in signatures, fields, aliases, statics and bindings.
+    pub types: Vec<TypeRef>,
+    /// Struct fields with their declared types.
+    pub fields: Vec<FieldFact>,
+    /// Declared types of aliases, statics and consts.
+    pub item_types: Vec<ItemType>,
+    /// Symbolic types of expressions rules asked about.
+    pub syms: Vec<Sym>,
     /// Whether the file's inner attributes (`#![cfg(test)]`) keep it out of non-test builds.
     pub cfg_test: TestCfg,
 }
@@ -280,6 +314,17 @@ impl ItemSummary {
                     segments: names(&p.segments),
                 })
                 .collect(),
+            types: self.types.clone(),
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldFact {
+                    name: intern(&f.name),
+                    ..f.clone()
+                })
+                .collect(),
+            item_types: self.item_types.clone(),
+            syms: self.syms.clone(),
             cfg_test: self.cfg_test,
         }
     }
@@ -299,6 +344,8 @@ pub struct Collector {
     summary: ItemSummary,
     /// Paths recorded so far, by a hash of their text.
     path_ids: HashMap<u64, u32>,
+    /// Symbolic types recorded so far.
+    pub(super) sym_ids: HashMap<Sym, u32>,
 }
 
 impl Default for Collector {
@@ -322,6 +369,7 @@ impl Collector {
         Collector {
             summary,
             path_ids: HashMap::new(),
+            sym_ids: HashMap::new(),
         }
     }
 
@@ -530,6 +578,13 @@ impl Collector {
             vis: Vis::of(vis),
             cfg_test: cfg::test_cfg(attrs),
         });
+        match item {
+            Item::Struct(s) => self.fields(id, &s.fields),
+            Item::Type(t) => self.item_type(id, &t.ty, &t.generics),
+            Item::Static(s) => self.item_type(id, &s.ty, &syn::Generics::default()),
+            Item::Const(c) => self.item_type(id, &c.ty, &syn::Generics::default()),
+            _ => {}
+        }
         Some(id)
     }
 
@@ -591,6 +646,11 @@ impl Collector {
         }
     }
 
+    /// The summary so far, to extend.
+    pub(super) fn summary_mut(&mut self) -> &mut ItemSummary {
+        &mut self.summary
+    }
+
     /// The summary so far.
     pub fn summary(&self) -> &ItemSummary {
         &self.summary
@@ -604,6 +664,10 @@ impl Collector {
         s.uses.shrink_to_fit();
         s.impls.shrink_to_fit();
         s.paths.shrink_to_fit();
+        s.types.shrink_to_fit();
+        s.fields.shrink_to_fit();
+        s.item_types.shrink_to_fit();
+        s.syms.shrink_to_fit();
         s
     }
 }

@@ -8,6 +8,8 @@ mod manifest;
 pub mod names;
 pub mod project;
 pub mod resolve;
+pub mod types;
+pub mod typing;
 
 #[cfg(test)]
 mod tests;

@@ -49,7 +49,7 @@ impl TestCtx {
 }
 
 /// A type or trait item: (file, index in its items).
-type ItemRef = (u32, u32);
+pub type ItemRef = (u32, u32);
 /// An impl block: (file, index in its impls).
 type ImplRef = (u32, u32);
 
@@ -229,6 +229,21 @@ impl Semantics {
             }
         }
         None
+    }
+
+    /// The local type impl `imp` of file `file` is for.
+    pub fn impl_self_item(&self, file: u32, imp: u32) -> Option<ItemRef> {
+        self.impl_self.get(&(file, imp)).copied()
+    }
+
+    /// The method `name` of local type `ty` (inherent, then trait impls, then provided).
+    pub fn method_of(
+        &self,
+        files: &[FileInput<'_>],
+        ty: ItemRef,
+        name: &dyn Fn(&str) -> bool,
+    ) -> Callee {
+        self.assoc_fn(files, ty, name, true)
     }
 
     /// The fn `name` of local type `ty`: inherent impls first, then impls of non-generic

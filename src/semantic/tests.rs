@@ -35,7 +35,9 @@ impl Summariser {
         scope: u32,
         owner: Owner,
     ) {
+        let ret = self.c.return_type(&sig.output);
         self.fns.push(FnFact {
+            ret,
             name: Arc::from(sig.ident.to_string()),
             impl_ty: None,
             trait_name: None,

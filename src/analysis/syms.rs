@@ -1,0 +1,140 @@
+//! Symbolic types of expressions, for what phase 1 cannot type alone: `self.rt`, a parameter
+//! whose type is an alias declared in another file, `self.lock()` of a helper elsewhere. The
+//! answer is a [`Sym`] recorded in the file's summary; phase 2 finishes it with the crate's
+//! declared types ([`crate::semantic::typing`]). Bindings keep only the byte range of their
+//! type or initializer ([`Source`]): it is re-read here, when a rule asks, so unasked bindings
+//! cost nothing.
+
+use syn::Expr;
+
+use crate::analysis::locals::Source;
+use crate::lint::FileCx;
+use crate::semantic::items::NONE;
+use crate::semantic::types::Sym;
+
+/// How many hops (bindings, fields, calls) an expression's type may take in phase 1.
+const MAX_DEPTH: u8 = 8;
+
+/// Methods whose result has the receiver's type.
+const IDENTITY: &[&str] = &["clone", "as_ref", "as_mut", "to_owned", "by_ref", "take"];
+/// Methods whose result is the receiver's `Ok`/`Some` value.
+const UNWRAP: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
+
+/// The symbolic type of `e` (a [`Sym`] index of the file's summary), or [`NONE`] when syntax
+/// says nothing about it. Only when facts are collected.
+pub fn sym_of(cx: &FileCx<'_>, e: &Expr) -> u32 {
+    if !cx.settings.collect_facts {
+        return NONE;
+    }
+    let limit = cx.locals.borrow().len();
+    let (_, imp) = cx.fn_owner.get();
+    build(cx, e, limit, cx.item_scope(), imp, 0).unwrap_or(NONE)
+}
+
+fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8) -> Option<u32> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let d = depth + 1;
+    let sym = match e {
+        Expr::Paren(p) => return build(cx, &p.expr, limit, scope, imp, d),
+        Expr::Group(g) => return build(cx, &g.expr, limit, scope, imp, d),
+        Expr::Reference(r) => return build(cx, &r.expr, limit, scope, imp, d),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+            return build(cx, &u.expr, limit, scope, imp, d);
+        }
+        Expr::Path(p) if p.qself.is_none() => {
+            if let Some(id) = p.path.get_ident() {
+                let name = id.to_string();
+                if name == "self" {
+                    return (imp != NONE).then(|| cx.items.borrow_mut().sym(Sym::SelfOf(imp)));
+                }
+                let local = cx.locals.borrow().source(&name, limit);
+                if let Some((src, bscope, bimp)) = local {
+                    return from_source(cx, src, bscope, bimp, d);
+                }
+            }
+            let last = p.path.segments.last()?.ident.to_string();
+            // A static or const: `RUNTIME`, `crate::CLIENT`.
+            if !last
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                || !last.starts_with(|c: char| c.is_ascii_uppercase())
+            {
+                return None;
+            }
+            let path = cx.items.borrow_mut().path(&p.path);
+            Sym::Static { path, scope }
+        }
+        Expr::Field(f) => {
+            let base = build(cx, &f.base, limit, scope, imp, d)?;
+            let name = match &f.member {
+                syn::Member::Named(i) => crate::semantic::items::ident_name(i),
+                syn::Member::Unnamed(i) => i.index.to_string().into(),
+            };
+            Sym::Field(base, name)
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            let base = build(cx, &m.receiver, limit, scope, imp, d)?;
+            if IDENTITY.contains(&name.as_str()) {
+                return Some(base);
+            }
+            if UNWRAP.contains(&name.as_str()) {
+                Sym::Unwrap(base)
+            } else {
+                Sym::MethodRet(base, name.into())
+            }
+        }
+        Expr::Try(t) => Sym::Unwrap(build(cx, &t.expr, limit, scope, imp, d)?),
+        Expr::Await(a) => Sym::Await(build(cx, &a.base, limit, scope, imp, d)?),
+        Expr::Index(i) => Sym::Elem(build(cx, &i.expr, limit, scope, imp, d)?),
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else {
+                return None;
+            };
+            if p.qself.is_some() {
+                return None;
+            }
+            // A local closure or fn pointer shadows items of that name.
+            if let Some(id) = p.path.get_ident()
+                && cx.locals.borrow().source(&id.to_string(), limit).is_some()
+            {
+                return None;
+            }
+            let (caller, _) = cx.fn_owner.get();
+            let path = cx.items.borrow_mut().path(&p.path);
+            Sym::Ret {
+                path,
+                scope,
+                caller,
+            }
+        }
+        _ => return None,
+    };
+    Some(cx.items.borrow_mut().sym(sym))
+}
+
+/// The symbolic type of a binding from where its value comes from.
+fn from_source(cx: &FileCx<'_>, src: Source, scope: u32, imp: u32, depth: u8) -> Option<u32> {
+    let text = |start: u32, end: u32| Some(cx.text(start as usize..end as usize));
+    let expr = |start, end| -> Option<Expr> { syn::parse_str(text(start, end)?).ok() };
+    let sym = match src {
+        Source::None => return None,
+        Source::Type(start, end) => {
+            let ty: syn::Type = syn::parse_str(text(start, end)?).ok()?;
+            let ty = cx.items.borrow_mut().type_ref(&ty);
+            Sym::Decl { ty, scope, imp }
+        }
+        Source::Init { start, end, limit } => {
+            return build(cx, &expr(start, end)?, limit, scope, imp, depth);
+        }
+        Source::Elem { start, end, limit } => {
+            Sym::Elem(build(cx, &expr(start, end)?, limit, scope, imp, depth)?)
+        }
+        Source::Unwrap { start, end, limit } => {
+            Sym::Unwrap(build(cx, &expr(start, end)?, limit, scope, imp, depth)?)
+        }
+    };
+    Some(cx.items.borrow_mut().sym(sym))
+}

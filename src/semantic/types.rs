@@ -1,0 +1,273 @@
+//! Syntactic types (layer L1): types as written in signatures, fields, aliases and statics
+//! ([`TypeRef`]), and the symbolic types a fn body asks about ([`Sym`]): "the type of field
+//! `task` of `self`", "what `self.lock()` returns". Both are plain data recorded per file with
+//! the item summary (so they are cached with the file); what they denote is decided crate-wide
+//! by [`crate::semantic::typing`], once every file's items are known.
+
+use std::sync::Arc;
+
+use crate::semantic::items::{Collector, NONE, Name, ident_name};
+
+/// A type as written, its paths recorded in [`crate::semantic::items::ItemSummary::paths`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TypeRef {
+    /// `a::b::C<T, U>`: the path and its generic type arguments (indices of
+    /// [`crate::semantic::items::ItemSummary::types`]).
+    Path {
+        /// The path.
+        path: u32,
+        /// Type arguments of the last segment, in order (lifetimes and consts dropped).
+        args: Box<[u32]>,
+    },
+    /// `&T`, `&mut T`, `*const T`.
+    Ref(u32),
+    /// `(A, B)`.
+    Tuple(Box<[u32]>),
+    /// `[T]`, `[T; N]`.
+    Slice(u32),
+    /// `impl Trait`/`dyn Trait` with a single non-marker bound: the trait's path, its type
+    /// arguments and its `Output = T` binding (`impl Future<Output = T>`, `dyn Fn() -> F` as the
+    /// `Fn` path with output `F`).
+    Bound {
+        /// The trait's path.
+        path: u32,
+        /// Its type arguments.
+        args: Box<[u32]>,
+        /// `Output = T`, or the return type of a `Fn*(..) -> T` bound ([`NONE`]: none).
+        output: u32,
+    },
+    /// `fn(..) -> T` (the return type, [`NONE`] for `()`).
+    FnPtr(u32),
+    /// Anything else (`_`, `!`, macros, qualified paths).
+    Unknown,
+}
+
+/// A symbolic type: what phase 1 knows about an expression's type before the crate is known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Sym {
+    /// A declared type ([`crate::semantic::items::ItemSummary::types`]) written in item scope
+    /// `scope`, inside impl `imp` ([`NONE`]: none; for `Self`).
+    Decl {
+        /// The type.
+        ty: u32,
+        /// The item scope it is written in.
+        scope: u32,
+        /// The impl around it.
+        imp: u32,
+    },
+    /// The self type of impl `imp` of the file (`self`).
+    SelfOf(u32),
+    /// Field `name` (or tuple index) of a value of type `base` (a sym), through references and
+    /// smart pointers.
+    Field(u32, Name),
+    /// The value of static or const `path` written in `scope`.
+    Static {
+        /// The path ([`crate::semantic::items::ItemSummary::paths`]).
+        path: u32,
+        /// The item scope it is written in.
+        scope: u32,
+    },
+    /// What a call of path `path` in `scope`, inside fn `caller`, returns.
+    Ret {
+        /// The path.
+        path: u32,
+        /// The item scope it is written in.
+        scope: u32,
+        /// The enclosing fn ([`NONE`]: none).
+        caller: u32,
+    },
+    /// What method `name` returns on a receiver of type `base` (a sym).
+    MethodRet(u32, Name),
+    /// The `T` of an `Option<T>` or `Result<T, _>` (`?`, `.unwrap()`, `Some(x)`).
+    Unwrap(u32),
+    /// The output of a future (`.await`).
+    Await(u32),
+    /// An element of a collection (`for x in v`, `v[i]`).
+    Elem(u32),
+}
+
+impl Collector {
+    /// Records a type as written; returns its index in
+    /// [`crate::semantic::items::ItemSummary::types`].
+    pub fn type_ref(&mut self, ty: &syn::Type) -> u32 {
+        let t = match ty {
+            syn::Type::Paren(p) => return self.type_ref(&p.elem),
+            syn::Type::Group(g) => return self.type_ref(&g.elem),
+            syn::Type::Reference(r) => TypeRef::Ref(self.type_ref(&r.elem)),
+            syn::Type::Ptr(p) => TypeRef::Ref(self.type_ref(&p.elem)),
+            syn::Type::Slice(s) => TypeRef::Slice(self.type_ref(&s.elem)),
+            syn::Type::Array(a) => TypeRef::Slice(self.type_ref(&a.elem)),
+            syn::Type::Tuple(t) => {
+                TypeRef::Tuple(t.elems.iter().map(|e| self.type_ref(e)).collect())
+            }
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let path = self.path(&p.path);
+                let args = match p.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => self.type_args(&a.args),
+                    _ => Box::default(),
+                };
+                TypeRef::Path { path, args }
+            }
+            syn::Type::ImplTrait(t) => self.bound(&t.bounds),
+            syn::Type::TraitObject(t) => self.bound(&t.bounds),
+            syn::Type::FnPtr(f) => TypeRef::FnPtr(self.return_type(&f.output)),
+            _ => TypeRef::Unknown,
+        };
+        self.intern_type(t)
+    }
+
+    /// The declared return type of a signature ([`NONE`] for `()`).
+    pub fn return_type(&mut self, output: &syn::ReturnType) -> u32 {
+        match output {
+            syn::ReturnType::Default => NONE,
+            syn::ReturnType::Type(_, ty) => self.type_ref(ty),
+        }
+    }
+
+    /// Records the declared type of field `name` of struct item `item`.
+    pub fn field(&mut self, item: u32, name: Name, ty: &syn::Type) {
+        let ty = self.type_ref(ty);
+        self.summary_mut()
+            .fields
+            .push(crate::semantic::items::FieldFact { item, name, ty });
+    }
+
+    /// Records the fields of struct item `item`.
+    pub fn fields(&mut self, item: u32, fields: &syn::Fields) {
+        for (i, f) in fields.iter().enumerate() {
+            let name = match &f.ident {
+                Some(id) => ident_name(id),
+                None => Name::from(i.to_string()),
+            };
+            self.field(item, name, &f.ty);
+        }
+    }
+
+    /// Records the declared type of alias, static or const item `item` (an alias's generic
+    /// parameter names in `params`).
+    pub fn item_type(&mut self, item: u32, ty: &syn::Type, generics: &syn::Generics) {
+        let ty = self.type_ref(ty);
+        let params = generics
+            .type_params()
+            .map(|p| ident_name(&p.ident))
+            .collect();
+        self.summary_mut()
+            .item_types
+            .push(crate::semantic::items::ItemType { item, ty, params });
+    }
+
+    /// Records a symbolic type; equal syms share one index.
+    pub fn sym(&mut self, s: Sym) -> u32 {
+        if let Some(&i) = self.sym_ids.get(&s) {
+            return i;
+        }
+        let syms = &mut self.summary_mut().syms;
+        syms.push(s.clone());
+        let i = (syms.len() - 1) as u32;
+        self.sym_ids.insert(s, i);
+        i
+    }
+
+    fn type_args(
+        &mut self,
+        args: &syn::punctuated::Punctuated<syn::GenericArgument, syn::Token![,]>,
+    ) -> Box<[u32]> {
+        args.iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(self.type_ref(t)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn bound(
+        &mut self,
+        bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+    ) -> TypeRef {
+        let mut traits = bounds.iter().filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t)
+                if !t.path.segments.last().is_some_and(|s| {
+                    matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
+                }) =>
+            {
+                Some(&t.path)
+            }
+            _ => None,
+        });
+        let (Some(tr), None) = (traits.next(), traits.next()) else {
+            return TypeRef::Unknown;
+        };
+        let path = self.path(tr);
+        let (args, output) = match tr.segments.last().map(|s| &s.arguments) {
+            Some(syn::PathArguments::AngleBracketed(a)) => {
+                let output = a
+                    .args
+                    .iter()
+                    .find_map(|g| match g {
+                        syn::GenericArgument::AssocType(at) if at.ident == "Output" => {
+                            Some(at.ty.clone())
+                        }
+                        _ => None,
+                    })
+                    .map_or(NONE, |t| self.type_ref(&t));
+                (self.type_args(&a.args), output)
+            }
+            Some(syn::PathArguments::Parenthesized(p)) => {
+                (Box::default(), self.return_type(&p.output))
+            }
+            _ => (Box::default(), NONE),
+        };
+        TypeRef::Bound { path, args, output }
+    }
+
+    fn intern_type(&mut self, t: TypeRef) -> u32 {
+        let types = &mut self.summary_mut().types;
+        // Small types repeat (`Self`, `String`): reuse the last few.
+        let from = types.len().saturating_sub(16);
+        if let Some(i) = types[from..].iter().position(|x| *x == t) {
+            return (from + i) as u32;
+        }
+        types.push(t);
+        (types.len() - 1) as u32
+    }
+}
+
+/// A type as the crate-wide phase sees it (see [`crate::semantic::typing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// A type of another crate or std, by canonical path, with its type arguments.
+    External(Arc<[Name]>, Vec<Ty>),
+    /// A struct, enum or union of the linted files: (file, index in its items), with its type
+    /// arguments.
+    Local((u32, u32), Vec<Ty>),
+    /// A reference or pointer.
+    Ref(Box<Ty>),
+    /// A tuple.
+    Tuple(Vec<Ty>),
+    /// A slice or array.
+    Slice(Box<Ty>),
+    /// A future with this output (an `async fn`'s call, `impl Future<Output = T>`).
+    Future(Box<Ty>),
+    /// A callable returning this (`impl Fn() -> T`, `fn() -> T`).
+    Callable(Box<Ty>),
+    /// Not known.
+    Unknown,
+}
+
+impl Ty {
+    /// The canonical path of an external type (`tokio::task::JoinHandle`).
+    pub fn external_path(&self) -> Option<String> {
+        match self {
+            Ty::External(p, _) => Some(p.join("::")),
+            _ => None,
+        }
+    }
+
+    /// The type arguments of a path type.
+    pub fn args(&self) -> &[Ty] {
+        match self {
+            Ty::External(_, a) | Ty::Local(_, a) => a,
+            _ => &[],
+        }
+    }
+}
