@@ -13,6 +13,7 @@ use crate::semantic::items::{
 };
 use crate::semantic::project::{Project, normalize};
 use crate::semantic::resolve::{Callee, Semantics};
+use crate::semantic::types::{Sym, Ty};
 
 /// One summarised file.
 struct File {
@@ -507,5 +508,144 @@ fn stray_files_do_not_take_over_a_target() {
     assert_eq!(
         r.call("src/server.rs", "run", "crate::common::gen_sk"),
         "common.rs::gen_sk"
+    );
+}
+
+// ---- Types: declared types and symbolic types finished crate-wide ----
+
+impl Run {
+    /// The declared return type of fn `name` of `file`, shown compactly.
+    fn ret(&self, file: &str, name: &str) -> String {
+        let fi = self.file(file);
+        let idx = self.files[fi as usize]
+            .fns
+            .iter()
+            .position(|f| &*f.name == name)
+            .unwrap_or_else(|| panic!("no fn {name}"));
+        let inputs = inputs(&self.files);
+        self.show_ty(&self.sema.fn_return(&inputs, fi, idx as u32))
+    }
+
+    /// The type of `call().field` where `call` is a path called in fn `caller` of `file`.
+    fn ret_field(&mut self, file: &str, caller: &str, call: &str, field: &str) -> String {
+        let fi = self.file(file);
+        let f = &mut self.files[fi as usize];
+        let ci = f.fns.iter().position(|x| &*x.name == caller).unwrap() as u32;
+        let scope = f.fns[ci as usize].scope;
+        let p: syn::Path = syn::parse_str(call).unwrap();
+        f.items.paths.push(PathFact {
+            leading_colon: false,
+            segments: p.segments.iter().map(|s| ident_name(&s.ident)).collect(),
+        });
+        let path = (f.items.paths.len() - 1) as u32;
+        f.items.syms.push(Sym::Ret {
+            path,
+            scope,
+            caller: ci,
+        });
+        let base = (f.items.syms.len() - 1) as u32;
+        f.items.syms.push(Sym::Unwrap(base));
+        let unwrapped = (f.items.syms.len() - 1) as u32;
+        f.items.syms.push(Sym::Field(unwrapped, field.into()));
+        let sym = (f.items.syms.len() - 1) as u32;
+        let inputs = inputs(&self.files);
+        self.show_ty(&self.sema.sym_type(&inputs, fi, sym))
+    }
+
+    fn show_ty(&self, t: &Ty) -> String {
+        let args = |a: &[Ty]| {
+            if a.is_empty() {
+                String::new()
+            } else {
+                let v: Vec<String> = a.iter().map(|x| self.show_ty(x)).collect();
+                format!("<{}>", v.join(", "))
+            }
+        };
+        match t {
+            Ty::External(p, a) => format!("{}{}", p.join("::"), args(a)),
+            Ty::Local((f, i), a) => {
+                let file = &self.files[*f as usize];
+                format!("local {}{}", file.items.items[*i as usize].name, args(a))
+            }
+            Ty::Ref(x) => format!("&{}", self.show_ty(x)),
+            Ty::Tuple(x) => format!("({})", args(x).trim_matches(['<', '>'])),
+            Ty::Slice(x) => format!("[{}]", self.show_ty(x)),
+            Ty::Future(x) => format!("future {}", self.show_ty(x)),
+            Ty::Callable(x) => format!("callable {}", self.show_ty(x)),
+            Ty::Unknown => "?".into(),
+        }
+    }
+}
+
+#[test]
+fn declared_types_resolve_through_imports_aliases_and_generics() {
+    let r = Run::loose(&[
+        (
+            "lib.rs",
+            "mod model; use model::{Engine, Res, Pool}; use tokio::sync::Mutex as AsyncMutex;
+             fn a() -> Engine { loop {} }
+             fn b() -> Res<Pool> { loop {} }
+             fn c() -> Option<AsyncMutex<u8>> { None }
+             async fn d() -> Pool { loop {} }
+             fn e() -> futures::future::BoxFuture<'static, u8> { loop {} }
+             fn f() -> std::pin::Pin<Box<dyn core::future::Future<Output = Pool> + Send>> { loop {} }
+             fn g() -> T { loop {} }
+             fn h() -> &'static [Pool] { loop {} }",
+        ),
+        (
+            "model.rs",
+            "pub type Engine = tokio::runtime::Runtime;
+             pub type Res<T> = std::result::Result<T, std::io::Error>;
+             pub struct Pool;
+             impl Pool { pub fn me(&self) -> &Self { self } }",
+        ),
+    ]);
+    assert_eq!(r.ret("lib.rs", "a"), "tokio::runtime::Runtime");
+    assert_eq!(
+        r.ret("lib.rs", "b"),
+        "std::result::Result<local Pool, std::io::Error>"
+    );
+    assert_eq!(
+        r.ret("lib.rs", "c"),
+        "std::option::Option<tokio::sync::Mutex<u8>>"
+    );
+    assert_eq!(r.ret("lib.rs", "d"), "future local Pool");
+    assert_eq!(r.ret("lib.rs", "e"), "future u8");
+    assert_eq!(r.ret("lib.rs", "f"), "future local Pool");
+    // An unknown name (a generic parameter) stays unknown.
+    assert_eq!(r.ret("lib.rs", "g"), "?");
+    assert_eq!(r.ret("lib.rs", "h"), "&[local Pool]");
+    assert_eq!(r.ret("model.rs", "me"), "&local Pool");
+}
+
+#[test]
+fn fields_are_typed_through_the_declaring_module() {
+    let mut r = Run::loose(&[
+        (
+            "lib.rs",
+            "mod model; mod other;
+             fn open() -> std::io::Result<model::Pool> { loop {} }
+             fn look_alike() -> Option<other::Pool> { None }
+             fn caller() {}",
+        ),
+        (
+            "model.rs",
+            "use std::sync::mpsc::Receiver;
+             pub struct Pool { pub rx: Receiver<u8>, pub t: (u8, Handle) }
+             pub struct Handle;",
+        ),
+        (
+            "other.rs",
+            "pub struct Receiver; pub struct Pool { pub rx: Receiver }",
+        ),
+    ]);
+    assert_eq!(
+        r.ret_field("lib.rs", "caller", "open", "rx"),
+        "std::sync::mpsc::Receiver<u8>"
+    );
+    assert_eq!(r.ret_field("lib.rs", "caller", "open", "missing"), "?");
+    assert_eq!(
+        r.ret_field("lib.rs", "caller", "look_alike", "rx"),
+        "local Receiver"
     );
 }

@@ -246,10 +246,12 @@ impl Semantics {
             }
             Sym::Unwrap(inner) => {
                 let t = self.sym_ty(files, file, *inner, d);
+                // `Option<T>`, `Result<T, E>` and the library aliases `io::Result<T>`,
+                // `anyhow::Result<T>`: the value is the first argument.
                 match &t {
                     Ty::External(p, args)
-                        if is_path(p, "std::option::Option")
-                            || is_path(p, "std::result::Result") =>
+                        if p.last()
+                            .is_some_and(|l| &**l == "Option" || &**l == "Result") =>
                     {
                         args.first().cloned().unwrap_or(Ty::Unknown)
                     }
