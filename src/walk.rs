@@ -277,19 +277,19 @@ impl Walker<'_, '_, '_> {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
-        let Some(hit) = blocking::classify(self.cx, e) else {
-            return;
-        };
-        if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
-            return;
+        for hit in blocking::classify_all(self.cx, e) {
+            if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
+                continue;
+            }
+            let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
+            self.facts.blocking.push(BlockingFact {
+                caller,
+                rule: hit.rule.to_string(),
+                api: hit.api,
+                line,
+                when: hit.when.map(|(sym, ty)| (sym, ty.to_string())),
+            });
         }
-        let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
-        self.facts.blocking.push(BlockingFact {
-            caller,
-            rule: hit.rule.to_string(),
-            api: hit.api,
-            line,
-        });
     }
 
     fn run_expr_hooks(&mut self, e: &Expr) {

@@ -117,6 +117,9 @@ pub struct BlockingFact {
     pub api: String,
     /// 1-based line of the call.
     pub line: usize,
+    /// A method on a receiver phase 1 could not type: it blocks only if the receiver's
+    /// symbolic type ([`ItemSummary::syms`]) is this catalogued type.
+    pub when: Option<(u32, String)>,
 }
 
 /// How a call's value is thrown away (see [`DiscardedCall`]).

@@ -61,10 +61,20 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
     }
     let mut cause: Vec<Option<Cause>> = vec![None; g.len()];
     let mut queue = VecDeque::new();
+    let inputs = std::sync::OnceLock::new();
+    // A root on a receiver phase 1 could not type holds when the crate's types say so.
+    let holds = |fi: usize, b: &crate::analysis::index::BlockingFact| match &b.when {
+        None => true,
+        Some((sym, ty)) => index
+            .semantics()
+            .sym_type(inputs.get_or_init(|| index.inputs()), fi as u32, *sym)
+            .is(ty),
+    };
     for (fi, file) in index.files.iter().enumerate() {
         for (bi, b) in file.facts.blocking.iter().enumerate() {
             let node = g.node(fi, b.caller);
             if b.rule == rule.id
+                && holds(fi, b)
                 && g.is_sync(index, node)
                 && cause.get(node).is_some_and(Option::is_none)
             {
