@@ -484,7 +484,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     let first = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let header = std::fs::read(&cache).expect("the cache is written");
-    assert!(header.starts_with(b"async-lint-cache 5 "));
+    assert!(header.starts_with(b"async-lint-cache 6 "));
     let again = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(stdout(&again), stdout(&first));
 
