@@ -506,6 +506,8 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
     for bad in [
         &b"garbage"[..],
         &header[..header.len() / 2],
+        b"async-lint-cache 6 00 00 0\n",
+        // The layout before declared types and pending findings.
         b"async-lint-cache 5 00 00 0\n",
         // The layout before `CallFact::context_start`.
         b"async-lint-cache 3 00 00 0\n",
@@ -516,7 +518,7 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         assert!(
             std::fs::read(&cache)
                 .unwrap()
-                .starts_with(b"async-lint-cache 5 ")
+                .starts_with(b"async-lint-cache 6 ")
         );
     }
 
