@@ -17,6 +17,8 @@ use crate::analysis::locals;
 use crate::analysis::locals::Source;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
+use crate::analysis::span;
+use crate::analysis::syms;
 use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
@@ -181,8 +183,14 @@ impl Walker<'_, '_, '_> {
             }
             _ => return,
         };
-        let r = self.cx.range(ty);
-        self.set_source(name, Source::Type(r.start as u32, r.end as u32));
+        let Some(r) = span::cheap_type_range(ty) else {
+            return;
+        };
+        let base = self.cx.base;
+        self.set_source(
+            name,
+            Source::Type((r.start + base) as u32, (r.end + base) as u32),
+        );
     }
 
     /// Records where the latest binding of `name` gets its value.
@@ -221,8 +229,11 @@ impl Walker<'_, '_, '_> {
         let Some((name, unwrap)) = Self::single_binding(pat) else {
             return;
         };
-        let r = self.cx.range(e);
-        let (start, end) = (r.start as u32, r.end as u32);
+        let Some(r) = span::cheap_expr_range(e) else {
+            return;
+        };
+        let base = self.cx.base;
+        let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
         let src = match (elem, unwrap) {
             (false, false) => Source::Init { start, end, limit },
             (false, true) => Source::Unwrap { start, end, limit },
@@ -424,9 +435,12 @@ fn may_be_crate_local(callee: &Callee, target: &CallTarget) -> bool {
         (
             _,
             CallTarget::Method {
-                on_self, recv_ty, ..
+                on_self,
+                recv_ty,
+                recv_sym,
+                ..
             },
-        ) => *on_self || *recv_ty != NONE,
+        ) => *on_self || *recv_ty != NONE || *recv_sym != NONE,
         _ => false,
     }
 }
@@ -807,10 +821,17 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 if self.cx.settings.collect_facts {
                     let name = mc.method.to_string();
                     let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
+                    let recv_ty = receiver_decl(self.cx, &mc.receiver);
+                    let recv_sym = if on_self || recv_ty != NONE {
+                        NONE
+                    } else {
+                        syms::receiver_sym(self.cx, &mc.receiver)
+                    };
                     let target = CallTarget::Method {
                         name: NameId::of(&name),
                         on_self,
-                        recv_ty: receiver_decl(self.cx, &mc.receiver),
+                        recv_ty,
+                        recv_sym,
                         scope: self.cx.item_scope(),
                     };
                     self.record_call(Callee::Method { name, on_self }, target, e);

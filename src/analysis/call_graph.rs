@@ -17,6 +17,7 @@ use crate::analysis::index::{CallFact, CallTarget, CrateIndex, FnFact, NameId};
 use crate::semantic::defmap::FileInput;
 use crate::semantic::items::{CTOR, UNWRAPPED};
 use crate::semantic::resolve::{Callee, Semantics};
+use crate::semantic::types::Ty;
 
 /// No callee: the call is not resolved to a crate-local fn.
 const UNRESOLVED: u32 = u32::MAX;
@@ -278,16 +279,22 @@ impl<'i> Resolver<'i> {
             CallTarget::Method {
                 name,
                 recv_ty,
+                recv_sym,
                 scope,
                 ..
             } => {
-                // Without a declared receiver type, the callee is unknown.
+                // Without a known receiver type, the callee is unknown.
                 let matches = |n: &str| NameId::of(n) == name;
                 let paths = &file.facts.items.paths;
-                if recv_ty == u32::MAX {
+                if recv_ty == u32::MAX && recv_sym != u32::MAX {
+                    let ty = self.sema.sym_type(&self.inputs, fi as u32, recv_sym);
+                    match ty.autoderef() {
+                        Ty::Local(item, _) => self.sema.method_of(&self.inputs, *item, &matches),
+                        _ => return None,
+                    }
+                } else if recv_ty == u32::MAX {
                     return None;
-                }
-                if recv_ty & CTOR != 0 {
+                } else if recv_ty & CTOR != 0 {
                     let ctor = paths.get((recv_ty & !(CTOR | UNWRAPPED)) as usize)?;
                     let unwrapped = recv_ty & UNWRAPPED != 0;
                     self.sema.resolve_method_of_ctor(

@@ -66,6 +66,9 @@ pub enum CallTarget {
         /// The receiver's declared type (a local bound by an annotated parameter or `let`):
         /// a path of [`ItemSummary::paths`], or `u32::MAX`.
         recv_ty: u32,
+        /// The receiver's symbolic type ([`ItemSummary::syms`]: `self.field`, a parameter
+        /// of an imported type), or `u32::MAX`.
+        recv_sym: u32,
         /// Index of the innermost item scope around the call.
         scope: u32,
     },

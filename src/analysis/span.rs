@@ -19,6 +19,40 @@ pub fn expr_range(e: &Expr) -> Range<usize> {
     }
 }
 
+/// Byte range of `e` when it is cheap to know (calls, method calls, paths, fields, `?`,
+/// `.await`, indexing), else `None`.
+pub fn cheap_expr_range(e: &Expr) -> Option<Range<usize>> {
+    match (start(e), end(e)) {
+        (Some(s), Some(t)) if s <= t => Some(s..t),
+        _ => None,
+    }
+}
+
+/// Byte range of a type when it is cheap to know (paths, references to them), else `None`.
+pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
+    match ty {
+        syn::Type::Reference(r) => {
+            let s = r.and_token.spans[0].byte_range().start;
+            let t = cheap_type_range(&r.elem)?.end;
+            (s <= t).then_some(s..t)
+        }
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let s = match p.path.leading_colon {
+                Some(c) => c.spans[0].byte_range().start,
+                None => p.path.segments.first()?.ident.span().byte_range().start,
+            };
+            let last = p.path.segments.last()?;
+            let t = match &last.arguments {
+                syn::PathArguments::None => last.ident.span().byte_range().end,
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.byte_range().end,
+                syn::PathArguments::Parenthesized(_) => return None,
+            };
+            (s <= t).then_some(s..t)
+        }
+        _ => None,
+    }
+}
+
 /// Byte offset where `e` starts, when it is cheap to know.
 fn start(e: &Expr) -> Option<usize> {
     match e {
@@ -109,6 +143,27 @@ mod tests {
         let mut v = V(0);
         syn::visit::visit_file(&mut v, &file);
         assert!(v.0 > 15);
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+
+    #[test]
+    fn type_ranges_match_spanned() {
+        for src in [
+            "Foo",
+            "&'a mut a::B<C<D>, E>",
+            "::std::sync::Arc<T>",
+            "&Self",
+        ] {
+            let ty: syn::Type = syn::parse_str(src).unwrap();
+            assert_eq!(cheap_type_range(&ty), Some(ty.span().byte_range()), "{src}");
+        }
+        let closure: syn::Type = syn::parse_str("Box<dyn Fn() -> u8>").unwrap();
+        assert_eq!(
+            cheap_type_range(&closure),
+            Some(closure.span().byte_range())
+        );
+        let tuple: syn::Type = syn::parse_str("(A, B)").unwrap();
+        assert_eq!(cheap_type_range(&tuple), None);
         proc_macro2::extra::invalidate_current_thread_spans();
     }
 }

@@ -23,51 +23,88 @@ const UNWRAP: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 /// The symbolic type of `e` (a [`Sym`] index of the file's summary), or [`NONE`] when syntax
 /// says nothing about it. Only when facts are collected.
 pub fn sym_of(cx: &FileCx<'_>, e: &Expr) -> u32 {
+    query(cx, e, false)
+}
+
+/// [`sym_of`] for the receiver of every method call the walk records: only what needs no
+/// re-reading of initializers (`self.a.b`, parameters and `let`s with a declared type, statics).
+pub fn receiver_sym(cx: &FileCx<'_>, e: &Expr) -> u32 {
+    query(cx, e, true)
+}
+
+/// Where an expression is read: the bindings it sees, its item scope and impl, how deep the
+/// query is, and whether initializers may be re-read.
+#[derive(Clone, Copy)]
+struct At {
+    limit: u32,
+    scope: u32,
+    imp: u32,
+    depth: u8,
+    cheap: bool,
+}
+
+impl At {
+    fn deeper(self) -> At {
+        At {
+            depth: self.depth + 1,
+            ..self
+        }
+    }
+}
+
+fn query(cx: &FileCx<'_>, e: &Expr, cheap: bool) -> u32 {
     if !cx.settings.collect_facts {
         return NONE;
     }
-    let limit = cx.locals.borrow().len();
-    let (_, imp) = cx.fn_owner.get();
-    build(cx, e, limit, cx.item_scope(), imp, 0).unwrap_or(NONE)
+    let at = At {
+        limit: cx.locals.borrow().len(),
+        scope: cx.item_scope(),
+        imp: cx.fn_owner.get().1,
+        depth: 0,
+        cheap,
+    };
+    build(cx, e, at).unwrap_or(NONE)
 }
 
-fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8) -> Option<u32> {
-    if depth > MAX_DEPTH {
+fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
+    if at.depth > MAX_DEPTH {
         return None;
     }
-    let d = depth + 1;
+    let d = at.deeper();
     let sym = match e {
-        Expr::Paren(p) => return build(cx, &p.expr, limit, scope, imp, d),
-        Expr::Group(g) => return build(cx, &g.expr, limit, scope, imp, d),
-        Expr::Reference(r) => return build(cx, &r.expr, limit, scope, imp, d),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-            return build(cx, &u.expr, limit, scope, imp, d);
-        }
+        Expr::Paren(p) => return build(cx, &p.expr, d),
+        Expr::Group(g) => return build(cx, &g.expr, d),
+        Expr::Reference(r) => return build(cx, &r.expr, d),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => return build(cx, &u.expr, d),
         Expr::Path(p) if p.qself.is_none() => {
             if let Some(id) = p.path.get_ident() {
                 let name = id.to_string();
                 if name == "self" {
+                    let imp = at.imp;
                     return (imp != NONE).then(|| cx.items.borrow_mut().sym(Sym::SelfOf(imp)));
                 }
-                let local = cx.locals.borrow().source(&name, limit);
-                if let Some((src, bscope, bimp)) = local {
-                    return from_source(cx, src, bscope, bimp, d);
+                let local = cx.locals.borrow().source(&name, at.limit);
+                if let Some((src, scope, imp)) = local {
+                    return from_source(cx, src, At { scope, imp, ..d });
                 }
             }
             let last = p.path.segments.last()?.ident.to_string();
             // A static or const: `RUNTIME`, `crate::CLIENT`.
-            if !last
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                || !last.starts_with(|c: char| c.is_ascii_uppercase())
-            {
+            let screaming = last.starts_with(|c: char| c.is_ascii_uppercase())
+                && last
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !screaming {
                 return None;
             }
             let path = cx.items.borrow_mut().path(&p.path);
-            Sym::Static { path, scope }
+            Sym::Static {
+                path,
+                scope: at.scope,
+            }
         }
         Expr::Field(f) => {
-            let base = build(cx, &f.base, limit, scope, imp, d)?;
+            let base = build(cx, &f.base, d)?;
             let name = match &f.member {
                 syn::Member::Named(i) => crate::semantic::items::ident_name(i),
                 syn::Member::Unnamed(i) => i.index.to_string().into(),
@@ -76,7 +113,7 @@ fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8)
         }
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
-            let base = build(cx, &m.receiver, limit, scope, imp, d)?;
+            let base = build(cx, &m.receiver, d)?;
             if IDENTITY.contains(&name.as_str()) {
                 return Some(base);
             }
@@ -86,9 +123,9 @@ fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8)
                 Sym::MethodRet(base, name.into())
             }
         }
-        Expr::Try(t) => Sym::Unwrap(build(cx, &t.expr, limit, scope, imp, d)?),
-        Expr::Await(a) => Sym::Await(build(cx, &a.base, limit, scope, imp, d)?),
-        Expr::Index(i) => Sym::Elem(build(cx, &i.expr, limit, scope, imp, d)?),
+        Expr::Try(t) => Sym::Unwrap(build(cx, &t.expr, d)?),
+        Expr::Await(a) => Sym::Await(build(cx, &a.base, d)?),
+        Expr::Index(i) => Sym::Elem(build(cx, &i.expr, d)?),
         Expr::Call(c) => {
             let Expr::Path(p) = &*c.func else {
                 return None;
@@ -98,16 +135,19 @@ fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8)
             }
             // A local closure or fn pointer shadows items of that name.
             if let Some(id) = p.path.get_ident()
-                && cx.locals.borrow().source(&id.to_string(), limit).is_some()
+                && cx
+                    .locals
+                    .borrow()
+                    .source(&id.to_string(), at.limit)
+                    .is_some()
             {
                 return None;
             }
-            let (caller, _) = cx.fn_owner.get();
             let path = cx.items.borrow_mut().path(&p.path);
             Sym::Ret {
                 path,
-                scope,
-                caller,
+                scope: at.scope,
+                caller: cx.fn_owner.get().0,
             }
         }
         _ => return None,
@@ -116,24 +156,30 @@ fn build(cx: &FileCx<'_>, e: &Expr, limit: u32, scope: u32, imp: u32, depth: u8)
 }
 
 /// The symbolic type of a binding from where its value comes from.
-fn from_source(cx: &FileCx<'_>, src: Source, scope: u32, imp: u32, depth: u8) -> Option<u32> {
-    let text = |start: u32, end: u32| Some(cx.text(start as usize..end as usize));
-    let expr = |start, end| -> Option<Expr> { syn::parse_str(text(start, end)?).ok() };
+fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
+    let text = |start: u32, end: u32| cx.text(start as usize..end as usize);
+    let expr = |start, end| -> Option<Expr> { syn::parse_str(text(start, end)).ok() };
     let sym = match src {
         Source::None => return None,
         Source::Type(start, end) => {
-            let ty: syn::Type = syn::parse_str(text(start, end)?).ok()?;
+            let ty: syn::Type = syn::parse_str(text(start, end)).ok()?;
             let ty = cx.items.borrow_mut().type_ref(&ty);
-            Sym::Decl { ty, scope, imp }
+            Sym::Decl {
+                ty,
+                scope: at.scope,
+                imp: at.imp,
+            }
         }
+        // A cheap query does not re-read initializers.
+        _ if at.cheap => return None,
         Source::Init { start, end, limit } => {
-            return build(cx, &expr(start, end)?, limit, scope, imp, depth);
+            return build(cx, &expr(start, end)?, At { limit, ..at });
         }
         Source::Elem { start, end, limit } => {
-            Sym::Elem(build(cx, &expr(start, end)?, limit, scope, imp, depth)?)
+            Sym::Elem(build(cx, &expr(start, end)?, At { limit, ..at })?)
         }
         Source::Unwrap { start, end, limit } => {
-            Sym::Unwrap(build(cx, &expr(start, end)?, limit, scope, imp, depth)?)
+            Sym::Unwrap(build(cx, &expr(start, end)?, At { limit, ..at })?)
         }
     };
     Some(cx.items.borrow_mut().sym(sym))
