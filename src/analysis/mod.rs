@@ -11,4 +11,5 @@ pub use crate::semantic::names;
 pub mod paths;
 pub mod scan;
 pub mod span;
+pub mod task_types;
 pub mod transitive;

@@ -16,6 +16,7 @@ use syn::{Expr, Pat, Stmt};
 use crate::analysis::imports::path_is;
 use crate::analysis::macros::{self, MacroKind, SelectBranch};
 use crate::analysis::paths;
+use crate::analysis::task_types::{TaskTy, TaskTypes, type_name};
 use crate::declare_rule;
 use crate::diagnostic::{Edit, Fix, Severity};
 use crate::lint::{FileCx, Sink};
@@ -73,6 +74,18 @@ fn join_all_message(code: &str) -> String {
     format!("`{code}` discards every task's `Result`, hiding their panics and cancellations")
 }
 
+fn select_join_message(pat: &str, join: &str) -> String {
+    format!(
+        "the `select!` branch `{pat} = {join}` drops the task's `JoinError`, hiding its panic or cancellation"
+    )
+}
+
+fn join_slot_message(slot: &str, join: &str) -> String {
+    format!(
+        "`{slot}` takes the result of `{join}` in `join!(..)` and drops its `JoinError`, hiding its panic or cancellation"
+    )
+}
+
 fn select_message(future: &str) -> String {
     format!(
         "the `select!` branch on `{future}` does not leave the loop: the shutdown request is swallowed"
@@ -96,8 +109,45 @@ enum Kind {
     AbortOf,
     /// The `Result<T, JoinError>` of a join.
     JoinResult,
+    /// An `Option<JoinHandle<_>>` (`if let Some(h) = opt.take()` yields a handle).
+    OptHandle,
+    /// A shutdown signal source: a unix `Signal`, `ctrl_c()`, a `CancellationToken` or its
+    /// `cancelled()` future.
+    Signal,
+    /// A value of the file's own type named in `target` (its methods' declared returns count).
+    Typed,
     /// Some other value that shadows a tracked name.
     Shadow,
+}
+
+impl Kind {
+    fn of(ty: TaskTy) -> Kind {
+        match ty {
+            TaskTy::Handle => Kind::Handle,
+            TaskTy::JoinSet => Kind::JoinSet,
+            TaskTy::HandleVec => Kind::HandleVec,
+            TaskTy::OptHandle => Kind::OptHandle,
+            TaskTy::Signal => Kind::Signal,
+        }
+    }
+}
+
+/// What an expression or a declared type is known to hold: the kind, the target (see
+/// [`Binding::target`]) and the label for where it came from.
+struct Known {
+    kind: Kind,
+    target: String,
+    label: &'static str,
+}
+
+impl Known {
+    fn new(kind: Kind, label: &'static str) -> Known {
+        Known {
+            kind,
+            target: String::new(),
+            label,
+        }
+    }
 }
 
 struct Binding {
@@ -120,11 +170,43 @@ struct Binding {
 struct Join {
     /// `Option<Result<..>>` (from `join_next`) rather than `Result<..>`.
     option: bool,
+    /// `Result<Result<..>, Elapsed>` (from `timeout(d, handle)`): `Ok(inner)` is the join result.
+    timeout: bool,
     /// Short description for messages: `h.await`, `set.join_next().await`.
     desc: String,
     /// Where the task or set was created.
     origin: Option<Range<usize>>,
     origin_label: &'static str,
+}
+
+impl Join {
+    /// The variant whose payload is the join result (`Some` of `join_next`, `Ok` of a
+    /// `timeout`), if the result is wrapped.
+    fn wrap(&self) -> Option<&'static str> {
+        if self.option {
+            Some("Some")
+        } else if self.timeout {
+            Some("Ok")
+        } else {
+            None
+        }
+    }
+
+    /// The join result's pattern inside the wrapper: `Some(p)` / `Ok(p)` -> `p`.
+    fn inner<'p>(&self, pat: &'p Pat) -> Option<&'p Pat> {
+        match self.wrap() {
+            Some(w) => tuple_struct_inner(pat, w),
+            None => Some(pat),
+        }
+    }
+
+    /// How an `Ok(..)` pattern of the result reads, wrapped (`Some(Ok(..))`).
+    fn ok_pat(&self) -> String {
+        match self.wrap() {
+            Some(w) => format!("{w}(Ok(..))"),
+            None => "Ok(..)".to_string(),
+        }
+    }
 }
 
 struct LoopInfo {
@@ -143,11 +225,19 @@ struct Analyzer<'c, 'a, 's> {
     loops: Vec<LoopInfo>,
     /// The file imports tokio and neither async-std nor smol (unresolved `task::spawn` is tokio's).
     tokio_only: bool,
+    /// Task-handle types the file declares (aliases, fn and method return types).
+    types: TaskTypes,
+    /// The self type of the enclosing `impl` block, by name.
+    impl_ty: Option<String>,
 }
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
-    if !(text.contains("spawn") || text.contains("JoinSet") || text.contains("select")) {
+    if !(text.contains("spawn")
+        || text.contains("Join")
+        || text.contains("join")
+        || text.contains("select"))
+    {
         return;
     }
     cx.imports.borrow_mut().push(cx.file.items.iter());
@@ -157,12 +247,15 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
             && !imports.imports_crate("async_std")
             && !imports.imports_crate("smol")
     };
+    let types = TaskTypes::collect(&cx.file.items, &|p| cx.resolve(p));
     let mut a = Analyzer {
         cx,
         sink,
         frames: Vec::new(),
         loops: Vec::new(),
         tokio_only,
+        types,
+        impl_ty: None,
     };
     for item in &cx.file.items {
         a.visit_item(item);
@@ -625,6 +718,10 @@ impl Stops<'_> {
 struct Flags {
     names: Vec<String>,
     has_continue: bool,
+    /// Receivers emptied by `take()`/`replace(..)` (`trigger.take()` disables `if trigger.is_some()`).
+    taken: Vec<String>,
+    /// Forwards the shutdown: cancels a child token, closes a channel or server, aborts tasks.
+    forwards: bool,
 }
 
 impl<'ast> Visit<'ast> for Flags {
@@ -651,11 +748,37 @@ impl<'ast> Visit<'ast> for Flags {
             Expr::Continue(_) => self.has_continue = true,
             _ => {}
         }
+        if let Expr::MethodCall(m) = e {
+            let method = m.method.to_string();
+            if method == "take" || method == "replace" {
+                self.taken.extend(final_ident(&m.receiver));
+            }
+            if FORWARD_METHODS.contains(&method.as_str()) {
+                self.forwards = true;
+            }
+        }
         visit::visit_expr(self, e);
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
+
+/// Methods that pass a shutdown on to the work the loop waits for (another branch then ends the
+/// loop when that work finishes).
+const FORWARD_METHODS: &[&str] = &[
+    "cancel",
+    "close",
+    "shutdown",
+    "graceful_shutdown",
+    "abort",
+    "abort_all",
+    "notify_waiters",
+    "notify_one",
+    "trigger",
+    "stop",
+    "drain",
+    "close_channel",
+];
 
 fn is_compound_assign(op: &syn::BinOp) -> bool {
     matches!(
@@ -729,6 +852,265 @@ impl Analyzer<'_, '_, '_> {
                 aborted: false,
                 used: false,
             });
+        }
+    }
+
+    /// Binds `name` to what `known` says, labelled at `origin`.
+    fn bind_known(
+        &mut self,
+        name: String,
+        known: Known,
+        origin: Option<Range<usize>>,
+        decl: Range<usize>,
+    ) {
+        self.bind(name, known.kind, origin, decl, known.target);
+        if let Some(b) = self.frames.last_mut().and_then(|f| f.last_mut()) {
+            b.origin_label = known.label;
+        }
+    }
+
+    /// What a written type holds: a task type the file's `use`s and aliases prove, or one of the
+    /// file's own types (whose methods' declared returns are known).
+    fn type_kind(&self, ty: &syn::Type) -> Option<Known> {
+        if let Some(t) = self.types.classify(ty, &|p| self.cx.resolve(p)) {
+            let label = match t {
+                TaskTy::JoinSet => "`JoinSet` declared here",
+                _ => "handle declared here",
+            };
+            return Some(Known::new(Kind::of(t), label));
+        }
+        let name = match ty {
+            syn::Type::Path(p) if p.path.segments.len() == 1 => type_name(ty)?,
+            syn::Type::Reference(_) | syn::Type::TraitObject(_) | syn::Type::ImplTrait(_) => {
+                type_name(ty)?
+            }
+            _ => return None,
+        };
+        let name = if name == "Self" {
+            self.impl_ty.clone()?
+        } else {
+            name
+        };
+        self.types.is_local_type(&name).then(|| Known {
+            kind: Kind::Typed,
+            target: name,
+            label: "",
+        })
+    }
+
+    /// Binds the typed parameters of a fn whose types prove a handle, set, signal or local type.
+    fn bind_params<'p>(&mut self, inputs: impl Iterator<Item = &'p syn::FnArg>) {
+        for arg in inputs {
+            let syn::FnArg::Typed(pt) = arg else { continue };
+            let Some(id) = simple_ident(&pt.pat) else {
+                continue;
+            };
+            if let Some(k) = self.type_kind(&pt.ty) {
+                let decl = self.cx.range(pt);
+                self.bind_known(id.to_string(), k, Some(decl.clone()), decl);
+            }
+        }
+    }
+
+    /// What a same-file fn or method returns (`returns`), as a binding kind; `awaited`: the
+    /// call is `.await`ed (only an `async fn`'s output counts then).
+    fn returned(r: Option<crate::analysis::task_types::Returns>, awaited: bool) -> Option<Known> {
+        let r = r?;
+        let label = if r.ty == TaskTy::JoinSet {
+            "`JoinSet` returned here"
+        } else {
+            "handle returned here"
+        };
+        (r.is_async == awaited).then(|| Known::new(Kind::of(r.ty), label))
+    }
+
+    /// The declared return of the call `e` to a same-file fn or method (see [`Self::returned`]).
+    fn call_returns(&self, e: &Expr, awaited: bool) -> Option<Known> {
+        match paths::peel(e) {
+            Expr::Call(c) => {
+                let path = paths::call_path(c)?;
+                let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+                match segs.as_slice() {
+                    [f] if path.leading_colon.is_none()
+                        && self.cx.lookup(f).is_none()
+                        && self.lookup(f).is_none() =>
+                    {
+                        Self::returned(self.types.fn_returns(f), awaited)
+                    }
+                    [ty, m] if path.leading_colon.is_none() => {
+                        let owner = if ty == "Self" {
+                            self.impl_ty.clone()?
+                        } else if self.types.is_local_type(ty) && self.cx.lookup(ty).is_none() {
+                            ty.clone()
+                        } else {
+                            return None;
+                        };
+                        Self::returned(self.types.method_returns(&owner, m), awaited)
+                    }
+                    _ => None,
+                }
+            }
+            Expr::MethodCall(m) => {
+                let recv = peel_ref(&m.receiver);
+                let owner = match ident_of(recv) {
+                    Some(id) if id == "self" => self.impl_ty.clone()?,
+                    Some(id) => {
+                        let b = self.lookup(&id.to_string())?;
+                        (b.kind == Kind::Typed).then(|| b.target.clone())?
+                    }
+                    None => return None,
+                };
+                Self::returned(
+                    self.types.method_returns(&owner, &m.method.to_string()),
+                    awaited,
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// What the value of `e` is known to hold (see [`Known`]): a handle from a spawn or from a
+    /// same-file fn declared to return one, a `JoinSet`, a `Vec` of handles, a runtime, a
+    /// shutdown signal, a tracked binding moved or unwrapped.
+    fn value_kind(&self, e: &Expr) -> Option<Known> {
+        if self.spawn_call(e) {
+            return Some(Known::new(Kind::Handle, "task spawned here"));
+        }
+        if self.is_join_set_new(e) {
+            return Some(Known::new(Kind::JoinSet, "`JoinSet` created here"));
+        }
+        if self.is_empty_vec(e) {
+            return Some(Known::new(Kind::MaybeVec, ""));
+        }
+        if self.is_handle_collection(e) {
+            return Some(Known::new(Kind::HandleVec, ""));
+        }
+        if self.is_runtime(e) {
+            return Some(Known::new(Kind::Runtime, ""));
+        }
+        if self.is_signal(e) {
+            return Some(Known::new(Kind::Signal, ""));
+        }
+        if let Some(k) = self.call_returns(e, false) {
+            return Some(k);
+        }
+        match paths::peel(e) {
+            Expr::Await(a) => self.call_returns(&a.base, true),
+            Expr::Try(t) => self.unwrapped(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                self.unwrapped(&m.receiver)
+            }
+            Expr::MethodCall(m)
+                if (m.method == "take" || m.method == "as_mut") && m.args.is_empty() =>
+            {
+                self.value_kind(&m.receiver)
+                    .filter(|k| k.kind == Kind::OptHandle)
+            }
+            Expr::Path(_) => {
+                let b = self.lookup(&ident_of(e)?.to_string())?;
+                matches!(
+                    b.kind,
+                    Kind::Handle
+                        | Kind::JoinSet
+                        | Kind::HandleVec
+                        | Kind::OptHandle
+                        | Kind::Signal
+                        | Kind::Typed
+                )
+                .then(|| Known {
+                    kind: b.kind,
+                    target: b.target.clone(),
+                    label: b.origin_label,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `Some(h)` matched against an `Option<JoinHandle>` (`opt`, `opt.take()`): binds `h`.
+    fn bind_some_handle(&mut self, pat: &Pat, scrutinee: &Expr) {
+        if let Some(id) = tuple_struct_inner(pat, "Some").and_then(simple_ident)
+            && let Some(k) = self.value_kind(peel_ref(scrutinee))
+            && k.kind == Kind::OptHandle
+        {
+            let decl = self.cx.range(pat);
+            let origin = (!k.label.is_empty()).then(|| self.cx.range(scrutinee));
+            self.bind_known(
+                id.to_string(),
+                Known {
+                    kind: Kind::Handle,
+                    ..k
+                },
+                origin,
+                decl,
+            );
+        }
+    }
+
+    /// `e?`, `e.unwrap()`: a handle out of an `Option<JoinHandle>`.
+    fn unwrapped(&self, e: &Expr) -> Option<Known> {
+        let k = self.value_kind(e)?;
+        (k.kind == Kind::OptHandle).then(|| Known {
+            kind: Kind::Handle,
+            ..k
+        })
+    }
+
+    /// A shutdown signal source proven by its origin: `signal(SignalKind::..)`, `ctrl_c()`, a
+    /// `CancellationToken` (new, cloned, child) or its `cancelled()` future.
+    fn is_signal(&self, e: &Expr) -> bool {
+        match peel_unwraps(e) {
+            Expr::Call(c) => {
+                let Some(path) = paths::call_path(c) else {
+                    return false;
+                };
+                let canon = self.cx.resolve(path);
+                if path_is(&canon, "tokio::signal::unix::signal") {
+                    // SIGHUP usually means "reload", and user signals are not shutdowns.
+                    return c.args.first().is_some_and(|a| {
+                        matches!(paths::peel(a), Expr::Call(k) if paths::call_last_segment(k)
+                            .is_some_and(|i| i == "terminate" || i == "interrupt" || i == "quit"))
+                    });
+                }
+                [
+                    "tokio::signal::ctrl_c",
+                    "tokio_util::sync::CancellationToken::new",
+                    "tokio_util::sync::CancellationToken::default",
+                ]
+                .iter()
+                .any(|p| path_is(&canon, p))
+            }
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "clone" | "child_token" | "cancelled" | "cancelled_owned" | "recv"
+                ) =>
+            {
+                self.kind_of(peel_ref(&m.receiver)) == Some(Kind::Signal)
+                    || (m.method != "recv" && self.is_signal(&m.receiver))
+            }
+            _ => false,
+        }
+    }
+
+    /// A `select!` future that waits on a shutdown source proven by its origin in this body or
+    /// its declared type: `term.recv()` after `let mut term = signal(SignalKind::terminate())?`,
+    /// `token.cancelled()` on a `CancellationToken`, `&mut ctrl_c` bound to `ctrl_c()`.
+    fn signal_future(&self, e: &Expr) -> bool {
+        let e = peel_ref(e);
+        if self.kind_of(e) == Some(Kind::Signal) {
+            return true;
+        }
+        match e {
+            Expr::MethodCall(m) if m.method == "fuse" || m.method == "boxed" => {
+                self.signal_future(&m.receiver)
+            }
+            Expr::MethodCall(m) => {
+                WAIT_METHODS.contains(&m.method.to_string().as_str())
+                    && (self.kind_of(peel_ref(&m.receiver)) == Some(Kind::Signal)
+                        || self.is_signal(&m.receiver))
+            }
+            _ => false,
         }
     }
 
@@ -816,6 +1198,10 @@ impl Analyzer<'_, '_, '_> {
                 let last = last.ident.to_string();
                 path_is(&canon, &format!("tokio::{last}"))
                     || path_is(&canon, &format!("tokio::task::{last}"))
+                    || path_is(&canon, &format!("actix_rt::{last}"))
+                    || path_is(&canon, &format!("actix_rt::task::{last}"))
+                    || path_is(&canon, &format!("actix_web::rt::{last}"))
+                    || path_is(&canon, &format!("actix_web::rt::task::{last}"))
                     || (self.tokio_only && path_is(&canon, &format!("task::{last}")))
             }
             Expr::MethodCall(m) => {
@@ -971,53 +1357,9 @@ impl Analyzer<'_, '_, '_> {
     /// Classifies a join expression (or a tracked join result); marks a result binding used.
     fn joined(&mut self, e: &Expr) -> Option<Join> {
         match paths::peel(e) {
-            Expr::Await(a) => {
-                let base = peel_ref(&a.base);
-                if let Some(id) = ident_of(base) {
-                    let name = id.to_string();
-                    let b = self.lookup(&name)?;
-                    return (b.kind == Kind::Handle && !b.aborted).then(|| Join {
-                        option: false,
-                        desc: format!("{name}.await"),
-                        origin: b.origin.clone(),
-                        origin_label: "task spawned here",
-                    });
-                }
-                if let Expr::MethodCall(m) = base
-                    && (m.method == "join_next" || m.method == "join_next_with_id")
-                {
-                    let id = ident_of(peel_ref(&m.receiver))?;
-                    let name = id.to_string();
-                    let b = self.lookup(&name)?;
-                    return (b.kind == Kind::JoinSet && !b.aborted).then(|| Join {
-                        option: true,
-                        desc: format!("{name}.{}().await", m.method),
-                        origin: b.origin.clone(),
-                        origin_label: "`JoinSet` created here",
-                    });
-                }
-                if self.spawn_call(base) {
-                    let func = match base {
-                        Expr::Call(c) => self.cx.text(self.cx.range(&c.func)).to_string(),
-                        Expr::MethodCall(m) => {
-                            format!("{}.{}", self.cx.text(self.cx.range(&m.receiver)), m.method)
-                        }
-                        _ => String::new(),
-                    };
-                    let func = if func.len() > 40 || func.contains('\n') {
-                        "spawn".to_string()
-                    } else {
-                        func
-                    };
-                    return Some(Join {
-                        option: false,
-                        desc: format!("{func}(..).await"),
-                        origin: None,
-                        origin_label: "",
-                    });
-                }
-                None
-            }
+            Expr::Await(a) => self.join_future(&a.base, ".await"),
+            Expr::MethodCall(m) if m.method == "try_join_next" => self.join_future(e, ""),
+            Expr::Macro(m) => self.try_join_of_handles(&m.mac),
             Expr::Path(_) => {
                 let name = ident_of(e)?.to_string();
                 let b = self.lookup_mut(&name)?;
@@ -1027,6 +1369,7 @@ impl Analyzer<'_, '_, '_> {
                 b.used = true;
                 Some(Join {
                     option: false,
+                    timeout: false,
                     desc: name,
                     origin: b.origin.clone(),
                     origin_label: b.origin_label,
@@ -1034,6 +1377,103 @@ impl Analyzer<'_, '_, '_> {
             }
             _ => None,
         }
+    }
+
+    /// The join a future's output is (`suffix` is appended to its description): a handle, a
+    /// spawn, `set.join_next()` / `set.try_join_next()`, `timeout(d, <one of these>)`.
+    fn join_future(&mut self, e: &Expr, suffix: &str) -> Option<Join> {
+        let base = peel_ref(e);
+        if let Some(id) = ident_of(base) {
+            let name = id.to_string();
+            let b = self.lookup(&name)?;
+            return (b.kind == Kind::Handle && !b.aborted).then(|| Join {
+                option: false,
+                timeout: false,
+                desc: format!("{name}{suffix}"),
+                origin: b.origin.clone(),
+                origin_label: b.origin_label,
+            });
+        }
+        if let Expr::MethodCall(m) = base
+            && matches!(
+                m.method.to_string().as_str(),
+                "join_next" | "join_next_with_id" | "try_join_next" | "try_join_next_with_id"
+            )
+        {
+            let id = ident_of(peel_ref(&m.receiver))?;
+            let name = id.to_string();
+            let b = self.lookup(&name)?;
+            return (b.kind == Kind::JoinSet && !b.aborted).then(|| Join {
+                option: true,
+                timeout: false,
+                desc: format!("{name}.{}(){suffix}", m.method),
+                origin: b.origin.clone(),
+                origin_label: b.origin_label,
+            });
+        }
+        if let Expr::Call(c) = base
+            && let Some(path) = paths::call_path(c)
+            && c.args.len() == 2
+            && path_is(&self.cx.resolve(path), "tokio::time::timeout")
+            && let Some(inner) = c.args.last()
+        {
+            let j = self.join_future(inner, "")?;
+            return (!j.option).then(|| Join {
+                timeout: true,
+                desc: format!("timeout(.., {}){suffix}", j.desc),
+                ..j
+            });
+        }
+        if self.spawn_call(base)
+            || self
+                .value_kind(base)
+                .is_some_and(|k| k.kind == Kind::Handle)
+        {
+            let func = match base {
+                Expr::Call(c) => self.cx.text(self.cx.range(&c.func)).to_string(),
+                Expr::MethodCall(m) => {
+                    format!("{}.{}", self.cx.text(self.cx.range(&m.receiver)), m.method)
+                }
+                _ => String::new(),
+            };
+            let func = if func.len() > 40 || func.contains('\n') || func.is_empty() {
+                "spawn".to_string()
+            } else {
+                func
+            };
+            return Some(Join {
+                option: false,
+                timeout: false,
+                desc: format!("{func}(..){suffix}"),
+                origin: None,
+                origin_label: "",
+            });
+        }
+        None
+    }
+
+    /// `try_join!(a, b)` where an argument is a handle: its `Err` is a `JoinError`.
+    fn try_join_of_handles(&mut self, mac: &syn::Macro) -> Option<Join> {
+        if !self.is_join_macro(mac, "try_join") {
+            return None;
+        }
+        let args = macros::parse_expr_list(&mac.tokens)?;
+        let first = args.iter().find_map(|a| self.join_future(a, ""))?;
+        (!first.option).then(|| Join {
+            desc: "try_join!(..)".to_string(),
+            ..first
+        })
+    }
+
+    /// `tokio::join!` / `futures::join!` (or `try_join!` for `name == "try_join"`).
+    fn is_join_macro(&self, mac: &syn::Macro, name: &str) -> bool {
+        if mac.path.segments.last().is_none_or(|s| s.ident != name) {
+            return false;
+        }
+        let canon = self.cx.resolve(&mac.path);
+        path_is(&canon, &format!("tokio::{name}"))
+            || path_is(&canon, &format!("futures::{name}"))
+            || (self.tokio_only && path_is(&canon, name))
     }
 
     /// `J`, or `J.ok()` / `.unwrap_or_default()` / `.unwrap_or(..)` / `.unwrap_or_else(|_| ..)`.
@@ -1047,8 +1487,8 @@ impl Analyzer<'_, '_, '_> {
         if !self.discarding_method(m) {
             return None;
         }
-        let join = self.joined(&m.receiver)?;
-        if join.option {
+        let join = self.joined_chain(&m.receiver)?;
+        if join.option || join.timeout {
             return None;
         }
         Some(Discard {
@@ -1072,6 +1512,77 @@ impl Analyzer<'_, '_, '_> {
                 _ => false,
             },
             _ => false,
+        }
+    }
+
+    /// `joined`, also through Ok-preserving combinators that keep the `JoinError` in the `Err`:
+    /// `h.await.map(f)`, `.inspect(f)`, `.and_then(f)`.
+    fn joined_chain(&mut self, e: &Expr) -> Option<Join> {
+        if let Expr::MethodCall(m) = paths::peel(e)
+            && matches!(
+                m.method.to_string().as_str(),
+                "map" | "inspect" | "and_then"
+            )
+            && m.args.len() == 1
+        {
+            let j = self.joined_chain(&m.receiver)?;
+            return (!j.option && !j.timeout).then(|| Join {
+                desc: format!("{}.{}(..)", j.desc, m.method),
+                ..j
+            });
+        }
+        self.joined(e)
+    }
+
+    /// `set.join_next().await.and_then(|r| r.ok())` (each result of an `Option` join), or
+    /// `join_all(handles).await.into_iter().filter_map(Result::ok)` / `.flatten()`: every
+    /// `Err` is dropped by the adapter.
+    fn discards_each_result(&mut self, m: &syn::ExprMethodCall) -> bool {
+        let method = m.method.to_string();
+        let adapter_discards = match (method.as_str(), m.args.first().map(paths::peel)) {
+            ("flatten", None) => true,
+            (_, Some(Expr::Path(p))) if m.args.len() == 1 => {
+                p.path.segments.last().is_some_and(|s| s.ident == "ok")
+                    && p.path.segments.len() == 2
+                    && p.path.segments.first().is_some_and(|s| s.ident == "Result")
+            }
+            (_, Some(Expr::Closure(c))) if m.args.len() == 1 && c.inputs.len() == 1 => {
+                let Some(r) = c.inputs.first().and_then(simple_ident) else {
+                    return false;
+                };
+                match paths::peel(&c.body) {
+                    Expr::MethodCall(inner) => {
+                        ident_of(&inner.receiver).is_some_and(|i| i == r)
+                            && self.discarding_method(inner)
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        if !adapter_discards {
+            return false;
+        }
+        if method != "flatten" && method != "filter_map" && method != "flat_map" {
+            // `and_then`/`map` on `Option<Result<..>>` of a join.
+            return self.peek_option_join(&m.receiver).is_some();
+        }
+        if method != "flatten" && self.peek_option_join(&m.receiver).is_some() {
+            return false;
+        }
+        let mut r: &Expr = &m.receiver;
+        loop {
+            match paths::peel(r) {
+                Expr::MethodCall(inner)
+                    if matches!(
+                        inner.method.to_string().as_str(),
+                        "into_iter" | "iter" | "drain"
+                    ) =>
+                {
+                    r = &inner.receiver;
+                }
+                other => return self.join_all_of_handles(other),
+            }
         }
     }
 
@@ -1127,6 +1638,10 @@ impl Analyzer<'_, '_, '_> {
             (Some(_), Expr::MethodCall(m)) => &*m.receiver,
             _ => inner,
         };
+        if d.join.timeout {
+            self.report_manual(range, discard_message(&code), &d.join);
+            return;
+        }
         let fix = self.match_fix(range.clone(), join_expr, d.join.option);
         let mut r = self
             .sink
@@ -1185,13 +1700,9 @@ impl Analyzer<'_, '_, '_> {
             && let Some(j) = self.peek_join(&init.expr)
         {
             // `let Ok(v) = h.await else { continue };`: the `else` is the error handler.
-            let ok = if j.option {
-                tuple_struct_inner(&l.pat, "Some").and_then(|p| tuple_struct_inner(p, "Ok"))
-            } else {
-                tuple_struct_inner(&l.pat, "Ok")
-            };
+            let ok = j.inner(&l.pat).and_then(|p| tuple_struct_inner(p, "Ok"));
             if ok.is_some() && !handles_error(div, None) {
-                let pat = if j.option { "Some(Ok(..))" } else { "Ok(..)" };
+                let pat = j.ok_pat();
                 let msg = format!(
                     "`let {pat} = {} else {{ .. }}` drops the task's `JoinError` without handling it",
                     j.desc
@@ -1207,33 +1718,34 @@ impl Analyzer<'_, '_, '_> {
         if let Some((_, div)) = &init.diverge {
             self.visit_expr(div);
         }
+        if init.diverge.is_none() && !is_wild(&l.pat) {
+            self.shadow(&l.pat);
+            if self.join_slots(&l.pat, &init.expr, None) {
+                return;
+            }
+        } else if self.join_slots(&l.pat, &init.expr, None) {
+            return;
+        }
         let Some(name) = simple_ident(&l.pat).map(|i| i.to_string()) else {
             self.shadow(&l.pat);
             return;
         };
         let e = &*init.expr;
-        if self.spawn_call(e) {
-            self.bind(
-                name,
-                Kind::Handle,
-                Some(self.cx.range(e)),
-                range,
-                String::new(),
-            );
-        } else if self.is_join_set_new(e) {
-            self.bind(
-                name,
-                Kind::JoinSet,
-                Some(self.cx.range(e)),
-                range,
-                String::new(),
-            );
-        } else if self.is_empty_vec(e) {
-            self.bind(name, Kind::MaybeVec, None, range, String::new());
-        } else if self.is_handle_collection(e) {
-            self.bind(name, Kind::HandleVec, None, range, String::new());
-        } else if self.is_runtime(e) {
-            self.bind(name, Kind::Runtime, None, range, String::new());
+        let declared = match &l.pat {
+            Pat::Type(pt) => self.type_kind(&pt.ty).map(|k| (k, self.cx.range(&*pt.ty))),
+            _ => None,
+        };
+        let value = self.value_kind(e).map(|k| (k, self.cx.range(e)));
+        // The value's origin is the better label, unless the annotation says more
+        // (`let v: Vec<JoinHandle<()>> = Vec::new();`).
+        let known = match (value, declared) {
+            (Some(v), Some(d)) if v.0.kind != d.0.kind => Some(d),
+            (Some(v), _) => Some(v),
+            (None, d) => d,
+        };
+        if let Some((k, origin)) = known {
+            let origin = (!k.label.is_empty()).then_some(origin);
+            self.bind_known(name, k, origin, range);
         } else if let Expr::MethodCall(m) = paths::peel(e)
             && m.method == "abort_handle"
             && self.kind_of(&m.receiver) == Some(Kind::Handle)
@@ -1244,11 +1756,13 @@ impl Analyzer<'_, '_, '_> {
         } else if !name.starts_with('_')
             && let Some(j) = self.peek_join(e)
             && !j.option
+            && !j.timeout
         {
             self.bind(name, Kind::JoinResult, j.origin, range, j.desc);
         } else if name.starts_with('_')
             && let Some(j) = self.peek_join(e)
             && !j.option
+            && !j.timeout
         {
             // `let _res = h.await;`: the same as `let _ = h.await;`.
             let code = format!("let {name} = {}", j.desc);
@@ -1307,8 +1821,9 @@ impl Analyzer<'_, '_, '_> {
         for arm in &m.arms {
             self.push_frame();
             self.shadow(&arm.pat);
+            self.bind_some_handle(&arm.pat, &m.expr);
             if let Some(j) = &option_join
-                && let Some(inner) = tuple_struct_inner(&arm.pat, "Some")
+                && let Some(inner) = j.inner(&arm.pat)
                 && let Some(id) = simple_ident(inner)
             {
                 let decl = self.cx.range(&arm.pat);
@@ -1329,15 +1844,14 @@ impl Analyzer<'_, '_, '_> {
         }
     }
 
-    /// A `join_next()` join, for binding `Some(res)` patterns as results.
+    /// A wrapped join (`join_next()`, `try_join_next()`, `timeout(d, h)`), for binding
+    /// `Some(res)` / `Ok(res)` patterns as results.
     fn peek_option_join(&mut self, e: &Expr) -> Option<Join> {
-        let Expr::Await(a) = paths::peel(e) else {
-            return None;
-        };
-        if !matches!(peel_ref(&a.base), Expr::MethodCall(_)) {
-            return None;
+        match paths::peel(e) {
+            Expr::Await(_) => self.joined(e).filter(|j| j.wrap().is_some()),
+            Expr::MethodCall(m) if m.method == "try_join_next" => self.joined(e),
+            _ => None,
         }
-        self.joined(e).filter(|j| j.option)
     }
 
     fn check_arms(&mut self, m: &syn::ExprMatch, join: &Join) {
@@ -1345,11 +1859,7 @@ impl Analyzer<'_, '_, '_> {
         let mut err_arms: Vec<(&syn::Arm, Option<String>, bool)> = Vec::new();
         for arm in &m.arms {
             let guarded = matches!(&arm.pat, Pat::Guard(_));
-            let inner = if join.option {
-                tuple_struct_inner(&arm.pat, "Some")
-            } else {
-                Some(&arm.pat)
-            };
+            let inner = join.inner(&arm.pat);
             let explicit = |p: &Pat| -> Option<Option<Pat>> {
                 match peel_pat(p) {
                     Pat::Or(o) => o
@@ -1361,13 +1871,13 @@ impl Analyzer<'_, '_, '_> {
                 }
             };
             let found = inner.and_then(explicit).or_else(|| {
-                if join.option {
+                if let Some(w) = join.wrap() {
                     match peel_pat(&arm.pat) {
                         Pat::Or(o) => o
                             .cases
                             .iter()
                             .find_map(|c| {
-                                tuple_struct_inner(c, "Some")
+                                tuple_struct_inner(c, w)
                                     .and_then(|i| tuple_struct_inner(i, "Err"))
                                     .cloned()
                             })
@@ -1402,8 +1912,8 @@ impl Analyzer<'_, '_, '_> {
                         Pat::Ident(i) if i.subpat.is_none() && !is_unit_variant_name(&i.ident) => {
                             Some(Some(i.ident.to_string()))
                         }
-                        _ if join.option => {
-                            tuple_struct_inner(p, "Some").and_then(|inner| match peel_pat(inner) {
+                        _ if join.wrap().is_some() => {
+                            join.inner(p).and_then(|inner| match peel_pat(inner) {
                                 Pat::Wild(_) => Some(None),
                                 Pat::Ident(i) if i.subpat.is_none() => {
                                     Some(Some(i.ident.to_string()))
@@ -1442,11 +1952,7 @@ impl Analyzer<'_, '_, '_> {
         };
         let join = self.joined(&l.expr);
         if let Some(j) = &join {
-            let ok_inner = if j.option {
-                tuple_struct_inner(&l.pat, "Some").and_then(|p| tuple_struct_inner(p, "Ok"))
-            } else {
-                tuple_struct_inner(&l.pat, "Ok")
-            };
+            let ok_inner = j.inner(&l.pat).and_then(|p| tuple_struct_inner(p, "Ok"));
             let empty_else = match &i.else_branch {
                 None => true,
                 Some((_, e)) => {
@@ -1455,15 +1961,21 @@ impl Analyzer<'_, '_, '_> {
             };
             if ok_inner.is_some() && empty_else {
                 let range = self.cx.span_range(i.if_token.span).start..self.cx.range(&l.expr).end;
-                let pat = if j.option { "Some(Ok(..))" } else { "Ok(..)" };
-                self.report_manual(range, if_let_message(&j.desc, pat), j);
+                self.report_manual(range, if_let_message(&j.desc, &j.ok_pat()), j);
             }
         }
         self.visit_expr(&l.expr);
         self.push_frame();
         self.shadow(&l.pat);
-        if let Some(j) = join.filter(|j| j.option)
-            && let Some(id) = tuple_struct_inner(&l.pat, "Some").and_then(simple_ident)
+        self.bind_some_handle(&l.pat, &l.expr);
+        let no_else = match &i.else_branch {
+            None => true,
+            Some((_, e)) => matches!(paths::peel(e), Expr::Block(b) if b.block.stmts.is_empty()),
+        };
+        let header = self.cx.span_range(i.if_token.span).start..self.cx.range(&l.expr).end;
+        self.join_slots(&l.pat, &l.expr, no_else.then_some(header));
+        if let Some(j) = join.filter(|j| j.wrap().is_some())
+            && let Some(id) = j.inner(&l.pat).and_then(simple_ident)
         {
             let decl = self.cx.span_range(i.if_token.span).start..self.cx.range(&l.expr).end;
             self.bind(id.to_string(), Kind::JoinResult, j.origin, decl, j.desc);
@@ -1515,6 +2027,7 @@ impl Analyzer<'_, '_, '_> {
             self.visit_expr(&l.expr);
             self.push_frame();
             self.shadow(&l.pat);
+            self.bind_some_handle(&l.pat, &l.expr);
         } else {
             self.visit_expr(&w.cond);
             self.push_frame();
@@ -1523,6 +2036,7 @@ impl Analyzer<'_, '_, '_> {
             if name.starts_with('_') && kind == Kind::JoinResult {
                 let j = Join {
                     option: true,
+                    timeout: false,
                     desc: desc.clone(),
                     origin: origin.clone(),
                     origin_label: "`JoinSet` created here",
@@ -1622,10 +2136,28 @@ impl Analyzer<'_, '_, '_> {
                     );
                 }
             }
+            "and_then" | "map" | "filter_map" | "flat_map" | "flatten"
+                if self.discards_each_result(m) =>
+            {
+                let range = self.cx.range(m);
+                if let Some(j) = self.peek_option_join(&m.receiver) {
+                    let code = format!("{}.{method}(..)", j.desc);
+                    self.report_manual(range, discard_message(&code), &j);
+                } else {
+                    let text = self.cx.text(range.clone());
+                    let code = if text.len() > 70 || text.contains('\n') {
+                        format!("join_all(..).await.into_iter().{method}(..)")
+                    } else {
+                        text.to_string()
+                    };
+                    self.report_join_all(range, &code);
+                }
+            }
             _ => {
                 if self.discarding_method(m)
-                    && let Some(j) = self.joined(&m.receiver)
+                    && let Some(j) = self.joined_chain(&m.receiver)
                     && !j.option
+                    && !j.timeout
                 {
                     let range = self.cx.range(m);
                     self.report_manual(
@@ -1648,6 +2180,16 @@ impl Analyzer<'_, '_, '_> {
         {
             self.mark_tokens_used(&mac.tokens);
         }
+        if discarded
+            && self.is_join_macro(mac, "join")
+            && let Some(args) = macros::parse_expr_list(&mac.tokens)
+            && let Some(j) = args
+                .iter()
+                .find_map(|a| self.join_future(a, "").filter(|j| !j.option))
+        {
+            let range = self.cx.range(mac);
+            self.report_manual(range, discard_message("join!(..);"), &j);
+        }
         match macros::kind(mac) {
             MacroKind::Select => {
                 let Some(sel) = macros::parse_select(&mac.tokens) else {
@@ -1656,7 +2198,7 @@ impl Analyzer<'_, '_, '_> {
                 if !self.loops.is_empty() {
                     let mac_range = self.cx.range(mac);
                     for b in &sel.branches {
-                        self.check_branch(b, discarded, &mac_range);
+                        self.check_branch(b, &sel.branches, discarded, &mac_range);
                     }
                 }
                 for b in &sel.branches {
@@ -1669,6 +2211,9 @@ impl Analyzer<'_, '_, '_> {
                     self.push_frame();
                     if let Some(p) = &b.pat {
                         self.shadow(p);
+                        if let Some(f) = &b.future {
+                            self.select_join(p, f);
+                        }
                     }
                     self.visit_expr(&b.handler);
                     self.pop_frame();
@@ -1687,12 +2232,107 @@ impl Analyzer<'_, '_, '_> {
         }
     }
 
+    /// A `select!` branch `pat = future` whose future is a join (`&mut handle`,
+    /// `set.join_next()`): binds the result, or reports a pattern that drops the `JoinError`.
+    fn select_join(&mut self, pat: &Pat, future: &Expr) {
+        let Some(mut j) = self.join_future(future, "") else {
+            return;
+        };
+        let text = self.cx.text(self.cx.range(future));
+        if text.len() <= 40 && !text.contains('\n') {
+            j.desc = text.to_string();
+        }
+        let Some(inner) = j.inner(pat) else {
+            // `None = set.join_next()` or another variant: no result is bound.
+            if is_wild(pat) {
+                self.report_select_join(pat, &j);
+            }
+            return;
+        };
+        if is_wild(inner) || tuple_struct_inner(inner, "Ok").is_some() {
+            self.report_select_join(pat, &j);
+        } else if let Some(id) = simple_ident(inner) {
+            let name = id.to_string();
+            if name.starts_with('_') {
+                self.report_select_join(pat, &j);
+            } else {
+                let decl = self.cx.range(pat);
+                self.bind(name, Kind::JoinResult, j.origin, decl, j.desc);
+            }
+        }
+    }
+
+    fn report_select_join(&mut self, pat: &Pat, j: &Join) {
+        let p = self.cx.text(self.cx.range(pat)).to_string();
+        let range = self.cx.range(pat);
+        self.report_manual(range, select_join_message(&p, &j.desc), j);
+    }
+
+    /// `let <pat> = join!(a, b)` / `if let <pat> = join!(..)`: each handle's slot of the tuple
+    /// holds its join result. Binds the named slots; reports `_` slots, or (`refutable`, for an
+    /// `if let` without `else`) `Ok(..)` slots. Returns whether the macro was a join of handles.
+    fn join_slots(&mut self, pat: &Pat, init: &Expr, refutable: Option<Range<usize>>) -> bool {
+        let Expr::Macro(m) = paths::peel(init) else {
+            return false;
+        };
+        if !self.is_join_macro(&m.mac, "join") {
+            return false;
+        }
+        let Some(args) = macros::parse_expr_list(&m.mac.tokens) else {
+            return false;
+        };
+        let joins: Vec<Option<Join>> = args
+            .iter()
+            .map(|a| self.join_future(a, "").filter(|j| !j.option))
+            .collect();
+        if joins.iter().all(Option::is_none) {
+            return false;
+        }
+        let slots: Vec<&Pat> = match peel_pat(pat) {
+            Pat::Tuple(t) if t.elems.len() == joins.len() => t.elems.iter().collect(),
+            Pat::Wild(_) => {
+                let range = self.cx.range(pat).start..self.cx.range(init).end;
+                if let Some(j) = joins.iter().flatten().next() {
+                    self.report_manual(range, discard_message("let _ = join!(..)"), j);
+                }
+                return true;
+            }
+            _ => return true,
+        };
+        for (slot, j) in slots.into_iter().zip(joins) {
+            let Some(j) = j else { continue };
+            let range = self.cx.range(slot);
+            if is_wild(slot) || simple_ident(slot).is_some_and(|i| i.to_string().starts_with('_')) {
+                let code = self.cx.text(range.clone()).to_string();
+                self.report_manual(range, join_slot_message(&code, &j.desc), &j);
+            } else if let Some(id) = simple_ident(slot) {
+                self.bind(id.to_string(), Kind::JoinResult, j.origin, range, j.desc);
+            } else if let Some(header) = &refutable
+                && tuple_struct_inner(slot, "Ok").is_some()
+            {
+                self.report_manual(
+                    header.clone(),
+                    if_let_message("join!(..)", "(Ok(..), ..)"),
+                    &j,
+                );
+                return true;
+            }
+        }
+        true
+    }
+
     /// Part 2: a shutdown branch of a `select!` inside a loop that does not leave the loop.
-    fn check_branch(&mut self, b: &SelectBranch, discarded: bool, mac_range: &Range<usize>) {
+    fn check_branch(
+        &mut self,
+        b: &SelectBranch,
+        all: &[SelectBranch],
+        discarded: bool,
+        mac_range: &Range<usize>,
+    ) {
         let (Some(pat), Some(future)) = (&b.pat, &b.future) else {
             return;
         };
-        if !is_shutdown_future(future) {
+        if !is_shutdown_future(future) && !self.signal_future(future) {
             return;
         }
         // A destructured payload used by the handler (`Some(req) = cancel_rx.recv() => handle(req)`)
@@ -1727,6 +2367,34 @@ impl Analyzer<'_, '_, '_> {
         let loop_text = self.cx.text(lp.range.clone());
         let mut flags = Flags::default();
         flags.visit_expr(&b.handler);
+        // `_ = sig.wait(), if trigger.is_some() => { trigger.take().unwrap().cancel(); }`: the
+        // handler disables its own precondition, so the branch runs once.
+        if let Some(cond) = &b.condition
+            && flags
+                .names
+                .iter()
+                .chain(&flags.taken)
+                .any(|n| mentions(cond, n))
+        {
+            return;
+        }
+        // The handler forwards the shutdown (cancels a child token, closes, drains) and another
+        // branch of the same `select!` leaves the loop when the forwarded work ends.
+        if flags.forwards
+            && all.iter().any(|other| {
+                !std::ptr::eq(other, b) && {
+                    let mut s = Stops {
+                        labels: &labels,
+                        nested_loops: 0,
+                        found: false,
+                    };
+                    s.visit_expr(&other.handler);
+                    s.found
+                }
+            })
+        {
+            return;
+        }
         if flags
             .names
             .iter()
@@ -1882,6 +2550,41 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
                 visit::visit_item(self, other);
                 (self.frames, self.loops) = saved;
             }
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let saved = std::mem::replace(&mut self.impl_ty, type_name(&i.self_ty));
+        visit::visit_item_impl(self, i);
+        self.impl_ty = saved;
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        let saved = self.impl_ty.replace(t.ident.to_string());
+        visit::visit_item_trait(self, t);
+        self.impl_ty = saved;
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.push_frame();
+        self.bind_params(f.sig.inputs.iter());
+        self.visit_block(&f.block);
+        self.pop_frame();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.push_frame();
+        self.bind_params(f.sig.inputs.iter());
+        self.visit_block(&f.block);
+        self.pop_frame();
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(block) = &f.default {
+            self.push_frame();
+            self.bind_params(f.sig.inputs.iter());
+            self.visit_block(block);
+            self.pop_frame();
         }
     }
 
