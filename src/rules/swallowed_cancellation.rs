@@ -891,7 +891,7 @@ impl Analyzer<'_, '_, '_> {
         } else {
             name
         };
-        self.types.is_local_type(&name).then(|| Known {
+        self.types.is_local_type(&name).then_some(Known {
             kind: Kind::Typed,
             target: name,
             label: "",
@@ -1050,7 +1050,7 @@ impl Analyzer<'_, '_, '_> {
     /// `e?`, `e.unwrap()`: a handle out of an `Option<JoinHandle>`.
     fn unwrapped(&self, e: &Expr) -> Option<Known> {
         let k = self.value_kind(e)?;
-        (k.kind == Kind::OptHandle).then(|| Known {
+        (k.kind == Kind::OptHandle).then_some(Known {
             kind: Kind::Handle,
             ..k
         })
