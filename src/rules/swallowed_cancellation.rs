@@ -2127,7 +2127,10 @@ impl Analyzer<'_, '_, '_> {
                 }
             }
             "is_some" | "is_none" => {
-                if let Some(j) = self.peek_option_join(&m.receiver) {
+                // `assert!(set.try_join_next().is_none())` checks that nothing finished yet.
+                if matches!(paths::peel(&m.receiver), Expr::Await(_))
+                    && let Some(j) = self.peek_option_join(&m.receiver)
+                {
                     let range = self.cx.range(m);
                     self.report_manual(
                         range,
@@ -2212,7 +2215,7 @@ impl Analyzer<'_, '_, '_> {
                     if let Some(p) = &b.pat {
                         self.shadow(p);
                         if let Some(f) = &b.future {
-                            self.select_join(p, f);
+                            self.select_join(p, f, &b.handler);
                         }
                     }
                     self.visit_expr(&b.handler);
@@ -2234,10 +2237,14 @@ impl Analyzer<'_, '_, '_> {
 
     /// A `select!` branch `pat = future` whose future is a join (`&mut handle`,
     /// `set.join_next()`): binds the result, or reports a pattern that drops the `JoinError`.
-    fn select_join(&mut self, pat: &Pat, future: &Expr) {
+    fn select_join(&mut self, pat: &Pat, future: &Expr, handler: &Expr) {
         let Some(mut j) = self.join_future(future, "") else {
             return;
         };
+        if Effects::of(handler).diverges {
+            // `_ = &mut handle => unreachable!()`: the branch completing is itself the failure.
+            return;
+        }
         let text = self.cx.text(self.cx.range(future));
         if text.len() <= 40 && !text.contains('\n') {
             j.desc = text.to_string();
