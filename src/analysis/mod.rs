@@ -13,4 +13,5 @@ pub mod pending;
 pub mod scan;
 pub mod span;
 pub mod syms;
+pub mod task_types;
 pub mod transitive;
