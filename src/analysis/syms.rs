@@ -184,3 +184,22 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
     };
     Some(cx.items.borrow_mut().sym(sym))
 }
+
+/// The symbolic type of the `Ok`/`Some` value of a value of symbolic type `sym` (for
+/// `if let Some(h) = <sym>`), or [`NONE`].
+pub fn unwrap_of(cx: &FileCx<'_>, sym: u32) -> u32 {
+    derive(cx, sym, Sym::Unwrap)
+}
+
+/// The symbolic type of an element of a collection of symbolic type `sym` (for
+/// `for h in <sym>`), or [`NONE`].
+pub fn elem_of(cx: &FileCx<'_>, sym: u32) -> u32 {
+    derive(cx, sym, Sym::Elem)
+}
+
+fn derive(cx: &FileCx<'_>, sym: u32, f: fn(u32) -> Sym) -> u32 {
+    if sym == NONE {
+        return NONE;
+    }
+    cx.items.borrow_mut().sym(f(sym))
+}
