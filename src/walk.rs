@@ -7,7 +7,7 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
-use crate::analysis::blocking;
+use crate::analysis::{async_apis, blocking};
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
@@ -126,8 +126,8 @@ impl Walker<'_, '_, '_> {
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
-                let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
-                self.bind(&pt.pat, ty);
+                let ty = async_apis::param_type(self.cx, &pt.ty, &sig.generics);
+                self.bind(&pt.pat, ty.map(blocking::Ty::One));
                 self.declare(&pt.pat, &pt.ty);
             }
         }
@@ -377,6 +377,42 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
     }
 }
 
+/// Binds the names a `let` introduces in the innermost locals frame, with the types its
+/// annotation or initializer proves, and records their declared types (for phase 2). The walk
+/// calls it after each `let`; a block hook that reads its statements in order calls it too, to
+/// see the locals of earlier statements of the same block.
+pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
+    let init = l.init.as_ref().and_then(|i| blocking::infer(cx, &i.expr));
+    let mut out = Vec::new();
+    blocking::bind_pattern(cx, &l.pat, init, &mut out);
+    {
+        let mut locals = cx.locals.borrow_mut();
+        for (name, ty) in out {
+            locals.bind(name, ty);
+        }
+    }
+    if !cx.settings.collect_facts {
+        return;
+    }
+    let decl = match (&l.pat, &l.init) {
+        (syn::Pat::Type(pt), _) => match &*pt.pat {
+            syn::Pat::Ident(p) if p.subpat.is_none() => {
+                Some((p, cx.items.borrow_mut().receiver_type(&pt.ty)))
+            }
+            _ => None,
+        },
+        (syn::Pat::Ident(p), Some(init)) if p.subpat.is_none() => {
+            constructed(cx, &init.expr).map(|d| (p, d))
+        }
+        _ => None,
+    };
+    if let Some((p, decl)) = decl
+        && decl != NONE
+    {
+        cx.locals.borrow_mut().set_decl(&p.ident.to_string(), decl);
+    }
+}
+
 /// The declared type of a method call's receiver, when it is a local bound with one.
 pub fn receiver_decl(cx: &FileCx<'_>, receiver: &Expr) -> u32 {
     let mut e = paths::peel(receiver);
@@ -573,23 +609,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         visit::visit_local(self, l);
-        let init = l
-            .init
-            .as_ref()
-            .and_then(|i| blocking::infer(self.cx, &i.expr));
-        self.bind(&l.pat, init);
-        if let syn::Pat::Type(pt) = &l.pat {
-            self.declare(&pt.pat, &pt.ty);
-        } else if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
-            && p.subpat.is_none()
-            && self.cx.settings.collect_facts
-            && let Some(decl) = constructed(self.cx, &init.expr)
-        {
-            self.cx
-                .locals
-                .borrow_mut()
-                .set_decl(&p.ident.to_string(), decl);
-        }
+        bind_local(self.cx, l);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
