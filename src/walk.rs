@@ -7,7 +7,6 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
-use crate::analysis::{async_apis, blocking};
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
@@ -16,6 +15,7 @@ use crate::analysis::index::{
 use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
+use crate::analysis::{async_apis, blocking};
 use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};

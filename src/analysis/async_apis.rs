@@ -473,10 +473,7 @@ fn has_future_bound(cx: &FileCx<'_>, bounds: &Bounds) -> bool {
             t.path.segments.last().is_some_and(|s| s.ident == "Future") && {
                 let canon = cx.resolve(&t.path);
                 (canon.len() == 1 && alias(cx, "Future").is_none())
-                    || matches!(
-                        canon.first().map(String::as_str),
-                        Some("std" | "core")
-                    )
+                    || matches!(canon.first().map(String::as_str), Some("std" | "core"))
                     || is_futures_crate(&canon)
             }
         }

@@ -338,10 +338,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             };
             let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
             if written.len() == 1 && async_apis::calls_future_fn(cx, &written[0]) {
-                future = Some(format!(
-                    "`{}` is declared to return a future",
-                    written[0]
-                ));
+                future = Some(format!("`{}` is declared to return a future", written[0]));
             } else if written.len() == 1 && bound_in_file(cx, &written[0]) {
                 return;
             }
