@@ -2,11 +2,14 @@
 //!
 //! Two phases. Phase 1 (the `block` hook, per file) records every call whose value is thrown away
 //! (`call;`, `let _ = call;`, `let x = call;` with `x` never mentioned again, `drop(call)`) as a
-//! [`DiscardedCall`] fact. Phase 2 (the `resolve` hook) sees every file's fn facts at once and
-//! decides which of those calls create futures: crate-local `async fn`s and fns returning futures
-//! (by name, with the call path's module as a tie-breaker), methods of the enclosing impl for
-//! `self.m()`, other methods only when every crate-local method of that name is async, and the
-//! library APIs of the catalog in `rules/async-apis.toml`.
+//! [`DiscardedCall`] fact. What the file alone proves is settled there, through the receiver's
+//! type ([`async_apis::method_kind`]): a catalogued async method of a library type is a future, any
+//! other method of a known library type is not (and is not recorded), and a call of a value
+//! declared to return a future is one. Phase 2 (the `resolve` hook) sees every file's facts at
+//! once and judges the rest: path calls through the semantic model's name resolution (crate-local
+//! `async fn`s, fns returning futures, catalogued library functions), `self.m()` and methods of
+//! receivers with a declared crate-local type through their impls, catalogued constructor chains,
+//! and, on receivers of unknown type, the method names only async APIs use.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
