@@ -29,14 +29,14 @@ mod swallowed_cancellation_observed_original;
 
 #[path = "../fixtures/blocking-fs/read-config.fixed.rs"]
 mod blocking_fs_read_config_fixed;
-#[path = "../fixtures/unawaited-future/record.fixed.rs"]
-mod unawaited_future_record_fixed;
-#[path = "../fixtures/unawaited-future/record.rs"]
-mod unawaited_future_record_original;
 #[path = "../fixtures/unawaited-future/channel.fixed.rs"]
 mod unawaited_future_channel_fixed;
 #[path = "../fixtures/unawaited-future/channel.rs"]
 mod unawaited_future_channel_original;
+#[path = "../fixtures/unawaited-future/record.fixed.rs"]
+mod unawaited_future_record_fixed;
+#[path = "../fixtures/unawaited-future/record.rs"]
+mod unawaited_future_record_original;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -28,8 +28,8 @@ use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
 use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
-use crate::semantic::defmap::FileInput;
-use crate::semantic::items::{CTOR, UNWRAPPED};
+use crate::semantic::defmap::{Def, FileInput, Ns};
+use crate::semantic::items::{CTOR, PathFact, UNWRAPPED};
 use crate::semantic::resolve::{Callee as SemCallee, Semantics};
 
 declare_rule! {
@@ -620,6 +620,13 @@ impl Judge<'_> {
             if !matches!(callee, SemCallee::Unknown) {
                 return self.callee_reason(callee, true);
             }
+            // A type of another crate (also through a `pub use` of another module): the catalog
+            // judges it, and a type it does not list has no method matched by name.
+            if !ctor && let Some(lib) = self.external_type(file, call.scope, ty) {
+                return catalog()
+                    .is_async(&lib, name)
+                    .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+            }
         }
         // Any other receiver: its type is unknown, so no crate-local method is matched. Only
         // the cataloged names that nothing but async APIs use are judged by name.
@@ -630,6 +637,30 @@ impl Judge<'_> {
             });
         }
         None
+    }
+}
+
+impl Judge<'_> {
+    /// The canonical path of a receiver's declared type `ty` when it names a type of another
+    /// crate, and every crate containing the file agrees.
+    fn external_type(&self, file: usize, scope: u32, ty: &PathFact) -> Option<String> {
+        let defmap = &self.sema.defmap;
+        let mut found: Option<String> = None;
+        for m in defmap.modules_of(file as u32, scope) {
+            let Def::External(p) = defmap.resolve(m, ty, Ns::Types) else {
+                return None;
+            };
+            let p = p
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("::");
+            if found.as_ref().is_some_and(|f| *f != p) {
+                return None;
+            }
+            found = Some(p);
+        }
+        found
     }
 }
 
