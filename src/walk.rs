@@ -7,7 +7,6 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
-use crate::analysis::blocking;
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
@@ -19,6 +18,7 @@ use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::analysis::span;
 use crate::analysis::syms;
+use crate::analysis::{async_apis, blocking};
 use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
@@ -141,106 +141,15 @@ impl Walker<'_, '_, '_> {
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
-                let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
-                self.bind(&pt.pat, ty);
+                let ty = async_apis::param_type(self.cx, &pt.ty, &sig.generics);
+                self.bind(&pt.pat, ty.map(blocking::Ty::One));
                 self.declare(&pt.pat, &pt.ty);
-                self.typed_source(&pt.pat, &pt.ty);
+                typed_source(self.cx, &pt.pat, &pt.ty);
             }
         }
         self.with_scope(scope, |w| w.visit_block(block));
         self.cx.locals.borrow_mut().pop();
         self.cx.fn_owner.set(outer_owner);
-    }
-
-    /// Records where the bindings of `pat: ty` get their type: `x: T`, and
-    /// `State(x): State<T>`-style extractor patterns (`x` is the wrapper's argument).
-    fn typed_source(&mut self, pat: &syn::Pat, ty: &syn::Type) {
-        if !self.cx.settings.collect_facts || self.scope().in_macro {
-            return;
-        }
-        let (name, ty) = match pat {
-            syn::Pat::Ident(p) if p.subpat.is_none() => (&p.ident, ty),
-            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
-                let (syn::Pat::Ident(p), syn::Type::Path(tp)) = (&ts.elems[0], ty) else {
-                    return;
-                };
-                let (Some(pat_last), Some(ty_last)) =
-                    (ts.path.segments.last(), tp.path.segments.last())
-                else {
-                    return;
-                };
-                let syn::PathArguments::AngleBracketed(a) = &ty_last.arguments else {
-                    return;
-                };
-                let mut types = a.args.iter().filter_map(|g| match g {
-                    syn::GenericArgument::Type(t) => Some(t),
-                    _ => None,
-                });
-                match (types.next(), types.next()) {
-                    (Some(inner), None) if pat_last.ident == ty_last.ident => (&p.ident, inner),
-                    _ => return,
-                }
-            }
-            _ => return,
-        };
-        let Some(r) = span::cheap_type_range(ty) else {
-            return;
-        };
-        let base = self.cx.base;
-        self.set_source(
-            name,
-            Source::Type((r.start + base) as u32, (r.end + base) as u32),
-        );
-    }
-
-    /// Records where the latest binding of `name` gets its value.
-    fn set_source(&self, name: &syn::Ident, src: Source) {
-        let (_, imp) = self.cx.fn_owner.get();
-        self.cx
-            .locals
-            .borrow_mut()
-            .set_source(&name.to_string(), src, self.cx.item_scope(), imp);
-    }
-
-    /// The single identifier `pat` binds, when it is `x` or `Some(x)`/`Ok(x)` (`inner`).
-    fn single_binding(pat: &syn::Pat) -> Option<(&syn::Ident, bool)> {
-        match pat {
-            syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, false)),
-            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
-                let last = ts.path.segments.last()?;
-                if last.ident != "Some" && last.ident != "Ok" {
-                    return None;
-                }
-                match &ts.elems[0] {
-                    syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, true)),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// Records the source of a binding made from `e`: `name = e` (`unwrap`: `Some(name) = e`;
-    /// `elem`: `for name in e`), seeing the bindings below `limit`.
-    fn expr_source(&self, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool) {
-        if !self.cx.settings.collect_facts || self.scope().in_macro {
-            return;
-        }
-        let Some((name, unwrap)) = Self::single_binding(pat) else {
-            return;
-        };
-        let Some(r) = span::cheap_expr_range(e) else {
-            return;
-        };
-        let base = self.cx.base;
-        let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
-        let src = match (elem, unwrap) {
-            (false, false) => Source::Init { start, end, limit },
-            (false, true) => Source::Unwrap { start, end, limit },
-            (true, false) => Source::Elem { start, end, limit },
-            (true, true) => return,
-        };
-        self.set_source(name, src);
     }
 
     /// Binds the names `pat` introduces in the innermost locals frame.
@@ -488,6 +397,142 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
     }
 }
 
+/// Records where the bindings of `pat: ty` get their type: `x: T`, and
+/// `State(x): State<T>`-style extractor patterns (`x` is the wrapper's argument).
+fn typed_source(cx: &FileCx<'_>, pat: &syn::Pat, ty: &syn::Type) {
+    if !cx.settings.collect_facts {
+        return;
+    }
+    let (name, ty) = match pat {
+        syn::Pat::Ident(p) if p.subpat.is_none() => (&p.ident, ty),
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+            let (syn::Pat::Ident(p), syn::Type::Path(tp)) = (&ts.elems[0], ty) else {
+                return;
+            };
+            let (Some(pat_last), Some(ty_last)) =
+                (ts.path.segments.last(), tp.path.segments.last())
+            else {
+                return;
+            };
+            let syn::PathArguments::AngleBracketed(a) = &ty_last.arguments else {
+                return;
+            };
+            let mut types = a.args.iter().filter_map(|g| match g {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            });
+            match (types.next(), types.next()) {
+                (Some(inner), None) if pat_last.ident == ty_last.ident => (&p.ident, inner),
+                _ => return,
+            }
+        }
+        _ => return,
+    };
+    let Some(r) = span::cheap_type_range(ty) else {
+        return;
+    };
+    let base = cx.base;
+    set_source(
+        cx,
+        name,
+        Source::Type((r.start + base) as u32, (r.end + base) as u32),
+    );
+}
+
+/// Records where the latest binding of `name` gets its value.
+fn set_source(cx: &FileCx<'_>, name: &syn::Ident, src: Source) {
+    let (_, imp) = cx.fn_owner.get();
+    cx.locals
+        .borrow_mut()
+        .set_source(&name.to_string(), src, cx.item_scope(), imp);
+}
+
+/// The single identifier `pat` binds, when it is `x` or `Some(x)`/`Ok(x)` (`inner`).
+fn single_binding(pat: &syn::Pat) -> Option<(&syn::Ident, bool)> {
+    match pat {
+        syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, false)),
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+            let last = ts.path.segments.last()?;
+            if last.ident != "Some" && last.ident != "Ok" {
+                return None;
+            }
+            match &ts.elems[0] {
+                syn::Pat::Ident(p) if p.subpat.is_none() => Some((&p.ident, true)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Records the source of a binding made from `e`: `name = e` (`unwrap`: `Some(name) = e`;
+/// `elem`: `for name in e`), seeing the bindings below `limit`.
+fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool) {
+    if !cx.settings.collect_facts {
+        return;
+    }
+    let Some((name, unwrap)) = single_binding(pat) else {
+        return;
+    };
+    let Some(r) = span::cheap_expr_range(e) else {
+        return;
+    };
+    let base = cx.base;
+    let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
+    let src = match (elem, unwrap) {
+        (false, false) => Source::Init { start, end, limit },
+        (false, true) => Source::Unwrap { start, end, limit },
+        (true, false) => Source::Elem { start, end, limit },
+        (true, true) => return,
+    };
+    set_source(cx, name, src);
+}
+
+/// Binds the names a `let` introduces in the innermost locals frame, with the types its
+/// annotation or initializer proves, and records their declared types (for phase 2). The walk
+/// calls it after each `let`; a block hook that reads its statements in order calls it too, to
+/// see the locals of earlier statements of the same block.
+pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
+    let init = l.init.as_ref().and_then(|i| blocking::infer(cx, &i.expr));
+    let limit = cx.locals.borrow().len();
+    let mut out = Vec::new();
+    blocking::bind_pattern(cx, &l.pat, init, &mut out);
+    {
+        let mut locals = cx.locals.borrow_mut();
+        for (name, ty) in out {
+            locals.bind(name, ty);
+        }
+    }
+    if !cx.settings.collect_facts {
+        return;
+    }
+    if let Some(i) = &l.init
+        && i.diverge.is_none()
+    {
+        expr_source(cx, &l.pat, &i.expr, limit, false);
+    }
+    if let syn::Pat::Type(pt) = &l.pat {
+        typed_source(cx, &pt.pat, &pt.ty);
+    }
+    let decl = match (&l.pat, &l.init) {
+        (syn::Pat::Type(pt), _) => match &*pt.pat {
+            syn::Pat::Ident(p) if p.subpat.is_none() => {
+                Some((p, cx.items.borrow_mut().receiver_type(&pt.ty)))
+            }
+            _ => None,
+        },
+        (syn::Pat::Ident(p), Some(init)) if p.subpat.is_none() => {
+            constructed(cx, &init.expr).map(|d| (p, d))
+        }
+        _ => None,
+    };
+    if let Some((p, decl)) = decl
+        && decl != NONE
+    {
+        cx.locals.borrow_mut().set_decl(&p.ident.to_string(), decl);
+    }
+}
+
 /// The declared type of a method call's receiver, when it is a local bound with one.
 pub fn receiver_decl(cx: &FileCx<'_>, receiver: &Expr) -> u32 {
     let mut e = paths::peel(receiver);
@@ -684,30 +729,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         visit::visit_local(self, l);
-        let init = l
-            .init
-            .as_ref()
-            .and_then(|i| blocking::infer(self.cx, &i.expr));
-        let limit = self.cx.locals.borrow().len();
-        self.bind(&l.pat, init);
-        if let Some(i) = &l.init
-            && i.diverge.is_none()
-        {
-            self.expr_source(&l.pat, &i.expr, limit, false);
-        }
-        if let syn::Pat::Type(pt) = &l.pat {
-            self.declare(&pt.pat, &pt.ty);
-            self.typed_source(&pt.pat, &pt.ty);
-        } else if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
-            && p.subpat.is_none()
-            && self.cx.settings.collect_facts
-            && let Some(decl) = constructed(self.cx, &init.expr)
-        {
-            self.cx
-                .locals
-                .borrow_mut()
-                .set_decl(&p.ident.to_string(), decl);
-        }
+        bind_local(self.cx, l);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -719,7 +741,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         visit::visit_expr_let(self, l);
         let limit = self.cx.locals.borrow().len();
         self.bind_unknown(&l.pat);
-        self.expr_source(&l.pat, &l.expr, limit, false);
+        expr_source(self.cx, &l.pat, &l.expr, limit, false);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
@@ -846,7 +868,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.cx.locals.borrow_mut().push(false);
                 let limit = self.cx.locals.borrow().len();
                 self.bind_unknown(&f.pat);
-                self.expr_source(&f.pat, &f.expr, limit, true);
+                expr_source(self.cx, &f.pat, &f.expr, limit, true);
                 self.visit_block(&f.body);
                 self.cx.locals.borrow_mut().pop();
                 self.scopes.last_mut().expect("root").loop_depth -= 1;

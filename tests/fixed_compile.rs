@@ -29,6 +29,10 @@ mod swallowed_cancellation_observed_original;
 
 #[path = "../fixtures/blocking-fs/read-config.fixed.rs"]
 mod blocking_fs_read_config_fixed;
+#[path = "../fixtures/unawaited-future/channel.fixed.rs"]
+mod unawaited_future_channel_fixed;
+#[path = "../fixtures/unawaited-future/channel.rs"]
+mod unawaited_future_channel_original;
 #[path = "../fixtures/unawaited-future/record.fixed.rs"]
 mod unawaited_future_record_fixed;
 #[path = "../fixtures/unawaited-future/record.rs"]
@@ -135,6 +139,16 @@ fn unawaited_future_fix_runs_the_future() {
     );
     rt.block_on(unawaited_future_record_fixed::handler(log.clone()));
     assert_eq!(*log.lock().unwrap(), vec![1], "fixed: the record happened");
+}
+
+#[test]
+fn unawaited_future_fix_sends_on_the_tokio_channel() {
+    let rt = current_thread();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    rt.block_on(unawaited_future_channel_original::produce(tx.clone(), 7));
+    assert!(rx.try_recv().is_err(), "the pitfall: nothing was sent");
+    rt.block_on(unawaited_future_channel_fixed::produce(tx, 7));
+    assert_eq!(rx.try_recv().ok(), Some(7), "fixed: the value arrived");
 }
 
 #[test]

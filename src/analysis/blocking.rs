@@ -259,8 +259,13 @@ pub enum Ty {
 }
 
 /// The type of `e` when syntax proves it: a cataloged constructor call, a builder chain from
-/// one, or a local bound to one.
+/// one, or a local bound to one; else what the async-API catalog knows
+/// ([`crate::analysis::async_apis::infer`]).
 pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
+    infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e))
+}
+
+fn infer_blocking(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
     let cat = catalog();
     match e {
         Expr::Paren(p) => infer(cx, &p.expr),
@@ -311,8 +316,13 @@ pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
     }
 }
 
-/// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`).
+/// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`); else
+/// what the async-API catalog knows ([`crate::analysis::async_apis::annotated`]).
 pub fn annotated(cx: &FileCx<'_>, ty: &syn::Type) -> Option<&'static str> {
+    annotated_blocking(cx, ty).or_else(|| crate::analysis::async_apis::annotated(cx, ty))
+}
+
+fn annotated_blocking(cx: &FileCx<'_>, ty: &syn::Type) -> Option<&'static str> {
     let cat = catalog();
     match ty {
         syn::Type::Reference(r) => annotated(cx, &r.elem),

@@ -154,6 +154,9 @@ pub enum DiscardKind {
 pub struct DiscardedCall {
     /// The callee (paths resolved through imports).
     pub callee: Callee,
+    /// Why the call creates a future, when the file alone proves it (a catalogued async method
+    /// of the receiver's library type, a call of a value declared to return a future).
+    pub future: Option<String>,
     /// For method calls: the resolved path of the call (or macro) a receiver chain starts
     /// from (`reqwest::Client::new` in `reqwest::Client::new().get(u).send()`).
     pub chain_root: Option<CanonPath>,

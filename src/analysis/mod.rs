@@ -1,5 +1,6 @@
 //! Shared facts every rule stands on; no rule-specific logic lives here.
 
+pub mod async_apis;
 pub mod blocking;
 pub mod call_graph;
 pub mod context;

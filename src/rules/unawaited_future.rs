@@ -2,21 +2,24 @@
 //!
 //! Two phases. Phase 1 (the `block` hook, per file) records every call whose value is thrown away
 //! (`call;`, `let _ = call;`, `let x = call;` with `x` never mentioned again, `drop(call)`) as a
-//! [`DiscardedCall`] fact. Phase 2 (the `resolve` hook) sees every file's fn facts at once and
-//! decides which of those calls create futures: crate-local `async fn`s and fns returning futures
-//! (by name, with the call path's module as a tie-breaker), methods of the enclosing impl for
-//! `self.m()`, other methods only when every crate-local method of that name is async, and the
-//! library APIs of the catalog in `rules/async-apis.toml`.
+//! [`DiscardedCall`] fact. What the file alone proves is settled there, through the receiver's
+//! type ([`async_apis::method_kind`]): a catalogued async method of a library type is a future, any
+//! other method of a known library type is not (and is not recorded), and a call of a value
+//! declared to return a future is one. Phase 2 (the `resolve` hook) sees every file's facts at
+//! once and judges the rest: path calls through the semantic model's name resolution (crate-local
+//! `async fn`s, fns returning futures, catalogued library functions), `self.m()` and methods of
+//! receivers with a declared crate-local type through their impls, catalogued constructor chains,
+//! and, on receivers of unknown type, the method names only async APIs use.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use quote::ToTokens;
-use serde::Deserialize;
 use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
+use crate::analysis::async_apis::{self, Catalog, MethodKind};
 use crate::analysis::context::Scope;
 use crate::analysis::imports::{CanonPath, display, path_is};
 use crate::analysis::index::{Callee, CrateIndex, DiscardKind, DiscardedCall, FnFact};
@@ -25,8 +28,8 @@ use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
 use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
-use crate::semantic::defmap::FileInput;
-use crate::semantic::items::{CTOR, UNWRAPPED};
+use crate::semantic::defmap::{Def, FileInput, Ns};
+use crate::semantic::items::{CTOR, PathFact, UNWRAPPED};
 use crate::semantic::resolve::{Callee as SemCallee, Semantics};
 
 declare_rule! {
@@ -73,114 +76,49 @@ fn help(call: &DiscardedCall, why: &str) -> String {
     }
 }
 
-fn fix(call: &DiscardedCall) -> Fix {
-    if call.can_await {
+/// The fix: append `.await` where it can be written and the call provably returns a future (not
+/// only by its method name); else a manual fix.
+fn fix(call: &DiscardedCall, proven: bool) -> Fix {
+    if call.can_await && proven {
         Fix::unsafe_(
             format!("await `{}`", call.display),
             vec![Edit::insert(call.range.end, ".await")],
         )
     } else {
         Fix::manual(
-            "spawn the future on the runtime and keep its `JoinHandle`, or make the caller async",
+            if call.can_await {
+                "await the call once its receiver is known to be the async API"
+            } else {
+                "spawn the future on the runtime and keep its `JoinHandle`, or make the caller async"
+            },
             Vec::new(),
         )
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The catalog of library APIs (rules/async-apis.toml).
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Catalog {
-    #[serde(default)]
-    functions: Vec<String>,
-    #[serde(default)]
-    chains: Vec<Chain>,
-    #[serde(default)]
-    async_methods: Vec<String>,
-    #[serde(default)]
-    sync_methods: Vec<String>,
-    /// `sync_methods`, for lookups.
-    #[serde(skip)]
-    sync_set: HashSet<String>,
-    /// The first segment of every entry of `functions` (a quick "not cataloged" answer).
-    #[serde(skip)]
-    function_roots: HashSet<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Chain {
-    root: String,
-    #[serde(default)]
-    methods: Vec<String>,
-    #[serde(default)]
-    awaited_methods: Vec<String>,
-}
-
-const CATALOG_TOML: &str = include_str!("../../rules/async-apis.toml");
-
-static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog::load(CATALOG_TOML));
-
-impl Catalog {
-    /// Whether a resolved call path is a catalogued future-creating function.
-    fn function(&self, path: &[String]) -> Option<&str> {
-        if !path
-            .first()
-            .is_some_and(|r| self.function_roots.contains(r))
-        {
-            return None;
-        }
-        self.functions
-            .iter()
-            .find(|f| match f.strip_suffix("::*") {
-                Some(prefix) => {
-                    path.len() >= 2
-                        && path_is(&path[..path.len() - 1], prefix)
-                        && !path[path.len() - 1].starts_with(char::is_uppercase)
-                }
-                None => path_is(path, f),
-            })
-            .map(String::as_str)
-    }
-
-    fn chain(&self, root: &[String], method: &str, awaited: bool) -> Option<&Chain> {
-        self.chains.iter().find(|c| {
-            path_is(root, &c.root)
-                && (c.methods.iter().any(|m| m == method)
-                    || (awaited && c.awaited_methods.iter().any(|m| m == method)))
-        })
-    }
-
-    fn is_async_method(&self, name: &str) -> bool {
-        self.async_methods.iter().any(|m| m == name)
-    }
-
-    fn is_sync_method(&self, name: &str) -> bool {
-        self.sync_set.contains(name)
-    }
-
-    /// Parses a catalog (an empty one if it does not parse: the file is ours and tested).
-    fn load(text: &str) -> Catalog {
-        let mut c: Catalog = toml::from_str(text).unwrap_or_default();
-        c.sync_set = c.sync_methods.iter().cloned().collect();
-        c.function_roots = c
-            .functions
-            .iter()
-            .filter_map(|f| f.split("::").next())
-            .map(str::to_string)
-            .collect();
-        c
-    }
+/// The catalog of library APIs (rules/async-apis.toml).
+fn catalog() -> &'static Catalog {
+    async_apis::catalog()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Phase 1: discarded calls.
 
 fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'_>) {
-    let stmts = &block.stmts;
+    // The walk binds a block's locals after this hook: bind them here too, statement by
+    // statement, so that a receiver bound earlier in the block has its type.
+    cx.locals.borrow_mut().push(false);
+    collect_stmts(cx, scope, &block.stmts, sink);
+    cx.locals.borrow_mut().pop();
+}
+
+fn collect_stmts(cx: &FileCx<'_>, scope: &Scope, stmts: &[Stmt], sink: &mut Sink<'_>) {
     for (i, stmt) in stmts.iter().enumerate() {
+        if i > 0
+            && let Stmt::Local(prev) = &stmts[i - 1]
+        {
+            crate::walk::bind_local(cx, prev);
+        }
         match stmt {
             Stmt::Expr(e, Some(_)) => {
                 let e = peel(e);
@@ -395,18 +333,21 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
     let range = cx.range(e);
     let mut path_fact = u32::MAX;
     let mut recv_ty = u32::MAX;
+    let mut future = None;
     let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
             let Some(path) = paths::call_path(c) else {
                 return;
             };
             let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
-            if written.len() == 1 && bound_in_file(cx, &written[0]) {
+            if written.len() == 1 && async_apis::calls_future_fn(cx, &written[0]) {
+                future = Some(format!("`{}` is declared to return a future", written[0]));
+            } else if written.len() == 1 && bound_in_file(cx, &written[0]) {
                 return;
             }
             let resolved = cx.resolve(path);
             if resolved.first().is_some_and(|r| paths::is_std_root(r))
-                && CATALOG.function(&resolved).is_none()
+                && catalog().function(&resolved).is_none()
             {
                 // std creates no future the catalog does not list.
                 return;
@@ -421,10 +362,19 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             let (root, awaited) = chain_root(cx, &mc.receiver);
             recv_ty = crate::walk::receiver_decl(cx, &mc.receiver);
             let name = mc.method.to_string();
-            if recv_ty == u32::MAX
-                && settled_sync_method(&name, root.as_deref(), awaited, on_self, scope)
-            {
-                return;
+            match async_apis::method_kind(cx, &mc.receiver, &name) {
+                MethodKind::Future(ty) => {
+                    future = Some(format!("`{ty}::{name}` returns a future"));
+                }
+                // A known library type: no crate-local method and no name is matched on it.
+                MethodKind::NotFuture => return,
+                MethodKind::Unknown => {
+                    if recv_ty == u32::MAX
+                        && settled_sync_method(&name, root.as_deref(), awaited, on_self, scope)
+                    {
+                        return;
+                    }
+                }
             }
             let args = if mc.args.is_empty() { "()" } else { "(..)" };
             let display = format!("{}.{}{args}", receiver_text(cx, &mc.receiver), mc.method);
@@ -434,6 +384,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
     };
     sink.record_discarded(DiscardedCall {
         callee,
+        future,
         chain_root,
         chain_awaited,
         impl_ty: scope.impl_ty.clone(),
@@ -462,9 +413,9 @@ fn settled_sync_method(
     on_self: bool,
     scope: &Scope,
 ) -> bool {
-    CATALOG.is_sync_method(name)
+    catalog().is_sync_method(name)
         && !(on_self && scope.impl_ty.is_some())
-        && root.is_none_or(|r| CATALOG.chain(r, name, awaited).is_none())
+        && root.is_none_or(|r| catalog().chain(r, name, awaited).is_none())
 }
 
 /// The resolved path of the call or macro a method chain starts from, and whether an `.await`
@@ -498,6 +449,9 @@ struct Reason {
     is_async_fn: bool,
     /// The crate-local definition, if any: (file index, range of its name).
     def: Option<(usize, std::ops::Range<usize>)>,
+    /// The call provably returns a future (not judged by its method name alone): the fix may
+    /// append `.await`.
+    proven: bool,
 }
 
 fn creates_future(f: &FnFact) -> bool {
@@ -520,6 +474,7 @@ fn local_reason(file: usize, f: &FnFact) -> Reason {
         is_async_fn: f.is_async && !f.runtime_entry,
         def_label: def_label.to_string(),
         def: Some((file, f.range.clone())),
+        proven: true,
     }
 }
 
@@ -529,6 +484,7 @@ fn library_reason(text: String) -> Reason {
         def_label: String::new(),
         is_async_fn: false,
         def: None,
+        proven: true,
     }
 }
 
@@ -544,6 +500,9 @@ struct Judge<'i> {
 
 impl Judge<'_> {
     fn judge(&self, file: usize, call: &DiscardedCall) -> Option<Reason> {
+        if let Some(why) = &call.future {
+            return Some(library_reason(why.clone()));
+        }
         let reason = match &call.callee {
             Callee::Path(path) => self.judge_path(file, path, call),
             Callee::Method { name, on_self } => self.judge_method(file, name, *on_self, call),
@@ -581,7 +540,7 @@ impl Judge<'_> {
             }
             SemCallee::External(p) => {
                 let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
-                CATALOG
+                catalog()
                     .function(&p)
                     .map(|api| library_reason(format!("`{api}` returns a future")))
             }
@@ -590,7 +549,7 @@ impl Judge<'_> {
     }
 
     fn judge_path(&self, file: usize, path: &[String], call: &DiscardedCall) -> Option<Reason> {
-        if let Some(api) = CATALOG.function(path) {
+        if let Some(api) = catalog().function(path) {
             return Some(library_reason(format!("`{api}` returns a future")));
         }
         let written = self
@@ -616,7 +575,7 @@ impl Judge<'_> {
         call: &DiscardedCall,
     ) -> Option<Reason> {
         if let Some(root) = &call.chain_root
-            && let Some(chain) = CATALOG.chain(root, name, call.chain_awaited)
+            && let Some(chain) = catalog().chain(root, name, call.chain_awaited)
         {
             return Some(library_reason(format!(
                 "`.{name}()` on a `{}` chain returns a future",
@@ -661,13 +620,47 @@ impl Judge<'_> {
             if !matches!(callee, SemCallee::Unknown) {
                 return self.callee_reason(callee, true);
             }
+            // A type of another crate (also through a `pub use` of another module): the catalog
+            // judges it, and a type it does not list has no method matched by name.
+            if !ctor && let Some(lib) = self.external_type(file, call.scope, ty) {
+                return catalog()
+                    .is_async(&lib, name)
+                    .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+            }
         }
         // Any other receiver: its type is unknown, so no crate-local method is matched. Only
         // the cataloged names that nothing but async APIs use are judged by name.
-        if CATALOG.is_async_method(name) && !self.sync_methods.contains(name) {
-            return Some(library_reason(format!("`.{name}()` returns a future")));
+        if catalog().is_async_method(name) && !self.sync_methods.contains(name) {
+            return Some(Reason {
+                proven: false,
+                ..library_reason(format!("`.{name}()` returns a future"))
+            });
         }
         None
+    }
+}
+
+impl Judge<'_> {
+    /// The canonical path of a receiver's declared type `ty` when it names a type of another
+    /// crate, and every crate containing the file agrees.
+    fn external_type(&self, file: usize, scope: u32, ty: &PathFact) -> Option<String> {
+        let defmap = &self.sema.defmap;
+        let mut found: Option<String> = None;
+        for m in defmap.modules_of(file as u32, scope) {
+            let Def::External(p) = defmap.resolve(m, ty, Ns::Types) else {
+                return None;
+            };
+            let p = p
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("::");
+            if found.as_ref().is_some_and(|f| *f != p) {
+                return None;
+            }
+            found = Some(p);
+        }
+        found
     }
 }
 
@@ -705,6 +698,7 @@ fn diagnostic(
     reason: Reason,
 ) -> Diagnostic {
     let mut labels = Vec::new();
+    let proven = reason.proven;
     let mut why = reason.text;
     if let Some((def_file, range)) = reason.def {
         if def_file == file {
@@ -735,31 +729,6 @@ fn diagnostic(
         range: call.range.clone(),
         labels,
         help: Some(help(call, &why)),
-        fix: Some(fix(call)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalog_parses() {
-        toml::from_str::<Catalog>(CATALOG_TOML).expect("rules/async-apis.toml parses");
-        let c = Catalog::load(CATALOG_TOML);
-        assert!(
-            !c.functions.is_empty()
-                && !c.chains.is_empty()
-                && !c.async_methods.is_empty()
-                && !c.sync_methods.is_empty()
-        );
-        let p = |s: &str| s.split("::").map(str::to_string).collect::<Vec<_>>();
-        assert!(c.function(&p("tokio::fs::read_to_string")).is_some());
-        assert!(c.function(&p("tokio::fs::OpenOptions::new")).is_none());
-        assert!(c.function(&p("tokio::time::interval")).is_none());
-        assert!(c.function(&p("tokio::fs::File::open")).is_some());
-        for m in &c.async_methods {
-            assert!(!c.is_sync_method(m), "{m} is both async and sync");
-        }
+        fix: Some(fix(call, proven)),
     }
 }
