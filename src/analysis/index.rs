@@ -176,6 +176,9 @@ pub struct DiscardedCall {
     pub path: u32,
     /// For a method call, the receiver's declared type ([`CallTarget::Method::recv_ty`]).
     pub recv_ty: u32,
+    /// For a method call on a receiver only the crate can type (`self.tx`), its symbolic type
+    /// ([`ItemSummary::syms`]; `u32::MAX` otherwise).
+    pub recv_sym: u32,
     /// The innermost item scope around the call.
     pub scope: u32,
     /// Index into [`FileFacts::fns`] of the enclosing fn (`u32::MAX` outside fns).

@@ -24,6 +24,7 @@ use crate::analysis::context::Scope;
 use crate::analysis::imports::{CanonPath, display, path_is};
 use crate::analysis::index::{Callee, CrateIndex, DiscardKind, DiscardedCall, FnFact};
 use crate::analysis::paths::{self, peel};
+use crate::analysis::syms;
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
 use crate::lint::{FileCx, Sink};
@@ -31,6 +32,7 @@ use crate::rules::{Family, FixAvailability, Hooks};
 use crate::semantic::defmap::{Def, FileInput, Ns};
 use crate::semantic::items::{CTOR, PathFact, UNWRAPPED};
 use crate::semantic::resolve::{Callee as SemCallee, Semantics};
+use crate::semantic::types::Ty;
 
 declare_rule! {
     /// A future is inert until polled: creating one and dropping it runs none of its body.
@@ -333,6 +335,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
     let range = cx.range(e);
     let mut path_fact = u32::MAX;
     let mut recv_ty = u32::MAX;
+    let mut recv_sym = u32::MAX;
     let mut future = None;
     let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
@@ -369,7 +372,11 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
                 // A known library type: no crate-local method and no name is matched on it.
                 MethodKind::NotFuture => return,
                 MethodKind::Unknown => {
+                    if recv_ty == u32::MAX && !on_self {
+                        recv_sym = syms::sym_of(cx, &mc.receiver);
+                    }
                     if recv_ty == u32::MAX
+                        && recv_sym == u32::MAX
                         && settled_sync_method(&name, root.as_deref(), awaited, on_self, scope)
                     {
                         return;
@@ -394,6 +401,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         can_await: scope.can_await(),
         path: path_fact,
         recv_ty,
+        recv_sym,
         scope: cx.item_scope(),
         caller: scope
             .fn_index
@@ -626,6 +634,26 @@ impl Judge<'_> {
                 return catalog()
                     .is_async(&lib, name)
                     .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+            }
+        }
+        // A receiver only the crate can type (`self.tx`, a parameter of an alias declared
+        // elsewhere): its local type's method, or the catalog for a library type.
+        if call.recv_sym != u32::MAX {
+            let ty = self.sema.sym_type(&self.inputs, file as u32, call.recv_sym);
+            match ty.autoderef() {
+                Ty::Local(item, _) => {
+                    let callee = self
+                        .sema
+                        .method_of(&self.inputs, *item, &|n: &str| n == name);
+                    return self.callee_reason(callee, true);
+                }
+                Ty::External(..) => {
+                    let lib = ty.autoderef().external_path()?;
+                    return catalog()
+                        .is_async(&lib, name)
+                        .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+                }
+                _ => {}
             }
         }
         // Any other receiver: its type is unknown, so no crate-local method is matched. Only
