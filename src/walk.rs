@@ -16,6 +16,7 @@ use crate::analysis::index::{
 use crate::analysis::locals;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
+use crate::analysis::typing;
 use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
@@ -34,6 +35,9 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         facts: FileFacts::default(),
         offload_next_closure: false,
         awaited_call: false,
+        closure_param: None,
+        inline_next_closure: false,
+        offloaded_closures: Vec::new(),
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
@@ -56,6 +60,14 @@ struct Walker<'c, 'a, 's> {
     offload_next_closure: bool,
     /// Set while visiting the base of an `.await` that is a (non-combinator) call.
     awaited_call: bool,
+    /// Set while visiting a closure argument of an iterator adapter over typed items: the
+    /// index and type of the closure parameter that gets one item.
+    closure_param: Option<(usize, typing::Ty)>,
+    /// Set while visiting the arguments of an inline combinator (`map`, `for_each`, ..).
+    inline_next_closure: bool,
+    /// Addresses of `let`-bound closures that only reach offloaders (see
+    /// [`crate::analysis::offload`]).
+    offloaded_closures: Vec<usize>,
 }
 
 /// How a fn is declared, beyond its signature.
@@ -122,11 +134,12 @@ impl Walker<'_, '_, '_> {
             in_macro: self.scope().in_macro,
             offloaded: false,
             in_sync_closure: false,
+            inline_closure: false,
         };
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
-                let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                let ty = blocking::annotated(self.cx, &pt.ty);
                 self.bind(&pt.pat, ty);
                 self.declare(&pt.pat, &pt.ty);
             }
@@ -176,7 +189,10 @@ impl Walker<'_, '_, '_> {
     /// Records a direct blocking API call in the sync code of a fn (phase-2 roots).
     fn record_blocking(&mut self, e: &Expr) {
         let scope = self.scope();
-        if scope.async_ctx.is_some() || scope.offloaded || scope.in_sync_closure {
+        if scope.async_ctx.is_some()
+            || scope.offloaded
+            || (scope.in_sync_closure && !scope.inline_closure)
+        {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
@@ -212,7 +228,7 @@ impl Walker<'_, '_, '_> {
         let Some(caller) = scope.fn_index else { return };
         let in_async = scope.async_ctx.is_some();
         let context_start = scope.async_ctx.as_ref().map_or(0, |c| c.range.start);
-        let in_closure = scope.offloaded || scope.in_sync_closure;
+        let in_closure = scope.offloaded || (scope.in_sync_closure && !scope.inline_closure);
         if in_closure && !in_async {
             // Neither an edge of the transitive analysis nor a call from async code.
             return;
@@ -241,7 +257,18 @@ impl Walker<'_, '_, '_> {
 
     fn visit_macro_body(&mut self, mac: &syn::Macro) {
         let kind = macros::kind(mac);
-        if kind == MacroKind::Opaque || !macros::may_contain_code(&mac.tokens) {
+        if kind == MacroKind::Opaque {
+            if self.is_log_macro(mac)
+                && macros::may_contain_code(&mac.tokens)
+                && let Some(args) = macros::parse_log_args(&mac.tokens)
+            {
+                let mut scope = self.scope().clone();
+                scope.in_macro = true;
+                self.with_scope(scope, |w| args.iter().for_each(|e| w.visit_expr(e)));
+            }
+            return;
+        }
+        if !macros::may_contain_code(&mac.tokens) {
             return;
         }
         let mut scope = self.scope().clone();
@@ -273,11 +300,30 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
-    fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
+    /// Whether `mac` is a logging macro of `tracing` or `log` (by path or import).
+    fn is_log_macro(&self, mac: &syn::Macro) -> bool {
+        mac.path
+            .segments
+            .last()
+            .is_some_and(|l| macros::is_log_name(&l.ident))
+            && matches!(
+                self.cx.resolve(&mac.path).first().map(String::as_str),
+                Some("tracing" | "log")
+            )
+    }
+
+    fn visit_call_args<'x>(
+        &mut self,
+        offloads: bool,
+        inline: bool,
+        args: impl Iterator<Item = &'x Expr>,
+    ) {
         for arg in args {
             self.offload_next_closure = offloads && is_offloadable(arg);
+            self.inline_next_closure = inline && matches!(paths::peel(arg), Expr::Closure(_));
             self.visit_expr(arg);
             self.offload_next_closure = false;
+            self.inline_next_closure = false;
         }
     }
 }
@@ -562,6 +608,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 hook(self.cx, scope, block, self.sink);
             }
         }
+        crate::analysis::offload::offloaded_closures(&block.stmts, &mut self.offloaded_closures);
         self.cx.locals.borrow_mut().push(false);
         visit::visit_block(self, block);
         self.cx.locals.borrow_mut().pop();
@@ -627,7 +674,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.with_scope(scope, |w| w.visit_block(&a.block));
             }
             Expr::Closure(c) => {
-                let offloaded = std::mem::take(&mut self.offload_next_closure);
+                let offloaded = std::mem::take(&mut self.offload_next_closure)
+                    || self
+                        .offloaded_closures
+                        .contains(&(std::ptr::from_ref(c) as usize));
+                let inline = std::mem::take(&mut self.inline_next_closure);
                 let mut scope = self.scope().clone();
                 scope.loop_depth = 0;
                 if let Some(kw) = c.asyncness {
@@ -642,17 +693,24 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     scope.async_ctx = None;
                     scope.offloaded = true;
                 } else {
+                    scope.inline_closure = inline
+                        && scope.async_ctx.is_none()
+                        && (!scope.in_sync_closure || scope.inline_closure);
                     scope.in_sync_closure = true;
                 }
+                let param = self.closure_param.take();
                 self.cx.locals.borrow_mut().push(false);
-                for input in &c.inputs {
+                for (i, input) in c.inputs.iter().enumerate() {
                     match input {
                         syn::Pat::Type(pt) => {
-                            let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                            let ty = blocking::annotated(self.cx, &pt.ty);
                             self.bind(&pt.pat, ty);
                             self.declare(&pt.pat, &pt.ty);
                         }
-                        other => self.bind_unknown(other),
+                        other => match param {
+                            Some((at, ty)) if at == i => self.bind(other, Some(ty)),
+                            _ => self.bind_unknown(other),
+                        },
                     }
                 }
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
@@ -693,7 +751,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.record_call(callee, target, e);
                 }
                 self.visit_expr(&call.func);
-                self.visit_call_args(offloads, call.args.iter());
+                let inline =
+                    paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
+                self.visit_call_args(offloads, inline, call.args.iter());
             }
             Expr::MethodCall(mc) => {
                 let awaited = std::mem::take(&mut self.awaited_call);
@@ -710,14 +770,26 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.record_call(Callee::Method { name, on_self }, target, e);
                 }
                 self.visit_expr(&mc.receiver);
-                self.visit_call_args(offloads, mc.args.iter());
+                let param = typing::closure_param(self.cx, &mc.receiver, &mc.method);
+                let inline = paths::is_inline_combinator(&mc.method);
+                for arg in &mc.args {
+                    let closure = matches!(paths::peel(arg), Expr::Closure(_));
+                    self.offload_next_closure = offloads && is_offloadable(arg);
+                    self.inline_next_closure = inline && closure;
+                    self.closure_param = param.filter(|_| closure);
+                    self.visit_expr(arg);
+                    self.offload_next_closure = false;
+                    self.inline_next_closure = false;
+                    self.closure_param = None;
+                }
             }
             Expr::ForLoop(f) => {
                 self.visit_pat(&f.pat);
                 self.visit_expr(&f.expr);
                 self.scopes.last_mut().expect("root").loop_depth += 1;
                 self.cx.locals.borrow_mut().push(false);
-                self.bind_unknown(&f.pat);
+                let items = typing::items_of(self.cx, &f.expr);
+                self.bind(&f.pat, items);
                 self.visit_block(&f.body);
                 self.cx.locals.borrow_mut().pop();
                 self.scopes.last_mut().expect("root").loop_depth -= 1;

@@ -4,11 +4,13 @@
 //! [`crate::lint::FileCx::local`]. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 
+use crate::analysis::typing::Ty;
+
 /// A binding: its name and, when known, the canonical path of its type.
 #[derive(Debug, Clone)]
 struct Binding {
     name: String,
-    ty: Option<&'static str>,
+    ty: Option<Ty>,
     /// The declared type's path in the file's item summary (`u32::MAX`: none).
     decl: u32,
 }
@@ -35,7 +37,7 @@ impl Locals {
     }
 
     /// Binds `name` in the innermost frame (shadowing earlier bindings).
-    pub fn bind(&mut self, name: String, ty: Option<&'static str>) {
+    pub fn bind(&mut self, name: String, ty: Option<Ty>) {
         self.bindings.push(Binding {
             name,
             ty,
@@ -59,6 +61,14 @@ impl Locals {
     /// `None` when `name` is not a local of the current fn; `Some(ty)` when it is (`ty` is its
     /// type when known).
     pub fn lookup(&self, name: &str) -> Option<Option<&'static str>> {
+        self.find(name).map(|b| match b.ty {
+            Some(Ty::One(t)) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Like [`Locals::lookup`], with collection types ([`Ty::Elems`]).
+    pub fn lookup_ty(&self, name: &str) -> Option<Option<Ty>> {
         self.find(name).map(|b| b.ty)
     }
 
@@ -104,7 +114,7 @@ mod tests {
     fn shadowing_and_fn_boundaries() {
         let mut l = Locals::default();
         l.push(true);
-        l.bind("rx".into(), Some("std::sync::mpsc::Receiver"));
+        l.bind("rx".into(), Some(Ty::One("std::sync::mpsc::Receiver")));
         assert_eq!(l.lookup("rx"), Some(Some("std::sync::mpsc::Receiver")));
         l.push(false);
         l.bind("rx".into(), None);
