@@ -646,7 +646,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
-        self.bind_unknown(&l.pat);
+        let init = blocking::infer(self.cx, &l.expr);
+        self.bind(&l.pat, init);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {

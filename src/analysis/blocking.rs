@@ -336,6 +336,8 @@ pub enum Site<'e> {
     Method(&'e ExprMethodCall),
     /// `for x in recv` (the iterated expression).
     Iter(&'e Expr),
+    /// A fn passed by path to an inline combinator: `.map(std::fs::read)`.
+    FnPath(&'e syn::ExprPath),
 }
 
 /// A blocking API found at an expression.
@@ -386,58 +388,87 @@ fn user_match<'a>(
     })
 }
 
+/// The blocking API a function path names (`std::fs::read`, an imported or renamed name, a
+/// user-declared path): (rule, shown path, entry). A local binding of the name is not one.
+fn classify_path<'a>(cx: &FileCx<'a>, path: &syn::Path) -> Option<(&'a str, String, Entry<'a>)> {
+    let cat = catalog();
+    let mut last = path.segments.last()?.ident.to_string();
+    if path.segments.len() == 1 && path.leading_colon.is_none() {
+        if cx.local(&last).is_some() {
+            return None;
+        }
+        // `use std::fs::read_to_string as slurp;`: the imported name counts.
+        if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
+            last = target;
+        }
+    }
+    let users = &cx.settings.blocking_apis;
+    let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
+    let prefix_candidate = !cat.prefix_roots.is_empty() && {
+        let first = path.segments.first()?.ident.to_string();
+        let imports = cx.imports.borrow();
+        let root = if path.leading_colon.is_none() {
+            imports.lookup(&first).and_then(|t| t.first())
+        } else {
+            None
+        };
+        cat.prefix_roots.contains(root.unwrap_or(&first))
+    };
+    if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
+        return None;
+    }
+    let canon = cx.resolve(path);
+    let shown = display(&canon);
+    let entry = if let Some(&i) = cat.by_path.get(&shown) {
+        Entry::Catalog(cat.apis.get(i)?)
+    } else if let Some((_, i)) = cat
+        .prefixes
+        .iter()
+        .find(|(p, _)| shown.starts_with(p.as_str()) && shown[p.len()..].starts_with("::"))
+    {
+        Entry::Catalog(cat.apis.get(*i)?)
+    } else if user_candidate {
+        Entry::User(user_match(users, &canon)?)
+    } else {
+        return None;
+    };
+    let rule = match entry {
+        Entry::Catalog(a) => a.rule.as_str(),
+        Entry::User(_) => USER_RULE,
+    };
+    Some((rule, shown, entry))
+}
+
+/// A blocking fn passed by path to an inline combinator (`.map(std::fs::read)`): it is called
+/// right there, on this thread.
+fn point_free<'a, 'e>(cx: &FileCx<'a>, m: &'e ExprMethodCall) -> Option<Hit<'a, 'e>> {
+    if !paths::is_inline_combinator(&m.method) {
+        return None;
+    }
+    m.args.iter().find_map(|arg| match paths::peel(arg) {
+        Expr::Path(p) if p.qself.is_none() => {
+            let (rule, api, entry) = classify_path(cx, &p.path)?;
+            Some(Hit {
+                rule,
+                api,
+                entry,
+                site: Site::FnPath(p),
+            })
+        }
+        _ => None,
+    })
+}
+
 /// Classifies `e` (a call, method call or `for` loop) as a blocking API, or None.
 pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
     let cat = catalog();
     match e {
         Expr::Call(c) => {
             let path = paths::call_path(c)?;
-            let mut last = path.segments.last()?.ident.to_string();
-            if path.segments.len() == 1 && path.leading_colon.is_none() {
-                if cx.local(&last).is_some() {
-                    return None;
-                }
-                // `use std::fs::read_to_string as slurp;`: the imported name counts.
-                if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
-                    last = target;
-                }
-            }
-            let users = &cx.settings.blocking_apis;
-            let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
-            let prefix_candidate = !cat.prefix_roots.is_empty() && {
-                let first = path.segments.first()?.ident.to_string();
-                let imports = cx.imports.borrow();
-                let root = if path.leading_colon.is_none() {
-                    imports.lookup(&first).and_then(|t| t.first())
-                } else {
-                    None
-                };
-                cat.prefix_roots.contains(root.unwrap_or(&first))
-            };
-            if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
-                return None;
-            }
-            let canon = cx.resolve(path);
-            let shown = display(&canon);
-            let entry =
-                if let Some(&i) = cat.by_path.get(&shown) {
-                    Entry::Catalog(cat.apis.get(i)?)
-                } else if let Some((_, i)) = cat.prefixes.iter().find(|(p, _)| {
-                    shown.starts_with(p.as_str()) && shown[p.len()..].starts_with("::")
-                }) {
-                    Entry::Catalog(cat.apis.get(*i)?)
-                } else if user_candidate {
-                    Entry::User(user_match(users, &canon)?)
-                } else {
-                    return None;
-                };
-            let rule = match entry {
-                Entry::Catalog(a) => a.rule.as_str(),
-                Entry::User(_) => USER_RULE,
-            };
+            let (rule, api, entry) = classify_path(cx, path)?;
             Some(Hit {
                 rule,
-                api: shown,
+                api,
                 entry,
                 site: Site::Call(c),
             })
@@ -454,7 +485,7 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
                 });
             }
             if !cat.api_methods.contains(&name) {
-                return None;
+                return point_free(cx, m);
             }
             let Ty::One(t) = infer(cx, &m.receiver)? else {
                 return None;
@@ -494,6 +525,7 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
 pub fn hit_range(cx: &FileCx<'_>, e: &Expr, hit: &Hit<'_, '_>) -> Range<usize> {
     match hit.site {
         Site::Iter(it) => cx.range(it),
+        Site::FnPath(p) => cx.range(p),
         _ => cx.range(e),
     }
 }
@@ -586,6 +618,21 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
         ),
     };
     let text = cx.text(range.clone()).to_string();
+    if let Site::FnPath(_) = hit.site {
+        let help = match replacement {
+            Some(r) if scope.can_await() => format!(
+                "await `{r}` in a loop (or a stream) instead of passing `{text}` to an iterator adapter"
+            ),
+            _ => format!(
+                "run the whole iteration on the blocking pool: `{}`",
+                offload_pattern(rt, "..")
+            ),
+        };
+        return (
+            help,
+            Fix::manual("call the blocking fn off the executor thread", Vec::new()),
+        );
+    }
     let pattern = offload_pattern(rt, short_text(&text));
     if !scope.can_await() {
         let help = custom_help.map_or_else(
@@ -637,7 +684,7 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
                     );
                 }
             }
-            Site::Iter(_) => {}
+            Site::Iter(_) | Site::FnPath(_) => {}
         }
     }
     if kind == FixKind::None {

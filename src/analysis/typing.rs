@@ -267,6 +267,14 @@ pub fn bind_pattern(
                 bind_pattern(cx, p, Some(Ty::One(ty.as_str())), out);
             }
         }
+        // `Some(h)` / `Ok(h)`: the value's type (`Option<T>` counts as `T`, like `?` does).
+        (syn::Pat::TupleStruct(ts), init)
+            if ts.qself.is_none()
+                && ts.elems.len() == 1
+                && (ts.path.is_ident("Some") || ts.path.is_ident("Ok")) =>
+        {
+            bind_pattern(cx, &ts.elems[0], init, out);
+        }
         // `State(s): State<AppState>`: the wrapper's field has the annotation's inner type.
         (syn::Pat::TupleStruct(ts), init)
             if ts.qself.is_none() && ts.elems.len() == 1 && is_wrapper(cx, &ts.path) =>
