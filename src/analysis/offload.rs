@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(count("{ let job = || f(); run(job); }"), 0);
         assert_eq!(count("{ let job = || f(); }"), 0);
         assert_eq!(
-            count("{ let job = || f(); let job = || g(); spawn_blocking(job); }"),
+            count("{ let job = || f(); let job = Job::new(); spawn_blocking(job); }"),
             0
         );
         assert_eq!(count("{ let job = async || f(); spawn_blocking(job); }"), 0);

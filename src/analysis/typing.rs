@@ -233,6 +233,12 @@ pub fn is_wrapper(cx: &FileCx<'_>, path: &syn::Path) -> bool {
 
 /// Whether `path` names a std sequence collection (`Vec`, `VecDeque`, ..), by its resolved path.
 fn is_collection(cx: &FileCx<'_>, path: &syn::Path) -> bool {
+    let Some(last) = path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Vec" && last.ident != "VecDeque" && last.ident != "LinkedList" {
+        return false;
+    }
     matches!(
         display(&cx.resolve(path)).as_str(),
         "Vec"
@@ -286,5 +292,87 @@ pub fn bind_pattern(
             crate::analysis::locals::pattern_idents(pat, &mut names);
             out.extend(names.into_iter().map(|n| (n, None)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::lint::{self, Settings};
+    use crate::project::CrateInfo;
+    use crate::rules::blocking_call::BLOCKING_CALL;
+
+    /// The lines (1-based, within `body`) where blocking-call reports in `async fn f`.
+    fn lines(params: &str, body: &str) -> Vec<usize> {
+        let text = format!(
+            "use std::thread::JoinHandle;\nstruct Data<T>(T);\nasync fn f({params}) {{\n{body}\n}}\n"
+        );
+        let settings = Settings {
+            rules: vec![&BLOCKING_CALL],
+            ..Settings::default()
+        };
+        let out = lint::lint_text(
+            Arc::new(PathBuf::from("t.rs")),
+            text.clone(),
+            CrateInfo::default(),
+            &settings,
+        );
+        out.diagnostics
+            .iter()
+            .map(|d| text[..d.range.start].matches('\n').count() - 2)
+            .collect()
+    }
+
+    #[test]
+    fn items_flow_from_collections_into_bindings() {
+        let p = "hs: Vec<JoinHandle<()>>";
+        assert_eq!(lines(p, "for h in hs { h.join(); }"), [1]);
+        assert_eq!(
+            lines(p, "for h in &hs { h.thread(); }"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(lines(p, "hs.into_iter().for_each(|h| { h.join(); });"), [1]);
+        assert_eq!(lines(p, "hs.iter().fold(0, |n, h| { h.join(); n });"), [1]);
+        assert_eq!(
+            lines(p, "hs.into_iter().fold(0, |h, n| { h.join(); n });"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(lines(p, "if let Some(h) = hs.pop() { h.join(); }"), [1]);
+        assert_eq!(lines(p, "hs[0].join();"), [1]);
+        assert_eq!(
+            lines("hs: &[JoinHandle<()>; 2]", "for h in hs { h.join(); }"),
+            [1]
+        );
+        assert_eq!(
+            lines("hs: Vec<u8>", "for h in hs { h.join(); }"),
+            Vec::<usize>::new()
+        );
+        let spawned = "let v: Vec<_> = (0..2).map(|_| std::thread::spawn(|| ())).collect();\n";
+        assert_eq!(
+            lines("", &format!("{spawned}for t in v {{ t.join(); }}")),
+            [2]
+        );
+    }
+
+    #[test]
+    fn wrappers_are_followed_only_when_resolved() {
+        let body = "c.get(\"u\").send();";
+        let client = "reqwest::blocking::Client";
+        assert_eq!(
+            lines(&format!("c: actix_web::web::Data<{client}>"), body),
+            [1]
+        );
+        assert_eq!(
+            lines(&format!("c: Data<{client}>"), body),
+            Vec::<usize>::new()
+        );
+        let state = format!("axum::extract::State(c): axum::extract::State<{client}>");
+        assert_eq!(lines(&state, body), [1]);
+        assert_eq!(
+            lines(&format!("Data(c): Data<{client}>"), body),
+            Vec::<usize>::new()
+        );
     }
 }
