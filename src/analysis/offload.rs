@@ -144,7 +144,7 @@ mod tests {
         );
         assert_eq!(count("{ let job = async || f(); spawn_blocking(job); }"), 0);
         assert_eq!(
-            count("{ let job = || f(); println!(\"{:?}\", job()); spawn_blocking(job); }"),
+            count("{ let job = || f(); log!(job()); spawn_blocking(job); }"),
             0
         );
     }
