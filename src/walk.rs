@@ -300,6 +300,28 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
+    /// A fn passed by path to an inline combinator (`.map(load)`) is called there: recorded
+    /// like a call, for the transitive analysis. A local binding of the name is not a fn item.
+    fn record_point_free(&mut self, arg: &Expr) {
+        let Expr::Path(p) = paths::peel(arg) else {
+            return;
+        };
+        if !self.cx.settings.collect_facts
+            || p.qself.is_some()
+            || p.path
+                .get_ident()
+                .is_some_and(|i| self.cx.local(&i.to_string()).is_some())
+        {
+            return;
+        }
+        let callee = Callee::Path(self.cx.resolve(&p.path));
+        let target = CallTarget::Path {
+            path: self.cx.items.borrow_mut().path(&p.path),
+            scope: self.cx.item_scope(),
+        };
+        self.record_call(callee, target, arg);
+    }
+
     /// Whether `mac` is a logging macro of `tracing` or `log` (by path or import).
     fn is_log_macro(&self, mac: &syn::Macro) -> bool {
         mac.path
@@ -778,6 +800,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.offload_next_closure = offloads && is_offloadable(arg);
                     self.inline_next_closure = inline && closure;
                     self.closure_param = param.filter(|_| closure);
+                    if inline {
+                        self.record_point_free(arg);
+                    }
                     self.visit_expr(arg);
                     self.offload_next_closure = false;
                     self.inline_next_closure = false;
