@@ -418,6 +418,8 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
                 unwrapped = true;
                 e = paths::peel(&m.receiver);
             }
+            // `Client::new().map_err(..)?`: adapters that keep the Ok type.
+            Expr::MethodCall(m) if is_ok_adapter(&m.method) => e = paths::peel(&m.receiver),
             Expr::Await(a) => e = paths::peel(&a.base),
             _ => break,
         }
@@ -443,6 +445,20 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
         }
         _ => None,
     }
+}
+
+/// Whether a method keeps a `Result`'s Ok type (`map_err`, anyhow's `context`, ..).
+fn is_ok_adapter(name: &syn::Ident) -> bool {
+    [
+        "map_err",
+        "context",
+        "with_context",
+        "inspect_err",
+        "wrap_err",
+        "wrap_err_with",
+    ]
+    .iter()
+    .any(|n| name == n)
 }
 
 /// The declared type of a method call's receiver, when it is a local bound with one.
