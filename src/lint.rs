@@ -117,6 +117,18 @@ impl FileCx<'_> {
         self.locals.borrow().lookup(name)
     }
 
+    /// Like [`FileCx::local`], with collection and iterator types (see
+    /// [`crate::analysis::typing`]).
+    pub fn local_ty(&self, name: &str) -> Option<Option<crate::analysis::typing::Ty>> {
+        self.locals.borrow().lookup_ty(name)
+    }
+
+    /// Whether a visible `use` brings the item at canonical `path` into scope (a trait, for
+    /// its methods).
+    pub fn in_scope(&self, path: &str) -> bool {
+        self.imports.borrow().in_scope(path)
+    }
+
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
         self.source.position(offset).line

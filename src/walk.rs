@@ -18,6 +18,7 @@ use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
 use crate::analysis::span;
 use crate::analysis::syms;
+use crate::analysis::typing;
 use crate::analysis::{async_apis, blocking};
 use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
@@ -37,6 +38,9 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         facts: FileFacts::default(),
         offload_next_closure: false,
         awaited_call: false,
+        closure_param: None,
+        inline_next_closure: false,
+        offloaded_closures: Vec::new(),
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
@@ -60,6 +64,14 @@ struct Walker<'c, 'a, 's> {
     offload_next_closure: bool,
     /// Set while visiting the base of an `.await` that is a (non-combinator) call.
     awaited_call: bool,
+    /// Set while visiting a closure argument of an iterator adapter over typed items: the
+    /// index and type of the closure parameter that gets one item.
+    closure_param: Option<(usize, typing::Ty)>,
+    /// Set while visiting the arguments of an inline combinator (`map`, `for_each`, ..).
+    inline_next_closure: bool,
+    /// Addresses of `let`-bound closures that only reach offloaders (see
+    /// [`crate::analysis::offload`]).
+    offloaded_closures: Vec<usize>,
 }
 
 /// How a fn is declared, beyond its signature.
@@ -132,6 +144,7 @@ impl Walker<'_, '_, '_> {
             in_macro: self.scope().in_macro,
             offloaded: false,
             in_sync_closure: false,
+            inline_closure: false,
         };
         let imp = match decl.owner {
             Owner::Impl(i) => i,
@@ -141,8 +154,10 @@ impl Walker<'_, '_, '_> {
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
-                let ty = async_apis::param_type(self.cx, &pt.ty, &sig.generics);
-                self.bind(&pt.pat, ty.map(blocking::Ty::One));
+                let ty = blocking::annotated(self.cx, &pt.ty).or_else(|| {
+                    async_apis::param_type(self.cx, &pt.ty, &sig.generics).map(blocking::Ty::One)
+                });
+                self.bind(&pt.pat, ty);
                 self.declare(&pt.pat, &pt.ty);
                 typed_source(self.cx, &pt.pat, &pt.ty);
             }
@@ -193,7 +208,10 @@ impl Walker<'_, '_, '_> {
     /// Records a direct blocking API call in the sync code of a fn (phase-2 roots).
     fn record_blocking(&mut self, e: &Expr) {
         let scope = self.scope();
-        if scope.async_ctx.is_some() || scope.offloaded || scope.in_sync_closure {
+        if scope.async_ctx.is_some()
+            || scope.offloaded
+            || (scope.in_sync_closure && !scope.inline_closure)
+        {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
@@ -229,7 +247,7 @@ impl Walker<'_, '_, '_> {
         let Some(caller) = scope.fn_index else { return };
         let in_async = scope.async_ctx.is_some();
         let context_start = scope.async_ctx.as_ref().map_or(0, |c| c.range.start);
-        let in_closure = scope.offloaded || scope.in_sync_closure;
+        let in_closure = scope.offloaded || (scope.in_sync_closure && !scope.inline_closure);
         if in_closure && !in_async {
             // Neither an edge of the transitive analysis nor a call from async code.
             return;
@@ -258,7 +276,18 @@ impl Walker<'_, '_, '_> {
 
     fn visit_macro_body(&mut self, mac: &syn::Macro) {
         let kind = macros::kind(mac);
-        if kind == MacroKind::Opaque || !macros::may_contain_code(&mac.tokens) {
+        if kind == MacroKind::Opaque {
+            if self.is_log_macro(mac)
+                && macros::may_contain_code(&mac.tokens)
+                && let Some(args) = macros::parse_log_args(&mac.tokens)
+            {
+                let mut scope = self.scope().clone();
+                scope.in_macro = true;
+                self.with_scope(scope, |w| args.iter().for_each(|e| w.visit_expr(e)));
+            }
+            return;
+        }
+        if !macros::may_contain_code(&mac.tokens) {
             return;
         }
         let mut scope = self.scope().clone();
@@ -290,11 +319,52 @@ impl Walker<'_, '_, '_> {
         self.scopes.pop();
     }
 
-    fn visit_call_args<'x>(&mut self, offloads: bool, args: impl Iterator<Item = &'x Expr>) {
+    /// A fn passed by path to an inline combinator (`.map(load)`) is called there: recorded
+    /// like a call, for the transitive analysis. A local binding of the name is not a fn item.
+    fn record_point_free(&mut self, arg: &Expr) {
+        let Expr::Path(p) = paths::peel(arg) else {
+            return;
+        };
+        if !self.cx.settings.collect_facts
+            || p.qself.is_some()
+            || p.path
+                .get_ident()
+                .is_some_and(|i| self.cx.local(&i.to_string()).is_some())
+        {
+            return;
+        }
+        let callee = Callee::Path(self.cx.resolve(&p.path));
+        let target = CallTarget::Path {
+            path: self.cx.items.borrow_mut().path(&p.path),
+            scope: self.cx.item_scope(),
+        };
+        self.record_call(callee, target, arg);
+    }
+
+    /// Whether `mac` is a logging macro of `tracing` or `log` (by path or import).
+    fn is_log_macro(&self, mac: &syn::Macro) -> bool {
+        mac.path
+            .segments
+            .last()
+            .is_some_and(|l| macros::is_log_name(&l.ident))
+            && matches!(
+                self.cx.resolve(&mac.path).first().map(String::as_str),
+                Some("tracing" | "log")
+            )
+    }
+
+    fn visit_call_args<'x>(
+        &mut self,
+        offloads: bool,
+        inline: bool,
+        args: impl Iterator<Item = &'x Expr>,
+    ) {
         for arg in args {
             self.offload_next_closure = offloads && is_offloadable(arg);
+            self.inline_next_closure = inline && matches!(paths::peel(arg), Expr::Closure(_));
             self.visit_expr(arg);
             self.offload_next_closure = false;
+            self.inline_next_closure = false;
         }
     }
 }
@@ -370,6 +440,8 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
                 unwrapped = true;
                 e = paths::peel(&m.receiver);
             }
+            // `Client::new().map_err(..)?`: adapters that keep the Ok type.
+            Expr::MethodCall(m) if is_ok_adapter(&m.method) => e = paths::peel(&m.receiver),
             Expr::Await(a) => e = paths::peel(&a.base),
             _ => break,
         }
@@ -531,6 +603,20 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
     {
         cx.locals.borrow_mut().set_decl(&p.ident.to_string(), decl);
     }
+}
+
+/// Whether a method keeps a `Result`'s Ok type (`map_err`, anyhow's `context`, ..).
+fn is_ok_adapter(name: &syn::Ident) -> bool {
+    [
+        "map_err",
+        "context",
+        "with_context",
+        "inspect_err",
+        "wrap_err",
+        "wrap_err_with",
+    ]
+    .iter()
+    .any(|n| name == n)
 }
 
 /// The declared type of a method call's receiver, when it is a local bound with one.
@@ -718,6 +804,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 hook(self.cx, scope, block, self.sink);
             }
         }
+        crate::analysis::offload::offloaded_closures(&block.stmts, &mut self.offloaded_closures);
         self.cx.locals.borrow_mut().push(false);
         visit::visit_block(self, block);
         self.cx.locals.borrow_mut().pop();
@@ -739,8 +826,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
+        let init = blocking::infer(self.cx, &l.expr);
         let limit = self.cx.locals.borrow().len();
-        self.bind_unknown(&l.pat);
+        self.bind(&l.pat, init);
         expr_source(self.cx, &l.pat, &l.expr, limit, false);
     }
 
@@ -769,7 +857,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.with_scope(scope, |w| w.visit_block(&a.block));
             }
             Expr::Closure(c) => {
-                let offloaded = std::mem::take(&mut self.offload_next_closure);
+                let offloaded = std::mem::take(&mut self.offload_next_closure)
+                    || self
+                        .offloaded_closures
+                        .contains(&(std::ptr::from_ref(c) as usize));
+                let inline = std::mem::take(&mut self.inline_next_closure);
                 let mut scope = self.scope().clone();
                 scope.loop_depth = 0;
                 if let Some(kw) = c.asyncness {
@@ -784,17 +876,24 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     scope.async_ctx = None;
                     scope.offloaded = true;
                 } else {
+                    scope.inline_closure = inline
+                        && scope.async_ctx.is_none()
+                        && (!scope.in_sync_closure || scope.inline_closure);
                     scope.in_sync_closure = true;
                 }
+                let param = self.closure_param.take();
                 self.cx.locals.borrow_mut().push(false);
-                for input in &c.inputs {
+                for (i, input) in c.inputs.iter().enumerate() {
                     match input {
                         syn::Pat::Type(pt) => {
-                            let ty = blocking::annotated(self.cx, &pt.ty).map(blocking::Ty::One);
+                            let ty = blocking::annotated(self.cx, &pt.ty);
                             self.bind(&pt.pat, ty);
                             self.declare(&pt.pat, &pt.ty);
                         }
-                        other => self.bind_unknown(other),
+                        other => match param {
+                            Some((at, ty)) if at == i => self.bind(other, Some(ty)),
+                            _ => self.bind_unknown(other),
+                        },
                     }
                 }
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
@@ -835,7 +934,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.record_call(callee, target, e);
                 }
                 self.visit_expr(&call.func);
-                self.visit_call_args(offloads, call.args.iter());
+                let inline =
+                    paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
+                self.visit_call_args(offloads, inline, call.args.iter());
             }
             Expr::MethodCall(mc) => {
                 let awaited = std::mem::take(&mut self.awaited_call);
@@ -859,15 +960,30 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.record_call(Callee::Method { name, on_self }, target, e);
                 }
                 self.visit_expr(&mc.receiver);
-                self.visit_call_args(offloads, mc.args.iter());
+                let param = typing::closure_param(self.cx, &mc.receiver, &mc.method);
+                let inline = paths::is_inline_combinator(&mc.method);
+                for arg in &mc.args {
+                    let closure = matches!(paths::peel(arg), Expr::Closure(_));
+                    self.offload_next_closure = offloads && is_offloadable(arg);
+                    self.inline_next_closure = inline && closure;
+                    self.closure_param = param.filter(|_| closure);
+                    if inline {
+                        self.record_point_free(arg);
+                    }
+                    self.visit_expr(arg);
+                    self.offload_next_closure = false;
+                    self.inline_next_closure = false;
+                    self.closure_param = None;
+                }
             }
             Expr::ForLoop(f) => {
                 self.visit_pat(&f.pat);
                 self.visit_expr(&f.expr);
                 self.scopes.last_mut().expect("root").loop_depth += 1;
                 self.cx.locals.borrow_mut().push(false);
+                let items = typing::items_of(self.cx, &f.expr);
                 let limit = self.cx.locals.borrow().len();
-                self.bind_unknown(&f.pat);
+                self.bind(&f.pat, items);
                 expr_source(self.cx, &f.pat, &f.expr, limit, true);
                 self.visit_block(&f.body);
                 self.cx.locals.borrow_mut().pop();

@@ -335,8 +335,17 @@ pub fn annotated(cx: &FileCx<'_>, ty: &Type) -> Option<&'static str> {
 
 /// [`blocking::annotated`] for a fn parameter, which also knows the fn's generic parameters
 /// (`hook: F` with `F: Fn() -> Fut, Fut: Future`).
+/// The single type of a blocking-catalog answer.
+fn one(t: Option<blocking::Ty>) -> Option<&'static str> {
+    match t {
+        Some(blocking::Ty::One(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// The type of a parameter declared `ty` in a fn with `generics`.
 pub fn param_type(cx: &FileCx<'_>, ty: &Type, generics: &syn::Generics) -> Option<&'static str> {
-    blocking::annotated(cx, ty).or_else(|| declared(cx, ty, Some(generics)))
+    one(blocking::annotated(cx, ty)).or_else(|| declared(cx, ty, Some(generics)))
 }
 
 fn declared(cx: &FileCx<'_>, ty: &Type, g: Generics<'_>) -> Option<&'static str> {
@@ -360,7 +369,7 @@ fn declared(cx: &FileCx<'_>, ty: &Type, g: Generics<'_>) -> Option<&'static str>
                 }
                 if let Some(target) = alias(cx, &name) {
                     return deeper(|| {
-                        blocking::annotated(cx, &target).or_else(|| declared(cx, &target, g))
+                        one(blocking::annotated(cx, &target)).or_else(|| declared(cx, &target, g))
                     });
                 }
             }

@@ -14,6 +14,7 @@ use syn::{Expr, ExprCall, ExprMethodCall};
 use crate::analysis::context::{AsyncCtx, Scope};
 use crate::analysis::imports::display;
 use crate::analysis::paths;
+pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Edit, Fix};
 use crate::lint::{FileCx, Runtime, Sink};
@@ -80,6 +81,8 @@ pub struct Api {
     pub help: Option<String>,
     /// Whether sync helpers making this call are followed (default true).
     pub transitive: Option<bool>,
+    /// `path` is a trait method: `recv.method()` counts where the trait is in scope.
+    pub trait_method: Option<bool>,
 }
 
 impl Api {
@@ -125,6 +128,8 @@ struct RawCatalog {
     constructor: Vec<Ctor>,
     #[serde(default)]
     transition: Vec<Transition>,
+    #[serde(default)]
+    passthrough_types: Vec<String>,
 }
 
 /// The parsed catalog with its lookup tables.
@@ -137,6 +142,8 @@ pub struct Catalog {
     prefix_roots: HashSet<String>,
     by_method: HashMap<String, HashMap<String, usize>>,
     api_methods: HashSet<String>,
+    /// Trait methods by name: (the trait's canonical path, entry index).
+    trait_methods: HashMap<String, (String, usize)>,
     path_last: HashSet<String>,
     ctors: HashMap<String, Ctor>,
     ctor_last: HashSet<String>,
@@ -146,6 +153,8 @@ pub struct Catalog {
     std_methods: HashSet<String>,
     types: HashSet<String>,
     type_last: HashSet<String>,
+    passthrough_types: HashSet<String>,
+    passthrough_last: HashSet<String>,
 }
 
 fn last_segment(path: &str) -> &str {
@@ -166,6 +175,11 @@ impl Catalog {
                 } else {
                     c.by_path.insert(p.clone(), i);
                     c.path_last.insert(last_segment(p).to_string());
+                    if api.trait_method == Some(true)
+                        && let Some((tr, m)) = p.rsplit_once("::")
+                    {
+                        c.trait_methods.insert(m.to_string(), (tr.to_string(), i));
+                    }
                 }
             }
             if let (Some(t), Some(m)) = (&api.ty, &api.method) {
@@ -197,9 +211,16 @@ impl Catalog {
             .map(|t| last_segment(t).to_string())
             .collect();
         c.identity = raw.identity_methods.into_iter().collect();
+        c.passthrough_last = raw
+            .passthrough_types
+            .iter()
+            .map(|t| last_segment(t).to_string())
+            .collect();
+        c.passthrough_types = raw.passthrough_types.into_iter().collect();
         c.std_methods = raw.std_methods.into_iter().collect();
         c.std_methods.extend(c.api_methods.iter().cloned());
         c.std_methods.extend(c.transition_methods.iter().cloned());
+        c.std_methods.extend(c.trait_methods.keys().cloned());
         c.apis = raw.api;
         Ok(c)
     }
@@ -235,6 +256,54 @@ impl Catalog {
         self.std_methods.contains(name)
     }
 
+    /// Whether some constructor's path ends in `name` (a cheap test before resolving a call).
+    pub fn is_ctor_name(&self, name: &str) -> bool {
+        self.ctor_last.contains(name)
+    }
+
+    /// What the constructor at canonical `path` returns; `first_arg` gives the type of its
+    /// first argument, for passthrough constructors (`Arc::new(x)`).
+    pub fn ctor_type(
+        &'static self,
+        path: &str,
+        first_arg: impl FnOnce() -> Option<Ty>,
+    ) -> Option<Ty> {
+        let ctor = self.ctors.get(path)?;
+        if ctor.passthrough {
+            first_arg()
+        } else if ctor.returns.len() == 1 {
+            ctor.returns.first().map(|t| Ty::One(t.as_str()))
+        } else if ctor.returns.is_empty() {
+            None
+        } else {
+            Some(Ty::Tuple(&ctor.returns))
+        }
+    }
+
+    /// Whether method `name` keeps its receiver's type (`.clone()`, `.map_err(..)`).
+    pub fn is_identity(&self, name: &str) -> bool {
+        self.identity.contains(name)
+    }
+
+    /// The type method `name` of known type `ty` returns, when it is a cataloged transition.
+    pub fn transition(&'static self, ty: &str, name: &str) -> Option<&'static str> {
+        if !self.transition_methods.contains(name) {
+            return None;
+        }
+        self.transitions.get(ty)?.get(name).map(String::as_str)
+    }
+
+    /// Whether some known type's path ends in `name`.
+    pub fn is_type_name(&self, name: &str) -> bool {
+        self.type_last.contains(name)
+    }
+
+    /// Whether canonical `path` is a wrapper that derefs to its type argument
+    /// (`actix_web::web::Data`); `last` is its last segment, tested first.
+    pub fn is_passthrough_type(&self, last: &str, path: impl FnOnce() -> String) -> bool {
+        self.passthrough_last.contains(last) && self.passthrough_types.contains(&path())
+    }
+
     /// The canonical name of a known type, as a `'static` string of the catalog.
     pub fn known_type(&'static self, canon: &str) -> Option<&'static str> {
         self.types.get(canon).map(String::as_str)
@@ -247,135 +316,6 @@ static CATALOG: LazyLock<Catalog> =
 /// The embedded catalog.
 pub fn catalog() -> &'static Catalog {
     &CATALOG
-}
-
-/// What an expression's value provably is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    /// One known type.
-    One(&'static str),
-    /// A tuple of known types (`channel()`).
-    Tuple(&'static [String]),
-}
-
-/// The type of `e` when syntax proves it: a cataloged constructor call, a builder chain from
-/// one, or a local bound to one; else what the async-API catalog knows
-/// ([`crate::analysis::async_apis::infer`]).
-pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
-    infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e))
-}
-
-fn infer_blocking(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
-    let cat = catalog();
-    match e {
-        Expr::Paren(p) => infer(cx, &p.expr),
-        Expr::Group(g) => infer(cx, &g.expr),
-        Expr::Reference(r) => infer(cx, &r.expr),
-        Expr::Try(t) => infer(cx, &t.expr),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => infer(cx, &u.expr),
-        Expr::Path(p) if p.qself.is_none() => {
-            let ident = p.path.get_ident()?;
-            cx.local(&ident.to_string()).flatten().map(Ty::One)
-        }
-        Expr::Call(c) => {
-            let path = paths::call_path(c)?;
-            let last = path.segments.last()?.ident.to_string();
-            if !cat.ctor_last.contains(&last)
-                || (path.segments.len() == 1 && cx.local(&last).is_some())
-            {
-                return None;
-            }
-            let ctor = cat.ctors.get(&display(&cx.resolve(path)))?;
-            if ctor.passthrough {
-                infer(cx, c.args.first()?)
-            } else if ctor.returns.len() == 1 {
-                ctor.returns.first().map(|t| Ty::One(t.as_str()))
-            } else if ctor.returns.is_empty() {
-                None
-            } else {
-                Some(Ty::Tuple(&ctor.returns))
-            }
-        }
-        Expr::MethodCall(m) => {
-            let name = m.method.to_string();
-            if cat.identity.contains(&name) {
-                return infer(cx, &m.receiver);
-            }
-            if !cat.transition_methods.contains(&name) {
-                return None;
-            }
-            let Ty::One(t) = infer(cx, &m.receiver)? else {
-                return None;
-            };
-            cat.transitions
-                .get(t)?
-                .get(&name)
-                .map(|s| Ty::One(s.as_str()))
-        }
-        _ => None,
-    }
-}
-
-/// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`); else
-/// what the async-API catalog knows ([`crate::analysis::async_apis::annotated`]).
-pub fn annotated(cx: &FileCx<'_>, ty: &syn::Type) -> Option<&'static str> {
-    annotated_blocking(cx, ty).or_else(|| crate::analysis::async_apis::annotated(cx, ty))
-}
-
-fn annotated_blocking(cx: &FileCx<'_>, ty: &syn::Type) -> Option<&'static str> {
-    let cat = catalog();
-    match ty {
-        syn::Type::Reference(r) => annotated(cx, &r.elem),
-        syn::Type::Paren(p) => annotated(cx, &p.elem),
-        syn::Type::Group(g) => annotated(cx, &g.elem),
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            let name = last.ident.to_string();
-            if cat.type_last.contains(&name) {
-                return cat.known_type(&display(&cx.resolve(&p.path)));
-            }
-            if matches!(name.as_str(), "Arc" | "Rc" | "Box")
-                && let syn::PathArguments::AngleBracketed(a) = &last.arguments
-                && let Some(syn::GenericArgument::Type(inner)) = a.args.first()
-            {
-                return annotated(cx, inner);
-            }
-            None
-        }
-        _ => None,
-    }
-}
-
-/// The types a `let` pattern's bindings get from its initializer or annotation.
-pub fn bind_pattern(
-    cx: &FileCx<'_>,
-    pat: &syn::Pat,
-    init: Option<Ty>,
-    out: &mut Vec<(String, Option<&'static str>)>,
-) {
-    match (pat, init) {
-        (syn::Pat::Ident(p), init) if p.subpat.is_none() => {
-            let ty = match init {
-                Some(Ty::One(t)) => Some(t),
-                _ => None,
-            };
-            out.push((p.ident.to_string(), ty));
-        }
-        (syn::Pat::Type(t), init) => {
-            let ty = annotated(cx, &t.ty).map(Ty::One).or(init);
-            bind_pattern(cx, &t.pat, ty, out);
-        }
-        (syn::Pat::Tuple(t), Some(Ty::Tuple(types))) if t.elems.len() == types.len() => {
-            for (p, ty) in t.elems.iter().zip(types) {
-                bind_pattern(cx, p, Some(Ty::One(ty.as_str())), out);
-            }
-        }
-        (pat, _) => {
-            let mut names = Vec::new();
-            crate::analysis::locals::pattern_idents(pat, &mut names);
-            out.extend(names.into_iter().map(|n| (n, None)));
-        }
-    }
 }
 
 /// Which catalog or config entry a hit matched.
@@ -396,6 +336,8 @@ pub enum Site<'e> {
     Method(&'e ExprMethodCall),
     /// `for x in recv` (the iterated expression).
     Iter(&'e Expr),
+    /// A fn passed by path to an inline combinator: `.map(std::fs::read)`.
+    FnPath(&'e syn::ExprPath),
 }
 
 /// A blocking API found at an expression.
@@ -449,58 +391,88 @@ fn user_match<'a>(
     })
 }
 
+/// The blocking API a function path names (`std::fs::read`, an imported or renamed name, a
+/// user-declared path): (rule, shown path, entry). A local binding of the name is not one.
+fn classify_path<'a>(cx: &FileCx<'a>, path: &syn::Path) -> Option<(&'a str, String, Entry<'a>)> {
+    let cat = catalog();
+    let mut last = path.segments.last()?.ident.to_string();
+    if path.segments.len() == 1 && path.leading_colon.is_none() {
+        if cx.local(&last).is_some() {
+            return None;
+        }
+        // `use std::fs::read_to_string as slurp;`: the imported name counts.
+        if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
+            last = target;
+        }
+    }
+    let users = &cx.settings.blocking_apis;
+    let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
+    let prefix_candidate = !cat.prefix_roots.is_empty() && {
+        let first = path.segments.first()?.ident.to_string();
+        let imports = cx.imports.borrow();
+        let root = if path.leading_colon.is_none() {
+            imports.lookup(&first).and_then(|t| t.first())
+        } else {
+            None
+        };
+        cat.prefix_roots.contains(root.unwrap_or(&first))
+    };
+    if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
+        return None;
+    }
+    let canon = cx.resolve(path);
+    let shown = display(&canon);
+    let entry = if let Some(&i) = cat.by_path.get(&shown) {
+        Entry::Catalog(cat.apis.get(i)?)
+    } else if let Some((_, i)) = cat
+        .prefixes
+        .iter()
+        .find(|(p, _)| shown.starts_with(p.as_str()) && shown[p.len()..].starts_with("::"))
+    {
+        Entry::Catalog(cat.apis.get(*i)?)
+    } else if user_candidate {
+        Entry::User(user_match(users, &canon)?)
+    } else {
+        return None;
+    };
+    let rule = match entry {
+        Entry::Catalog(a) => a.rule.as_str(),
+        Entry::User(_) => USER_RULE,
+    };
+    Some((rule, shown, entry))
+}
+
+/// A blocking fn passed by path to an inline combinator (`.map(std::fs::read)`): it is called
+/// right there, on this thread.
+fn point_free<'a, 'e>(cx: &FileCx<'a>, m: &'e ExprMethodCall) -> Option<Hit<'a, 'e>> {
+    if !paths::is_inline_combinator(&m.method) {
+        return None;
+    }
+    m.args.iter().find_map(|arg| match paths::peel(arg) {
+        Expr::Path(p) if p.qself.is_none() => {
+            let (rule, api, entry) = classify_path(cx, &p.path)?;
+            Some(Hit {
+                rule,
+                api,
+                entry,
+                site: Site::FnPath(p),
+                when: None,
+            })
+        }
+        _ => None,
+    })
+}
+
 /// Classifies `e` (a call, method call or `for` loop) as a blocking API, or None.
 pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
     let cat = catalog();
     match e {
         Expr::Call(c) => {
             let path = paths::call_path(c)?;
-            let mut last = path.segments.last()?.ident.to_string();
-            if path.segments.len() == 1 && path.leading_colon.is_none() {
-                if cx.local(&last).is_some() {
-                    return None;
-                }
-                // `use std::fs::read_to_string as slurp;`: the imported name counts.
-                if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
-                    last = target;
-                }
-            }
-            let users = &cx.settings.blocking_apis;
-            let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
-            let prefix_candidate = !cat.prefix_roots.is_empty() && {
-                let first = path.segments.first()?.ident.to_string();
-                let imports = cx.imports.borrow();
-                let root = if path.leading_colon.is_none() {
-                    imports.lookup(&first).and_then(|t| t.first())
-                } else {
-                    None
-                };
-                cat.prefix_roots.contains(root.unwrap_or(&first))
-            };
-            if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
-                return None;
-            }
-            let canon = cx.resolve(path);
-            let shown = display(&canon);
-            let entry =
-                if let Some(&i) = cat.by_path.get(&shown) {
-                    Entry::Catalog(cat.apis.get(i)?)
-                } else if let Some((_, i)) = cat.prefixes.iter().find(|(p, _)| {
-                    shown.starts_with(p.as_str()) && shown[p.len()..].starts_with("::")
-                }) {
-                    Entry::Catalog(cat.apis.get(*i)?)
-                } else if user_candidate {
-                    Entry::User(user_match(users, &canon)?)
-                } else {
-                    return None;
-                };
-            let rule = match entry {
-                Entry::Catalog(a) => a.rule.as_str(),
-                Entry::User(_) => USER_RULE,
-            };
+            let (rule, api, entry) = classify_path(cx, path)?;
             Some(Hit {
                 rule,
-                api: shown,
+                api,
                 entry,
                 site: Site::Call(c),
                 when: None,
@@ -508,8 +480,18 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
         }
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
+            if let Some((tr, i)) = cat.trait_methods.get(&name) {
+                let api = cat.apis.get(*i).filter(|_| cx.in_scope(tr))?;
+                return Some(Hit {
+                    rule: api.rule.as_str(),
+                    api: format!("{tr}::{name}"),
+                    entry: Entry::Catalog(api),
+                    site: Site::Method(m),
+                    when: None,
+                });
+            }
             if !cat.api_methods.contains(&name) {
-                return None;
+                return point_free(cx, m);
             }
             let Ty::One(t) = infer(cx, &m.receiver)? else {
                 return None;
@@ -602,6 +584,7 @@ pub fn report_hit<'s>(
 pub fn hit_range(cx: &FileCx<'_>, e: &Expr, hit: &Hit<'_, '_>) -> Range<usize> {
     match hit.site {
         Site::Iter(it) => cx.range(it),
+        Site::FnPath(p) => cx.range(p),
         _ => cx.range(e),
     }
 }
@@ -693,6 +676,21 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
         ),
     };
     let text = cx.text(range.clone()).to_string();
+    if let Site::FnPath(_) = hit.site {
+        let help = match replacement {
+            Some(r) if scope.can_await() => format!(
+                "await `{r}` in a loop (or a stream) instead of passing `{text}` to an iterator adapter"
+            ),
+            _ => format!(
+                "run the whole iteration on the blocking pool: `{}`",
+                offload_pattern(rt, "..")
+            ),
+        };
+        return (
+            help,
+            Fix::manual("call the blocking fn off the executor thread", Vec::new()),
+        );
+    }
     let pattern = offload_pattern(rt, short_text(&text));
     if !scope.can_await() {
         let help = custom_help.map_or_else(
@@ -744,7 +742,7 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
                     );
                 }
             }
-            Site::Iter(_) => {}
+            Site::Iter(_) | Site::FnPath(_) => {}
         }
     }
     if kind == FixKind::None {

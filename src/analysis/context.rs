@@ -61,6 +61,10 @@ pub struct Scope {
     /// Whether this node is inside a sync closure within the async context (where `.await`
     /// cannot be written).
     pub in_sync_closure: bool,
+    /// Whether this node is in sync code outside any async context, inside closures that all
+    /// run where they are written (arguments of iterator adapters and combinators such as
+    /// `for_each`, `map`, `inspect`): their calls run when the enclosing fn runs.
+    pub inline_closure: bool,
 }
 
 impl Scope {

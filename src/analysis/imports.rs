@@ -93,6 +93,20 @@ impl Imports {
         out
     }
 
+    /// Whether a visible `use` brings the item at canonical `path` into scope: by name, renamed,
+    /// as `_`, or through a glob of its parent module (for trait methods).
+    pub fn in_scope(&self, path: &str) -> bool {
+        let parent = path.rsplit_once("::").map_or("", |p| p.0);
+        self.frames.iter().flatten().any(|i| {
+            let target = display(&i.target);
+            if i.local == "*" {
+                target == parent
+            } else {
+                target == path
+            }
+        })
+    }
+
     /// Whether any `use` in the file imports from `root` (e.g. `"tokio"`).
     pub fn imports_crate(&self, root: &str) -> bool {
         self.crate_roots.iter().any(|r| r == root)
@@ -133,12 +147,15 @@ fn collect_tree(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<Import>)
                 t.push(name);
                 t
             };
+            // `as _` imports a trait for its methods only: kept under `_`, never looked up.
             let local = r.rename.to_string();
-            if local != "_" {
-                out.push(Import { local, target });
-            }
+            out.push(Import { local, target });
         }
-        UseTree::Glob(_) => {}
+        // A glob is kept under `*` (never looked up by name) for [`Imports::in_scope`].
+        UseTree::Glob(_) => out.push(Import {
+            local: "*".to_string(),
+            target: prefix.clone(),
+        }),
         UseTree::Group(g) => {
             for t in &g.items {
                 collect_tree(t, prefix, out);

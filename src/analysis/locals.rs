@@ -4,6 +4,8 @@
 //! [`crate::lint::FileCx::local`]. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 
+use crate::analysis::typing::Ty;
+
 /// Where a binding's value comes from, by byte range of the file's text (re-read only when a
 /// rule asks for the binding's symbolic type; see [`crate::analysis::syms`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,7 @@ pub enum Source {
 #[derive(Debug, Clone)]
 struct Binding {
     name: String,
-    ty: Option<&'static str>,
+    ty: Option<Ty>,
     /// The declared type's path in the file's item summary (`u32::MAX`: none).
     decl: u32,
     /// Where its value comes from, with the item scope and impl it was bound in.
@@ -74,7 +76,7 @@ impl Locals {
     }
 
     /// Binds `name` in the innermost frame (shadowing earlier bindings).
-    pub fn bind(&mut self, name: String, ty: Option<&'static str>) {
+    pub fn bind(&mut self, name: String, ty: Option<Ty>) {
         self.bindings.push(Binding {
             name,
             ty,
@@ -130,6 +132,14 @@ impl Locals {
     /// `None` when `name` is not a local of the current fn; `Some(ty)` when it is (`ty` is its
     /// type when known).
     pub fn lookup(&self, name: &str) -> Option<Option<&'static str>> {
+        self.find(name).map(|b| match b.ty {
+            Some(Ty::One(t)) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Like [`Locals::lookup`], with collection types ([`Ty::Elems`]).
+    pub fn lookup_ty(&self, name: &str) -> Option<Option<Ty>> {
         self.find(name).map(|b| b.ty)
     }
 
@@ -175,7 +185,7 @@ mod tests {
     fn shadowing_and_fn_boundaries() {
         let mut l = Locals::default();
         l.push(true);
-        l.bind("rx".into(), Some("std::sync::mpsc::Receiver"));
+        l.bind("rx".into(), Some(Ty::One("std::sync::mpsc::Receiver")));
         assert_eq!(l.lookup("rx"), Some(Some("std::sync::mpsc::Receiver")));
         l.push(false);
         l.bind("rx".into(), None);

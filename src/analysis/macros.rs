@@ -34,6 +34,83 @@ pub fn kind(mac: &Macro) -> MacroKind {
     }
 }
 
+/// Whether a macro's last path segment is one of the `tracing` / `log` logging macros; the
+/// caller checks that its resolved path starts in one of those crates.
+pub fn is_log_name(name: &syn::Ident) -> bool {
+    const NAMES: &[&str] = &[
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "error",
+        "event",
+        "log",
+        "span",
+        "trace_span",
+        "debug_span",
+        "info_span",
+        "warn_span",
+        "error_span",
+    ];
+    NAMES.iter().any(|n| name == n)
+}
+
+/// Parses the arguments of a `tracing` / `log` macro into the expressions they evaluate:
+/// `target: expr`, `parent: expr`, `field = expr`, `a.b = %expr`, `?expr`, `%expr`, format
+/// arguments, separated by `,` (or `;` before log's message). None if it does not parse.
+pub fn parse_log_args(tokens: &TokenStream) -> Option<Vec<Expr>> {
+    use syn::ext::IdentExt;
+    use syn::parse::discouraged::Speculative;
+    let parser = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            if input.peek(syn::Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+                input.call(syn::Ident::parse_any)?;
+                input.parse::<Token![:]>()?;
+            } else {
+                // A field name: `name =`, `a.b.c =`, `"quoted" =`.
+                let fork = input.fork();
+                let named = (|| -> syn::Result<()> {
+                    if fork.peek(syn::LitStr) {
+                        fork.parse::<syn::LitStr>()?;
+                    } else {
+                        fork.call(syn::Ident::parse_any)?;
+                        while fork.peek(Token![.]) {
+                            fork.parse::<Token![.]>()?;
+                            fork.call(syn::Ident::parse_any)?;
+                        }
+                    }
+                    if fork.peek(Token![=]) && !fork.peek(Token![==]) && !fork.peek(Token![=>]) {
+                        fork.parse::<Token![=]>()?;
+                        Ok(())
+                    } else {
+                        Err(fork.error("not a field"))
+                    }
+                })();
+                if named.is_ok() {
+                    input.advance_to(&fork);
+                }
+            }
+            if input.peek(Token![%]) {
+                input.parse::<Token![%]>()?;
+            } else if input.peek(Token![?]) {
+                input.parse::<Token![?]>()?;
+            }
+            // A bare field name with no value (`info!(user, "msg")`) parses as a path: harmless.
+            out.push(input.parse::<Expr>()?);
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            } else if input.peek(Token![;]) {
+                input.parse::<Token![;]>()?;
+            } else if !input.is_empty() {
+                return Err(input.error("expected `,`"));
+            }
+        }
+        Ok(out)
+    };
+    parser.parse2(tokens.clone()).ok()
+}
+
 /// One branch of a `select!`: `pat = future [, if cond] => handler`, or `else => handler`.
 #[derive(Clone)]
 pub struct SelectBranch {
@@ -204,6 +281,29 @@ mod tests {
         let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););")
             .unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
         assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn parses_log_arguments() {
+        let count = |src: &str| {
+            let mac: Macro = syn::parse_str(src).unwrap();
+            parse_log_args(&mac.tokens).map(|v| v.len())
+        };
+        assert_eq!(
+            count("tracing::info!(size = f(p)?.len(), \"stored\")"),
+            Some(2)
+        );
+        assert_eq!(
+            count("info!(target: \"t\", a.b = %x, ?y, \"{} {}\", g(), h)"),
+            Some(6)
+        );
+        assert_eq!(
+            count("event!(Level::INFO, type = 1, \"quoted\" = ?z)"),
+            Some(3)
+        );
+        assert_eq!(count("log::warn!(k = v; \"msg {}\", q())"), Some(3));
+        assert_eq!(count("info!(x == y, \"cmp\")"), Some(2));
+        assert_eq!(count("info!(=> nonsense)"), None);
     }
 
     fn body_may_contain_code(src: &str) -> bool {

@@ -1,0 +1,389 @@
+//! What a receiver or binding provably is, from the file's own syntax: the one place the
+//! blocking rules ask "what is the type of this expression / binding?".
+//!
+//! Sources of a type, each one hop: a cataloged constructor call (`Command::new(..)`), a
+//! builder transition (`.spawn()`), a method that keeps the type (`.clone()`, `.map_err(..)`,
+//! `?`), a local bound with one (`let`, annotated or not; parameters; closure parameters;
+//! `for` bindings), and a declared type (`Receiver<T>`, `&[JoinHandle<T>]`, `web::Data<T>`).
+//! Collections and iterators carry their element type ([`Ty::Elems`]): `Vec<T>` parameters,
+//! `.map(|..| thread::spawn(..)).collect()`, so `for h in handles` and
+//! `handles.into_iter().for_each(|h| ..)` see `T`. Anything else is unknown, and unknown
+//! means no finding. The crate-wide type layer (fields, statics, return types of other files)
+//! plugs in where [`infer`] gives up.
+
+use syn::{Expr, GenericArgument, PathArguments};
+
+use crate::analysis::blocking::catalog;
+use crate::analysis::imports::display;
+use crate::analysis::paths;
+use crate::lint::FileCx;
+
+/// What an expression's value provably is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// One known type.
+    One(&'static str),
+    /// A tuple of known types (`channel()`).
+    Tuple(&'static [String]),
+    /// A collection or iterator whose items are of one known type (`Vec<JoinHandle<T>>`).
+    Elems(&'static str),
+}
+
+/// Iterator methods whose result yields the receiver's items unchanged.
+const SAME_ITEMS: &[&str] = &[
+    "iter",
+    "into_iter",
+    "iter_mut",
+    "drain",
+    "collect",
+    "filter",
+    "rev",
+    "take",
+    "skip",
+    "by_ref",
+    "peekable",
+    "fuse",
+    "cloned",
+    "copied",
+    "into_values",
+    "values",
+    "values_mut",
+    "take_while",
+    "skip_while",
+    "step_by",
+    "chain",
+];
+
+/// Methods that take one item out of a collection or iterator (`Option<T>` counts as `T`,
+/// like `?` does).
+const ONE_ITEM: &[&str] = &[
+    "next",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "remove",
+    "swap_remove",
+    "last",
+    "first",
+    "get",
+    "get_mut",
+    "next_back",
+    "nth",
+];
+
+/// Iterator adapters whose closure gets one item as its (first) parameter.
+const ITEM_CLOSURES: &[&str] = &[
+    "map",
+    "for_each",
+    "filter_map",
+    "flat_map",
+    "try_for_each",
+    "inspect",
+    "any",
+    "all",
+    "filter",
+    "find",
+    "position",
+    "take_while",
+    "skip_while",
+    "map_while",
+    "partition",
+];
+
+/// The type of `e` when syntax proves it (see the module docs); else what the async-API catalog
+/// knows ([`crate::analysis::async_apis::infer`]).
+pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
+    infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e))
+}
+
+fn infer_blocking(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
+    let cat = catalog();
+    match e {
+        Expr::Paren(p) => infer(cx, &p.expr),
+        Expr::Group(g) => infer(cx, &g.expr),
+        Expr::Reference(r) => infer(cx, &r.expr),
+        Expr::Try(t) => infer(cx, &t.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => infer(cx, &u.expr),
+        Expr::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?;
+            cx.local_ty(&ident.to_string()).flatten()
+        }
+        Expr::Index(i) => match infer(cx, &i.expr)? {
+            Ty::Elems(t) => Some(Ty::One(t)),
+            _ => None,
+        },
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let last = path.segments.last()?.ident.to_string();
+            if !cat.is_ctor_name(&last) || (path.segments.len() == 1 && cx.local(&last).is_some()) {
+                return None;
+            }
+            cat.ctor_type(&display(&cx.resolve(path)), || infer(cx, c.args.first()?))
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if cat.is_identity(&name) {
+                return infer(cx, &m.receiver);
+            }
+            if name == "map"
+                && let Some(Expr::Closure(c)) = m.args.first().map(paths::peel)
+            {
+                // `.map(|p| thread::spawn(..))`: items of the closure's result type.
+                return match infer(cx, &c.body)? {
+                    Ty::One(t) => Some(Ty::Elems(t)),
+                    _ => None,
+                };
+            }
+            match infer(cx, &m.receiver)? {
+                Ty::Elems(t) if SAME_ITEMS.contains(&name.as_str()) => Some(Ty::Elems(t)),
+                Ty::Elems(t) if ONE_ITEM.contains(&name.as_str()) => Some(Ty::One(t)),
+                Ty::One(t) => cat.transition(t, &name).map(Ty::One),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The items `for _ in e` binds: the element type of a typed collection or iterator.
+pub fn items_of(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
+    match infer(cx, e)? {
+        Ty::Elems(t) => Some(Ty::One(t)),
+        _ => None,
+    }
+}
+
+/// The type of parameter `index` of a closure passed to `recv.method(..)` when the method
+/// hands it one item of a typed collection or iterator (`handles.into_iter().map(|h| ..)`).
+pub fn closure_param(cx: &FileCx<'_>, recv: &Expr, method: &syn::Ident) -> Option<(usize, Ty)> {
+    let index = if method == "fold" || method == "try_fold" {
+        1
+    } else if ITEM_CLOSURES.iter().any(|n| method == n) {
+        0
+    } else {
+        return None;
+    };
+    Some((index, items_of(cx, recv)?))
+}
+
+/// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`,
+/// `web::Data<Client>`), or the item type of a collection of one (`Vec<JoinHandle<T>>`,
+/// `&[T]`, `VecDeque<T>`, `impl Iterator<Item = T>`); else what the async-API catalog knows
+/// ([`crate::analysis::async_apis::annotated`]).
+pub fn annotated(cx: &FileCx<'_>, ty: &syn::Type) -> Option<Ty> {
+    annotated_blocking(cx, ty)
+        .or_else(|| crate::analysis::async_apis::annotated(cx, ty).map(Ty::One))
+}
+
+fn annotated_blocking(cx: &FileCx<'_>, ty: &syn::Type) -> Option<Ty> {
+    let cat = catalog();
+    match ty {
+        syn::Type::Reference(r) => annotated(cx, &r.elem),
+        syn::Type::Paren(p) => annotated(cx, &p.elem),
+        syn::Type::Group(g) => annotated(cx, &g.elem),
+        syn::Type::Slice(s) => items(annotated(cx, &s.elem)),
+        syn::Type::Array(a) => items(annotated(cx, &a.elem)),
+        syn::Type::ImplTrait(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(tb) => iterator_item(cx, &tb.path),
+            _ => None,
+        }),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            if cat.is_type_name(&name) {
+                return cat.known_type(&display(&cx.resolve(&p.path))).map(Ty::One);
+            }
+            let inner = || match &last.arguments {
+                PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                    GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            if matches!(name.as_str(), "Arc" | "Rc" | "Box") || is_wrapper(cx, &p.path) {
+                return annotated(cx, inner()?);
+            }
+            if is_collection(cx, &p.path) {
+                return items(annotated(cx, inner()?));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn items(t: Option<Ty>) -> Option<Ty> {
+    match t? {
+        Ty::One(t) => Some(Ty::Elems(t)),
+        _ => None,
+    }
+}
+
+/// `Iterator<Item = T>` / `IntoIterator<Item = T>`: items of `T`.
+fn iterator_item(cx: &FileCx<'_>, path: &syn::Path) -> Option<Ty> {
+    let last = path.segments.last()?;
+    if last.ident != "Iterator" && last.ident != "IntoIterator" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    a.args.iter().find_map(|g| match g {
+        GenericArgument::AssocType(at) if at.ident == "Item" => items(annotated(cx, &at.ty)),
+        _ => None,
+    })
+}
+
+/// Whether `path` names a framework wrapper that derefs to its type argument
+/// (`actix_web::web::Data<T>`, axum's `State<T>` / `Extension<T>`), by its resolved path.
+pub fn is_wrapper(cx: &FileCx<'_>, path: &syn::Path) -> bool {
+    path.segments.last().is_some_and(|last| {
+        catalog().is_passthrough_type(&last.ident.to_string(), || display(&cx.resolve(path)))
+    })
+}
+
+/// Whether `path` names a std sequence collection (`Vec`, `VecDeque`, ..), by its resolved path.
+fn is_collection(cx: &FileCx<'_>, path: &syn::Path) -> bool {
+    let Some(last) = path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Vec" && last.ident != "VecDeque" && last.ident != "LinkedList" {
+        return false;
+    }
+    matches!(
+        display(&cx.resolve(path)).as_str(),
+        "Vec"
+            | "std::vec::Vec"
+            | "alloc::vec::Vec"
+            | "std::collections::VecDeque"
+            | "std::collections::LinkedList"
+            | "std::collections::vec_deque::VecDeque"
+    )
+}
+
+/// The types the bindings of a pattern get from an initializer or annotation.
+pub fn bind_pattern(
+    cx: &FileCx<'_>,
+    pat: &syn::Pat,
+    init: Option<Ty>,
+    out: &mut Vec<(String, Option<Ty>)>,
+) {
+    match (pat, init) {
+        (syn::Pat::Ident(p), init) if p.subpat.is_none() => {
+            let ty = init.filter(|t| !matches!(t, Ty::Tuple(_)));
+            out.push((p.ident.to_string(), ty));
+        }
+        (syn::Pat::Type(t), init) => {
+            let ty = annotated(cx, &t.ty).or(init);
+            bind_pattern(cx, &t.pat, ty, out);
+        }
+        (syn::Pat::Reference(r), init) => bind_pattern(cx, &r.pat, init, out),
+        (syn::Pat::Paren(p), init) => bind_pattern(cx, &p.pat, init, out),
+        (syn::Pat::Tuple(t), Some(Ty::Tuple(types))) if t.elems.len() == types.len() => {
+            for (p, ty) in t.elems.iter().zip(types) {
+                bind_pattern(cx, p, Some(Ty::One(ty.as_str())), out);
+            }
+        }
+        // `Some(h)` / `Ok(h)`: the value's type (`Option<T>` counts as `T`, like `?` does).
+        (syn::Pat::TupleStruct(ts), init)
+            if ts.qself.is_none()
+                && ts.elems.len() == 1
+                && (ts.path.is_ident("Some") || ts.path.is_ident("Ok")) =>
+        {
+            bind_pattern(cx, &ts.elems[0], init, out);
+        }
+        // `State(s): State<AppState>`: the wrapper's field has the annotation's inner type.
+        (syn::Pat::TupleStruct(ts), init)
+            if ts.qself.is_none() && ts.elems.len() == 1 && is_wrapper(cx, &ts.path) =>
+        {
+            bind_pattern(cx, &ts.elems[0], init, out);
+        }
+        (pat, _) => {
+            let mut names = Vec::new();
+            crate::analysis::locals::pattern_idents(pat, &mut names);
+            out.extend(names.into_iter().map(|n| (n, None)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::lint::{self, Settings};
+    use crate::project::CrateInfo;
+    use crate::rules::blocking_call::BLOCKING_CALL;
+
+    /// The lines (1-based, within `body`) where blocking-call reports in `async fn f`.
+    fn lines(params: &str, body: &str) -> Vec<usize> {
+        let text = format!(
+            "use std::thread::JoinHandle;\nstruct Data<T>(T);\nasync fn f({params}) {{\n{body}\n}}\n"
+        );
+        let settings = Settings {
+            rules: vec![&BLOCKING_CALL],
+            ..Settings::default()
+        };
+        let out = lint::lint_text(
+            Arc::new(PathBuf::from("t.rs")),
+            text.clone(),
+            CrateInfo::default(),
+            &settings,
+        );
+        out.diagnostics
+            .iter()
+            .map(|d| text[..d.range.start].matches('\n').count() - 2)
+            .collect()
+    }
+
+    #[test]
+    fn items_flow_from_collections_into_bindings() {
+        let p = "hs: Vec<JoinHandle<()>>";
+        assert_eq!(lines(p, "for h in hs { h.join(); }"), [1]);
+        assert_eq!(
+            lines(p, "for h in &hs { h.thread(); }"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(lines(p, "hs.into_iter().for_each(|h| { h.join(); });"), [1]);
+        assert_eq!(lines(p, "hs.iter().fold(0, |n, h| { h.join(); n });"), [1]);
+        assert_eq!(
+            lines(p, "hs.into_iter().fold(0, |h, n| { h.join(); n });"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(lines(p, "if let Some(h) = hs.pop() { h.join(); }"), [1]);
+        assert_eq!(lines(p, "hs[0].join();"), [1]);
+        assert_eq!(
+            lines("hs: &[JoinHandle<()>; 2]", "for h in hs { h.join(); }"),
+            [1]
+        );
+        assert_eq!(
+            lines("hs: Vec<u8>", "for h in hs { h.join(); }"),
+            Vec::<usize>::new()
+        );
+        let spawned = "let v: Vec<_> = (0..2).map(|_| std::thread::spawn(|| ())).collect();\n";
+        assert_eq!(
+            lines("", &format!("{spawned}for t in v {{ t.join(); }}")),
+            [2]
+        );
+    }
+
+    #[test]
+    fn wrappers_are_followed_only_when_resolved() {
+        let body = "c.get(\"u\").send();";
+        let client = "reqwest::blocking::Client";
+        assert_eq!(
+            lines(&format!("c: actix_web::web::Data<{client}>"), body),
+            [1]
+        );
+        assert_eq!(
+            lines(&format!("c: Data<{client}>"), body),
+            Vec::<usize>::new()
+        );
+        let state = format!("axum::extract::State(c): axum::extract::State<{client}>");
+        assert_eq!(lines(&state, body), [1]);
+        assert_eq!(
+            lines(&format!("Data(c): Data<{client}>"), body),
+            Vec::<usize>::new()
+        );
+    }
+}
