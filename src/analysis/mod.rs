@@ -6,6 +6,7 @@ pub mod context;
 pub mod imports;
 pub mod index;
 pub mod locals;
+pub mod lock_types;
 pub mod macros;
 pub use crate::semantic::names;
 pub mod paths;
