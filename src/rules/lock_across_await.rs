@@ -220,9 +220,11 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     if !text.contains("async") {
         return;
     }
-    let interesting = ["lock(", "read(", "write(", "borrow", "Guard", "Ref"]
-        .iter()
-        .any(|n| text.contains(n));
+    let interesting = [
+        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<",
+    ]
+    .iter()
+    .any(|n| text.contains(n));
     if !interesting {
         return;
     }
@@ -296,6 +298,12 @@ impl<'ast> Visit<'ast> for AsyncLockNames {
         self.fn_key = saved;
     }
 
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        let saved = self.fn_key.replace(fn_key(&f.sig));
+        visit::visit_trait_item_fn(self, f);
+        self.fn_key = saved;
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         let saved = std::mem::replace(&mut self.self_ty, lock_types::impl_self_name(i));
         visit::visit_item_impl(self, i);
@@ -341,6 +349,7 @@ struct Finder<'c, 'a, 's> {
 
 impl Finder<'_, '_, '_> {
     fn analyze_block(&mut self, b: &Block) {
+        let uses = push_block_uses(&mut self.imports, b);
         let mut an = Analyzer::new(
             self.cx,
             self.cx.range(b),
@@ -350,6 +359,9 @@ impl Finder<'_, '_, '_> {
         );
         an.block(b, Vec::new());
         an.report(self.sink);
+        if uses {
+            self.imports.pop();
+        }
     }
 
     fn analyze_expr(&mut self, e: &Expr) {
@@ -445,16 +457,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
     }
 
     fn visit_block(&mut self, b: &'ast Block) {
-        let uses = b
-            .stmts
-            .iter()
-            .any(|s| matches!(s, Stmt::Item(syn::Item::Use(_))));
-        if uses {
-            self.imports.push(b.stmts.iter().filter_map(|s| match s {
-                Stmt::Item(i) => Some(i),
-                _ => None,
-            }));
-        }
+        let uses = push_block_uses(&mut self.imports, b);
         self.env.push();
         visit::visit_block(self, b);
         self.env.pop();
@@ -534,6 +537,21 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
             MacroKind::Opaque => {}
         }
     }
+}
+
+/// Opens an import scope for a block's `use` items, if it has any (then returns true).
+fn push_block_uses(imports: &mut Imports, b: &Block) -> bool {
+    let uses = b
+        .stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Item(syn::Item::Use(_))));
+    if uses {
+        imports.push(b.stmts.iter().filter_map(|s| match s {
+            Stmt::Item(i) => Some(i),
+            _ => None,
+        }));
+    }
+    uses
 }
 
 /// Binds the names of a `let`: a single name gets the type its annotation or initializer proves.
