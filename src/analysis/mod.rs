@@ -7,6 +7,7 @@ pub mod context;
 pub mod imports;
 pub mod index;
 pub mod locals;
+pub mod lock_types;
 pub mod macros;
 pub mod offload;
 pub use crate::semantic::names;

@@ -19,6 +19,8 @@ use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{BinOp, Block, Expr, ExprMethodCall, Pat, Stmt};
 
+use crate::analysis::imports::Imports;
+use crate::analysis::lock_types::{self, FileTypes, Kind, LockTy, TyEnv};
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths::peel;
 use crate::declare_rule;
@@ -38,15 +40,6 @@ declare_rule! {
         fix: FixAvailability::Always,
         hooks: Hooks { file: Some(check), ..Hooks::NONE },
     }
-}
-
-/// What kind of guard an acquisition yields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A mutex or read-write lock guard.
-    Lock,
-    /// A `RefCell` (or `watch::Receiver`) borrow.
-    Borrow,
 }
 
 fn named_message(kind: Kind, name: &str, acq: &str) -> String {
@@ -227,9 +220,11 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     if !text.contains("async") {
         return;
     }
-    let interesting = ["lock(", "read(", "write(", "borrow"]
-        .iter()
-        .any(|n| text.contains(n));
+    let interesting = [
+        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<",
+    ]
+    .iter()
+    .any(|n| text.contains(n));
     if !interesting {
         return;
     }
@@ -237,96 +232,263 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     if text.contains("().await") {
         names.visit_file(cx.file);
     }
+    let types = FileTypes::collect(cx.file);
+    let mut imports = Imports::default();
+    imports.push(cx.file.items.iter());
     let mut finder = Finder {
         cx,
         sink,
-        async_locks: &names.0,
+        decl: Decl {
+            types: &types,
+            async_locks: &names.found,
+            fn_key: None,
+        },
+        imports,
+        env: TyEnv::default(),
     };
     finder.visit_file(cx.file);
 }
 
-/// The receiver's last name: `self.state.lock()` -> `state`, `STATE.lock()` -> `STATE`.
-fn receiver_name(e: &Expr) -> Option<String> {
-    match peel(e) {
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.to_string()),
-            syn::Member::Unnamed(_) => receiver_name(&f.base),
-        },
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        Expr::MethodCall(mc) => Some(mc.method.to_string()),
-        Expr::Call(c) => crate::analysis::paths::call_last_segment(c).map(|i| i.to_string()),
-        Expr::Reference(r) => receiver_name(&r.expr),
-        Expr::Unary(u) => receiver_name(&u.expr),
-        _ => None,
+/// Where an "awaited elsewhere" lock is known to be async: the same fn (locals, parameters,
+/// statics) or the same impl self type (`self.f`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LockScope {
+    Fn(usize),
+    Impl(String),
+}
+
+/// The receiver's text without whitespace (`self.books`, `m`).
+fn receiver_text(e: &Expr) -> String {
+    let mut out = String::new();
+    for t in peel(e).to_token_stream() {
+        out.push_str(&t.to_string());
+    }
+    out.retain(|c| !c.is_whitespace());
+    out
+}
+
+/// The scope an acquisition's receiver is compared within.
+fn lock_scope(recv: &str, fn_key: Option<usize>, self_ty: Option<&str>) -> Option<LockScope> {
+    if recv == "self" || recv.starts_with("self.") {
+        self_ty.map(|t| LockScope::Impl(t.to_string()))
+    } else {
+        fn_key.map(LockScope::Fn)
     }
 }
 
-/// Receivers whose `lock()`/`read()`/`write()` is awaited somewhere in the file: async locks,
-/// so their `try_lock()` and friends are not reported either.
+/// Receivers whose `lock()`/`read()`/`write()` is awaited, per declaration scope: async locks, so
+/// their bare or `try_lock()` acquisitions of unknown type in that scope are not reported.
 #[derive(Default)]
-struct AsyncLockNames(Vec<String>);
+struct AsyncLockNames {
+    found: Vec<(LockScope, String)>,
+    fn_key: Option<usize>,
+    self_ty: Option<String>,
+}
 
 impl<'ast> Visit<'ast> for AsyncLockNames {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let saved = self.fn_key.replace(fn_key(&f.sig));
+        visit::visit_item_fn(self, f);
+        self.fn_key = saved;
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let saved = self.fn_key.replace(fn_key(&f.sig));
+        visit::visit_impl_item_fn(self, f);
+        self.fn_key = saved;
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        let saved = self.fn_key.replace(fn_key(&f.sig));
+        visit::visit_trait_item_fn(self, f);
+        self.fn_key = saved;
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let saved = std::mem::replace(&mut self.self_ty, lock_types::impl_self_name(i));
+        visit::visit_item_impl(self, i);
+        self.self_ty = saved;
+    }
+
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-        if let Some((mc, Kind::Lock)) = bare_core(&a.base)
-            && let Some(n) = receiver_name(&mc.receiver)
-            && !self.0.contains(&n)
-        {
-            self.0.push(n);
+        if let Some((mc, Kind::Lock)) = bare_core(&a.base) {
+            let recv = receiver_text(&mc.receiver);
+            if let Some(scope) = lock_scope(&recv, self.fn_key, self.self_ty.as_deref()) {
+                let entry = (scope, recv);
+                if !self.found.contains(&entry) {
+                    self.found.push(entry);
+                }
+            }
         }
         visit::visit_expr_await(self, a);
     }
 }
 
-/// Finds async bodies anywhere in the file (also inside `join!`/`select!` bodies).
+/// Identity of a fn for [`LockScope::Fn`]: the address-free start of its signature.
+fn fn_key(sig: &syn::Signature) -> usize {
+    sig.fn_token.span.byte_range().start
+}
+
+/// What an analysis knows about the declaration it runs in.
+#[derive(Clone, Copy)]
+struct Decl<'c> {
+    types: &'c FileTypes,
+    async_locks: &'c [(LockScope, String)],
+    fn_key: Option<usize>,
+}
+
+/// Finds async bodies anywhere in the file (also inside `join!`/`select!` bodies), tracking the
+/// imports and typed bindings in scope.
 struct Finder<'c, 'a, 's> {
     cx: &'c FileCx<'a>,
     sink: &'c mut Sink<'s>,
-    async_locks: &'c [String],
+    decl: Decl<'c>,
+    imports: Imports,
+    env: TyEnv,
 }
 
 impl Finder<'_, '_, '_> {
     fn analyze_block(&mut self, b: &Block) {
-        let mut an = Analyzer::new(self.cx, self.cx.range(b), self.async_locks);
+        let uses = push_block_uses(&mut self.imports, b);
+        let mut an = Analyzer::new(
+            self.cx,
+            self.cx.range(b),
+            self.decl,
+            &self.imports,
+            &self.env,
+        );
         an.block(b, Vec::new());
         an.report(self.sink);
+        if uses {
+            self.imports.pop();
+        }
     }
 
     fn analyze_expr(&mut self, e: &Expr) {
         if let Expr::Block(b) = e {
             return self.analyze_block(&b.block);
         }
-        let mut an = Analyzer::new(self.cx, self.cx.range(e), self.async_locks);
+        let mut an = Analyzer::new(
+            self.cx,
+            self.cx.range(e),
+            self.decl,
+            &self.imports,
+            &self.env,
+        );
         let end = self.cx.range(e);
         an.push_frame(false);
         an.eval(e);
         an.pop_frame(end.end.saturating_sub(1)..end.end);
         an.report(self.sink);
     }
+
+    /// Runs `f` inside a fn: its parameters typed, outer locals hidden.
+    fn in_fn(&mut self, sig: &syn::Signature, f: impl FnOnce(&mut Self)) {
+        let fresh = TyEnv::with_self(self.env.self_ty.clone());
+        let saved_env = std::mem::replace(&mut self.env, fresh);
+        let saved_key = self.decl.fn_key.replace(fn_key(sig));
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(pt) = input {
+                self.bind_typed(&pt.pat, &pt.ty);
+            }
+        }
+        f(self);
+        self.env = saved_env;
+        self.decl.fn_key = saved_key;
+    }
+
+    /// Binds a pattern with a declared type (`m: &Mutex<T>`).
+    fn bind_typed(&mut self, pat: &Pat, ty: &syn::Type) {
+        match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => {
+                let t = lock_types::resolve_type(ty, &self.imports, self.env.self_ty.as_deref());
+                let t = self.decl.types.classify(&t);
+                self.env.bind(pi.ident.to_string(), t);
+            }
+            other => self.env.bind_unknown(other),
+        }
+    }
 }
 
 impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
-    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        if f.sig.asyncness.is_some() {
-            self.analyze_block(&f.block);
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if let Some((_, items)) = &m.content {
+            // A module sees its own imports, not its parent's.
+            let outer = std::mem::take(&mut self.imports);
+            self.imports.push(items.iter());
+            visit::visit_item_mod(self, m);
+            self.imports = outer;
         }
-        visit::visit_item_fn(self, f);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let saved = std::mem::replace(&mut self.env.self_ty, lock_types::impl_self_name(i));
+        visit::visit_item_impl(self, i);
+        self.env.self_ty = saved;
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.in_fn(&f.sig, |s| {
+            if f.sig.asyncness.is_some() {
+                s.analyze_block(&f.block);
+            }
+            s.visit_block(&f.block);
+        });
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        if f.sig.asyncness.is_some() {
-            self.analyze_block(&f.block);
-        }
-        visit::visit_impl_item_fn(self, f);
+        self.in_fn(&f.sig, |s| {
+            if f.sig.asyncness.is_some() {
+                s.analyze_block(&f.block);
+            }
+            s.visit_block(&f.block);
+        });
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        if f.sig.asyncness.is_some()
-            && let Some(b) = &f.default
-        {
-            self.analyze_block(b);
+        if let Some(b) = &f.default {
+            self.in_fn(&f.sig, |s| {
+                if f.sig.asyncness.is_some() {
+                    s.analyze_block(b);
+                }
+                s.visit_block(b);
+            });
         }
-        visit::visit_trait_item_fn(self, f);
+    }
+
+    fn visit_block(&mut self, b: &'ast Block) {
+        let uses = push_block_uses(&mut self.imports, b);
+        self.env.push();
+        visit::visit_block(self, b);
+        self.env.pop();
+        if uses {
+            self.imports.pop();
+        }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        visit::visit_local(self, l);
+        bind_let(&mut self.env, self.decl.types, &self.imports, l);
+    }
+
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        self.env.push();
+        self.env.bind_unknown(&a.pat);
+        visit::visit_arm(self, a);
+        self.env.pop();
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, l);
+        self.env.bind_unknown(&l.pat);
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.env.push();
+        self.env.bind_unknown(&f.pat);
+        self.visit_block(&f.body);
+        self.env.pop();
     }
 
     fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
@@ -335,10 +497,18 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        self.env.push();
+        for p in &c.inputs {
+            match p {
+                Pat::Type(pt) => self.bind_typed(&pt.pat, &pt.ty),
+                other => self.env.bind_unknown(other),
+            }
+        }
         if c.asyncness.is_some() {
             self.analyze_expr(&c.body);
         }
         visit::visit_expr_closure(self, c);
+        self.env.pop();
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
@@ -350,27 +520,17 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
             MacroKind::Select => {
                 if let Some(sel) = macros::parse_select(&mac.tokens) {
                     for b in &sel.branches {
-                        let mut inner = Finder {
-                            cx: self.cx,
-                            sink: &mut *self.sink,
-                            async_locks: self.async_locks,
-                        };
                         if let Some(f) = &b.future {
-                            inner.visit_expr(f);
+                            self.visit_expr(f);
                         }
-                        inner.visit_expr(&b.handler);
+                        self.visit_expr(&b.handler);
                     }
                 }
             }
             MacroKind::ExprList => {
                 if let Some(list) = macros::parse_expr_list(&mac.tokens) {
-                    let mut inner = Finder {
-                        cx: self.cx,
-                        sink: &mut *self.sink,
-                        async_locks: self.async_locks,
-                    };
                     for e in &list {
-                        inner.visit_expr(e);
+                        self.visit_expr(e);
                     }
                 }
             }
@@ -379,13 +539,66 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
     }
 }
 
-/// An acquisition: the whole guard-valued expression and its core method call.
+/// Opens an import scope for a block's `use` items, if it has any (then returns true).
+fn push_block_uses(imports: &mut Imports, b: &Block) -> bool {
+    let uses = b
+        .stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Item(syn::Item::Use(_))));
+    if uses {
+        imports.push(b.stmts.iter().filter_map(|s| match s {
+            Stmt::Item(i) => Some(i),
+            _ => None,
+        }));
+    }
+    uses
+}
+
+/// Binds the names of a `let`: a single name gets the type its annotation or initializer proves.
+fn bind_let(env: &mut TyEnv, types: &FileTypes, imports: &Imports, l: &syn::Local) {
+    let (pat, annotation) = match &l.pat {
+        Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+        p => (p, None),
+    };
+    match pat {
+        Pat::Ident(pi) if pi.subpat.is_none() => {
+            let init = l.init.as_ref().map(|i| &*i.expr);
+            let ty = types.let_ty(annotation, init, env, imports);
+            env.bind(pi.ident.to_string(), ty);
+        }
+        other => env.bind_unknown(other),
+    }
+}
+
+/// An acquisition: the whole guard-valued expression and its core call.
 #[derive(Clone, Copy)]
 struct Acq<'e> {
     kind: Kind,
-    core: &'e ExprMethodCall,
+    /// `m.lock()`, `c.borrow()`, .. or a call of a same-file helper declared to return a guard.
+    core: &'e Expr,
     /// Wrapped by `.unwrap()`, `.expect(..)`, `?`, ..
     wrapped: bool,
+    /// The shape proves a synchronous lock: `lock()`/`read()`/`write()` returned a `Result`
+    /// (unwrapped, `?`, matched as `Ok`), which an async lock's future is not.
+    proof: bool,
+    /// The guard type comes from the helper's declared return type.
+    helper: bool,
+}
+
+/// Classifies a call of a same-file helper by its declared return type: (kind, returns a
+/// `Result`/`Option` of the guard).
+type HelperKind<'h> = &'h dyn Fn(&Expr) -> Option<(Kind, bool)>;
+
+/// An acquisition through a helper: `needs_unwrap` helpers must be unwrapped, others must not.
+fn helper_acquisition<'e>(cur: &'e Expr, wrapped: bool, helper: HelperKind<'_>) -> Option<Acq<'e>> {
+    let (kind, fallible) = helper(cur)?;
+    (fallible == wrapped).then_some(Acq {
+        kind,
+        core: cur,
+        wrapped,
+        proof: true,
+        helper: true,
+    })
 }
 
 /// Method names whose zero-argument call acquires a guard.
@@ -441,7 +654,7 @@ fn is_wrapper(mc: &ExprMethodCall) -> bool {
 }
 
 /// `e` evaluates to a guard: an acquisition, possibly wrapped.
-fn acquisition(e: &Expr) -> Option<Acq<'_>> {
+fn acquisition<'e>(e: &'e Expr, helper: HelperKind<'_>) -> Option<Acq<'e>> {
     let mut cur = peel(e);
     let mut wrapped = false;
     loop {
@@ -460,46 +673,64 @@ fn acquisition(e: &Expr) -> Option<Acq<'_>> {
                     }
                     return Some(Acq {
                         kind,
-                        core: mc,
+                        core: cur,
                         wrapped,
+                        proof: wrapped && !needs_unwrap && kind == Kind::Lock,
+                        helper: false,
                     });
                 }
                 if is_wrapper(mc) {
                     wrapped = true;
                     cur = peel(&mc.receiver);
                 } else {
-                    return None;
+                    return helper_acquisition(cur, wrapped, helper);
                 }
             }
+            Expr::Call(_) => return helper_acquisition(cur, wrapped, helper),
             _ => return None,
         }
     }
 }
 
 /// A raw fallible acquisition (`m.lock()`, `m.try_lock()`, `m.try_lock().ok()`) matched by `Ok(g)`
-/// or `Some(g)`.
-fn fallible_acquisition(e: &Expr) -> Option<Acq<'_>> {
+/// (`ok_pat`) or `Some(g)`.
+fn fallible_acquisition<'e>(e: &'e Expr, ok_pat: bool, helper: HelperKind<'_>) -> Option<Acq<'e>> {
     let mut cur = peel(e);
+    let mut adapted = false;
     loop {
         match cur {
             Expr::MethodCall(mc) => {
-                if let Some((kind, _)) = core_kind(mc) {
+                if let Some((kind, needs_unwrap)) = core_kind(mc) {
                     return Some(Acq {
                         kind,
-                        core: mc,
+                        core: cur,
                         wrapped: false,
+                        proof: (ok_pat || adapted) && !needs_unwrap && kind == Kind::Lock,
+                        helper: false,
                     });
                 }
                 if (mc.args.is_empty() && mc.method == "ok")
                     || (mc.args.len() == 1 && mc.method == "map_err")
                 {
+                    adapted = true;
                     cur = peel(&mc.receiver);
                 } else {
-                    return None;
+                    return helper_acquisition(cur, true, helper);
                 }
             }
+            Expr::Call(_) => return helper_acquisition(cur, true, helper),
             _ => return None,
         }
+    }
+}
+
+/// Whether a pattern is `Ok(..)` (possibly typed or guarded).
+fn is_ok_pat(pat: &Pat) -> bool {
+    match pat {
+        Pat::Type(pt) => is_ok_pat(&pt.pat),
+        Pat::Guard(g) => is_ok_pat(&g.pat),
+        Pat::TupleStruct(ts) => ts.path.segments.last().is_some_and(|s| s.ident == "Ok"),
+        _ => false,
     }
 }
 
@@ -549,6 +780,45 @@ fn bound_names(pat: &Pat, out: &mut Vec<String>) {
         Pat::Struct(s) => s.fields.iter().for_each(|f| bound_names(&f.pat, out)),
         _ => {}
     }
+}
+
+/// Whether a closure body moves `name`: returns it, passes it by value to a call, or binds it.
+fn moves_name(body: &Expr, name: &str) -> bool {
+    struct Moves<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl Moves<'_> {
+        fn is(&self, e: &Expr) -> bool {
+            matches!(peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+        }
+    }
+    impl<'ast> Visit<'ast> for Moves<'_> {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            self.found |= c.args.iter().any(|a| self.is(a));
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, mc: &'ast ExprMethodCall) {
+            self.found |= mc.args.iter().any(|a| self.is(a));
+            visit::visit_expr_method_call(self, mc);
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            self.found |= l.init.as_ref().is_some_and(|i| self.is(&i.expr));
+            visit::visit_local(self, l);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut v = Moves { name, found: false };
+    let tail = match peel(body) {
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(Stmt::Expr(e, None)) => Some(e),
+            _ => None,
+        },
+        e => Some(e),
+    };
+    v.found = tail.is_some_and(|t| v.is(t));
+    v.visit_expr(body);
+    v.found
 }
 
 /// Whether a token stream mentions `name` as an identifier.
@@ -627,11 +897,20 @@ struct Analyzer<'c, 'a> {
     temp_ctx: TempCtx,
     /// Text of the whole body (to pick a fresh name for the hoisting fix).
     body: Range<usize>,
-    async_locks: &'c [String],
+    decl: Decl<'c>,
+    imports: &'c Imports,
+    /// Typed bindings in scope (one frame per drop scope).
+    env: TyEnv,
 }
 
 impl<'c, 'a> Analyzer<'c, 'a> {
-    fn new(cx: &'c FileCx<'a>, body: Range<usize>, async_locks: &'c [String]) -> Self {
+    fn new(
+        cx: &'c FileCx<'a>,
+        body: Range<usize>,
+        decl: Decl<'c>,
+        imports: &'c Imports,
+        env: &TyEnv,
+    ) -> Self {
         Analyzer {
             cx,
             edition2024: cx.crate_info.edition >= Edition::E2024,
@@ -641,20 +920,103 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             branch_depth: 0,
             temp_ctx: TempCtx::Statement,
             body,
-            async_locks,
+            decl,
+            imports,
+            env: env.snapshot(),
         }
     }
 
-    /// Drops acquisitions on receivers that are awaited elsewhere in the file (async locks).
+    /// A same-file helper call declared to return a guard: (kind, returns a `Result` of it).
+    fn helper_kind(&self, e: &Expr) -> Option<(Kind, bool)> {
+        match self.decl.types.callee_ret(e, &self.env, self.imports)? {
+            LockTy::Guard(k) => Some((k, false)),
+            LockTy::Fallible(inner) => match *inner {
+                LockTy::Guard(k) => Some((k, true)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn acquisition<'e>(&self, e: &'e Expr) -> Option<Acq<'e>> {
+        self.sync(acquisition(e, &|x| self.helper_kind(x)))
+    }
+
+    fn fallible_acquisition<'e>(&self, e: &'e Expr, ok_pat: bool) -> Option<Acq<'e>> {
+        self.sync(fallible_acquisition(e, ok_pat, &|x| self.helper_kind(x)))
+    }
+
+    /// Keeps the acquisitions of synchronous guards: decided by the receiver's type when the file
+    /// proves it, else by the call's shape, else (a bare `lock()` of unknown type) unless the same
+    /// receiver's acquisition is awaited in the same declaration.
     fn sync<'e>(&self, acq: Option<Acq<'e>>) -> Option<Acq<'e>> {
-        acq.filter(|a| {
-            self.async_locks.is_empty()
-                || a.kind == Kind::Borrow
-                || receiver_name(&a.core.receiver).is_none_or(|n| !self.async_locks.contains(&n))
-        })
+        let mut acq = acq?;
+        let Expr::MethodCall(mc) = acq.core else {
+            return Some(acq);
+        };
+        if acq.helper {
+            return Some(acq);
+        }
+        let types = self.decl.types;
+        match types.type_of(&mc.receiver, &self.env, self.imports) {
+            Some(LockTy::SyncLock) => (acq.kind == Kind::Lock).then_some(acq),
+            Some(LockTy::Cell) => (acq.kind == Kind::Borrow).then_some(acq),
+            Some(LockTy::Local(t)) => match types.fn_ret(Some(&t), &mc.method.to_string()) {
+                Some((Some(LockTy::Guard(k)), false)) => {
+                    acq.kind = k;
+                    Some(acq)
+                }
+                Some((Some(LockTy::Fallible(inner)), false)) => match *inner {
+                    LockTy::Guard(k) => {
+                        acq.kind = k;
+                        Some(acq)
+                    }
+                    _ => None,
+                },
+                Some(_) => None,
+                None => self.unknown_type(acq, mc),
+            },
+            Some(_) => None,
+            None => self.unknown_type(acq, mc),
+        }
+    }
+
+    /// An acquisition on a receiver of unknown type.
+    fn unknown_type<'e>(&self, acq: Acq<'e>, mc: &ExprMethodCall) -> Option<Acq<'e>> {
+        if acq.proof || acq.kind == Kind::Borrow {
+            return Some(acq);
+        }
+        let recv = receiver_text(&mc.receiver);
+        let scope = lock_scope(&recv, self.decl.fn_key, self.env.self_ty.as_deref());
+        let awaited = scope.is_some_and(|s| {
+            self.decl
+                .async_locks
+                .iter()
+                .any(|(sc, r)| *sc == s && *r == recv)
+        });
+        (!awaited).then_some(acq)
+    }
+
+    /// Evaluates the operands of an acquisition's core call.
+    fn eval_core(&mut self, acq: &Acq<'_>) {
+        match acq.core {
+            Expr::MethodCall(mc) => {
+                self.eval(&mc.receiver);
+                for a in &mc.args {
+                    self.eval(a);
+                }
+            }
+            Expr::Call(c) => {
+                for a in &c.args {
+                    self.eval(a);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn push_frame(&mut self, is_block: bool) -> usize {
+        self.env.push();
         let id = self.next_id;
         self.next_id += 1;
         self.frames.push(Frame {
@@ -672,6 +1034,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         let Some(frame) = self.frames.pop() else {
             return;
         };
+        self.env.pop();
         for g in &mut self.guards {
             if g.owner == frame.id && g.alive {
                 g.alive = false;
@@ -703,7 +1066,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         usize::MAX
     }
 
-    fn short_acq(&self, core: &ExprMethodCall) -> String {
+    fn short_acq(&self, core: &Expr) -> String {
         let text: String = self
             .cx
             .text(self.cx.range(core))
@@ -712,8 +1075,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             .join("");
         if text.chars().count() <= 40 {
             text
+        } else if let Expr::MethodCall(mc) = core {
+            format!(".{}()", mc.method)
         } else {
-            format!(".{}()", core.method)
+            "..".to_string()
         }
     }
 
@@ -956,6 +1321,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         bound_names(&l.pat, &mut names);
         let Some(init) = &l.init else {
             self.shadow(&names);
+            bind_let(&mut self.env, self.decl.types, self.imports, l);
             return;
         };
         let block_owner = self
@@ -978,6 +1344,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             g.shadowed_in = None;
             g.owner = block_owner;
             g.gk = GuardKind::Named;
+            bind_let(&mut self.env, self.decl.types, self.imports, l);
             return;
         }
         // `#[cfg(feature = "sync")] let g = m.lock()..;` next to an awaited twin: the async variant
@@ -985,10 +1352,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         let cfgd = l.attrs.iter().any(|a| a.path().is_ident("cfg"));
         let named = binding(&l.pat).filter(|_| !cfgd).and_then(|(id, unwraps)| {
             let acq = if unwraps {
-                self.sync(fallible_acquisition(&init.expr))
+                self.fallible_acquisition(&init.expr, is_ok_pat(&l.pat))
             } else {
-                self.sync(acquisition(&init.expr))
-                    .or_else(|| self.sync(match_acquisition(&init.expr)))
+                self.acquisition(&init.expr)
+                    .or_else(|| self.sync(match_acquisition(&init.expr, &|x| self.helper_kind(x))))
             }?;
             Some((id.to_string(), acq))
         });
@@ -996,7 +1363,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         let mut seed = None;
         let mut extended = None;
         if let Some((name, acq)) = named {
-            self.eval(&acq.core.receiver);
+            self.eval_core(&acq);
             let shown = match peel(&init.expr) {
                 Expr::Match(m) => self.cx.range(&*m.expr),
                 _ => self.cx.range(&*init.expr),
@@ -1008,10 +1375,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 acq_text: self.short_acq(acq.core),
             });
         } else if !cfgd
-            && let Some((acq, whole)) =
-                extended_acquisition(&init.expr).filter(|(a, _)| self.sync(Some(*a)).is_some())
+            && let Some((acq, whole)) = extended_acquisition(&init.expr, &|x| self.helper_kind(x))
+                .and_then(|(a, whole)| Some((self.sync(Some(a))?, whole)))
         {
-            self.eval(&acq.core.receiver);
+            self.eval_core(&acq);
             extended = Some((acq.kind, self.cx.range(whole), self.short_acq(acq.core)));
         } else {
             self.eval(&init.expr);
@@ -1042,6 +1409,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         } else if let Some((kind, range, text)) = extended {
             self.add_guard(GuardKind::Extended, None, kind, range, text, block_owner);
         }
+        bind_let(&mut self.env, self.decl.types, self.imports, l);
     }
 
     /// Runs conditionally evaluated code; if it always diverges, guards it killed are revived
@@ -1097,11 +1465,11 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 self.await_point(start..end, Some(whole));
             }
             Expr::MethodCall(mc) => {
-                if let Some(acq) = self.sync(acquisition(e)) {
+                if let Some(acq) = self.acquisition(e) {
                     if acq.wrapped {
                         self.eval_wrapper_args(e);
                     }
-                    self.eval(&acq.core.receiver);
+                    self.eval_core(&acq);
                     self.temp_guard(&acq, e);
                     return;
                 }
@@ -1136,9 +1504,9 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 }
             }
             Expr::Try(t) => {
-                if let Some(acq) = self.sync(acquisition(e)) {
+                if let Some(acq) = self.acquisition(e) {
                     self.eval_wrapper_args(e);
-                    self.eval(&acq.core.receiver);
+                    self.eval_core(&acq);
                     self.temp_guard(&acq, e);
                 } else {
                     self.eval(&t.expr);
@@ -1163,6 +1531,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             Expr::Closure(c) if c.capture.is_some() && self.any_named_alive() => {
                 self.capture(c.body.to_token_stream(), e);
             }
+            Expr::Closure(c) if self.any_named_alive() => self.capture_moved(&c.body, e),
             Expr::Async(_) | Expr::Closure(_) => {}
             Expr::If(i) => self.eval_if(i),
             Expr::Match(m) => self.eval_match(m),
@@ -1190,7 +1559,15 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 let saved = std::mem::replace(&mut self.temp_ctx, TempCtx::For);
                 self.eval(&f.expr);
                 self.temp_ctx = saved;
-                self.branch(|s| s.block(&f.body, Vec::new()), false);
+                self.branch(
+                    |s| {
+                        s.env.push();
+                        s.env.bind_unknown(&f.pat);
+                        s.block(&f.body, Vec::new());
+                        s.env.pop();
+                    },
+                    false,
+                );
             }
             Expr::Loop(l) => self.branch(|s| s.block(&l.body, Vec::new()), false),
             Expr::Binary(b) => match b.op {
@@ -1279,7 +1656,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             Expr::Reference(r) => self.eval(&r.expr),
             Expr::RawAddr(r) => self.eval(&r.expr),
             Expr::Unary(u) => self.eval(&u.expr),
-            Expr::Let(l) => self.eval(&l.expr),
+            Expr::Let(l) => {
+                self.eval(&l.expr);
+                self.env.bind_unknown(&l.pat);
+            }
             _ => {}
         }
     }
@@ -1320,18 +1700,35 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         }
     }
 
+    /// A closure that moves a guard in its body (`|| drop(g)`, `|| consume(g)`) captures it by
+    /// value: the guard leaves this scope with the closure.
+    fn capture_moved(&mut self, body: &Expr, e: &Expr) {
+        let r = self.cx.range(e);
+        for i in 0..self.guards.len() {
+            let g = &self.guards[i];
+            if g.alive
+                && g.shadowed_in.is_none()
+                && let Some(n) = &g.name
+                && moves_name(body, n)
+            {
+                self.kill(i, r.clone(), "guard moved here");
+            }
+        }
+    }
+
     /// Evaluates an `if`/`while` condition; returns guards bound by `let Ok(g) = m.lock()`.
     fn eval_cond(&mut self, cond: &Expr, ctx: TempCtx) -> Vec<Seed> {
         if let Expr::Let(l) = peel(cond)
             && let Some((name, unwraps)) = binding(&l.pat)
         {
             let acq = if unwraps {
-                self.sync(fallible_acquisition(&l.expr))
+                self.fallible_acquisition(&l.expr, is_ok_pat(&l.pat))
             } else {
-                self.sync(acquisition(&l.expr))
+                self.acquisition(&l.expr)
             };
             if let Some(acq) = acq {
-                self.eval(&acq.core.receiver);
+                self.eval_core(&acq);
+                self.env.bind_unknown(&l.pat);
                 let text = self.short_acq(acq.core);
                 return vec![Seed {
                     name: name.to_string(),
@@ -1377,10 +1774,10 @@ impl<'c, 'a> Analyzer<'c, 'a> {
     fn eval_match(&mut self, m: &syn::ExprMatch) {
         // `match m.lock() { Ok(g) => .., Err(e) => .. }`: the arm binding owns the guard.
         let bound = self
-            .sync(fallible_acquisition(&m.expr))
+            .fallible_acquisition(&m.expr, m.arms.iter().any(|a| is_ok_pat(&a.pat)))
             .filter(|_| m.arms.iter().any(|a| arm_binding(&a.pat).is_some()));
         if let Some(acq) = &bound {
-            self.eval(&acq.core.receiver);
+            self.eval_core(acq);
         } else {
             let saved = std::mem::replace(&mut self.temp_ctx, TempCtx::Match);
             self.eval(&m.expr);
@@ -1401,6 +1798,8 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             let d = diverges(&arm.body);
             self.branch(
                 |s| {
+                    s.env.push();
+                    s.env.bind_unknown(&arm.pat);
                     if let Pat::Guard(g) = &arm.pat {
                         s.push_frame(false);
                         s.eval(&g.guard);
@@ -1426,6 +1825,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                             s.pop_frame(r.end.saturating_sub(1)..r.end);
                         }
                     }
+                    s.env.pop();
                 },
                 d,
             );
@@ -1624,7 +2024,7 @@ fn is_future_adapter(m: &syn::Ident) -> bool {
 }
 
 /// `&*m.lock().unwrap()`, `&m.borrow().field`: a reference that extends the guard's life.
-fn extended_acquisition(e: &Expr) -> Option<(Acq<'_>, &Expr)> {
+fn extended_acquisition<'e>(e: &'e Expr, helper: HelperKind<'_>) -> Option<(Acq<'e>, &'e Expr)> {
     let Expr::Reference(r) = peel(e) else {
         return None;
     };
@@ -1636,13 +2036,14 @@ fn extended_acquisition(e: &Expr) -> Option<(Acq<'_>, &Expr)> {
             _ => break,
         }
     }
-    acquisition(cur).map(|a| (a, cur))
+    acquisition(cur, helper).map(|a| (a, cur))
 }
 
 /// `match m.lock() { Ok(g) => g, Err(e) => e.into_inner() }`: a match that yields the guard.
-fn match_acquisition(e: &Expr) -> Option<Acq<'_>> {
+fn match_acquisition<'e>(e: &'e Expr, helper: HelperKind<'_>) -> Option<Acq<'e>> {
     let Expr::Match(m) = peel(e) else { return None };
-    let acq = fallible_acquisition(&m.expr)?;
+    let ok = m.arms.iter().any(|a| is_ok_pat(&a.pat));
+    let acq = fallible_acquisition(&m.expr, ok, helper)?;
     let yields_guard = m.arms.iter().any(|a| {
         arm_binding(&a.pat)
             .is_some_and(|name| matches!(peel(&a.body), Expr::Path(p) if p.path.is_ident(name)))
