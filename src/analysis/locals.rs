@@ -52,6 +52,8 @@ struct Binding {
     decl: u32,
     /// Where its value comes from, with the item scope and impl it was bound in.
     src: (Source, u32, u32),
+    /// Its symbolic type once computed from a [`Source::Type`] (`u32::MAX`: not yet).
+    memo: u32,
 }
 
 /// The bindings of the fn being walked: one frame per block, closure or `for` body.
@@ -82,6 +84,7 @@ impl Locals {
             ty,
             decl: u32::MAX,
             src: (Source::None, 0, u32::MAX),
+            memo: u32::MAX,
         });
     }
 
@@ -106,14 +109,28 @@ impl Locals {
     /// Where local `name`, as seen by an expression that sees only the first `limit` bindings,
     /// gets its value: `None` when it is not a local.
     pub fn source(&self, name: &str, limit: u32) -> Option<(Source, u32, u32)> {
+        self.find_below(name, limit).map(|i| self.bindings[i].src)
+    }
+
+    /// The binding [`Locals::source`] answers from, by index, with its memoized symbolic type.
+    pub fn source_at(&self, name: &str, limit: u32) -> Option<(usize, (Source, u32, u32), u32)> {
+        let i = self.find_below(name, limit)?;
+        Some((i, self.bindings[i].src, self.bindings[i].memo))
+    }
+
+    /// Memoizes the symbolic type of binding `index` (see [`Locals::source_at`]).
+    pub fn memoize(&mut self, index: usize, sym: u32) {
+        if let Some(b) = self.bindings.get_mut(index) {
+            b.memo = sym;
+        }
+    }
+
+    fn find_below(&self, name: &str, limit: u32) -> Option<usize> {
         let floor = self.frames.iter().rev().find(|f| f.1).map_or(0, |f| f.0);
         let end = (limit as usize).min(self.bindings.len());
-        self.bindings
-            .get(floor..end.max(floor))?
-            .iter()
+        (floor..end.max(floor))
             .rev()
-            .find(|b| b.name == name)
-            .map(|b| b.src)
+            .find(|&i| self.bindings[i].name == name)
     }
 
     /// Records the declared type (a path of the file's item summary) of the latest binding of

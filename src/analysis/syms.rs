@@ -83,9 +83,18 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                     let imp = at.imp;
                     return (imp != NONE).then(|| cx.items.borrow_mut().sym(Sym::SelfOf(imp)));
                 }
-                let local = cx.locals.borrow().source(&name, at.limit);
-                if let Some((src, scope, imp)) = local {
-                    return from_source(cx, src, At { scope, imp, ..d });
+                let local = cx.locals.borrow().source_at(&name, at.limit);
+                if let Some((index, (src, scope, imp), memo)) = local {
+                    // A declared type reads the same wherever the binding is used.
+                    let declared = matches!(src, Source::Type(..));
+                    if declared && memo != NONE {
+                        return Some(memo);
+                    }
+                    let sym = from_source(cx, src, At { scope, imp, ..d });
+                    if declared && let Some(s) = sym {
+                        cx.locals.borrow_mut().memoize(index, s);
+                    }
+                    return sym;
                 }
             }
             let last = p.path.segments.last()?.ident.to_string();
