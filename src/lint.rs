@@ -234,16 +234,8 @@ impl<'a> Sink<'a> {
         range: Range<usize>,
         message: impl Into<String>,
     ) -> Reported<'_> {
-        self.diagnostics.push(Diagnostic {
-            rule,
-            severity: rule.severity,
-            message: message.into(),
-            path: Arc::clone(self.path),
-            range,
-            labels: Vec::new(),
-            help: None,
-            fix: None,
-        });
+        let d = self.diagnostic(rule, range, message.into());
+        self.diagnostics.push(d);
         Reported(self.diagnostics.last_mut().expect("just pushed"))
     }
 
@@ -258,21 +250,27 @@ impl<'a> Sink<'a> {
         range: Range<usize>,
         message: impl Into<String>,
     ) -> Reported<'_> {
+        let diagnostic = self.diagnostic(rule, range, message.into());
         self.pending.push(Pending {
             sym,
             types,
-            diagnostic: Diagnostic {
-                rule,
-                severity: rule.severity,
-                message: message.into(),
-                path: Arc::clone(self.path),
-                range,
-                labels: Vec::new(),
-                help: None,
-                fix: None,
-            },
+            diagnostic,
         });
         Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// A bare diagnostic of `rule` in this file.
+    fn diagnostic(&self, rule: &'static Rule, range: Range<usize>, message: String) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            message,
+            path: Arc::clone(self.path),
+            range,
+            labels: Vec::new(),
+            help: None,
+            fix: None,
+        }
     }
 
     /// Takes the pending findings recorded so far.

@@ -450,19 +450,9 @@ impl Collector {
         &mut self,
         bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
     ) -> u32 {
-        let mut traits = bounds.iter().filter_map(|b| match b {
-            syn::TypeParamBound::Trait(t)
-                if !t.path.segments.last().is_some_and(|s| {
-                    matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
-                }) =>
-            {
-                Some(&t.path)
-            }
-            _ => None,
-        });
-        match (traits.next(), traits.next()) {
-            (Some(one), None) => self.path(one),
-            _ => NONE,
+        match single_trait(bounds) {
+            Some(one) => self.path(one),
+            None => NONE,
         }
     }
 
@@ -705,6 +695,27 @@ fn brace_groups(tokens: proc_macro2::TokenStream, out: &mut Vec<Item>, depth: us
                 _ => brace_groups(g.stream(), out, depth + 1),
             }
         }
+    }
+}
+
+/// The one trait of a bound list besides the markers `Send`, `Sync` and `Unpin`
+/// (`dyn Future<Output = T> + Send`), or `None`.
+pub fn single_trait(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> Option<&syn::Path> {
+    let mut traits = bounds.iter().filter_map(|b| match b {
+        syn::TypeParamBound::Trait(t)
+            if !t.path.segments.last().is_some_and(|s| {
+                matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
+            }) =>
+        {
+            Some(&t.path)
+        }
+        _ => None,
+    });
+    match (traits.next(), traits.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
     }
 }
 

@@ -185,10 +185,7 @@ impl Semantics {
         if segs.len() >= 2 {
             match self.defmap.resolve_prefix(m, path) {
                 Def::Item(f, i) => {
-                    let fact = files
-                        .get(f as usize)
-                        .and_then(|x| x.items.items.get(i as usize));
-                    return match fact.map(|x| &x.kind) {
+                    return match item_kind(files, f, i) {
                         Some(ItemKind::Adt { .. } | ItemKind::Alias(_)) => {
                             match self.follow_alias(files, (f, i)) {
                                 Some(ty) => {
@@ -338,22 +335,14 @@ impl Semantics {
     ) -> Callee {
         agree(self.defmap.modules_of(file, scope).map(|m| {
             match self.defmap.resolve(m, recv_ty, Ns::Types) {
-                Def::Item(f, i) => {
-                    let kind = files
-                        .get(f as usize)
-                        .and_then(|x| x.items.items.get(i as usize))
-                        .map(|x| &x.kind);
-                    match kind {
-                        Some(ItemKind::Trait) => {
-                            self.trait_method(files, (f, i), name, signature_only)
-                        }
-                        Some(_) => match self.follow_alias(files, (f, i)) {
-                            Some(ty) => self.assoc_fn(files, ty, name, true),
-                            None => Callee::Unknown,
-                        },
+                Def::Item(f, i) => match item_kind(files, f, i) {
+                    Some(ItemKind::Trait) => self.trait_method(files, (f, i), name, signature_only),
+                    Some(_) => match self.follow_alias(files, (f, i)) {
+                        Some(ty) => self.assoc_fn(files, ty, name, true),
                         None => Callee::Unknown,
-                    }
-                }
+                    },
+                    None => Callee::Unknown,
+                },
                 Def::Ambiguous => Callee::Ambiguous,
                 _ => Callee::Unknown,
             }
@@ -475,6 +464,14 @@ impl Semantics {
 }
 
 /// One answer from the answers of each crate a file is in: they must agree.
+/// The kind of item `i` of file `f`.
+pub fn item_kind<'f>(files: &'f [FileInput<'_>], f: u32, i: u32) -> Option<&'f ItemKind> {
+    files
+        .get(f as usize)
+        .and_then(|x| x.items.items.get(i as usize))
+        .map(|x| &x.kind)
+}
+
 fn agree(answers: impl Iterator<Item = Callee>) -> Callee {
     let mut out: Option<Callee> = None;
     for c in answers {

@@ -184,17 +184,7 @@ impl Collector {
         &mut self,
         bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
     ) -> TypeRef {
-        let mut traits = bounds.iter().filter_map(|b| match b {
-            syn::TypeParamBound::Trait(t)
-                if !t.path.segments.last().is_some_and(|s| {
-                    matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
-                }) =>
-            {
-                Some(&t.path)
-            }
-            _ => None,
-        });
-        let (Some(tr), None) = (traits.next(), traits.next()) else {
+        let Some(tr) = crate::semantic::items::single_trait(bounds) else {
             return TypeRef::Unknown;
         };
         let path = self.path(tr);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::semantic::defmap::{Def, FileInput, Ns};
 use crate::semantic::items::{ItemKind, NONE, Name, Owner, PathFact};
-use crate::semantic::resolve::{Callee, Semantics};
+use crate::semantic::resolve::{Callee, Semantics, item_kind};
 use crate::semantic::types::{Sym, Ty, TypeRef};
 
 /// How many hops a type may take (aliases, fields, returns) before it is unknown.
@@ -475,17 +475,11 @@ impl Semantics {
         }
         self.agree_ty(at.file, at.scope, |m| {
             match self.defmap.resolve(m, p, Ns::Types) {
-                Def::Item(f, i) => {
-                    let kind = files
-                        .get(f as usize)
-                        .and_then(|x| x.items.items.get(i as usize))
-                        .map(|x| &x.kind);
-                    match kind {
-                        Some(ItemKind::Adt { .. }) => Ty::Local((f, i), args.clone()),
-                        Some(ItemKind::Alias(_)) => self.item_type(files, f, i, &args, depth),
-                        _ => Ty::Unknown,
-                    }
-                }
+                Def::Item(f, i) => match item_kind(files, f, i) {
+                    Some(ItemKind::Adt { .. }) => Ty::Local((f, i), args.clone()),
+                    Some(ItemKind::Alias(_)) => self.item_type(files, f, i, &args, depth),
+                    _ => Ty::Unknown,
+                },
                 Def::External(path) => Ty::External(canonical(path), args.clone()),
                 Def::Unknown if p.segments.len() == 1 && !p.leading_colon => {
                     match PRELUDE.iter().find(|(n, _)| **n == *p.segments[0]) {
