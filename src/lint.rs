@@ -166,6 +166,9 @@ pub struct Sink<'a> {
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
+    /// Pending findings whose expression the walk has not typed yet, by the expression's byte
+    /// range (see [`Sink::report_if_type_at`]).
+    deferred: std::collections::HashMap<(usize, usize), Vec<usize>>,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -202,6 +205,7 @@ impl<'a> Sink<'a> {
             diagnostics: Vec::new(),
             discarded: Vec::new(),
             pending: Vec::new(),
+            deferred: std::collections::HashMap::new(),
         }
     }
 
@@ -263,9 +267,51 @@ impl<'a> Sink<'a> {
         Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
     }
 
-    /// Takes the pending findings recorded so far.
+    /// [`Sink::report_if_type`] for a rule that runs before the walk (a `file` hook), when its
+    /// symbolic type cannot be asked yet: the condition is on the expression at byte range `at`,
+    /// typed when the walk reaches it ([`Sink::resolve_deferred`]). A finding whose expression
+    /// the walk never reaches is dropped.
+    pub fn report_if_type_at(
+        &mut self,
+        at: Range<usize>,
+        types: Vec<String>,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let index = self.pending.len();
+        self.deferred
+            .entry((at.start, at.end))
+            .or_default()
+            .push(index);
+        self.report_if_type(crate::semantic::items::NONE, types, rule, range, message)
+    }
+
+    /// Whether findings wait for the type of an expression.
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Gives the findings that wait for the expression at `at` its symbolic type (`sym` is
+    /// called only when one does).
+    pub fn resolve_deferred(&mut self, at: Range<usize>, sym: impl FnOnce() -> u32) {
+        let Some(waiting) = self.deferred.remove(&(at.start, at.end)) else {
+            return;
+        };
+        let sym = sym();
+        for i in waiting {
+            if let Some(p) = self.pending.get_mut(i) {
+                p.sym = sym;
+            }
+        }
+    }
+
+    /// Takes the pending findings recorded so far (those still without a type are dropped).
     pub fn take_pending(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.pending)
+        self.deferred.clear();
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.retain(|p| p.sym != crate::semantic::items::NONE);
+        pending
     }
 
     /// The diagnostics reported so far.

@@ -727,6 +727,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.sink.has_deferred() {
+            let cx = self.cx;
+            self.sink
+                .resolve_deferred(cx.range(e), || syms::sym_of(cx, e));
+        }
         self.run_expr_hooks(e);
         if self.cx.settings.collect_facts
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
