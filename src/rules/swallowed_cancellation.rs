@@ -45,7 +45,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a spawned task's `JoinError` or a shutdown signal is thrown away, hiding panics and ignoring cancellation",
         fix: FixAvailability::Sometimes,
-        hooks: Hooks { file: Some(check), ..Hooks::NONE },
+        hooks: Hooks { file: Some(check), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -269,6 +269,11 @@ struct Analyzer<'c, 'a, 's> {
     /// (`self.task.abort()`): from there on, joins of such values are not reported.
     untyped_aborts: bool,
 }
+
+/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings on
+/// values typed only crate-wide ([`Cond`]) whose condition holds; this hook adds nothing, it
+/// makes a run of this rule collect the facts that settling needs.
+fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();

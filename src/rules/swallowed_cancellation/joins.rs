@@ -416,15 +416,15 @@ impl Analyzer<'_, '_, '_> {
         let range = self.cx.range(l);
         let mut reported = false;
         if is_wild(&l.pat) {
-            if let Some(d) = self.discard(&init.expr) {
+            if self.join_all_of_handles(&init.expr) {
+                self.report_join_all(range.clone(), "let _ = join_all(..).await");
+                reported = true;
+            } else if let Some(d) = self.discard(&init.expr) {
                 let code = match &d.method {
                     Some(m) => format!("let _ = {}.{m}{}", d.join.desc, method_args(m)),
                     None => format!("let _ = {}", d.join.desc),
                 };
                 self.report_discard(range.clone(), code, &d, &init.expr);
-                reported = true;
-            } else if self.join_all_of_handles(&init.expr) {
-                self.report_join_all(range.clone(), "let _ = join_all(..).await");
                 reported = true;
             }
         }
@@ -520,17 +520,17 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let range = self.cx.range(e).start..self.cx.span_range(semi.span).end;
+        if self.join_all_of_handles(e) {
+            self.report_join_all(range, "join_all(..).await;");
+            visit::visit_expr(self, e);
+            return;
+        }
         if let Some(d) = self.discard(e) {
             let code = match &d.method {
                 Some(m) => format!("{}.{m}{};", d.join.desc, method_args(m)),
                 None => format!("{};", d.join.desc),
             };
             self.report_discard(range, code, &d, e);
-            visit::visit_expr(self, e);
-            return;
-        }
-        if self.join_all_of_handles(e) {
-            self.report_join_all(range, "join_all(..).await;");
             visit::visit_expr(self, e);
             return;
         }
