@@ -715,6 +715,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         visit::visit_arm(self, arm);
     }
 
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            let limit = self.cx.locals.borrow().len();
+            self.bind_unknown(&arm.pat);
+            // `Some(h) => ..` / `Ok(h) => ..`: `h` is the scrutinee's value.
+            if matches!(arm.pat, syn::Pat::TupleStruct(_)) {
+                self.expr_source(&arm.pat, &m.expr, limit, false);
+            }
+            visit::visit_arm(self, arm);
+        }
+    }
+
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
         let limit = self.cx.locals.borrow().len();
