@@ -509,3 +509,37 @@ fn parse_base(text: &str) -> usize {
     }
     base
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deferred_findings_take_the_type_of_the_expression_they_wait_for() {
+        let path = Arc::new(PathBuf::from("a.rs"));
+        let mut sink = Sink::new(&path);
+        let rule = crate::rules::ALL[0];
+        let types = vec!["tokio::task::JoinHandle".to_string()];
+        sink.report_if_type_at(10..12, types.clone(), rule, 0..20, "reached");
+        sink.report_if_type_at(30..32, types.clone(), rule, 25..40, "never reached");
+        sink.report_if_type_at(10..12, types, rule, 50..60, "same expression");
+        assert!(sink.has_deferred());
+        let mut calls = 0;
+        sink.resolve_deferred(10..13, || {
+            calls += 1;
+            7
+        });
+        sink.resolve_deferred(10..12, || {
+            calls += 1;
+            7
+        });
+        assert_eq!(calls, 1, "typed once, and only for a waited-for range");
+        let pending = sink.take_pending();
+        let kept: Vec<(&str, u32)> = pending
+            .iter()
+            .map(|p| (p.diagnostic.message.as_str(), p.sym))
+            .collect();
+        assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
+        assert!(!sink.has_deferred());
+    }
+}
