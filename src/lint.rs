@@ -178,6 +178,9 @@ pub struct Sink<'a> {
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
+    /// Pending findings whose expression the walk has not typed yet, by the expression's byte
+    /// range (see [`Sink::report_if_type_at`]).
+    deferred: std::collections::HashMap<(usize, usize), Vec<usize>>,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -214,6 +217,7 @@ impl<'a> Sink<'a> {
             diagnostics: Vec::new(),
             discarded: Vec::new(),
             pending: Vec::new(),
+            deferred: std::collections::HashMap::new(),
         }
     }
 
@@ -273,9 +277,51 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// Takes the pending findings recorded so far.
+    /// [`Sink::report_if_type`] for a rule that runs before the walk (a `file` hook), when its
+    /// symbolic type cannot be asked yet: the condition is on the expression at byte range `at`,
+    /// typed when the walk reaches it ([`Sink::resolve_deferred`]). A finding whose expression
+    /// the walk never reaches is dropped.
+    pub fn report_if_type_at(
+        &mut self,
+        at: Range<usize>,
+        types: Vec<String>,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let index = self.pending.len();
+        self.deferred
+            .entry((at.start, at.end))
+            .or_default()
+            .push(index);
+        self.report_if_type(crate::semantic::items::NONE, types, rule, range, message)
+    }
+
+    /// Whether findings wait for the type of an expression.
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Gives the findings that wait for the expression at `at` its symbolic type (`sym` is
+    /// called only when one does).
+    pub fn resolve_deferred(&mut self, at: Range<usize>, sym: impl FnOnce() -> u32) {
+        let Some(waiting) = self.deferred.remove(&(at.start, at.end)) else {
+            return;
+        };
+        let sym = sym();
+        for i in waiting {
+            if let Some(p) = self.pending.get_mut(i) {
+                p.sym = sym;
+            }
+        }
+    }
+
+    /// Takes the pending findings recorded so far (those still without a type are dropped).
     pub fn take_pending(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.pending)
+        self.deferred.clear();
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.retain(|p| p.sym != crate::semantic::items::NONE);
+        pending
     }
 
     /// The diagnostics reported so far.
@@ -472,4 +518,38 @@ fn parse_base(text: &str) -> usize {
         base += rest.find('\n').unwrap_or(rest.len());
     }
     base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deferred_findings_take_the_type_of_the_expression_they_wait_for() {
+        let path = Arc::new(PathBuf::from("a.rs"));
+        let mut sink = Sink::new(&path);
+        let rule = crate::rules::ALL[0];
+        let types = vec!["tokio::task::JoinHandle".to_string()];
+        sink.report_if_type_at(10..12, types.clone(), rule, 0..20, "reached");
+        sink.report_if_type_at(30..32, types.clone(), rule, 25..40, "never reached");
+        sink.report_if_type_at(10..12, types, rule, 50..60, "same expression");
+        assert!(sink.has_deferred());
+        let mut calls = 0;
+        sink.resolve_deferred(10..13, || {
+            calls += 1;
+            7
+        });
+        sink.resolve_deferred(10..12, || {
+            calls += 1;
+            7
+        });
+        assert_eq!(calls, 1, "typed once, and only for a waited-for range");
+        let pending = sink.take_pending();
+        let kept: Vec<(&str, u32)> = pending
+            .iter()
+            .map(|p| (p.diagnostic.message.as_str(), p.sym))
+            .collect();
+        assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
+        assert!(!sink.has_deferred());
+    }
 }

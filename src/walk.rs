@@ -824,6 +824,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         visit::visit_arm(self, arm);
     }
 
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            let limit = self.cx.locals.borrow().len();
+            self.bind_unknown(&arm.pat);
+            // `Some(h) => ..` / `Ok(h) => ..`: `h` is the scrutinee's value.
+            if matches!(arm.pat, syn::Pat::TupleStruct(_)) {
+                expr_source(self.cx, &arm.pat, &m.expr, limit, false);
+            }
+            visit::visit_arm(self, arm);
+        }
+    }
+
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
         let init = blocking::infer(self.cx, &l.expr);
@@ -837,6 +850,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.sink.has_deferred() {
+            let cx = self.cx;
+            self.sink
+                .resolve_deferred(cx.range(e), || syms::sym_of(cx, e));
+        }
         self.run_expr_hooks(e);
         if self.cx.settings.collect_facts
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))

@@ -185,13 +185,31 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
             return build(cx, &expr(start, end)?, At { limit, ..at });
         }
         Source::Elem { start, end, limit } => {
-            Sym::Elem(build(cx, &expr(start, end)?, At { limit, ..at })?)
+            let e = expr(start, end)?;
+            Sym::Elem(build(cx, iterated(&e), At { limit, ..at })?)
         }
         Source::Unwrap { start, end, limit } => {
             Sym::Unwrap(build(cx, &expr(start, end)?, At { limit, ..at })?)
         }
     };
     Some(cx.items.borrow_mut().sym(sym))
+}
+
+/// The collection a `for` loop iterates: `v` of `v.iter()`, `v.iter_mut()`, `v.into_iter()`,
+/// `v.drain(..)` (their items are `v`'s elements, after autoderef).
+fn iterated(e: &Expr) -> &Expr {
+    match e {
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "iter" | "iter_mut" | "into_iter" | "drain"
+            ) =>
+        {
+            iterated(&m.receiver)
+        }
+        Expr::Paren(p) => iterated(&p.expr),
+        _ => e,
+    }
 }
 
 /// The symbolic type of the `Ok`/`Some` value of a value of symbolic type `sym` (for

@@ -45,7 +45,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a spawned task's `JoinError` or a shutdown signal is thrown away, hiding panics and ignoring cancellation",
         fix: FixAvailability::Sometimes,
-        hooks: Hooks { file: Some(check), ..Hooks::NONE },
+        hooks: Hooks { file: Some(check), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -152,6 +152,8 @@ struct Known {
     kind: Kind,
     target: String,
     label: &'static str,
+    /// What the kind rests on when the file cannot prove it (`self.rt.spawn(..)`).
+    cond: Option<Cond>,
 }
 
 impl Known {
@@ -160,12 +162,30 @@ impl Known {
             kind,
             target: String::new(),
             label,
+            cond: None,
         }
     }
 }
 
+/// What a finding on a value the file cannot type alone rests on: the expression at `at` (a
+/// struct field, a value from another file's fn, a parameter of another file's alias) has the
+/// canonical types in `ty` crate-wide. Findings with a condition are reported through
+/// [`Sink::report_if_type_at`]; phase 2 keeps them only when the condition holds.
+#[derive(Debug, Clone)]
+struct Cond {
+    at: Range<usize>,
+    ty: &'static [&'static str],
+}
+
+const JOIN_HANDLE: &[&str] = &["tokio::task::JoinHandle"];
+const JOIN_SET: &[&str] = &["tokio::task::JoinSet"];
+/// Whose `.spawn(..)` returns a `JoinHandle`.
+const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
+
 struct Binding {
     name: String,
+    /// For a `JoinResult` of a handle or set the file cannot type: the join's condition.
+    cond: Option<Cond>,
     kind: Kind,
     /// For `AbortOf`: the handle's name. For `JoinResult`: the join it came from.
     target: String,
@@ -191,6 +211,8 @@ struct Join {
     /// Where the task or set was created.
     origin: Option<Range<usize>>,
     origin_label: &'static str,
+    /// The handle or set is typed only crate-wide: what the finding rests on.
+    cond: Option<Cond>,
 }
 
 impl Join {
@@ -243,7 +265,15 @@ struct Analyzer<'c, 'a, 's> {
     types: TaskTypes,
     /// The self type of the enclosing `impl` block, by name.
     impl_ty: Option<String>,
+    /// The current fn aborts (or takes an `AbortHandle` of) a value the file cannot type
+    /// (`self.task.abort()`): from there on, joins of such values are not reported.
+    untyped_aborts: bool,
 }
+
+/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings on
+/// values typed only crate-wide ([`Cond`]) whose condition holds; this hook adds nothing, it
+/// makes a run of this rule collect the facts that settling needs.
+fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
@@ -270,6 +300,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
         tokio_only,
         types,
         impl_ty: None,
+        untyped_aborts: false,
     };
     for item in &cx.file.items {
         a.visit_item(item);
@@ -329,25 +360,31 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let aborted = std::mem::take(&mut self.untyped_aborts);
         self.push_frame();
         self.bind_params(f.sig.inputs.iter());
         self.visit_block(&f.block);
         self.pop_frame();
+        self.untyped_aborts = aborted;
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let aborted = std::mem::take(&mut self.untyped_aborts);
         self.push_frame();
         self.bind_params(f.sig.inputs.iter());
         self.visit_block(&f.block);
         self.pop_frame();
+        self.untyped_aborts = aborted;
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(block) = &f.default {
+            let aborted = std::mem::take(&mut self.untyped_aborts);
             self.push_frame();
             self.bind_params(f.sig.inputs.iter());
             self.visit_block(block);
             self.pop_frame();
+            self.untyped_aborts = aborted;
         }
     }
 

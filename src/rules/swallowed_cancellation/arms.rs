@@ -27,13 +27,7 @@ impl Analyzer<'_, '_, '_> {
                 && let Some(id) = simple_ident(inner)
             {
                 let decl = self.cx.range(&arm.pat);
-                self.bind(
-                    id.to_string(),
-                    Kind::JoinResult,
-                    j.origin.clone(),
-                    decl,
-                    j.desc.clone(),
-                );
+                self.bind_result(id.to_string(), j, decl);
                 self.mark_used(&id.to_string());
             }
             if let Pat::Guard(g) = &arm.pat {
@@ -178,7 +172,7 @@ impl Analyzer<'_, '_, '_> {
             && let Some(id) = j.inner(&l.pat).and_then(simple_ident)
         {
             let decl = self.cx.span_range(i.if_token.span).start..self.cx.range(&l.expr).end;
-            self.bind(id.to_string(), Kind::JoinResult, j.origin, decl, j.desc);
+            self.bind_result(id.to_string(), &j, decl);
         }
         self.visit_block(&i.then_branch);
         self.pop_frame();
@@ -188,7 +182,8 @@ impl Analyzer<'_, '_, '_> {
     }
 
     pub(super) fn visit_while(&mut self, w: &syn::ExprWhile) {
-        let mut bound: Option<(String, Kind, Option<Range<usize>>, String)> = None;
+        #[allow(clippy::type_complexity)]
+        let mut bound: Option<(String, Kind, Option<Range<usize>>, String, Option<Cond>)> = None;
         let header = self.cx.span_range(w.while_token.span).start..self.cx.range(&w.cond).end;
         if let Expr::Let(l) = paths::peel(&w.cond) {
             if let Some(j) = self.joined(&l.expr).filter(|j| j.option) {
@@ -211,6 +206,7 @@ impl Analyzer<'_, '_, '_> {
                             Kind::JoinResult,
                             j.origin.clone(),
                             j.desc.clone(),
+                            j.cond.clone(),
                         ));
                     }
                 }
@@ -222,7 +218,7 @@ impl Analyzer<'_, '_, '_> {
                 let vec = ident_of(&m.receiver)
                     .map(|i| i.to_string())
                     .unwrap_or_default();
-                bound = Some((id.to_string(), Kind::Handle, None, vec));
+                bound = Some((id.to_string(), Kind::Handle, None, vec, None));
             }
             self.visit_expr(&l.expr);
             self.push_frame();
@@ -232,7 +228,7 @@ impl Analyzer<'_, '_, '_> {
             self.visit_expr(&w.cond);
             self.push_frame();
         }
-        if let Some((name, kind, origin, desc)) = bound {
+        if let Some((name, kind, origin, desc, cond)) = bound {
             if name.starts_with('_') && kind == Kind::JoinResult {
                 let j = Join {
                     option: true,
@@ -240,6 +236,7 @@ impl Analyzer<'_, '_, '_> {
                     desc: desc.clone(),
                     origin: origin.clone(),
                     origin_label: "`JoinSet` created here",
+                    cond,
                 };
                 self.report_manual(
                     header.clone(),
@@ -249,7 +246,7 @@ impl Analyzer<'_, '_, '_> {
             } else if kind == Kind::Handle {
                 self.bind_from_vec(name, desc);
             } else {
-                self.bind(name, kind, origin, header, desc);
+                self.bind_cond(name, kind, origin, header, desc, cond);
             }
         }
         let checks_state =
@@ -297,8 +294,16 @@ impl Analyzer<'_, '_, '_> {
     pub(super) fn visit_method(&mut self, m: &syn::ExprMethodCall) {
         let method = m.method.to_string();
         match method.as_str() {
-            "abort" | "abort_all" | "shutdown" | "detach_all" => {
-                if let Some(id) = ident_of(&m.receiver) {
+            "abort" | "abort_all" | "shutdown" | "detach_all" | "abort_handle" => {
+                let tracked = ident_of(peel_ref(&m.receiver))
+                    .and_then(|id| self.lookup(&id.to_string()))
+                    .is_some_and(|b| b.kind != Kind::Shadow);
+                if !tracked {
+                    self.untyped_aborts = true;
+                }
+                if method == "abort_handle" {
+                    // A tracked handle's `AbortHandle` is bound by `local`.
+                } else if let Some(id) = ident_of(&m.receiver) {
                     let name = id.to_string();
                     let (target, vec) = match self.lookup(&name) {
                         Some(b) if b.kind == Kind::AbortOf => (Some(b.target.clone()), None),

@@ -34,6 +34,25 @@ impl Analyzer<'_, '_, '_> {
         decl: Range<usize>,
         target: String,
     ) {
+        self.bind_cond(name, kind, origin, decl, target, None);
+    }
+
+    /// Binds `name` to the result of the join `j` (conditional when `j` is).
+    pub(super) fn bind_result(&mut self, name: String, j: &Join, decl: Range<usize>) {
+        let (origin, desc, cond) = (j.origin.clone(), j.desc.clone(), j.cond.clone());
+        self.bind_cond(name, Kind::JoinResult, origin, decl, desc, cond);
+    }
+
+    /// [`Self::bind`] with the condition the binding's findings rest on.
+    pub(super) fn bind_cond(
+        &mut self,
+        name: String,
+        kind: Kind,
+        origin: Option<Range<usize>>,
+        decl: Range<usize>,
+        target: String,
+        cond: Option<Cond>,
+    ) {
         if self.frames.is_empty() {
             self.frames.push(Vec::new());
         }
@@ -45,6 +64,7 @@ impl Analyzer<'_, '_, '_> {
         if let Some(frame) = self.frames.last_mut() {
             frame.push(Binding {
                 name,
+                cond,
                 kind,
                 target,
                 origin,
@@ -64,7 +84,7 @@ impl Analyzer<'_, '_, '_> {
         origin: Option<Range<usize>>,
         decl: Range<usize>,
     ) {
-        self.bind(name, known.kind, origin, decl, known.target);
+        self.bind_cond(name, known.kind, origin, decl, known.target, known.cond);
         if let Some(b) = self.frames.last_mut().and_then(|f| f.last_mut()) {
             b.origin_label = known.label;
         }
@@ -96,6 +116,7 @@ impl Analyzer<'_, '_, '_> {
             kind: Kind::Typed,
             target: name,
             label: "",
+            cond: None,
         })
     }
 
@@ -198,6 +219,9 @@ impl Analyzer<'_, '_, '_> {
         if let Some(k) = self.call_returns(e, false) {
             return Some(k);
         }
+        if let Some(k) = self.untyped_spawn(e) {
+            return Some(k);
+        }
         match paths::peel(e) {
             Expr::Await(a) => self.call_returns(&a.base, true),
             Expr::Try(t) => self.unwrapped(&t.expr),
@@ -225,10 +249,36 @@ impl Analyzer<'_, '_, '_> {
                     kind: b.kind,
                     target: b.target.clone(),
                     label: b.origin_label,
+                    cond: b.cond.clone(),
                 })
             }
             _ => None,
         }
+    }
+
+    /// `rt.spawn(..)` on a receiver the file cannot type (`self.rt`, a runtime from another
+    /// file's fn): a handle if the receiver is a tokio `Runtime` or runtime `Handle`.
+    fn untyped_spawn(&self, e: &Expr) -> Option<Known> {
+        let Expr::MethodCall(m) = paths::peel(e) else {
+            return None;
+        };
+        if !(m.method == "spawn" || m.method == "spawn_blocking") || m.args.len() != 1 {
+            return None;
+        }
+        let recv = peel_ref(&m.receiver);
+        let untracked = match ident_of(recv) {
+            Some(id) => self
+                .lookup(&id.to_string())
+                .is_none_or(|b| b.kind == Kind::Shadow),
+            None => matches!(recv, Expr::Field(_) | Expr::MethodCall(_) | Expr::Call(_)),
+        };
+        (untracked && self.cx.settings.collect_facts).then(|| Known {
+            cond: Some(Cond {
+                at: self.cx.range(recv),
+                ty: RUNTIMES,
+            }),
+            ..Known::new(Kind::Handle, "")
+        })
     }
 
     /// `Some(h)` matched against an `Option<JoinHandle>` (`opt`, `opt.take()`): binds `h`.
@@ -342,13 +392,9 @@ impl Analyzer<'_, '_, '_> {
         };
         for b in frame {
             if b.kind == Kind::JoinResult && !b.used {
+                let message = unused_result_message(&b.name, &b.target);
                 let mut r = self
-                    .sink
-                    .report(
-                        &SWALLOWED_CANCELLATION,
-                        b.decl.clone(),
-                        unused_result_message(&b.name, &b.target),
-                    )
+                    .emit(b.cond.as_ref(), b.decl.clone(), message)
                     .help(JOIN_HELP);
                 if let Some(o) = b.origin {
                     r = r.label(o, b.origin_label);

@@ -23,6 +23,7 @@ impl Analyzer<'_, '_, '_> {
                     desc: name,
                     origin: b.origin.clone(),
                     origin_label: b.origin_label,
+                    cond: b.cond.clone(),
                 })
             }
             _ => None,
@@ -33,15 +34,20 @@ impl Analyzer<'_, '_, '_> {
     /// spawn, `set.join_next()` / `set.try_join_next()`, `timeout(d, <one of these>)`.
     pub(super) fn join_future(&mut self, e: &Expr, suffix: &str) -> Option<Join> {
         let base = peel_ref(e);
-        if let Some(id) = ident_of(base) {
+        if let Some(id) = ident_of(base)
+            && id != "self"
+        {
             let name = id.to_string();
-            let b = self.lookup(&name)?;
+            let Some(b) = self.lookup(&name).filter(|b| b.kind != Kind::Shadow) else {
+                return self.untyped_join(base, JOIN_HANDLE, format!("{name}{suffix}"));
+            };
             return (b.kind == Kind::Handle && !b.aborted).then(|| Join {
                 option: false,
                 timeout: false,
                 desc: format!("{name}{suffix}"),
                 origin: b.origin.clone(),
                 origin_label: b.origin_label,
+                cond: None,
             });
         }
         if let Expr::MethodCall(m) = base
@@ -50,15 +56,25 @@ impl Analyzer<'_, '_, '_> {
                 "join_next" | "join_next_with_id" | "try_join_next" | "try_join_next_with_id"
             )
         {
-            let id = ident_of(peel_ref(&m.receiver))?;
-            let name = id.to_string();
-            let b = self.lookup(&name)?;
+            let recv = peel_ref(&m.receiver);
+            let tracked = ident_of(recv)
+                .and_then(|id| self.lookup(&id.to_string()))
+                .filter(|b| b.kind != Kind::Shadow);
+            let Some(b) = tracked else {
+                let desc = format!("{}.{}(){suffix}", self.short_text(recv), m.method);
+                return self.untyped_join(recv, JOIN_SET, desc).map(|j| Join {
+                    option: true,
+                    origin_label: "",
+                    ..j
+                });
+            };
             return (b.kind == Kind::JoinSet && !b.aborted).then(|| Join {
                 option: true,
                 timeout: false,
-                desc: format!("{name}.{}(){suffix}", m.method),
+                desc: format!("{}.{}(){suffix}", b.name, m.method),
                 origin: b.origin.clone(),
                 origin_label: b.origin_label,
+                cond: None,
             });
         }
         if let Expr::Call(c) = base
@@ -74,11 +90,8 @@ impl Analyzer<'_, '_, '_> {
                 ..j
             });
         }
-        if self.spawn_call(base)
-            || self
-                .value_kind(base)
-                .is_some_and(|k| k.kind == Kind::Handle)
-        {
+        let value = self.value_kind(base).filter(|k| k.kind == Kind::Handle);
+        if self.spawn_call(base) || value.is_some() {
             let func = match base {
                 Expr::Call(c) => self.cx.text(self.cx.range(&c.func)).to_string(),
                 Expr::MethodCall(m) => {
@@ -97,9 +110,75 @@ impl Analyzer<'_, '_, '_> {
                 desc: format!("{func}(..){suffix}"),
                 origin: None,
                 origin_label: "",
+                cond: value.and_then(|k| k.cond),
             });
         }
+        if matches!(base, Expr::Field(_) | Expr::MethodCall(_) | Expr::Call(_)) {
+            let desc = format!("{}{suffix}", self.short_text(base));
+            return self.untyped_join(base, JOIN_HANDLE, desc);
+        }
         None
+    }
+
+    /// A join of `e`, a value the file cannot type (`self.task`, `h` from another file's fn,
+    /// `for h in self.handles`): conditional on `e` having the type `ty` crate-wide. None after
+    /// the fn aborted such a value.
+    pub(super) fn untyped_join(
+        &self,
+        e: &Expr,
+        ty: &'static [&'static str],
+        desc: String,
+    ) -> Option<Join> {
+        if self.untyped_aborts || !self.cx.settings.collect_facts {
+            return None;
+        }
+        Some(Join {
+            option: false,
+            timeout: false,
+            desc,
+            origin: None,
+            origin_label: "",
+            cond: Some(Cond {
+                at: self.cx.range(e),
+                ty,
+            }),
+        })
+    }
+
+    /// The source text of `e` for a message, shortened when long or multi-line.
+    pub(super) fn short_text(&self, e: &Expr) -> String {
+        let text = self.cx.text(self.cx.range(e));
+        if text.len() <= 40 && !text.contains('\n') {
+            return text.to_string();
+        }
+        match e {
+            Expr::MethodCall(m) => format!("..{}(..)", m.method),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(i) => format!("...{i}"),
+                syn::Member::Unnamed(i) => format!("...{}", i.index),
+            },
+            _ => "..".to_string(),
+        }
+    }
+
+    /// Reports a finding: unconditionally, or (`cond`) if the value it rests on has the
+    /// condition's type crate-wide.
+    pub(super) fn emit(
+        &mut self,
+        cond: Option<&Cond>,
+        range: Range<usize>,
+        message: String,
+    ) -> crate::lint::Reported<'_> {
+        match cond {
+            Some(c) => self.sink.report_if_type_at(
+                c.at.clone(),
+                c.ty.iter().map(|t| t.to_string()).collect(),
+                &SWALLOWED_CANCELLATION,
+                range,
+                message,
+            ),
+            None => self.sink.report(&SWALLOWED_CANCELLATION, range, message),
+        }
     }
 
     /// `try_join!(a, b)` where an argument is a handle: its `Err` is a `JoinError`.
@@ -300,8 +379,7 @@ impl Analyzer<'_, '_, '_> {
         }
         let fix = self.match_fix(range.clone(), join_expr, d.join.option);
         let mut r = self
-            .sink
-            .report(&SWALLOWED_CANCELLATION, range, discard_message(&code))
+            .emit(d.join.cond.as_ref(), range, discard_message(&code))
             .help(join_help(&d.join));
         if let Some(o) = d.join.origin.clone() {
             r = r.label(o, d.join.origin_label);
@@ -311,8 +389,7 @@ impl Analyzer<'_, '_, '_> {
 
     pub(super) fn report_manual(&mut self, range: Range<usize>, message: String, join: &Join) {
         let mut r = self
-            .sink
-            .report(&SWALLOWED_CANCELLATION, range, message)
+            .emit(join.cond.as_ref(), range, message)
             .help(join_help(join));
         if let Some(o) = join.origin.clone() {
             r = r.label(o, join.origin_label);
@@ -339,15 +416,15 @@ impl Analyzer<'_, '_, '_> {
         let range = self.cx.range(l);
         let mut reported = false;
         if is_wild(&l.pat) {
-            if let Some(d) = self.discard(&init.expr) {
+            if self.join_all_of_handles(&init.expr) {
+                self.report_join_all(range.clone(), "let _ = join_all(..).await");
+                reported = true;
+            } else if let Some(d) = self.discard(&init.expr) {
                 let code = match &d.method {
                     Some(m) => format!("let _ = {}.{m}{}", d.join.desc, method_args(m)),
                     None => format!("let _ = {}", d.join.desc),
                 };
                 self.report_discard(range.clone(), code, &d, &init.expr);
-                reported = true;
-            } else if self.join_all_of_handles(&init.expr) {
-                self.report_join_all(range.clone(), "let _ = join_all(..).await");
                 reported = true;
             }
         }
@@ -414,7 +491,7 @@ impl Analyzer<'_, '_, '_> {
             && !j.option
             && !j.timeout
         {
-            self.bind(name, Kind::JoinResult, j.origin, range, j.desc);
+            self.bind_result(name, &j, range);
         } else if name.starts_with('_')
             && let Some(j) = self.peek_join(e)
             && !j.option
@@ -443,17 +520,17 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let range = self.cx.range(e).start..self.cx.span_range(semi.span).end;
+        if self.join_all_of_handles(e) {
+            self.report_join_all(range, "join_all(..).await;");
+            visit::visit_expr(self, e);
+            return;
+        }
         if let Some(d) = self.discard(e) {
             let code = match &d.method {
                 Some(m) => format!("{}.{m}{};", d.join.desc, method_args(m)),
                 None => format!("{};", d.join.desc),
             };
             self.report_discard(range, code, &d, e);
-            visit::visit_expr(self, e);
-            return;
-        }
-        if self.join_all_of_handles(e) {
-            self.report_join_all(range, "join_all(..).await;");
             visit::visit_expr(self, e);
             return;
         }

@@ -94,7 +94,7 @@ impl Analyzer<'_, '_, '_> {
                 self.report_select_join(pat, &j);
             } else {
                 let decl = self.cx.range(pat);
-                self.bind(name, Kind::JoinResult, j.origin, decl, j.desc);
+                self.bind_result(name, &j, decl);
             }
         }
     }
@@ -134,7 +134,7 @@ impl Analyzer<'_, '_, '_> {
             Pat::Tuple(t) if t.elems.len() == joins.len() => t.elems.iter().collect(),
             Pat::Wild(_) => {
                 let range = self.cx.range(pat).start..self.cx.range(init).end;
-                if let Some(j) = joins.iter().flatten().next() {
+                if let Some(j) = joins.iter().flatten().min_by_key(|j| j.cond.is_some()) {
                     self.report_manual(range, discard_message("let _ = join!(..)"), j);
                 }
                 return true;
@@ -148,7 +148,7 @@ impl Analyzer<'_, '_, '_> {
                 let code = self.cx.text(range.clone()).to_string();
                 self.report_manual(range, join_slot_message(&code, &j.desc), &j);
             } else if let Some(id) = simple_ident(slot) {
-                self.bind(id.to_string(), Kind::JoinResult, j.origin, range, j.desc);
+                self.bind_result(id.to_string(), &j, range);
             } else if let Some(header) = &refutable
                 && tuple_struct_inner(slot, "Ok").is_some()
             {
