@@ -215,7 +215,7 @@ impl Walker<'_, '_, '_> {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
-        for hit in blocking::classify_all(self.cx, e) {
+        for hit in blocking::classify_cheap(self.cx, e) {
             if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
                 continue;
             }
@@ -963,7 +963,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     let name = mc.method.to_string();
                     let on_self = matches!(paths::peel(&mc.receiver), Expr::Path(p) if p.path.is_ident("self"));
                     let recv_ty = receiver_decl(self.cx, &mc.receiver);
-                    let recv_sym = if on_self || recv_ty != NONE {
+                    let recv_sym = if on_self || recv_ty != NONE || syms::is_std_combinator(&name) {
                         NONE
                     } else {
                         syms::receiver_sym(self.cx, &mc.receiver)

@@ -52,7 +52,8 @@ struct Binding {
     decl: u32,
     /// Where its value comes from, with the item scope and impl it was bound in.
     src: (Source, u32, u32),
-    /// Its symbolic type once computed from a [`Source::Type`] (`u32::MAX`: not yet).
+    /// Its symbolic type once read from its source (`u32::MAX`: not yet; see
+    /// [`Locals::memoize`]).
     memo: u32,
 }
 
@@ -118,7 +119,8 @@ impl Locals {
         Some((i, self.bindings[i].src, self.bindings[i].memo))
     }
 
-    /// Memoizes the symbolic type of binding `index` (see [`Locals::source_at`]).
+    /// Memoizes the symbolic type of binding `index` (see [`Locals::source_at`]; `u32::MAX - 1`
+    /// for "none").
     pub fn memoize(&mut self, index: usize, sym: u32) {
         if let Some(b) = self.bindings.get_mut(index) {
             b.memo = sym;

@@ -15,6 +15,9 @@ use crate::semantic::types::Sym;
 /// How many hops (bindings, fields, calls) an expression's type may take in phase 1.
 const MAX_DEPTH: u8 = 8;
 
+/// A memoized "no symbolic type" (see [`crate::analysis::locals::Locals::memoize`]).
+const NO_SYM: u32 = NONE - 1;
+
 /// Methods whose result has the receiver's type.
 const IDENTITY: &[&str] = &["clone", "as_ref", "as_mut", "to_owned", "by_ref", "take"];
 /// Methods whose result is the receiver's `Ok`/`Some` value.
@@ -30,6 +33,49 @@ pub fn sym_of(cx: &FileCx<'_>, e: &Expr) -> u32 {
 /// re-reading of initializers (`self.a.b`, parameters and `let`s with a declared type, statics).
 pub fn receiver_sym(cx: &FileCx<'_>, e: &Expr) -> u32 {
     query(cx, e, true)
+}
+
+/// Methods of std traits and std's `Option`/`Result`/iterators that a crate's own helper is not
+/// reached through: their receivers' types are not asked for ([`receiver_sym`]).
+pub fn is_std_combinator(name: &str) -> bool {
+    matches!(
+        name,
+        "clone"
+            | "to_string"
+            | "to_owned"
+            | "len"
+            | "is_empty"
+            | "is_some"
+            | "is_none"
+            | "is_ok"
+            | "is_err"
+            | "iter"
+            | "iter_mut"
+            | "into_iter"
+            | "map"
+            | "map_err"
+            | "and_then"
+            | "unwrap"
+            | "unwrap_or"
+            | "unwrap_or_else"
+            | "unwrap_or_default"
+            | "expect"
+            | "ok"
+            | "err"
+            | "as_ref"
+            | "as_mut"
+            | "as_str"
+            | "as_bytes"
+            | "collect"
+            | "filter"
+            | "fmt"
+            | "eq"
+            | "cmp"
+            | "hash"
+            | "into"
+            | "try_into"
+            | "deref"
+    )
 }
 
 /// Where an expression is read: the bindings it sees, its item scope and impl, how deep the
@@ -85,14 +131,15 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                 }
                 let local = cx.locals.borrow().source_at(&name, at.limit);
                 if let Some((index, (src, scope, imp), memo)) = local {
-                    // A declared type reads the same wherever the binding is used.
-                    let declared = matches!(src, Source::Type(..));
-                    if declared && memo != NONE {
-                        return Some(memo);
+                    // A binding's source reads the same wherever it is used: read it once
+                    // (a cheap query reads only declared types).
+                    let reads = !at.cheap || matches!(src, Source::Type(..));
+                    if reads && memo != NONE {
+                        return (memo != NO_SYM).then_some(memo);
                     }
                     let sym = from_source(cx, src, At { scope, imp, ..d });
-                    if declared && let Some(s) = sym {
-                        cx.locals.borrow_mut().memoize(index, s);
+                    if reads {
+                        cx.locals.borrow_mut().memoize(index, sym.unwrap_or(NO_SYM));
                     }
                     return sym;
                 }
