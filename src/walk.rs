@@ -100,7 +100,7 @@ impl Walker<'_, '_, '_> {
     fn push_fn(&mut self, sig: &syn::Signature, decl: &FnDecl<'_>, has_body: bool) -> usize {
         let fn_index = self.facts.fns.len();
         let ret = if self.cx.settings.collect_facts {
-            self.cx.items.borrow_mut().return_type(&sig.output)
+            self.cx.items.borrow_mut().fn_return_type(&sig.output)
         } else {
             NONE
         };

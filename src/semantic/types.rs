@@ -124,6 +124,15 @@ impl Collector {
         }
     }
 
+    /// [`Collector::return_type`] for a fn item: [`NONE`] also for a plain value type (`bool`,
+    /// `u64`, `String`, `&str`), whose methods no rule asks about, to keep summaries small.
+    pub fn fn_return_type(&mut self, output: &syn::ReturnType) -> u32 {
+        match output {
+            syn::ReturnType::Type(_, ty) if is_plain(ty) => NONE,
+            _ => self.return_type(output),
+        }
+    }
+
     /// Records the declared type of field `name` of struct item `item`.
     pub fn field(&mut self, item: u32, name: Name, ty: &syn::Type) {
         let ty = self.type_ref(ty);
@@ -132,9 +141,12 @@ impl Collector {
             .push(crate::semantic::items::FieldFact { item, name, ty });
     }
 
-    /// Records the fields of struct item `item`.
+    /// Records the fields of struct item `item` (not those of a plain value type).
     pub fn fields(&mut self, item: u32, fields: &syn::Fields) {
         for (i, f) in fields.iter().enumerate() {
+            if is_plain(&f.ty) {
+                continue;
+            }
             let name = match &f.ident {
                 Some(id) => ident_name(id),
                 None => Name::from(i.to_string()),
@@ -219,6 +231,39 @@ impl Collector {
         }
         types.push(t);
         (types.len() - 1) as u32
+    }
+}
+
+/// Whether `ty` is a primitive, `String` or `str` (or a reference to one): a value no rule asks
+/// the type of.
+fn is_plain(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_plain(&r.elem),
+        syn::Type::Paren(p) => is_plain(&p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
+            matches!(
+                i.to_string().as_str(),
+                "bool"
+                    | "char"
+                    | "str"
+                    | "String"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+            )
+        }),
+        _ => false,
     }
 }
 
