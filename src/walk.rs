@@ -215,7 +215,7 @@ impl Walker<'_, '_, '_> {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
-        for hit in blocking::classify_cheap(self.cx, e) {
+        for hit in blocking::classify_all(self.cx, e) {
             if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
                 continue;
             }

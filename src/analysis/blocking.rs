@@ -533,16 +533,10 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
 /// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
 /// hit per catalogued type with that method (see [`Hit::when`]).
 pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
-    classify_with(cx, e, false)
+    classify_with(cx, e)
 }
 
-/// [`classify_all`] reading only declared types for the receiver (no initializer is re-read):
-/// for the roots of the transitive analysis, recorded for every call of sync code.
-pub fn classify_cheap<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
-    classify_with(cx, e, true)
-}
-
-fn classify_with<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr, cheap: bool) -> Vec<Hit<'a, 'e>> {
+fn classify_with<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
     if let Some(hit) = classify(cx, e) {
         return vec![hit];
     }
@@ -554,11 +548,8 @@ fn classify_with<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr, cheap: bool) -> Vec<Hit<'
     if !cat.api_methods.contains(&name) {
         return Vec::new();
     }
-    let sym = if cheap {
-        crate::analysis::syms::receiver_sym(cx, &m.receiver)
-    } else {
-        crate::analysis::syms::sym_of(cx, &m.receiver)
-    };
+    // A binding's source is read once per binding (memoized), so this stays cheap.
+    let sym = crate::analysis::syms::sym_of(cx, &m.receiver);
     if sym == crate::semantic::items::NONE {
         return Vec::new();
     }
