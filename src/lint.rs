@@ -178,6 +178,16 @@ pub struct Sink<'a> {
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
+    deferred: Vec<Deferred>,
+}
+
+/// A finding whose condition is the type of the expression at `at` (file byte range), which
+/// the file hook that found it could not type: see [`Sink::report_by_type`].
+struct Deferred {
+    at: Range<usize>,
+    types: Vec<String>,
+    fallback: bool,
+    diagnostic: Diagnostic,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -214,6 +224,7 @@ impl<'a> Sink<'a> {
             diagnostics: Vec::new(),
             discarded: Vec::new(),
             pending: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
@@ -273,6 +284,80 @@ impl<'a> Sink<'a> {
             },
         });
         Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// Reports a finding of `rule` at `range` that holds only if the expression at `at` (a file
+    /// byte range) has one of `types`, for `file` hooks, which run before the walk knows the
+    /// bindings an expression sees. When the walk reaches that expression it is settled
+    /// ([`Sink::settle_deferred`]): an expression with a symbolic type becomes a
+    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported only if
+    /// `fallback`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_by_type(
+        &mut self,
+        at: Range<usize>,
+        types: Vec<String>,
+        fallback: bool,
+        rule: &'static Rule,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        self.deferred.push(Deferred {
+            at,
+            types,
+            fallback,
+            diagnostic: Diagnostic {
+                rule,
+                severity: rule.severity,
+                message: message.into(),
+                path: Arc::clone(self.path),
+                range,
+                labels: Vec::new(),
+                help: None,
+                fix: None,
+            },
+        });
+        Reported(&mut self.deferred.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// Whether findings wait for the type of an expression ([`Sink::report_by_type`]).
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Settles the findings waiting for the expression at `at` (a file byte range), whose
+    /// symbolic type `sym` computes ([`crate::semantic::items::NONE`]: none).
+    pub fn settle_deferred(&mut self, at: &Range<usize>, sym: impl FnOnce() -> u32) {
+        if !self.deferred.iter().any(|d| d.at == *at) {
+            return;
+        }
+        let sym = sym();
+        let (now, rest) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| d.at == *at);
+        self.deferred = rest;
+        for d in now {
+            self.settle_one(d, sym);
+        }
+    }
+
+    fn settle_one(&mut self, d: Deferred, sym: u32) {
+        if sym != crate::semantic::items::NONE {
+            self.pending.push(Pending {
+                sym,
+                types: d.types,
+                diagnostic: d.diagnostic,
+            });
+        } else if d.fallback {
+            self.diagnostics.push(d.diagnostic);
+        }
+    }
+
+    /// Settles the findings whose expression the walk never reached: as if it had no type.
+    pub fn finish_deferred(&mut self) {
+        for d in std::mem::take(&mut self.deferred) {
+            self.settle_one(d, crate::semantic::items::NONE);
+        }
     }
 
     /// Takes the pending findings recorded so far.
