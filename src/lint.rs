@@ -178,9 +178,17 @@ pub struct Sink<'a> {
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
-    /// Pending findings whose expression the walk has not typed yet, by the expression's byte
-    /// range (see [`Sink::report_if_type_at`]).
-    deferred: std::collections::HashMap<(usize, usize), Vec<usize>>,
+    /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
+    /// file byte range (see [`Sink::report_by_type`]).
+    deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
+}
+
+/// A finding whose condition is the type of an expression the file hook that found it could
+/// not type: see [`Sink::report_by_type`].
+struct Deferred {
+    types: Vec<String>,
+    fallback: bool,
+    diagnostic: Diagnostic,
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -277,46 +285,73 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// [`Sink::report_if_type`] for a rule that runs before the walk (a `file` hook), when its
-    /// symbolic type cannot be asked yet: the condition is on the expression at byte range `at`,
-    /// typed when the walk reaches it ([`Sink::resolve_deferred`]). A finding whose expression
-    /// the walk never reaches is dropped.
-    pub fn report_if_type_at(
+    /// Reports a finding of `rule` at `range` that holds only if the expression at `at` (a file
+    /// byte range) has one of `types`, for `file` hooks, which run before the walk knows the
+    /// bindings an expression sees. When the walk reaches that expression it is settled
+    /// ([`Sink::settle_deferred`]): an expression with a symbolic type becomes a
+    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported only if
+    /// `fallback`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_by_type(
         &mut self,
         at: Range<usize>,
         types: Vec<String>,
+        fallback: bool,
         rule: &'static Rule,
         range: Range<usize>,
         message: impl Into<String>,
     ) -> Reported<'_> {
-        let index = self.pending.len();
-        self.deferred
-            .entry((at.start, at.end))
-            .or_default()
-            .push(index);
-        self.report_if_type(crate::semantic::items::NONE, types, rule, range, message)
+        let diagnostic = self.diagnostic(rule, range, message.into());
+        let waiting = self.deferred.entry((at.start, at.end)).or_default();
+        waiting.push(Deferred {
+            types,
+            fallback,
+            diagnostic,
+        });
+        Reported(&mut waiting.last_mut().expect("just pushed").diagnostic)
     }
 
-    /// Whether findings wait for the type of an expression.
+    /// Whether findings wait for the type of an expression ([`Sink::report_by_type`]).
     pub fn has_deferred(&self) -> bool {
         !self.deferred.is_empty()
     }
 
-    /// Gives the findings that wait for the expression at `at` its symbolic type (`sym` is
-    /// called only when one does).
-    pub fn resolve_deferred(&mut self, at: Range<usize>, sym: impl FnOnce() -> u32) {
-        let Some(waiting) = self.deferred.remove(&(at.start, at.end)) else {
+    /// Settles the findings waiting for the expression at `at` (a file byte range), whose
+    /// symbolic type `sym` computes ([`crate::semantic::items::NONE`]: none).
+    pub fn settle_deferred(&mut self, at: &Range<usize>, sym: impl FnOnce() -> u32) {
+        let Some(now) = self.deferred.remove(&(at.start, at.end)) else {
             return;
         };
         let sym = sym();
-        for i in waiting {
-            if let Some(p) = self.pending.get_mut(i) {
-                p.sym = sym;
+        for d in now {
+            self.settle_one(d, sym);
+        }
+    }
+
+    fn settle_one(&mut self, d: Deferred, sym: u32) {
+        if sym != crate::semantic::items::NONE {
+            self.pending.push(Pending {
+                sym,
+                types: d.types,
+                diagnostic: d.diagnostic,
+            });
+        } else if d.fallback {
+            self.diagnostics.push(d.diagnostic);
+        }
+    }
+
+    /// Settles the findings whose expression the walk never reached: as if it had no type.
+    pub fn finish_deferred(&mut self) {
+        let mut waiting: Vec<_> = std::mem::take(&mut self.deferred).into_iter().collect();
+        waiting.sort_by_key(|(at, _)| *at);
+        for (_, ds) in waiting {
+            for d in ds {
+                self.settle_one(d, crate::semantic::items::NONE);
             }
         }
     }
 
-    /// Takes the pending findings recorded so far (those still without a type are dropped).
+    /// Takes the pending findings recorded so far.
     pub fn take_pending(&mut self) -> Vec<Pending> {
         self.deferred.clear();
         let mut pending = std::mem::take(&mut self.pending);
@@ -530,26 +565,51 @@ mod tests {
         let mut sink = Sink::new(&path);
         let rule = crate::rules::ALL[0];
         let types = vec!["tokio::task::JoinHandle".to_string()];
-        sink.report_if_type_at(10..12, types.clone(), rule, 0..20, "reached");
-        sink.report_if_type_at(30..32, types.clone(), rule, 25..40, "never reached");
-        sink.report_if_type_at(10..12, types, rule, 50..60, "same expression");
+        sink.report_by_type(10..12, types.clone(), false, rule, 0..20, "reached");
+        sink.report_by_type(30..32, types.clone(), false, rule, 25..40, "never reached");
+        sink.report_by_type(
+            10..12,
+            types.clone(),
+            false,
+            rule,
+            50..60,
+            "same expression",
+        );
+        sink.report_by_type(
+            40..42,
+            types.clone(),
+            true,
+            rule,
+            60..70,
+            "untyped, fallback",
+        );
+        sink.report_by_type(44..46, types, false, rule, 70..80, "untyped, no fallback");
         assert!(sink.has_deferred());
         let mut calls = 0;
-        sink.resolve_deferred(10..13, || {
+        sink.settle_deferred(&(10..13), || {
             calls += 1;
             7
         });
-        sink.resolve_deferred(10..12, || {
+        sink.settle_deferred(&(10..12), || {
             calls += 1;
             7
         });
         assert_eq!(calls, 1, "typed once, and only for a waited-for range");
+        sink.settle_deferred(&(40..42), || crate::semantic::items::NONE);
+        sink.settle_deferred(&(44..46), || crate::semantic::items::NONE);
+        sink.finish_deferred();
+        assert!(!sink.has_deferred());
         let pending = sink.take_pending();
         let kept: Vec<(&str, u32)> = pending
             .iter()
             .map(|p| (p.diagnostic.message.as_str(), p.sym))
             .collect();
         assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
-        assert!(!sink.has_deferred());
+        let reported: Vec<String> = sink
+            .into_diagnostics()
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(reported, vec!["untyped, fallback"]);
     }
 }

@@ -47,6 +47,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         w.visit_item(item);
     }
     cx.imports.borrow_mut().pop();
+    w.sink.finish_deferred();
     w.facts.discarded = w.sink.take_discarded();
     w.facts.pending = w.sink.take_pending();
     if cx.settings.collect_facts {
@@ -850,12 +851,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.sink.has_deferred() {
-            let cx = self.cx;
-            self.sink
-                .resolve_deferred(cx.range(e), || syms::sym_of(cx, e));
-        }
         self.run_expr_hooks(e);
+        if self.sink.has_deferred()
+            && let Some(r) = crate::analysis::span::cheap_expr_range(e)
+        {
+            let at = r.start + self.cx.base..r.end + self.cx.base;
+            self.sink.settle_deferred(&at, || syms::sym_of(self.cx, e));
+        }
         if self.cx.settings.collect_facts
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
         {

@@ -126,6 +126,81 @@ const LOCK_GUARDS: &[&str] = &[
     "MappedRwLockWriteGuard",
 ];
 
+/// Receiver types (canonical paths) whose `lock()`/`try_lock()` yields a synchronous guard.
+const SYNC_MUTEXES: &[&str] = &[
+    "std::sync::Mutex",
+    "parking_lot::Mutex",
+    "parking_lot::FairMutex",
+    "parking_lot::ReentrantMutex",
+    "spin::Mutex",
+    "spin::mutex::Mutex",
+    "lock_api::Mutex",
+    "lock_api::ReentrantMutex",
+];
+
+/// Receiver types whose `read()`/`write()` (and `try_` forms) yield a synchronous guard.
+const SYNC_RWLOCKS: &[&str] = &[
+    "std::sync::RwLock",
+    "parking_lot::RwLock",
+    "spin::RwLock",
+    "spin::rwlock::RwLock",
+    "lock_api::RwLock",
+];
+
+/// Receiver types whose `borrow()`/`borrow_mut()` (and `try_` forms) yield a guard.
+const BORROW_CELLS: &[&str] = &[
+    "std::cell::RefCell",
+    "tokio::sync::watch::Receiver",
+    "tokio::sync::watch::Sender",
+];
+
+/// Receiver types whose `borrow_and_update()` yields a guard.
+const WATCH_RECEIVERS: &[&str] = &["tokio::sync::watch::Receiver"];
+
+/// Synchronous lock guard types (canonical paths), for helpers declared to return one.
+pub const LOCK_GUARD_TYPES: &[&str] = &[
+    "std::sync::MutexGuard",
+    "std::sync::RwLockReadGuard",
+    "std::sync::RwLockWriteGuard",
+    "std::sync::MappedMutexGuard",
+    "std::sync::MappedRwLockReadGuard",
+    "std::sync::MappedRwLockWriteGuard",
+    "parking_lot::MutexGuard",
+    "parking_lot::RwLockReadGuard",
+    "parking_lot::RwLockWriteGuard",
+    "parking_lot::RwLockUpgradableReadGuard",
+    "parking_lot::ReentrantMutexGuard",
+    "parking_lot::FairMutexGuard",
+    "parking_lot::MappedMutexGuard",
+    "parking_lot::MappedRwLockReadGuard",
+    "parking_lot::MappedRwLockWriteGuard",
+    "spin::MutexGuard",
+    "spin::RwLockReadGuard",
+    "spin::RwLockWriteGuard",
+    "lock_api::MutexGuard",
+    "lock_api::RwLockReadGuard",
+    "lock_api::RwLockWriteGuard",
+];
+
+/// `RefCell` and `watch` borrow types (canonical paths), for helpers declared to return one.
+pub const BORROW_GUARD_TYPES: &[&str] = &[
+    "std::cell::Ref",
+    "std::cell::RefMut",
+    "tokio::sync::watch::Ref",
+];
+
+/// The library types (canonical paths) on which the zero-argument call `.method()` acquires a
+/// synchronous guard: what a receiver the file cannot type must be for the finding to hold.
+pub fn sync_receivers(method: &str) -> &'static [&'static str] {
+    match method {
+        "lock" | "try_lock" => SYNC_MUTEXES,
+        "read" | "write" | "try_read" | "try_write" => SYNC_RWLOCKS,
+        "borrow" | "borrow_mut" | "try_borrow" | "try_borrow_mut" => BORROW_CELLS,
+        "borrow_and_update" => WATCH_RECEIVERS,
+        _ => &[],
+    }
+}
+
 /// Crates whose types are known: a path into them that is not catalogued is not a lock.
 const KNOWN_ROOTS: &[&str] = &[
     "std",

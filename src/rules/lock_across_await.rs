@@ -25,7 +25,7 @@ use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths::peel;
 use crate::declare_rule;
 use crate::diagnostic::{Edit, Fix, Severity};
-use crate::lint::{FileCx, Sink};
+use crate::lint::{FileCx, Reported, Sink};
 use crate::project::Edition;
 use crate::rules::{Family, FixAvailability, Hooks};
 
@@ -38,9 +38,13 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a synchronous lock guard or `RefCell` borrow held across an `.await` blocks other tasks and can deadlock",
         fix: FixAvailability::Always,
-        hooks: Hooks { file: Some(check), ..Hooks::NONE },
+        hooks: Hooks { file: Some(check), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
+
+/// Asks for the crate's facts: findings conditioned on a receiver's crate-wide type
+/// ([`Sink::report_by_type`]) are settled with every rule's in [`crate::analysis::pending`].
+fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
 
 fn named_message(kind: Kind, name: &str, acq: &str) -> String {
     match kind {
@@ -163,6 +167,18 @@ struct Seed {
     kind: Kind,
     acq: Range<usize>,
     acq_text: String,
+    cond: Option<Cond>,
+}
+
+/// A guard the file cannot prove synchronous: reported if the expression at `at` (file byte
+/// range) has, crate-wide, one of `lock` (as a lock guard) or `borrow` (as a borrow) types;
+/// else (the expression has no symbolic type) only if `fallback`. See [`Sink::report_by_type`].
+#[derive(Debug, Clone, Copy)]
+struct Cond {
+    at: (usize, usize),
+    lock: &'static [&'static str],
+    borrow: &'static [&'static str],
+    fallback: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +213,8 @@ struct Guard {
     drop_fix: Option<(Edit, bool)>,
     /// Index of the `let` statement in the owner block.
     let_stmt: Option<usize>,
+    /// What makes the finding hold, when the file alone cannot tell.
+    cond: Option<Cond>,
 }
 
 #[derive(Clone)]
@@ -583,6 +601,8 @@ struct Acq<'e> {
     proof: bool,
     /// The guard type comes from the helper's declared return type.
     helper: bool,
+    /// Set when only the crate-wide type of the receiver can tell.
+    cond: Option<Cond>,
 }
 
 /// Classifies a call of a same-file helper by its declared return type: (kind, returns a
@@ -598,6 +618,7 @@ fn helper_acquisition<'e>(cur: &'e Expr, wrapped: bool, helper: HelperKind<'_>) 
         wrapped,
         proof: true,
         helper: true,
+        cond: None,
     })
 }
 
@@ -677,6 +698,7 @@ fn acquisition<'e>(e: &'e Expr, helper: HelperKind<'_>) -> Option<Acq<'e>> {
                         wrapped,
                         proof: wrapped && !needs_unwrap && kind == Kind::Lock,
                         helper: false,
+                        cond: None,
                     });
                 }
                 if is_wrapper(mc) {
@@ -707,6 +729,7 @@ fn fallible_acquisition<'e>(e: &'e Expr, ok_pat: bool, helper: HelperKind<'_>) -
                         wrapped: false,
                         proof: (ok_pat || adapted) && !needs_unwrap && kind == Kind::Lock,
                         helper: false,
+                        cond: None,
                     });
                 }
                 if (mc.args.is_empty() && mc.method == "ok")
@@ -974,27 +997,120 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                     _ => None,
                 },
                 Some(_) => None,
-                None => self.unknown_type(acq, mc),
+                None => self.local_method(acq, acq.core),
             },
             Some(_) => None,
             None => self.unknown_type(acq, mc),
         }
     }
 
-    /// An acquisition on a receiver of unknown type.
-    fn unknown_type<'e>(&self, acq: Acq<'e>, mc: &ExprMethodCall) -> Option<Acq<'e>> {
-        if acq.proof || acq.kind == Kind::Borrow {
+    /// An acquisition on a receiver the file cannot type. Proven ones are kept; the others hold
+    /// if the receiver's crate-wide type is a synchronous lock (or `RefCell`) with that method,
+    /// and, when the receiver has no symbolic type at all, unless the same receiver's acquisition
+    /// is awaited in the same declaration.
+    fn unknown_type<'e>(&self, mut acq: Acq<'e>, mc: &ExprMethodCall) -> Option<Acq<'e>> {
+        if acq.proof {
             return Some(acq);
         }
-        let recv = receiver_text(&mc.receiver);
-        let scope = lock_scope(&recv, self.decl.fn_key, self.env.self_ty.as_deref());
-        let awaited = scope.is_some_and(|s| {
-            self.decl
-                .async_locks
-                .iter()
-                .any(|(sc, r)| *sc == s && *r == recv)
+        let fallback = acq.kind == Kind::Borrow || {
+            let recv = receiver_text(&mc.receiver);
+            let scope = lock_scope(&recv, self.decl.fn_key, self.env.self_ty.as_deref());
+            !scope.is_some_and(|s| {
+                self.decl
+                    .async_locks
+                    .iter()
+                    .any(|(sc, r)| *sc == s && *r == recv)
+            })
+        };
+        let types = lock_types::sync_receivers(&mc.method.to_string());
+        let (lock, borrow): (&[&str], &[&str]) = match acq.kind {
+            Kind::Lock => (types, &[]),
+            Kind::Borrow => (&[], types),
+        };
+        acq.cond = self.expr_at(&mc.receiver).map(|at| Cond {
+            at,
+            lock,
+            borrow,
+            fallback,
         });
-        (!awaited).then_some(acq)
+        (acq.cond.is_some() || fallback).then_some(acq)
+    }
+
+    /// A local type's method the file does not declare (`store.lock()` with `impl Store`
+    /// elsewhere): a guard if the method's crate-wide return type is one.
+    fn local_method<'e>(&self, mut acq: Acq<'e>, call: &Expr) -> Option<Acq<'e>> {
+        if acq.wrapped {
+            // `.unwrap()` of a guard-returning method: `LockResult`/`Option` of a guard.
+            return None;
+        }
+        acq.cond = Some(Cond {
+            at: self.expr_at(call)?,
+            lock: lock_types::LOCK_GUARD_TYPES,
+            borrow: lock_types::BORROW_GUARD_TYPES,
+            fallback: false,
+        });
+        Some(acq)
+    }
+
+    /// The file byte range of `e` as the walk sees it (for [`Sink::report_by_type`]), when
+    /// cheap to know.
+    fn expr_at(&self, e: &Expr) -> Option<(usize, usize)> {
+        let r = crate::analysis::span::cheap_expr_range(peel(e))?;
+        Some((r.start + self.cx.base, r.end + self.cx.base))
+    }
+
+    /// A `let` initializer calling a helper the file does not declare (`self.state()`,
+    /// `store::lock(&m)`, `.unwrap()`ed or `?`ed): a guard if the call's crate-wide result type
+    /// (unwrapped) is one.
+    fn foreign_helper(&self, init: &Expr) -> Option<Cond> {
+        let mut cur = peel(init);
+        loop {
+            match cur {
+                Expr::Try(t) => cur = peel(&t.expr),
+                Expr::MethodCall(mc) if core_kind(mc).is_some() => return None,
+                Expr::MethodCall(mc) if is_wrapper(mc) => {
+                    if mc.method != "unwrap" && mc.method != "expect" {
+                        return None;
+                    }
+                    cur = peel(&mc.receiver);
+                }
+                Expr::MethodCall(_) | Expr::Call(_) => break,
+                _ => return None,
+            }
+        }
+        if self
+            .decl
+            .types
+            .callee_ret(cur, &self.env, self.imports)
+            .is_some()
+        {
+            // Declared in this file: `helper_kind` decided.
+            return None;
+        }
+        if let Expr::MethodCall(mc) = cur
+            && !matches!(
+                self.decl
+                    .types
+                    .type_of(&mc.receiver, &self.env, self.imports),
+                None | Some(LockTy::Local(_))
+            )
+        {
+            // A method of a library type the file knows (a lock, a guard, ..).
+            return None;
+        }
+        Some(Cond {
+            at: self.expr_at(init)?,
+            lock: lock_types::LOCK_GUARD_TYPES,
+            borrow: lock_types::BORROW_GUARD_TYPES,
+            fallback: false,
+        })
+    }
+
+    /// Sets the condition of the guard just added.
+    fn set_cond(&mut self, cond: Option<Cond>) {
+        if let Some(g) = self.guards.last_mut() {
+            g.cond = cond;
+        }
     }
 
     /// Evaluates the operands of an acquisition's core call.
@@ -1110,6 +1226,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             hoist_blocked: false,
             drop_fix: None,
             let_stmt: None,
+            cond: None,
         });
     }
 
@@ -1125,6 +1242,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             text,
             owner,
         );
+        self.set_cond(acq.cond);
     }
 
     /// The live, visible named guard called `name`.
@@ -1204,6 +1322,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 s.acq_text,
                 id,
             );
+            self.set_cond(s.cond);
         }
         let n = b.stmts.len();
         for (i, s) in b.stmts.iter().enumerate() {
@@ -1373,13 +1492,27 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 kind: acq.kind,
                 acq: shown,
                 acq_text: self.short_acq(acq.core),
+                cond: acq.cond,
             });
         } else if !cfgd
             && let Some((acq, whole)) = extended_acquisition(&init.expr, &|x| self.helper_kind(x))
                 .and_then(|(a, whole)| Some((self.sync(Some(a))?, whole)))
         {
             self.eval_core(&acq);
-            extended = Some((acq.kind, self.cx.range(whole), self.short_acq(acq.core)));
+            extended = Some((acq, self.cx.range(whole), self.short_acq(acq.core)));
+        } else if !cfgd
+            && init.diverge.is_none()
+            && let Some((id, false)) = binding(&l.pat)
+            && let Some(cond) = self.foreign_helper(&init.expr)
+        {
+            self.eval(&init.expr);
+            seed = Some(Seed {
+                name: id.to_string(),
+                kind: Kind::Lock,
+                acq: self.cx.range(&*init.expr),
+                acq_text: self.short_acq(peel(&init.expr)),
+                cond: Some(cond),
+            });
         } else {
             self.eval(&init.expr);
         }
@@ -1397,6 +1530,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 s.acq_text,
                 block_owner,
             );
+            self.set_cond(s.cond);
             let stmt = self
                 .frames
                 .iter()
@@ -1406,8 +1540,16 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             if let Some(g) = self.guards.last_mut() {
                 g.let_stmt = stmt;
             }
-        } else if let Some((kind, range, text)) = extended {
-            self.add_guard(GuardKind::Extended, None, kind, range, text, block_owner);
+        } else if let Some((acq, range, text)) = extended {
+            self.add_guard(
+                GuardKind::Extended,
+                None,
+                acq.kind,
+                range,
+                text,
+                block_owner,
+            );
+            self.set_cond(acq.cond);
         }
         bind_let(&mut self.env, self.decl.types, self.imports, l);
     }
@@ -1735,6 +1877,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                     kind: acq.kind,
                     acq: self.cx.range(&*l.expr),
                     acq_text: text,
+                    cond: acq.cond,
                 }];
             }
         }
@@ -1793,6 +1936,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                     kind: acq.kind,
                     acq: self.cx.range(&*m.expr),
                     acq_text: self.short_acq(acq.core),
+                    cond: acq.cond,
                 });
             }
             let d = diverges(&arm.body);
@@ -1819,6 +1963,7 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                                     seed.acq_text,
                                     id,
                                 );
+                                s.set_cond(seed.cond);
                             }
                             s.eval(body);
                             let r = s.cx.range(body);
@@ -1898,63 +2043,78 @@ impl<'c, 'a> Analyzer<'c, 'a> {
             if g.crossed.is_empty() {
                 continue;
             }
-            let (message, help, fix) = match g.gk {
-                GuardKind::Named => {
-                    let name = g.name.clone().unwrap_or_default();
-                    let message = named_message(g.kind, &name, &g.acq_text);
-                    match &g.drop_fix {
-                        Some((edit, true)) => (
-                            message,
-                            scope_help(&name),
-                            Fix::unsafe_(
-                                format!("scope `{name}` in a block that ends before the `.await`"),
-                                vec![edit.clone()],
-                            ),
-                        ),
-                        Some((edit, false)) => (
-                            message,
-                            drop_help(&name),
-                            Fix::unsafe_(
-                                format!("drop `{name}` before the first `.await`"),
-                                vec![edit.clone()],
-                            ),
-                        ),
-                        None => (
-                            message,
-                            named_help(g.kind, &name, g.ever_shadowed),
-                            manual_fix(g.kind),
-                        ),
-                    }
-                }
-                GuardKind::Extended => (
-                    extended_message(g.kind, &g.acq_text),
-                    named_help(g.kind, "", false),
-                    manual_fix(g.kind),
-                ),
-                GuardKind::Temp(ctx) => {
-                    let message = temp_message(g.kind, &g.acq_text, ctx);
-                    let hoist = if g.hoist_blocked {
-                        None
-                    } else {
-                        g.hoist.clone()
-                    };
-                    let hoist_fix = hoist.and_then(|h| self.hoist_fix(&h, &body_text));
-                    match hoist_fix {
-                        Some((awaited, fix)) => {
-                            (message, temp_help(g.kind, ctx, Some(&awaited)), fix)
-                        }
-                        None => (message, temp_help(g.kind, ctx, None), manual_fix(g.kind)),
-                    }
-                }
+            let Some(c) = g.cond else {
+                let (message, help, fix) = self.parts(&g, g.kind, &body_text);
+                let r = sink.report(&LOCK_ACROSS_AWAIT, g.acq.clone(), message);
+                finish(r, &g, help, fix);
+                continue;
             };
-            let mut r = sink.report(&LOCK_ACROSS_AWAIT, g.acq.clone(), message);
-            for a in &g.crossed {
-                r = r.label(a.clone(), "guard still held here");
+            // One conditional finding per guard kind the crate-wide type may prove.
+            for (kind, types) in [(Kind::Lock, c.lock), (Kind::Borrow, c.borrow)] {
+                if types.is_empty() {
+                    continue;
+                }
+                let (message, help, fix) = self.parts(&g, kind, &body_text);
+                let r = sink.report_by_type(
+                    c.at.0..c.at.1,
+                    types.iter().map(|t| t.to_string()).collect(),
+                    c.fallback && kind == g.kind,
+                    &LOCK_ACROSS_AWAIT,
+                    g.acq.clone(),
+                    message,
+                );
+                finish(r, &g, help, fix);
             }
-            if let Some((at, label)) = g.end {
-                r = r.label(at, label);
+        }
+    }
+
+    /// The message, help and fix of a finding on `g`, a guard of kind `kind`.
+    fn parts(&self, g: &Guard, kind: Kind, body_text: &str) -> (String, String, Fix) {
+        match g.gk {
+            GuardKind::Named => {
+                let name = g.name.clone().unwrap_or_default();
+                let message = named_message(kind, &name, &g.acq_text);
+                match &g.drop_fix {
+                    Some((edit, true)) => (
+                        message,
+                        scope_help(&name),
+                        Fix::unsafe_(
+                            format!("scope `{name}` in a block that ends before the `.await`"),
+                            vec![edit.clone()],
+                        ),
+                    ),
+                    Some((edit, false)) => (
+                        message,
+                        drop_help(&name),
+                        Fix::unsafe_(
+                            format!("drop `{name}` before the first `.await`"),
+                            vec![edit.clone()],
+                        ),
+                    ),
+                    None => (
+                        message,
+                        named_help(kind, &name, g.ever_shadowed),
+                        manual_fix(kind),
+                    ),
+                }
             }
-            r.help(help).fix(fix);
+            GuardKind::Extended => (
+                extended_message(kind, &g.acq_text),
+                named_help(kind, "", false),
+                manual_fix(kind),
+            ),
+            GuardKind::Temp(ctx) => {
+                let message = temp_message(kind, &g.acq_text, ctx);
+                let hoist = if g.hoist_blocked {
+                    None
+                } else {
+                    g.hoist.clone()
+                };
+                match hoist.and_then(|h| self.hoist_fix(&h, body_text)) {
+                    Some((awaited, fix)) => (message, temp_help(kind, ctx, Some(&awaited)), fix),
+                    None => (message, temp_help(kind, ctx, None), manual_fix(kind)),
+                }
+            }
         }
     }
 
@@ -1992,6 +2152,18 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         };
         Some((shown, fix))
     }
+}
+
+/// Attaches the labels, help and fix of a finding on `g`.
+fn finish(r: Reported<'_>, g: &Guard, help: String, fix: Fix) {
+    let mut r = r;
+    for a in &g.crossed {
+        r = r.label(a.clone(), "guard still held here");
+    }
+    if let Some((at, label)) = &g.end {
+        r = r.label(at.clone(), *label);
+    }
+    r.help(help).fix(fix);
 }
 
 fn manual_fix(kind: Kind) -> Fix {

@@ -170,7 +170,7 @@ impl Known {
 /// What a finding on a value the file cannot type alone rests on: the expression at `at` (a
 /// struct field, a value from another file's fn, a parameter of another file's alias) has the
 /// canonical types in `ty` crate-wide. Findings with a condition are reported through
-/// [`Sink::report_if_type_at`]; phase 2 keeps them only when the condition holds.
+/// [`Sink::report_by_type`]; phase 2 keeps them only when the condition holds.
 #[derive(Debug, Clone)]
 struct Cond {
     at: Range<usize>,

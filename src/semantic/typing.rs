@@ -247,11 +247,12 @@ impl Semantics {
             Sym::Unwrap(inner) => {
                 let t = self.sym_ty(files, file, *inner, d);
                 // `Option<T>`, `Result<T, E>` and the library aliases `io::Result<T>`,
-                // `anyhow::Result<T>`: the value is the first argument.
+                // `anyhow::Result<T>`, `sync::LockResult<T>`: the value is the first argument.
                 match &t {
                     Ty::External(p, args)
-                        if p.last()
-                            .is_some_and(|l| &**l == "Option" || &**l == "Result") =>
+                        if p.last().is_some_and(|l| {
+                            matches!(&**l, "Option" | "Result" | "LockResult" | "TryLockResult")
+                        }) =>
                     {
                         args.first().cloned().unwrap_or(Ty::Unknown)
                     }

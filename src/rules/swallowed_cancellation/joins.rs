@@ -170,9 +170,10 @@ impl Analyzer<'_, '_, '_> {
         message: String,
     ) -> crate::lint::Reported<'_> {
         match cond {
-            Some(c) => self.sink.report_if_type_at(
+            Some(c) => self.sink.report_by_type(
                 c.at.clone(),
                 c.ty.iter().map(|t| t.to_string()).collect(),
+                false,
                 &SWALLOWED_CANCELLATION,
                 range,
                 message,
