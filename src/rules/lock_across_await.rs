@@ -1592,6 +1592,41 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         self.eval(e);
     }
 
+    /// Whether `mc` hands an acquisition's guard by value to a closure: `and_then`, `map`,
+    /// `map_or(_else)`, `is_some_and`, `is_ok_and` on the acquisition's `Result`/`Option`
+    /// (through `ok`, `map_err`, `ok_or(_else)`), with a closure argument.
+    fn moves_guard_into_closure(&self, mc: &syn::ExprMethodCall) -> bool {
+        let consumes = [
+            "and_then",
+            "map",
+            "map_or",
+            "map_or_else",
+            "is_some_and",
+            "is_ok_and",
+        ]
+        .iter()
+        .any(|m| mc.method == m);
+        if !consumes || !mc.args.iter().any(|a| matches!(peel(a), Expr::Closure(_))) {
+            return false;
+        }
+        let mut recv = peel(&mc.receiver);
+        loop {
+            if self.acquisition(recv).is_some() {
+                return true;
+            }
+            match recv {
+                Expr::MethodCall(inner)
+                    if ["ok", "map_err", "ok_or", "ok_or_else"]
+                        .iter()
+                        .any(|m| inner.method == m) =>
+                {
+                    recv = peel(&inner.receiver);
+                }
+                _ => return false,
+            }
+        }
+    }
+
     fn eval(&mut self, e: &Expr) {
         match e {
             Expr::Await(a) => {
@@ -1624,7 +1659,18 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                     }
                     return;
                 }
+                let before = self.guards.len();
                 self.eval(&mc.receiver);
+                if self.moves_guard_into_closure(mc) {
+                    // `m.try_lock().ok().and_then(|g| ..)`: the guard is the closure's, not a
+                    // temporary of the statement.
+                    let r = self.cx.range(e);
+                    for idx in before..self.guards.len() {
+                        if matches!(self.guards[idx].gk, GuardKind::Temp(_)) {
+                            self.kill(idx, r.clone(), "guard moved into the closure here");
+                        }
+                    }
+                }
                 for a in &mc.args {
                     self.consume(a, "guard moved here");
                 }
