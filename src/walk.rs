@@ -738,7 +738,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         self.cx.items.borrow_mut().item(outer, item, inner);
                     }
                     self.cx.item_scope.set(inner);
-                    self.cx.imports.borrow_mut().push(items.iter());
+                    self.cx.imports.borrow_mut().push_module(items.iter());
                     self.with_scope(Scope::default(), |w| {
                         for i in items {
                             w.visit_item(i);

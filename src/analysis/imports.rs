@@ -27,14 +27,26 @@ struct Import {
 /// The imports visible at the current point of a walk: one frame per module or block.
 #[derive(Debug, Default)]
 pub struct Imports {
-    frames: Vec<Vec<Import>>,
+    /// Each scope's imports, and whether it is a module (which does not see its parent's).
+    frames: Vec<(Vec<Import>, bool)>,
     /// Every crate root named by any import or path prefix in the file (for runtime detection).
     crate_roots: Vec<String>,
 }
 
 impl Imports {
-    /// Opens a scope holding the `use` items among `items` (a module's or a block's).
+    /// Opens a block's scope holding the `use` items among `items` (it also sees the enclosing
+    /// scopes' imports).
     pub fn push<'a>(&mut self, items: impl Iterator<Item = &'a Item>) {
+        self.open(items, false);
+    }
+
+    /// Opens an inline module's scope holding the `use` items among `items`: a module sees its
+    /// own imports, not its parent's.
+    pub fn push_module<'a>(&mut self, items: impl Iterator<Item = &'a Item>) {
+        self.open(items, true);
+    }
+
+    fn open<'a>(&mut self, items: impl Iterator<Item = &'a Item>, module: bool) {
         let mut frame = Vec::new();
         for item in items {
             match item {
@@ -57,7 +69,13 @@ impl Imports {
                 self.crate_roots.push(root.clone());
             }
         }
-        self.frames.push(frame);
+        self.frames.push((frame, module));
+    }
+
+    /// The visible scopes, innermost first: up to and including the innermost module.
+    fn visible(&self) -> impl Iterator<Item = &Vec<Import>> {
+        let floor = self.frames.iter().rposition(|f| f.1).unwrap_or(0);
+        self.frames[floor..].iter().rev().map(|f| &f.0)
     }
 
     /// Closes the innermost scope.
@@ -67,9 +85,7 @@ impl Imports {
 
     /// The canonical path a local name refers to, if some visible `use` imports it.
     pub fn lookup(&self, name: &str) -> Option<&CanonPath> {
-        self.frames
-            .iter()
-            .rev()
+        self.visible()
             .flat_map(|f| f.iter().rev())
             .find(|i| i.local == name)
             .map(|i| &i.target)
@@ -97,7 +113,7 @@ impl Imports {
     /// as `_`, or through a glob of its parent module (for trait methods).
     pub fn in_scope(&self, path: &str) -> bool {
         let parent = path.rsplit_once("::").map_or("", |p| p.0);
-        self.frames.iter().flatten().any(|i| {
+        self.visible().flatten().any(|i| {
             let target = display(&i.target);
             if i.local == "*" {
                 target == parent

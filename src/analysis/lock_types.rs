@@ -611,11 +611,9 @@ impl Collector {
 impl<'ast> Visit<'ast> for Collector {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         if let Some((_, items)) = &m.content {
-            // A module sees its own imports, not its parent's.
-            let outer = std::mem::take(&mut self.imports);
-            self.imports.push(items.iter());
+            self.imports.push_module(items.iter());
             visit::visit_item_mod(self, m);
-            self.imports = outer;
+            self.imports.pop();
         }
     }
 

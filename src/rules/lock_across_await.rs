@@ -431,11 +431,9 @@ impl Finder<'_, '_, '_> {
 impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         if let Some((_, items)) = &m.content {
-            // A module sees its own imports, not its parent's.
-            let outer = std::mem::take(&mut self.imports);
-            self.imports.push(items.iter());
+            self.imports.push_module(items.iter());
             visit::visit_item_mod(self, m);
-            self.imports = outer;
+            self.imports.pop();
         }
     }
 

@@ -318,12 +318,23 @@ struct Discard {
     method: Option<String>,
 }
 
+/// Walks a fn body in a frame of its own, its typed parameters bound, with its own record of
+/// untyped aborts.
+fn fn_body(a: &mut Analyzer<'_, '_, '_>, sig: &syn::Signature, block: &syn::Block) {
+    let aborted = std::mem::take(&mut a.untyped_aborts);
+    a.push_frame();
+    a.bind_params(sig.inputs.iter());
+    a.visit_block(block);
+    a.pop_frame();
+    a.untyped_aborts = aborted;
+}
+
 impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
     fn visit_item(&mut self, item: &'ast syn::Item) {
         match item {
             syn::Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
-                    self.cx.imports.borrow_mut().push(items.iter());
+                    self.cx.imports.borrow_mut().push_module(items.iter());
                     let saved = (
                         std::mem::take(&mut self.frames),
                         std::mem::take(&mut self.loops),
@@ -360,31 +371,16 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let aborted = std::mem::take(&mut self.untyped_aborts);
-        self.push_frame();
-        self.bind_params(f.sig.inputs.iter());
-        self.visit_block(&f.block);
-        self.pop_frame();
-        self.untyped_aborts = aborted;
+        fn_body(self, &f.sig, &f.block);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        let aborted = std::mem::take(&mut self.untyped_aborts);
-        self.push_frame();
-        self.bind_params(f.sig.inputs.iter());
-        self.visit_block(&f.block);
-        self.pop_frame();
-        self.untyped_aborts = aborted;
+        fn_body(self, &f.sig, &f.block);
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(block) = &f.default {
-            let aborted = std::mem::take(&mut self.untyped_aborts);
-            self.push_frame();
-            self.bind_params(f.sig.inputs.iter());
-            self.visit_block(block);
-            self.pop_frame();
-            self.untyped_aborts = aborted;
+            fn_body(self, &f.sig, block);
         }
     }
 
