@@ -353,10 +353,7 @@ impl<'a> Sink<'a> {
 
     /// Takes the pending findings recorded so far.
     pub fn take_pending(&mut self) -> Vec<Pending> {
-        self.deferred.clear();
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.retain(|p| p.sym != crate::semantic::items::NONE);
-        pending
+        std::mem::take(&mut self.pending)
     }
 
     /// The diagnostics reported so far.

@@ -533,10 +533,6 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
 /// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
 /// hit per catalogued type with that method (see [`Hit::when`]).
 pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
-    classify_with(cx, e)
-}
-
-fn classify_with<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
     if let Some(hit) = classify(cx, e) {
         return vec![hit];
     }
