@@ -34,7 +34,7 @@ use crate::project::CrateInfo;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
-const MAGIC: &str = "async-lint-cache 6";
+const MAGIC: &str = "async-lint-cache 7";
 
 /// Name of the cache file inside the cache directory.
 const FILE_NAME: &str = "cache.bin";
@@ -49,20 +49,36 @@ struct Entry {
     hash: [u64; 2],
     /// The file's [`Cached`] outcome, postcard-encoded.
     outcome: Vec<u8>,
+    /// The file's [`FileFacts`], postcard-encoded apart from the outcome: a run whose
+    /// crate-wide phase is remembered ([`Resolved`]) never decodes them.
+    facts: Vec<u8>,
+}
+
+/// The findings of the crate-wide phase of the last run, valid for exactly the same files
+/// (paths and content hashes) and project model ([`run_key`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Resolved {
+    key: [u64; 2],
+    /// Each file's crate-wide findings, by path, postcard-encoded.
+    findings: Vec<u8>,
+}
+
+/// Everything the cache file holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Payload {
+    entries: HashMap<String, Entry>,
+    resolved: Option<Resolved>,
 }
 
 /// A file's replayable outcome. Decoded owned; encoded from references to the fresh outcome
-/// (`Cached<&FileFacts, ..>` writes the same bytes), so nothing is copied just to be written.
+/// (`Cached<&Vec<Diagnostic>, ..>` writes the same bytes), so nothing is copied just to be
+/// written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-enum Cached<F = FileFacts, D = Vec<Diagnostic>, S = Suppressions, M = String> {
-    /// No diagnostics and no suppression comments; its facts for phase 2.
-    Clean(F),
+enum Cached<D = Vec<Diagnostic>, S = Suppressions, M = String> {
+    /// No diagnostics and no suppression comments.
+    Clean,
     /// Diagnostics or suppression comments (its text is read again when it is reported).
-    Linted {
-        diagnostics: D,
-        suppressions: S,
-        facts: F,
-    },
+    Linted { diagnostics: D, suppressions: S },
     /// Could not be linted, for a reason that depends only on the content.
     Error {
         message: M,
@@ -79,6 +95,9 @@ pub struct Cache {
     old: HashMap<String, Entry>,
     /// This run's updates: `None` removes a stale entry.
     new: Mutex<HashMap<String, Option<Entry>>>,
+    /// The crate-wide findings loaded, and those this run recorded.
+    resolved: Option<Resolved>,
+    resolved_new: Option<Resolved>,
 }
 
 fn split(h: u128) -> [u64; 2] {
@@ -107,12 +126,7 @@ fn fingerprint(settings: &Settings) -> [u64; 2] {
             .map_or(0, |d| d.as_nanos());
         key.push_str(&format!("{} {} {mtime}\n", exe.display(), meta.len()));
     }
-    let mut ids: Vec<&str> = settings.rules.iter().map(|r| r.id).collect();
-    ids.sort_unstable();
-    key.push_str(&format!(
-        "{ids:?}\n{:?}\n{}\n",
-        settings.blocking_apis, settings.collect_facts
-    ));
+    key.push_str(&settings.cache_key());
     split(xxh3_128(key.as_bytes()))
 }
 
@@ -127,15 +141,17 @@ impl Cache {
     pub fn open(dir: &Path, settings: &Settings) -> Cache {
         let file = dir.join(FILE_NAME);
         let fingerprint = fingerprint(settings);
-        let old = std::fs::read(&file)
+        let payload = std::fs::read(&file)
             .ok()
             .and_then(|bytes| decode(&bytes, fingerprint))
             .unwrap_or_default();
         Cache {
             file,
             fingerprint,
-            old,
+            old: payload.entries,
             new: Mutex::new(HashMap::new()),
+            resolved: payload.resolved,
+            resolved_new: None,
         }
     }
 
@@ -161,34 +177,41 @@ impl Cache {
         };
         let key = path.to_string_lossy().into_owned();
         let hash = content_hash(&bytes, info);
-        if let Some(cached) = self
-            .old
-            .get(&key)
-            .filter(|e| e.hash == hash)
-            .and_then(|e| postcard::from_bytes::<Cached>(&e.outcome).ok())
-        {
-            return replay(path, cached);
+        if let Some((e, cached)) = self.old.get(&key).filter(|e| e.hash == hash).and_then(|e| {
+            postcard::from_bytes::<Cached>(&e.outcome)
+                .ok()
+                .map(|c| (e, c))
+        }) {
+            return replay(path, cached, hash, e.facts.clone());
         }
-        let outcome = lint::lint_bytes(path, bytes, info, settings);
-        let cached: Cached<_, _, _, &str> = match &outcome.error {
+        let mut outcome = lint::lint_bytes(path, bytes, info, settings);
+        outcome.stamp = Some(lint::Stamp {
+            hash,
+            encoded_facts: None,
+        });
+        let cached: Cached<_, _, &str> = match &outcome.error {
             Some(e) => Cached::Error {
                 message: &e.message,
                 line: e.line,
                 column: e.column,
             },
             None if outcome.diagnostics.is_empty() && outcome.suppressions.is_empty() => {
-                Cached::Clean(&outcome.facts)
+                Cached::Clean
             }
             None => Cached::Linted {
                 diagnostics: &outcome.diagnostics,
                 suppressions: &outcome.suppressions,
-                facts: &outcome.facts,
             },
         };
         // An outcome that does not encode removes the stale entry rather than keeping it.
         let entry = postcard::to_allocvec(&cached)
             .ok()
-            .map(|outcome| Entry { hash, outcome });
+            .zip(postcard::to_allocvec(&outcome.facts).ok())
+            .map(|(outcome, facts)| Entry {
+                hash,
+                outcome,
+                facts,
+            });
         self.new
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -196,13 +219,31 @@ impl Cache {
         outcome
     }
 
+    /// The crate-wide findings remembered for a run of exactly this `key` ([`run_key`]),
+    /// grouped by file path.
+    pub fn resolved(&self, key: [u64; 2]) -> Option<Vec<(String, Vec<Diagnostic>)>> {
+        let r = self.resolved.as_ref().filter(|r| r.key == key)?;
+        postcard::from_bytes(&r.findings).ok()
+    }
+
+    /// Remembers this run's crate-wide findings (grouped by file path) under `key`.
+    pub fn set_resolved(&mut self, key: [u64; 2], findings: &[(String, Vec<Diagnostic>)]) {
+        if self.resolved.as_ref().is_some_and(|r| r.key == key) {
+            return;
+        }
+        if let Ok(findings) = postcard::to_allocvec(findings) {
+            self.resolved_new = Some(Resolved { key, findings });
+        }
+    }
+
     /// Writes the merged cache (old entries, updated by this run's) if anything changed.
     /// Failures are ignored: the cache is an optimisation, never a reason to fail a run.
     pub fn save(self) {
         let new = self.new.into_inner().unwrap_or_else(|p| p.into_inner());
-        if new.is_empty() {
+        if new.is_empty() && self.resolved_new.is_none() {
             return;
         }
+        let resolved = self.resolved_new.or(self.resolved);
         let mut all = self.old;
         for (k, e) in new {
             match e {
@@ -220,14 +261,18 @@ impl Cache {
         if !ignore.exists() {
             let _ = std::fs::write(&ignore, "# created by async-lint\n*\n");
         }
-        let _ = crate::fsutil::write_atomically(&self.file, &encode(&all, self.fingerprint));
+        let payload = Payload {
+            entries: all,
+            resolved,
+        };
+        let _ = crate::fsutil::write_atomically(&self.file, &encode(&payload, self.fingerprint));
         for stale in STALE_FILE_NAMES {
             let _ = std::fs::remove_file(dir.join(stale));
         }
     }
 }
 
-fn replay(path: Arc<PathBuf>, cached: Cached) -> FileOutcome {
+fn replay(path: Arc<PathBuf>, cached: Cached, hash: [u64; 2], facts: Vec<u8>) -> FileOutcome {
     let mut outcome = FileOutcome {
         path: Arc::clone(&path),
         source: None,
@@ -235,20 +280,22 @@ fn replay(path: Arc<PathBuf>, cached: Cached) -> FileOutcome {
         suppressions: Suppressions::default(),
         facts: FileFacts::default(),
         error: None,
+        stamp: Some(lint::Stamp {
+            hash,
+            encoded_facts: Some(facts),
+        }),
     };
     match cached {
-        Cached::Clean(facts) => outcome.facts = facts,
+        Cached::Clean => {}
         Cached::Linted {
             mut diagnostics,
             suppressions,
-            facts,
         } => {
             for d in &mut diagnostics {
                 d.path = Arc::clone(&path);
             }
             outcome.diagnostics = diagnostics;
             outcome.suppressions = suppressions;
-            outcome.facts = facts;
         }
         Cached::Error {
             message,
@@ -270,8 +317,30 @@ fn hex(h: [u64; 2]) -> String {
     format!("{:016x}{:016x}", h[0], h[1])
 }
 
-fn encode(entries: &HashMap<String, Entry>, fingerprint: [u64; 2]) -> Vec<u8> {
-    let payload = postcard::to_allocvec(entries).unwrap_or_default();
+/// The key of a run's crate-wide phase: every linted file's path and content hash (in path
+/// order; `None` for a file the cache did not hash) and the project model. `None` when some file
+/// was not hashed.
+pub fn run_key<'a>(
+    files: impl Iterator<Item = (&'a std::path::Path, Option<[u64; 2]>)>,
+    project: &impl std::fmt::Debug,
+) -> Option<[u64; 2]> {
+    let mut all: Vec<(&std::path::Path, [u64; 2])> = Vec::new();
+    for (path, hash) in files {
+        all.push((path, hash?));
+    }
+    all.sort_unstable();
+    let mut bytes = format!("{project:?}\n").into_bytes();
+    for (path, hash) in all {
+        bytes.extend_from_slice(path.as_os_str().as_encoded_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(&hash[0].to_le_bytes());
+        bytes.extend_from_slice(&hash[1].to_le_bytes());
+    }
+    Some(split(xxh3_128(&bytes)))
+}
+
+fn encode(payload: &Payload, fingerprint: [u64; 2]) -> Vec<u8> {
+    let payload = postcard::to_allocvec(payload).unwrap_or_default();
     let mut out = format!(
         "{MAGIC} {} {} {}\n",
         hex(fingerprint),
@@ -283,7 +352,7 @@ fn encode(entries: &HashMap<String, Entry>, fingerprint: [u64; 2]) -> Vec<u8> {
     out
 }
 
-fn decode(bytes: &[u8], fingerprint: [u64; 2]) -> Option<HashMap<String, Entry>> {
+fn decode(bytes: &[u8], fingerprint: [u64; 2]) -> Option<Payload> {
     let nl = bytes.iter().position(|b| *b == b'\n')?;
     let header = std::str::from_utf8(&bytes[..nl]).ok()?;
     let rest = header.strip_prefix(MAGIC)?.strip_prefix(' ')?;
@@ -308,6 +377,13 @@ mod tests {
         postcard::to_allocvec(&outcome)
     }
 
+    fn payload() -> Payload {
+        Payload {
+            entries: entries(),
+            resolved: None,
+        }
+    }
+
     fn entries() -> HashMap<String, Entry> {
         let mut m = HashMap::new();
         m.insert(
@@ -320,13 +396,15 @@ mod tests {
                     column: None,
                 })
                 .unwrap(),
+                facts: Vec::new(),
             },
         );
         m.insert(
             "src/b.rs".to_string(),
             Entry {
                 hash: [3, 4],
-                outcome: encoded(Cached::Clean(FileFacts::default())).unwrap(),
+                outcome: encoded(Cached::Clean).unwrap(),
+                facts: postcard::to_allocvec(&FileFacts::default()).unwrap(),
             },
         );
         m
@@ -335,8 +413,8 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_anything_off() {
         let fp = [7, 9];
-        let bytes = encode(&entries(), fp);
-        assert_eq!(decode(&bytes, fp).unwrap().len(), 2);
+        let bytes = encode(&payload(), fp);
+        assert_eq!(decode(&bytes, fp).unwrap().entries.len(), 2);
         // Another tool or configuration.
         assert!(decode(&bytes, [7, 10]).is_none());
         // Truncated, flipped, appended, empty, garbage.
@@ -351,11 +429,11 @@ mod tests {
         assert!(decode(b"", fp).is_none());
         assert!(decode(b"\x00\xff\n{}", fp).is_none());
         // A payload that passes the checksum but holds a corrupt outcome is a miss, not a crash.
-        let mut bad = entries();
-        bad.get_mut("src/a.rs").unwrap().outcome = vec![0xff; 3];
+        let mut bad = payload();
+        bad.entries.get_mut("src/a.rs").unwrap().outcome = vec![0xff; 3];
         assert!(
             postcard::from_bytes::<Cached>(
-                &decode(&encode(&bad, fp), fp).unwrap()["src/a.rs"].outcome
+                &decode(&encode(&bad, fp), fp).unwrap().entries["src/a.rs"].outcome
             )
             .is_err()
         );
@@ -398,7 +476,7 @@ mod tests {
         forged
             .get_mut(&src.to_string_lossy().into_owned())
             .unwrap()
-            .outcome = encoded(Cached::Clean(FileFacts::default())).unwrap();
+            .outcome = encoded(Cached::Clean).unwrap();
         let forged_cache = Cache {
             old: forged,
             ..Cache::open(&cache_dir, &settings)
@@ -422,6 +500,40 @@ mod tests {
         // A corrupt file is ignored.
         std::fs::write(cache_dir.join(FILE_NAME), b"garbage").unwrap();
         assert!(Cache::open(&cache_dir, &settings).is_empty());
+    }
+
+    #[test]
+    fn crate_wide_findings_are_remembered_for_the_same_run_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::default();
+        let files = |h: u64| {
+            vec![
+                (Path::new("a.rs"), Some([1, h])),
+                (Path::new("b.rs"), Some([2, 2])),
+            ]
+        };
+        let key = run_key(files(1).into_iter(), &"project").unwrap();
+        assert_eq!(
+            run_key(files(1).into_iter().rev(), &"project"),
+            Some(key),
+            "file order does not matter"
+        );
+        assert_ne!(run_key(files(9).into_iter(), &"project"), Some(key));
+        assert_ne!(run_key(files(1).into_iter(), &"other"), Some(key));
+        assert_eq!(
+            run_key([(Path::new("a.rs"), None)].into_iter(), &"project"),
+            None,
+            "a file the cache did not hash gives no key"
+        );
+
+        let mut cache = Cache::open(dir.path(), &settings);
+        assert!(cache.resolved(key).is_none());
+        let findings = vec![("a.rs".to_string(), Vec::new())];
+        cache.set_resolved(key, &findings);
+        cache.save();
+        let cache = Cache::open(dir.path(), &settings);
+        assert_eq!(cache.resolved(key), Some(findings));
+        assert!(cache.resolved([0, 0]).is_none());
     }
 
     #[test]

@@ -60,6 +60,19 @@ impl Settings {
             blocking_apis: config.blocking_apis.clone(),
         }
     }
+
+    /// Everything in these settings that changes a file's outcome, as text for the cache's
+    /// fingerprint. (Destructured in full: a new setting does not compile until it is added.)
+    pub fn cache_key(&self) -> String {
+        let Settings {
+            rules,
+            blocking_apis,
+            collect_facts,
+        } = self;
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n")
+    }
 }
 
 /// What a rule sees of the file being linted.
@@ -377,6 +390,28 @@ pub struct FileOutcome {
     pub facts: FileFacts,
     /// Why it could not be linted.
     pub error: Option<FileError>,
+    /// Its content hash and, when replayed from the cache, its facts still encoded: they are
+    /// decoded only when the crate-wide phase has to run again (set by the cache only).
+    pub stamp: Option<Stamp>,
+}
+
+/// What the cache knows of a linted file (see [`FileOutcome::stamp`]).
+#[derive(Debug, Clone, Default)]
+pub struct Stamp {
+    /// Hash of the content and crate info.
+    pub hash: [u64; 2],
+    /// The file's [`FileFacts`], postcard-encoded, when they were not decoded.
+    pub encoded_facts: Option<Vec<u8>>,
+}
+
+impl FileOutcome {
+    /// The facts, decoding them first when they were replayed encoded (a facts payload that
+    /// fails to decode gives no facts, as a file that could not be linted).
+    pub fn decode_facts(&mut self) {
+        if let Some(bytes) = self.stamp.as_mut().and_then(|s| s.encoded_facts.take()) {
+            self.facts = postcard::from_bytes(&bytes).unwrap_or_default();
+        }
+    }
 }
 
 impl FileOutcome {
@@ -393,6 +428,7 @@ impl FileOutcome {
             diagnostics: Vec::new(),
             suppressions: Suppressions::default(),
             facts: FileFacts::default(),
+            stamp: None,
         }
     }
 }
@@ -536,6 +572,7 @@ pub fn lint_text(
         suppressions,
         facts,
         error: None,
+        stamp: None,
     }
 }
 

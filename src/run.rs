@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -496,14 +496,28 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         out.extend(rest);
         out
     });
-    if let Some(cache) = cache {
-        cache.save();
-    }
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
-    let mut report = pool.install(|| finish(outcomes, project, &settings, &config));
+    // The crate-wide phase of a run over exactly the same files and project is remembered.
+    let key = cache.as_ref().and_then(|_| {
+        crate::cache::run_key(
+            outcomes
+                .iter()
+                .map(|o| (o.path.as_path(), o.stamp.as_ref().map(|s| s.hash))),
+            &(&project.packages, &project.targets),
+        )
+    });
+    let known = key.and_then(|k| cache.as_ref()?.resolved(k));
+    let (mut report, resolved) =
+        pool.install(|| finish_with(outcomes, project, &settings, &config, known));
+    if let Some(mut cache) = cache {
+        if let (Some(k), Some(r)) = (key, resolved) {
+            cache.set_resolved(k, &r);
+        }
+        cache.save();
+    }
     report.errors.extend(discovery_errors);
     report
         .errors
@@ -532,6 +546,7 @@ fn lint_file_catching_panics(
             diagnostics: Vec::new(),
             suppressions: suppress::Suppressions::default(),
             facts: Default::default(),
+            stamp: None,
             error: Some(FileError {
                 path: path.as_ref().clone(),
                 message: "internal error: the linter panicked on this file; please report it"
@@ -558,10 +573,30 @@ pub fn finish(
     settings: &Settings,
     config: &Config,
 ) -> Report {
+    finish_with(outcomes, project, settings, config, None).0
+}
+
+/// Crate-wide findings grouped by file path (as the cache remembers them).
+type ResolvedByPath = Vec<(String, Vec<Diagnostic>)>;
+
+/// [`finish`], with the crate-wide findings `known` from an earlier run of the same files (the
+/// facts are then neither decoded nor resolved); returns the report and the crate-wide
+/// findings it computed.
+fn finish_with(
+    mut outcomes: Vec<FileOutcome>,
+    project: Project,
+    settings: &Settings,
+    config: &Config,
+    known: Option<ResolvedByPath>,
+) -> (Report, Option<ResolvedByPath>) {
     let mut report = Report {
         files_checked: outcomes.len(),
         ..Report::default()
     };
+    let compute = known.is_none() && settings.collect_facts;
+    if compute {
+        outcomes.par_iter_mut().for_each(FileOutcome::decode_facts);
+    }
     let mut per_file: Vec<PerFile> = Vec::new();
     let mut index = CrateIndex::new(Vec::new(), project);
     for o in outcomes {
@@ -569,7 +604,7 @@ pub fn finish(
             report.errors.push(e);
             continue;
         }
-        if settings.collect_facts {
+        if compute {
             index.files.push(IndexedFile {
                 path: Arc::clone(&o.path),
                 facts: o.facts,
@@ -583,33 +618,57 @@ pub fn finish(
         });
     }
 
-    // The rules resolve independently (the call graph is built once, by whichever asks first):
-    // in parallel, gathered back in rule order.
-    let resolved: Vec<Diagnostic> = settings
-        .rules
-        .par_iter()
-        .filter_map(|rule| rule.hooks.resolve)
-        .map(|hook| {
-            let mut out = Vec::new();
-            hook(&index, &mut out);
-            out
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect();
-    let mut resolved = resolved;
-    crate::analysis::pending::settle(&index, &mut resolved);
-    drop(index);
-    if !resolved.is_empty() {
-        let mut slot: HashMap<Arc<PathBuf>, usize> = HashMap::new();
-        for (i, f) in per_file.iter().enumerate() {
-            slot.insert(Arc::clone(&f.path), i);
-        }
-        for d in resolved {
-            if let Some(&i) = slot.get(&d.path) {
-                per_file[i].diagnostics.push(d);
+    let mut slot: HashMap<&Path, usize> = HashMap::new();
+    for (i, f) in per_file.iter().enumerate() {
+        slot.insert(f.path.as_path(), i);
+    }
+    let mut by_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); per_file.len()];
+    let computed = if let Some(known) = known {
+        for (path, diags) in known {
+            if let Some(&i) = slot.get(Path::new(&path)) {
+                by_file[i] = diags;
             }
+        }
+        None
+    } else if compute {
+        // The rules resolve independently (the call graph is built once, by whichever asks
+        // first): in parallel, gathered back in rule order.
+        let mut resolved: Vec<Diagnostic> = settings
+            .rules
+            .par_iter()
+            .filter_map(|rule| rule.hooks.resolve)
+            .map(|hook| {
+                let mut out = Vec::new();
+                hook(&index, &mut out);
+                out
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect();
+        crate::analysis::pending::settle(&index, &mut resolved);
+        drop(index);
+        for d in resolved {
+            if let Some(&i) = slot.get(d.path.as_path()) {
+                by_file[i].push(d);
+            }
+        }
+        Some(
+            per_file
+                .iter()
+                .zip(&by_file)
+                .filter(|(_, d)| !d.is_empty())
+                .map(|(f, d)| (f.path.to_string_lossy().into_owned(), d.clone()))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    drop(slot);
+    for (f, diags) in per_file.iter_mut().zip(by_file) {
+        for mut d in diags {
+            d.path = Arc::clone(&f.path);
+            f.diagnostics.push(d);
         }
     }
 
@@ -657,7 +716,7 @@ pub fn finish(
     report.diagnostics.dedup_by(|a, b| {
         a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message
     });
-    report
+    (report, computed)
 }
 
 /// Lints one in-memory text as if it were the file `path` (stdin, re-linting fixed text, tests),

@@ -197,3 +197,45 @@ fn config_severity_and_ignore_apply() {
     let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+/// The cache remembers the crate-wide phase only for exactly the same files: a helper changed in
+/// another file between two cached runs changes the caller's finding.
+#[test]
+fn cached_runs_see_cross_file_changes() {
+    let sleeping =
+        "pub fn wait() {\n    std::thread::sleep(std::time::Duration::from_millis(5));\n}\n";
+    let quiet = "pub fn wait() {\n    let _ = 1 + 1;\n}\n";
+    let dir = tree(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "src/lib.rs",
+            "mod helper;\n\npub async fn run() {\n    helper::wait();\n}\n",
+        ),
+        ("src/helper.rs", sleeping),
+    ]);
+    let lines = |o: &std::process::Output| -> Vec<String> {
+        stdout(o)
+            .lines()
+            .filter(|l| l.starts_with("src/lib.rs"))
+            .map(str::to_string)
+            .collect()
+    };
+    let args = ["--format", "short", "--select", "blocking-sleep", "src"];
+    let cold = run_in(dir.path(), &args);
+    assert_eq!(lines(&cold).len(), 1, "{}", stdout(&cold));
+    let warm = run_in(dir.path(), &args);
+    assert_eq!(
+        lines(&warm),
+        lines(&cold),
+        "an unchanged tree replays the same"
+    );
+    std::fs::write(dir.path().join("src/helper.rs"), quiet).unwrap();
+    let changed = run_in(dir.path(), &args);
+    assert!(lines(&changed).is_empty(), "{}", stdout(&changed));
+    std::fs::write(dir.path().join("src/helper.rs"), sleeping).unwrap();
+    let back = run_in(dir.path(), &args);
+    assert_eq!(lines(&back), lines(&cold), "{}", stdout(&back));
+}

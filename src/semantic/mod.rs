@@ -5,6 +5,7 @@ pub mod cfg;
 pub mod defmap;
 pub mod items;
 mod manifest;
+pub mod memo;
 pub mod names;
 pub mod project;
 pub mod resolve;

@@ -72,6 +72,21 @@ pub struct Semantics {
     impl_fns: HashMap<ImplRef, Vec<u32>>,
     /// The fns of each trait.
     trait_fns: HashMap<ItemRef, Vec<u32>>,
+    /// Answers remembered for the run.
+    pub(super) memo: Memos,
+}
+
+/// The tables of [`Semantics::memo`].
+#[derive(Debug, Default)]
+pub(super) struct Memos {
+    /// The type of each symbolic type, by (file, sym).
+    pub syms: crate::semantic::memo::Table<(u32, u32), crate::semantic::types::Ty>,
+    /// The return type of each fn, by (file, fn).
+    pub fns: crate::semantic::memo::Table<(u32, u32), crate::semantic::types::Ty>,
+    /// The declared type of each static, const and non-generic alias, by (file, item).
+    pub items: crate::semantic::memo::Table<(u32, u32), crate::semantic::types::Ty>,
+    /// What each type path names, by (file, item scope, path).
+    pub type_paths: crate::semantic::memo::Table<(u32, u32, u32), crate::semantic::typing::Named>,
 }
 
 impl Semantics {

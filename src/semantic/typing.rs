@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
-use crate::semantic::defmap::{Def, FileInput, Ns};
+use crate::semantic::defmap::{Def, FileInput, ModId, Ns};
 use crate::semantic::items::{ItemKind, NONE, Name, Owner, PathFact};
-use crate::semantic::resolve::{Callee, Semantics, item_kind};
+use crate::semantic::memo;
+use crate::semantic::resolve::{Callee, ItemRef, Semantics, item_kind};
 use crate::semantic::types::{Sym, Ty, TypeRef};
 
 /// How many hops a type may take (aliases, fields, returns) before it is unknown.
@@ -62,6 +63,12 @@ fn canonical(path: Arc<[Name]>) -> Arc<[Name]> {
         }
         _ => path,
     }
+}
+
+/// The canonical paths of [`PRELUDE`], in its order, split once per run.
+fn prelude_paths() -> &'static [Arc<[Name]>] {
+    static PATHS: std::sync::OnceLock<Vec<Arc<[Name]>>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| PRELUDE.iter().map(|(_, full)| path_of(full)).collect())
 }
 
 fn path_of(s: &str) -> Arc<[Name]> {
@@ -118,6 +125,19 @@ impl Ty {
     }
 }
 
+/// What a type path names, whatever its generic arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Named {
+    /// A struct, enum or union of the linted files.
+    Adt(ItemRef),
+    /// A type alias of the linted files.
+    Alias(ItemRef),
+    /// A type of another crate or std, by canonical path.
+    External(Arc<[Name]>),
+    /// Nothing known (or crates containing the file disagree).
+    Unknown,
+}
+
 /// Where a declared type is written: its file, item scope, enclosing impl, and the generic
 /// arguments of the alias being expanded.
 #[derive(Clone, Copy)]
@@ -160,6 +180,12 @@ impl Semantics {
     }
 
     fn fn_ret(&self, files: &[FileInput<'_>], file: u32, index: u32, depth: u8) -> Ty {
+        self.memo.fns.get_or((file, index), || {
+            self.fn_ret_uncached(files, file, index, depth)
+        })
+    }
+
+    fn fn_ret_uncached(&self, files: &[FileInput<'_>], file: u32, index: u32, depth: u8) -> Ty {
         let Some(f) = files
             .get(file as usize)
             .and_then(|x| x.fns.get(index as usize))
@@ -190,8 +216,15 @@ impl Semantics {
 
     fn sym_ty(&self, files: &[FileInput<'_>], file: u32, sym: u32, depth: u8) -> Ty {
         if depth > MAX_DEPTH {
+            memo::cut();
             return Ty::Unknown;
         }
+        self.memo.syms.get_or((file, sym), || {
+            self.sym_ty_uncached(files, file, sym, depth)
+        })
+    }
+
+    fn sym_ty_uncached(&self, files: &[FileInput<'_>], file: u32, sym: u32, depth: u8) -> Ty {
         let Some(s) = files
             .get(file as usize)
             .and_then(|x| x.items.syms.get(sym as usize))
@@ -345,6 +378,23 @@ impl Semantics {
     /// The declared type of item `i` of file `f` (an alias's target with `args` for its
     /// parameters, a static's or const's type).
     fn item_type(&self, files: &[FileInput<'_>], f: u32, i: u32, args: &[Ty], depth: u8) -> Ty {
+        if args.is_empty() {
+            return self
+                .memo
+                .items
+                .get_or((f, i), || self.item_type_uncached(files, f, i, args, depth));
+        }
+        self.item_type_uncached(files, f, i, args, depth)
+    }
+
+    fn item_type_uncached(
+        &self,
+        files: &[FileInput<'_>],
+        f: u32,
+        i: u32,
+        args: &[Ty],
+        depth: u8,
+    ) -> Ty {
         let Some(file) = files.get(f as usize) else {
             return Ty::Unknown;
         };
@@ -391,7 +441,11 @@ impl Semantics {
     }
 
     fn type_ref(&self, files: &[FileInput<'_>], at: At<'_>, ty: u32, depth: u8) -> Ty {
-        if depth > MAX_DEPTH || ty == NONE {
+        if depth > MAX_DEPTH {
+            memo::cut();
+            return Ty::Unknown;
+        }
+        if ty == NONE {
             return Ty::Unknown;
         }
         let Some(items) = files.get(at.file as usize).map(|x| x.items) else {
@@ -416,7 +470,7 @@ impl Semantics {
                 let Some(p) = items.paths.get(*path as usize) else {
                     return Ty::Unknown;
                 };
-                match self.path_type(files, at, p, each(args), d) {
+                match self.path_type(files, at, p, *path, each(args), d) {
                     Ty::External(tr, _) if is_path(&tr, "std::future::Future") => {
                         Ty::Future(Box::new(self.ret_or_unit(files, at, *output, d)))
                     }
@@ -435,7 +489,7 @@ impl Semantics {
                     return Ty::Unknown;
                 };
                 let args = each(args);
-                let t = self.path_type(files, at, p, args, d);
+                let t = self.path_type(files, at, p, *path, args, d);
                 // `BoxFuture<T>` and `Pin<Box<dyn Future<Output = T>>>` are futures of `T`.
                 match future_output(&t) {
                     Some(out) if !matches!(t, Ty::Future(_)) => Ty::Future(Box::new(out)),
@@ -459,6 +513,7 @@ impl Semantics {
         files: &[FileInput<'_>],
         at: At<'_>,
         p: &PathFact,
+        path: u32,
         args: Vec<Ty>,
         depth: u8,
     ) -> Ty {
@@ -474,22 +529,44 @@ impl Semantics {
                 };
             }
         }
-        self.agree_ty(at.file, at.scope, |m| {
-            match self.defmap.resolve(m, p, Ns::Types) {
-                Def::Item(f, i) => match item_kind(files, f, i) {
-                    Some(ItemKind::Adt { .. }) => Ty::Local((f, i), args.clone()),
-                    Some(ItemKind::Alias(_)) => self.item_type(files, f, i, &args, depth),
-                    _ => Ty::Unknown,
-                },
-                Def::External(path) => Ty::External(canonical(path), args.clone()),
-                Def::Unknown if p.segments.len() == 1 && !p.leading_colon => {
-                    match PRELUDE.iter().find(|(n, _)| **n == *p.segments[0]) {
-                        Some((_, full)) => Ty::External(path_of(full), args.clone()),
-                        None => Ty::Unknown,
+        let named = self.memo.type_paths.get_or((at.file, at.scope, path), || {
+            self.agree(at.file, at.scope, |m| {
+                match self.defmap.resolve(m, p, Ns::Types) {
+                    Def::Item(f, i) => match item_kind(files, f, i) {
+                        Some(ItemKind::Adt { .. }) => Named::Adt((f, i)),
+                        Some(ItemKind::Alias(_)) => Named::Alias((f, i)),
+                        _ => Named::Unknown,
+                    },
+                    Def::External(path) => Named::External(canonical(path)),
+                    Def::Unknown if p.segments.len() == 1 && !p.leading_colon => {
+                        match PRELUDE.iter().position(|(n, _)| **n == *p.segments[0]) {
+                            Some(k) => Named::External(Arc::clone(&prelude_paths()[k])),
+                            None => Named::Unknown,
+                        }
                     }
+                    _ => Named::Unknown,
                 }
-                _ => Ty::Unknown,
+            })
+        });
+        match named {
+            Named::Adt(item) => Ty::Local(item, args),
+            Named::Alias((f, i)) => self.item_type(files, f, i, &args, depth),
+            Named::External(path) => Ty::External(path, args),
+            Named::Unknown => Ty::Unknown,
+        }
+    }
+
+    /// The answer every crate containing the file gives, or [`Named::Unknown`] when they differ.
+    fn agree(&self, file: u32, scope: u32, mut each: impl FnMut(ModId) -> Named) -> Named {
+        let mut answer: Option<Named> = None;
+        for m in self.defmap.modules_of(file, scope) {
+            let t = each(m);
+            match &answer {
+                None => answer = Some(t),
+                Some(a) if *a == t => {}
+                Some(_) => return Named::Unknown,
             }
-        })
+        }
+        answer.unwrap_or(Named::Unknown)
     }
 }
