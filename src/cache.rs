@@ -54,20 +54,14 @@ struct Entry {
     facts: Vec<u8>,
 }
 
-/// The findings of the crate-wide phase of the last run, valid for exactly the same files
-/// (paths and content hashes) and project model ([`run_key`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Resolved {
-    key: [u64; 2],
-    /// Each file's crate-wide findings, by path, postcard-encoded.
-    findings: Vec<u8>,
-}
-
 /// Everything the cache file holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Payload {
     entries: HashMap<String, Entry>,
-    resolved: Option<Resolved>,
+    /// The crate-wide findings of each group of files the last run resolved, by the group's
+    /// [`run_key`] (its files' paths and content hashes and the project model): each file's
+    /// findings by path, postcard-encoded.
+    resolved: HashMap<[u64; 2], Vec<u8>>,
 }
 
 /// A file's replayable outcome. Decoded owned; encoded from references to the fresh outcome
@@ -95,9 +89,11 @@ pub struct Cache {
     old: HashMap<String, Entry>,
     /// This run's updates: `None` removes a stale entry.
     new: Mutex<HashMap<String, Option<Entry>>>,
-    /// The crate-wide findings loaded, and those this run recorded.
-    resolved: Option<Resolved>,
-    resolved_new: Option<Resolved>,
+    /// The crate-wide findings loaded, by group key ([`run_key`]).
+    resolved: HashMap<[u64; 2], Vec<u8>>,
+    /// The keys of the groups this run resolved, with the findings it computed (`None`: those
+    /// loaded were still valid).
+    resolved_new: Mutex<HashMap<[u64; 2], Option<Vec<u8>>>>,
 }
 
 fn split(h: u128) -> [u64; 2] {
@@ -151,7 +147,7 @@ impl Cache {
             old: payload.entries,
             new: Mutex::new(HashMap::new()),
             resolved: payload.resolved,
-            resolved_new: None,
+            resolved_new: Mutex::new(HashMap::new()),
         }
     }
 
@@ -219,20 +215,24 @@ impl Cache {
         outcome
     }
 
-    /// The crate-wide findings remembered for a run of exactly this `key` ([`run_key`]),
-    /// grouped by file path.
+    /// The crate-wide findings remembered for a group of exactly this `key` ([`run_key`]),
+    /// by file path; the group is kept when the cache is saved.
     pub fn resolved(&self, key: [u64; 2]) -> Option<Vec<(String, Vec<Diagnostic>)>> {
-        let r = self.resolved.as_ref().filter(|r| r.key == key)?;
-        postcard::from_bytes(&r.findings).ok()
+        let found = postcard::from_bytes(self.resolved.get(&key)?).ok()?;
+        self.resolved_new
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, None);
+        Some(found)
     }
 
-    /// Remembers this run's crate-wide findings (grouped by file path) under `key`.
-    pub fn set_resolved(&mut self, key: [u64; 2], findings: &[(String, Vec<Diagnostic>)]) {
-        if self.resolved.as_ref().is_some_and(|r| r.key == key) {
-            return;
-        }
-        if let Ok(findings) = postcard::to_allocvec(findings) {
-            self.resolved_new = Some(Resolved { key, findings });
+    /// Remembers a group's crate-wide findings (by file path) under `key`.
+    pub fn set_resolved(&self, key: [u64; 2], findings: &[(String, Vec<Diagnostic>)]) {
+        if let Ok(bytes) = postcard::to_allocvec(findings) {
+            self.resolved_new
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, Some(bytes));
         }
     }
 
@@ -240,10 +240,21 @@ impl Cache {
     /// Failures are ignored: the cache is an optimisation, never a reason to fail a run.
     pub fn save(self) {
         let new = self.new.into_inner().unwrap_or_else(|p| p.into_inner());
-        if new.is_empty() && self.resolved_new.is_none() {
+        let groups = self
+            .resolved_new
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        // Only this run's groups are kept: those of files no longer linted together go.
+        let groups_changed =
+            groups.values().any(Option::is_some) || groups.len() != self.resolved.len();
+        if new.is_empty() && !groups_changed {
             return;
         }
-        let resolved = self.resolved_new.or(self.resolved);
+        let mut old_groups = self.resolved;
+        let resolved: HashMap<[u64; 2], Vec<u8>> = groups
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.or_else(|| old_groups.remove(&k))?)))
+            .collect();
         let mut all = self.old;
         for (k, e) in new {
             match e {
@@ -317,9 +328,9 @@ fn hex(h: [u64; 2]) -> String {
     format!("{:016x}{:016x}", h[0], h[1])
 }
 
-/// The key of a run's crate-wide phase: every linted file's path and content hash (in path
-/// order; `None` for a file the cache did not hash) and the project model. `None` when some file
-/// was not hashed.
+/// The key of a group's crate-wide phase: every file's path and content hash (in path order;
+/// `None` for a file the cache did not hash) and the project model. `None` when some file was
+/// not hashed.
 pub fn run_key<'a>(
     files: impl Iterator<Item = (&'a std::path::Path, Option<[u64; 2]>)>,
     project: &impl std::fmt::Debug,
@@ -380,7 +391,7 @@ mod tests {
     fn payload() -> Payload {
         Payload {
             entries: entries(),
-            resolved: None,
+            resolved: HashMap::new(),
         }
     }
 
@@ -526,14 +537,23 @@ mod tests {
             "a file the cache did not hash gives no key"
         );
 
-        let mut cache = Cache::open(dir.path(), &settings);
+        let cache = Cache::open(dir.path(), &settings);
         assert!(cache.resolved(key).is_none());
         let findings = vec![("a.rs".to_string(), Vec::new())];
         cache.set_resolved(key, &findings);
+        cache.set_resolved([5, 5], &[]);
+        cache.save();
+        let cache = Cache::open(dir.path(), &settings);
+        assert_eq!(cache.resolved(key), Some(findings.clone()));
+        assert!(cache.resolved([0, 0]).is_none());
+        // Saved after a run that used only `key`: the other group is pruned.
         cache.save();
         let cache = Cache::open(dir.path(), &settings);
         assert_eq!(cache.resolved(key), Some(findings));
-        assert!(cache.resolved([0, 0]).is_none());
+        assert!(
+            cache.resolved([5, 5]).is_none(),
+            "a group no run used is pruned"
+        );
     }
 
     #[test]

@@ -404,12 +404,13 @@ pub struct Stamp {
     pub encoded_facts: Option<Vec<u8>>,
 }
 
-impl FileOutcome {
-    /// The facts, decoding them first when they were replayed encoded (a facts payload that
-    /// fails to decode gives no facts, as a file that could not be linted).
-    pub fn decode_facts(&mut self) {
-        if let Some(bytes) = self.stamp.as_mut().and_then(|s| s.encoded_facts.take()) {
-            self.facts = postcard::from_bytes(&bytes).unwrap_or_default();
+impl Stamp {
+    /// The file's facts: those it kept encoded, decoded, else `facts` (a payload that fails to
+    /// decode, which its checksum makes unlikely, gives no facts).
+    pub fn facts_or(self, facts: FileFacts) -> FileFacts {
+        match self.encoded_facts {
+            Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            None => facts,
         }
     }
 }

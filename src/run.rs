@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::analysis::index::FileFacts;
 use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::budget::ByteBudget;
 use crate::cli::ColorChoice;
@@ -500,22 +501,9 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
-    // The crate-wide phase of a run over exactly the same files and project is remembered.
-    let key = cache.as_ref().and_then(|_| {
-        crate::cache::run_key(
-            outcomes
-                .iter()
-                .map(|o| (o.path.as_path(), o.stamp.as_ref().map(|s| s.hash))),
-            &(&project.packages, &project.targets),
-        )
-    });
-    let known = key.and_then(|k| cache.as_ref()?.resolved(k));
-    let (mut report, resolved) =
-        pool.install(|| finish_with(outcomes, project, &settings, &config, known));
-    if let Some(mut cache) = cache {
-        if let (Some(k), Some(r)) = (key, resolved) {
-            cache.set_resolved(k, &r);
-        }
+    let mut report =
+        pool.install(|| finish_with(outcomes, project, &settings, &config, cache.as_ref()));
+    if let Some(cache) = cache {
         cache.save();
     }
     report.errors.extend(discovery_errors);
@@ -573,43 +561,29 @@ pub fn finish(
     settings: &Settings,
     config: &Config,
 ) -> Report {
-    finish_with(outcomes, project, settings, config, None).0
+    finish_with(outcomes, project, settings, config, None)
 }
 
-/// Crate-wide findings grouped by file path (as the cache remembers them).
-type ResolvedByPath = Vec<(String, Vec<Diagnostic>)>;
-
-/// [`finish`], with the crate-wide findings `known` from an earlier run of the same files (the
-/// facts are then neither decoded nor resolved); returns the report and the crate-wide
-/// findings it computed.
+/// [`finish`], with the cache that remembers the crate-wide findings of each group of files.
 fn finish_with(
-    mut outcomes: Vec<FileOutcome>,
+    outcomes: Vec<FileOutcome>,
     project: Project,
     settings: &Settings,
     config: &Config,
-    known: Option<ResolvedByPath>,
-) -> (Report, Option<ResolvedByPath>) {
+    cache: Option<&crate::cache::Cache>,
+) -> Report {
     let mut report = Report {
         files_checked: outcomes.len(),
         ..Report::default()
     };
-    let compute = known.is_none() && settings.collect_facts;
-    if compute {
-        outcomes.par_iter_mut().for_each(FileOutcome::decode_facts);
-    }
     let mut per_file: Vec<PerFile> = Vec::new();
-    let mut index = CrateIndex::new(Vec::new(), project);
+    let mut facts: Vec<(FileFacts, Option<lint::Stamp>)> = Vec::new();
     for o in outcomes {
         if let Some(e) = o.error {
             report.errors.push(e);
             continue;
         }
-        if compute {
-            index.files.push(IndexedFile {
-                path: Arc::clone(&o.path),
-                facts: o.facts,
-            });
-        }
+        facts.push((o.facts, o.stamp));
         per_file.push(PerFile {
             path: o.path,
             source: o.source,
@@ -617,59 +591,14 @@ fn finish_with(
             diagnostics: o.diagnostics,
         });
     }
-
-    let mut slot: HashMap<&Path, usize> = HashMap::new();
-    for (i, f) in per_file.iter().enumerate() {
-        slot.insert(f.path.as_path(), i);
-    }
-    let mut by_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); per_file.len()];
-    let computed = if let Some(known) = known {
-        for (path, diags) in known {
-            if let Some(&i) = slot.get(Path::new(&path)) {
-                by_file[i] = diags;
-            }
+    if settings.collect_facts {
+        let paths: Vec<Arc<PathBuf>> = per_file.iter().map(|f| Arc::clone(&f.path)).collect();
+        let resolved = resolve_groups(&paths, facts, project, settings, cache);
+        for (f, diags) in per_file.iter_mut().zip(resolved) {
+            f.diagnostics.extend(diags);
         }
-        None
-    } else if compute {
-        // The rules resolve independently (the call graph is built once, by whichever asks
-        // first): in parallel, gathered back in rule order.
-        let mut resolved: Vec<Diagnostic> = settings
-            .rules
-            .par_iter()
-            .filter_map(|rule| rule.hooks.resolve)
-            .map(|hook| {
-                let mut out = Vec::new();
-                hook(&index, &mut out);
-                out
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .flatten()
-            .collect();
-        crate::analysis::pending::settle(&index, &mut resolved);
-        drop(index);
-        for d in resolved {
-            if let Some(&i) = slot.get(d.path.as_path()) {
-                by_file[i].push(d);
-            }
-        }
-        Some(
-            per_file
-                .iter()
-                .zip(&by_file)
-                .filter(|(_, d)| !d.is_empty())
-                .map(|(f, d)| (f.path.to_string_lossy().into_owned(), d.clone()))
-                .collect(),
-        )
     } else {
-        None
-    };
-    drop(slot);
-    for (f, diags) in per_file.iter_mut().zip(by_file) {
-        for mut d in diags {
-            d.path = Arc::clone(&f.path);
-            f.diagnostics.push(d);
-        }
+        drop(facts);
     }
 
     let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
@@ -716,7 +645,123 @@ fn finish_with(
     report.diagnostics.dedup_by(|a, b| {
         a.path == b.path && a.range == b.range && a.rule.id == b.rule.id && a.message == b.message
     });
-    (report, computed)
+    report
+}
+
+/// Phase 2, one group of files that cannot see each other's items at a time (a crate and the
+/// workspace crates it depends on; [`Project::independent_groups`]), on the workers: a group
+/// whose files and project the cache saw last time replays its findings, the others are
+/// resolved (their facts decoded only then) and remembered. Returns each file's crate-wide
+/// findings, in `paths` order.
+fn resolve_groups(
+    paths: &[Arc<PathBuf>],
+    facts: Vec<(FileFacts, Option<lint::Stamp>)>,
+    project: Project,
+    settings: &Settings,
+    cache: Option<&crate::cache::Cache>,
+) -> Vec<Vec<Diagnostic>> {
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let group_of = project.independent_groups(&refs);
+    let count = group_of.iter().max().map_or(0, |m| *m as usize + 1);
+    let mut groups: Vec<Vec<Member>> = (0..count).map(|_| Vec::new()).collect();
+    for (i, (f, stamp)) in facts.into_iter().enumerate() {
+        groups[group_of[i] as usize].push((i, f, stamp));
+    }
+    let digest = crate::cache::run_key(std::iter::empty(), &(&project.packages, &project.targets));
+    let project = Arc::new(project);
+    let found: Vec<Vec<(usize, Diagnostic)>> = groups
+        .into_par_iter()
+        .map(|members| resolve_group(members, paths, &project, digest, settings, cache))
+        .collect();
+    let mut out: Vec<Vec<Diagnostic>> = vec![Vec::new(); paths.len()];
+    for (i, d) in found.into_iter().flatten() {
+        out[i].push(d);
+    }
+    out
+}
+
+/// A file of a group: its position in the run, its facts and what the cache knows of it.
+type Member = (usize, FileFacts, Option<lint::Stamp>);
+
+/// The crate-wide findings of one group, by file position.
+fn resolve_group(
+    members: Vec<Member>,
+    paths: &[Arc<PathBuf>],
+    project: &Arc<Project>,
+    digest: Option<[u64; 2]>,
+    settings: &Settings,
+    cache: Option<&crate::cache::Cache>,
+) -> Vec<(usize, Diagnostic)> {
+    let key = cache.and_then(|_| {
+        crate::cache::run_key(
+            members
+                .iter()
+                .map(|(i, _, s)| (paths[*i].as_path(), s.as_ref().map(|s| s.hash))),
+            &digest,
+        )
+    });
+    let slot: HashMap<&Path, usize> = members
+        .iter()
+        .map(|(i, ..)| (paths[*i].as_path(), *i))
+        .collect();
+    if let Some(known) = key.and_then(|k| cache?.resolved(k)) {
+        let mut out = Vec::new();
+        for (path, diags) in known {
+            if let Some(&i) = slot.get(Path::new(&path)) {
+                out.extend(diags.into_iter().map(|mut d| {
+                    d.path = Arc::clone(&paths[i]);
+                    (i, d)
+                }));
+            }
+        }
+        return out;
+    }
+    let files: Vec<IndexedFile> = members
+        .into_iter()
+        .map(|(i, facts, stamp)| IndexedFile {
+            path: Arc::clone(&paths[i]),
+            facts: match stamp {
+                Some(s) => s.facts_or(facts),
+                None => facts,
+            },
+        })
+        .collect();
+    let index = CrateIndex::with_project(files, Arc::clone(project));
+    // The rules resolve independently (the call graph is built once, by whichever asks first):
+    // in parallel, gathered back in rule order.
+    let mut resolved: Vec<Diagnostic> = settings
+        .rules
+        .par_iter()
+        .filter_map(|rule| rule.hooks.resolve)
+        .map(|hook| {
+            let mut out = Vec::new();
+            hook(&index, &mut out);
+            out
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    crate::analysis::pending::settle(&index, &mut resolved);
+    drop(index);
+    let out: Vec<(usize, Diagnostic)> = resolved
+        .into_iter()
+        .filter_map(|d| slot.get(d.path.as_path()).map(|&i| (i, d)))
+        .collect();
+    if let (Some(k), Some(cache)) = (key, cache) {
+        let mut by_path: Vec<(String, Vec<Diagnostic>)> = Vec::new();
+        let mut sorted: Vec<&(usize, Diagnostic)> = out.iter().collect();
+        sorted.sort_by_key(|(i, _)| *i);
+        for (i, d) in sorted {
+            let p = paths[*i].to_string_lossy();
+            match by_path.last_mut() {
+                Some((last, ds)) if *last == p => ds.push(d.clone()),
+                _ => by_path.push((p.into_owned(), vec![d.clone()])),
+            }
+        }
+        cache.set_resolved(k, &by_path);
+    }
+    out
 }
 
 /// Lints one in-memory text as if it were the file `path` (stdin, re-linting fixed text, tests),

@@ -265,7 +265,7 @@ pub struct CrateIndex {
     /// Files in discovery order.
     pub files: Vec<IndexedFile>,
     /// The cargo project the files belong to.
-    pub project: Project,
+    pub project: Arc<Project>,
     /// Each file's absolute, normalised path.
     abs_paths: OnceLock<Vec<PathBuf>>,
     /// Crates, module trees, scopes and impls, built on first use.
@@ -277,6 +277,11 @@ pub struct CrateIndex {
 impl CrateIndex {
     /// An index of `files` in `project`.
     pub fn new(files: Vec<IndexedFile>, project: Project) -> Self {
+        Self::with_project(files, Arc::new(project))
+    }
+
+    /// An index of `files` in a project shared with other indexes.
+    pub fn with_project(files: Vec<IndexedFile>, project: Arc<Project>) -> Self {
         CrateIndex {
             files,
             project,

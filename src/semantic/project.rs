@@ -296,6 +296,50 @@ impl Project {
         }
     }
 
+    /// Splits `files` into groups that cannot see each other's items: packages joined by
+    /// dependencies on each other's libs (and the members of one workspace) share a group; files
+    /// of no package form one group of their own. Returns each file's group, numbered densely
+    /// from 0 in order of first appearance.
+    pub fn independent_groups(&self, files: &[&Path]) -> Vec<u32> {
+        let n = self.packages.len();
+        // Union-find over packages, plus one slot for the files of no package.
+        let mut parent: Vec<usize> = (0..=n).collect();
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+            let (ra, rb) = (find(parent, a), find(parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        };
+        let mut first_of_workspace: HashMap<&Path, usize> = HashMap::new();
+        for (p, package) in self.packages.iter().enumerate() {
+            let w = *first_of_workspace
+                .entry(package.workspace_root.as_path())
+                .or_insert(p);
+            union(&mut parent, p, w);
+            for dep in &package.deps {
+                if let Some(lib) = self.local_lib(p, dep) {
+                    union(&mut parent, p, self.targets[lib].package);
+                }
+            }
+        }
+        let mut dense: HashMap<usize, u32> = HashMap::new();
+        files
+            .iter()
+            .map(|f| {
+                let root = find(&mut parent, self.package_of(f).unwrap_or(n));
+                let next = dense.len() as u32;
+                *dense.entry(root).or_insert(next)
+            })
+            .collect()
+    }
+
     /// The package owning a file (nearest ancestor manifest dir that is a package of this
     /// project).
     pub fn package_of(&self, file: &Path) -> Option<usize> {
