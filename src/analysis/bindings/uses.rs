@@ -1,0 +1,136 @@
+//! "Is this binding used afterwards": mentions of a name in the statements after its `let`, an
+//! explicit `drop(name)`, and the names bound anywhere in a file.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use syn::visit::Visit;
+use syn::{Expr, Stmt};
+
+use crate::analysis::paths::peel;
+use crate::lint::FileCx;
+
+/// What the statements after a `let` do with its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaterUse {
+    /// Mentioned (including inside macros), or dropped more than once.
+    Used,
+    /// Never mentioned.
+    Unused,
+    /// Only by one statement that is exactly `drop(name);` (the range of the call).
+    Dropped(Range<usize>),
+}
+
+/// Whether `name` is mentioned in `rest` (the statements after its `let`). A statement that is
+/// exactly `drop(name);` (`is_drop` decides what a drop call is) counts as a drop, any other
+/// mention (including inside macros) as a use.
+pub fn later_use(
+    cx: &FileCx<'_>,
+    name: &str,
+    rest: &[Stmt],
+    is_drop: impl Fn(&syn::ExprCall) -> bool,
+) -> LaterUse {
+    let mut dropped = None;
+    for stmt in rest {
+        if let Stmt::Expr(e, _) = stmt
+            && let Expr::Call(c) = peel(e)
+            && c.args.len() == 1
+            && is_drop(c)
+            && matches!(peel(&c.args[0]), Expr::Path(p) if p.path.is_ident(name))
+        {
+            if dropped.is_some() {
+                return LaterUse::Used;
+            }
+            dropped = Some(cx.range(c));
+            continue;
+        }
+        if mentioned(name, stmt) {
+            return LaterUse::Used;
+        }
+    }
+    match dropped {
+        Some(r) => LaterUse::Dropped(r),
+        None => LaterUse::Unused,
+    }
+}
+
+/// Whether a statement mentions `name` as an identifier, in its syntax tree or macro tokens.
+pub fn mentioned(name: &str, stmt: &Stmt) -> bool {
+    let mut finder = Mentions { name, found: false };
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+/// Finds any identifier equal to `name`, in the syntax tree and in macro token streams.
+struct Mentions<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl Mentions<'_> {
+    fn scan_tokens(&mut self, tokens: &proc_macro2::TokenStream) {
+        for tt in tokens.clone() {
+            if self.found {
+                return;
+            }
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => self.found = i == self.name,
+                proc_macro2::TokenTree::Group(g) => self.scan_tokens(&g.stream()),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Mentions<'_> {
+    fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+        if !self.found && i == self.name {
+            self.found = true;
+        }
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found {
+            return;
+        }
+        if let Expr::Verbatim(tokens) = e {
+            self.scan_tokens(tokens);
+            return;
+        }
+        syn::visit::visit_expr(self, e);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if !self.found {
+            syn::visit::visit_macro(self, m);
+            self.scan_tokens(&m.tokens);
+        }
+    }
+}
+
+/// Whether `name` is bound by a pattern anywhere in the file (a fn or closure parameter, a
+/// `let`, a match arm): then a bare `name(..)` may call a local closure, not the crate's fn.
+/// The set is computed once per file, on the first candidate that needs it.
+pub fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
+    thread_local! {
+        static BOUND: std::cell::RefCell<(u64, HashSet<String>)> = std::cell::RefCell::default();
+    }
+    BOUND.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.0 != cx.generation {
+            let mut names = PatNames(HashSet::new());
+            names.visit_file(cx.file);
+            *b = (cx.generation, names.0);
+        }
+        b.1.contains(name)
+    })
+}
+
+struct PatNames(HashSet<String>);
+
+impl<'ast> Visit<'ast> for PatNames {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.0.insert(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+}
