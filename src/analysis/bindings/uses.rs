@@ -5,10 +5,78 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use syn::visit::Visit;
-use syn::{Expr, Stmt};
+use syn::{Expr, Pat, Stmt};
 
+use crate::analysis::index::DiscardKind;
 use crate::analysis::paths::peel;
 use crate::lint::FileCx;
+
+/// The call whose value statement `i` of `stmts` lets go unused, and how: `call;`,
+/// `drop(call);`, `let _ = call;`, or `let x = call;` with `x` never mentioned afterwards (or only
+/// dropped, see [`later_use`]). `is_drop` decides what a drop call is; a statement whose
+/// attributes satisfy `deliberate` is skipped.
+pub fn discarded<'s>(
+    cx: &FileCx<'_>,
+    stmts: &'s [Stmt],
+    i: usize,
+    is_drop: impl Fn(&syn::ExprCall) -> bool,
+    deliberate: impl Fn(&[syn::Attribute]) -> bool,
+) -> Option<(&'s Expr, DiscardKind)> {
+    match stmts.get(i)? {
+        Stmt::Expr(e, Some(_)) => {
+            let e = peel(e);
+            if expr_attrs(e).is_some_and(deliberate) {
+                return None;
+            }
+            if let Expr::Call(c) = e
+                && is_drop(c)
+            {
+                let arg = peel(c.args.first()?);
+                (c.args.len() == 1 && is_call(arg)).then_some((arg, DiscardKind::Dropped))
+            } else {
+                is_call(e).then_some((e, DiscardKind::ExprStmt))
+            }
+        }
+        Stmt::Local(local) => {
+            let init = local.init.as_ref()?;
+            if init.diverge.is_some() || deliberate(&local.attrs) {
+                return None;
+            }
+            let value = peel(&init.expr);
+            if !is_call(value) {
+                return None;
+            }
+            let kind = match &local.pat {
+                Pat::Wild(_) => DiscardKind::LetUnderscore,
+                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    let name = pi.ident.to_string();
+                    match later_use(cx, &name, stmts.get(i + 1..)?, is_drop) {
+                        LaterUse::Used => return None,
+                        LaterUse::Unused => DiscardKind::UnusedBinding { name },
+                        LaterUse::Dropped(drop_range) => {
+                            DiscardKind::DroppedBinding { name, drop_range }
+                        }
+                    }
+                }
+                _ => return None,
+            };
+            Some((value, kind))
+        }
+        _ => None,
+    }
+}
+
+fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
+    match e {
+        Expr::Call(c) => Some(&c.attrs),
+        Expr::MethodCall(m) => Some(&m.attrs),
+        _ => None,
+    }
+}
+
+fn is_call(e: &Expr) -> bool {
+    matches!(e, Expr::Call(_) | Expr::MethodCall(_))
+}
 
 /// What the statements after a `let` do with its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
