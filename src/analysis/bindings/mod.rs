@@ -10,13 +10,15 @@
 //! (`drop(g)`), moved away (passed by value, returned, captured by a `move` closure, bound to
 //! another name), and which `.await`s (and awaiting macros) it lives across.
 //!
-//! [`uses`] answers the plain question "is this binding mentioned, or only dropped, in the
+//! [`scopes::Scopes`] keeps what names hold in nested scopes for rules that track bindings
+//! without interpreting a body. [`uses`] answers the plain question "is this binding mentioned, or only dropped, in the
 //! statements after its `let`".
 
 mod eval;
 mod interp;
 pub mod patterns;
 mod release;
+pub mod scopes;
 pub mod uses;
 
 use std::ops::Range;

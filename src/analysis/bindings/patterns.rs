@@ -45,7 +45,7 @@ pub fn binding(pat: &Pat) -> Option<(&syn::Ident, bool)> {
     }
 }
 
-/// Names bound by a pattern (for shadowing).
+/// Names bound by a pattern, in order (for shadowing).
 pub fn bound_names(pat: &Pat, out: &mut Vec<String>) {
     match pat {
         Pat::Ident(pi) => {
@@ -62,6 +62,7 @@ pub fn bound_names(pat: &Pat, out: &mut Vec<String>) {
         Pat::Slice(s) => s.elems.iter().for_each(|p| bound_names(p, out)),
         Pat::Or(o) => o.cases.iter().for_each(|p| bound_names(p, out)),
         Pat::Struct(s) => s.fields.iter().for_each(|f| bound_names(&f.pat, out)),
+        Pat::Guard(g) => bound_names(&g.pat, out),
         _ => {}
     }
 }
@@ -111,6 +112,21 @@ pub fn mentions(tokens: TokenStream, name: &str) -> bool {
         TokenTree::Ident(i) => i == name,
         TokenTree::Group(g) => mentions(g.stream(), name),
         _ => false,
+    })
+}
+
+/// Whether a token stream mentions `name`: as an identifier, or inside a string literal as an
+/// inline format argument (`"{name}"`, `"{name:?}"`).
+pub fn captures_or_mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => captures_or_mentions(&g.stream(), name),
+        TokenTree::Literal(l) => {
+            let s = l.to_string();
+            s.contains('{')
+                && (s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")))
+        }
+        TokenTree::Punct(_) => false,
     })
 }
 

@@ -75,45 +75,8 @@ pub(super) fn simple_ident(p: &Pat) -> Option<&syn::Ident> {
     }
 }
 
-/// Every name a pattern binds.
-pub(super) fn pat_idents(p: &Pat, out: &mut Vec<String>) {
-    match p {
-        Pat::Ident(i) => {
-            out.push(i.ident.to_string());
-            if let Some((_, sub)) = &i.subpat {
-                pat_idents(sub, out);
-            }
-        }
-        Pat::Or(o) => o.cases.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Paren(p) => pat_idents(&p.pat, out),
-        Pat::Reference(r) => pat_idents(&r.pat, out),
-        Pat::Slice(s) => s.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| pat_idents(&f.pat, out)),
-        Pat::Tuple(t) => t.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::TupleStruct(t) => t.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Type(t) => pat_idents(&t.pat, out),
-        Pat::Guard(g) => pat_idents(&g.pat, out),
-        _ => {}
-    }
-}
-
 pub(super) fn macro_name(mac: &syn::Macro) -> Option<String> {
     mac.path.segments.last().map(|s| s.ident.to_string())
-}
-
-/// Whether a token stream mentions `name`: as an identifier, or inside a string literal as an
-/// inline format argument (`"{name}"`, `"{name:?}"`).
-pub(super) fn tokens_mention(tokens: &TokenStream, name: &str) -> bool {
-    tokens.clone().into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == name,
-        TokenTree::Group(g) => tokens_mention(&g.stream(), name),
-        TokenTree::Literal(l) => {
-            let s = l.to_string();
-            s.contains('{')
-                && (s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")))
-        }
-        TokenTree::Punct(_) => false,
-    })
 }
 
 /// Whether `name` occurs as a whole identifier in `text` at an absolute offset outside `exclude`.
@@ -398,7 +361,7 @@ impl<'ast> Visit<'ast> for Mentions<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if tokens_mention(&mac.tokens, self.name) {
+        if captures_or_mentions(&mac.tokens, self.name) {
             self.found = true;
         }
     }
