@@ -19,6 +19,8 @@ mod interp;
 pub mod patterns;
 mod release;
 pub mod scopes;
+#[cfg(test)]
+mod tests;
 pub mod uses;
 
 use std::ops::Range;
