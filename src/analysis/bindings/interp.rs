@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use syn::{Block, Expr, Stmt};
 
-use super::patterns::{binding, bound_names, is_ok_pat, mentions, moves_name};
+use super::patterns::{binding, bound_names, captures_or_mentions, is_ok_pat, moves_name};
 use super::{End, Hoist, Hold, Produced, TempCtx, Tracked, Tracker};
 use crate::analysis::paths::peel;
 use crate::lint::FileCx;
@@ -483,7 +483,8 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
         self.slots.iter().any(|g| g.alive && g.t.name.is_some())
     }
 
-    /// A `move` closure or `async move` block mentioning a value takes it.
+    /// A `move` closure or `async move` block mentioning a value (also as an inline format
+    /// argument, `"{g}"`) takes it.
     pub(super) fn capture(&mut self, e: &Expr, body: proc_macro2::TokenStream) {
         let r = self.cx.range(e);
         for i in 0..self.slots.len() {
@@ -491,7 +492,7 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
             if g.alive
                 && g.shadowed_in.is_none()
                 && let Some(n) = &g.t.name
-                && mentions(body.clone(), n)
+                && captures_or_mentions(&body, n)
             {
                 self.kill(i, r.clone(), End::Moved);
             }

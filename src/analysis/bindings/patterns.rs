@@ -123,11 +123,30 @@ pub fn captures_or_mentions(tokens: &TokenStream, name: &str) -> bool {
         TokenTree::Group(g) => captures_or_mentions(&g.stream(), name),
         TokenTree::Literal(l) => {
             let s = l.to_string();
-            s.contains('{')
-                && (s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")))
+            s.contains('{') && format_captures(&s, name)
         }
         TokenTree::Punct(_) => false,
     })
+}
+
+/// Whether a string literal's text holds `{name}` or `{name:..}` as a format argument (`{{` is
+/// an escaped brace, not an argument).
+fn format_captures(lit: &str, name: &str) -> bool {
+    let mut rest = lit;
+    while let Some(at) = rest.find('{') {
+        let after = rest.get(at + 1..).unwrap_or("");
+        if let Some(escaped) = after.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        if let Some(tail) = after.strip_prefix(name)
+            && (tail.starts_with('}') || tail.starts_with(':'))
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// Whether an expression always leaves its scope (`return`, `break`, `continue`, `panic!`, ..).

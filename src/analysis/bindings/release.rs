@@ -4,7 +4,7 @@
 use quote::ToTokens;
 use syn::{Block, Stmt};
 
-use super::patterns::mentions;
+use super::patterns::captures_or_mentions;
 use super::{Hold, Release, Tracker};
 use crate::analysis::bindings::Interp;
 
@@ -30,7 +30,10 @@ impl<T: Tracker> Interp<'_, '_, T> {
             let Some(rest) = b.stmts.get(first..) else {
                 continue;
             };
-            if rest.iter().any(|s| mentions(s.to_token_stream(), name)) {
+            if rest
+                .iter()
+                .any(|s| captures_or_mentions(&s.to_token_stream(), name))
+            {
                 continue;
             }
             let Some(stmt) = rest.first() else { continue };
