@@ -21,6 +21,7 @@ use syn::{Expr, Pat, Stmt};
 
 use crate::analysis::bindings::patterns::{bound_names, captures_or_mentions};
 use crate::analysis::bindings::scopes::{Named, Scopes};
+use crate::analysis::bindings::uses::used_in;
 use crate::analysis::imports::path_is;
 use crate::analysis::macros::{self, MacroKind, SelectBranch};
 use crate::analysis::paths;

@@ -263,3 +263,45 @@ fn later_use_sees_mentions_and_single_drops() {
         assert_eq!(later_use(cx, "c", &stmts[5..], is_drop), LaterUse::Used);
     });
 }
+
+#[test]
+fn format_arguments_are_mentions_but_escaped_braces_are_not() {
+    use super::patterns::captures_or_mentions;
+    let toks = |s: &str| s.parse::<proc_macro2::TokenStream>().expect("tokens");
+    assert!(captures_or_mentions(&toks(r#"println!("{g}")"#), "g"));
+    assert!(captures_or_mentions(&toks(r#"println!("{g:?}")"#), "g"));
+    assert!(captures_or_mentions(&toks(r#"println!("{{{g}}}")"#), "g"));
+    assert!(!captures_or_mentions(&toks(r#"println!("{{g}}")"#), "g"));
+    assert!(!captures_or_mentions(&toks(r#"println!("{gg}")"#), "g"));
+    assert!(captures_or_mentions(&toks("f(a, (g))"), "g"));
+}
+
+#[test]
+fn used_in_sees_paths_and_macros_not_fields_or_methods() {
+    use super::uses::used_in;
+    let e = |s: &str| syn::parse_str::<Expr>(s).expect("expr");
+    assert!(used_in(&e("{ log(e); }"), "e"));
+    assert!(used_in(&e(r#"{ warn!("{e}"); }"#), "e"));
+    assert!(!used_in(&e("{ x.e(); y.e; }"), "e"));
+}
+
+#[test]
+fn scopes_hide_outer_bindings_until_their_scope_ends() {
+    use super::scopes::{Named, Scopes};
+    struct B(&'static str, u8);
+    impl Named for B {
+        fn name(&self) -> &str {
+            self.0
+        }
+    }
+    let mut s = Scopes::default();
+    s.bind(B("h", 1));
+    s.push();
+    s.bind(B("h", 2));
+    assert_eq!(s.lookup("h").map(|b| b.1), Some(2));
+    let pat: syn::Pat = syn::parse_quote!((h, k));
+    assert_eq!(s.shadowed_by(&pat), ["h"]);
+    assert_eq!(s.pop().map(|f| f.len()), Some(1));
+    assert_eq!(s.lookup("h").map(|b| b.1), Some(1));
+    assert!(s.lookup("k").is_none());
+}

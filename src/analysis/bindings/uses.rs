@@ -7,6 +7,7 @@ use std::ops::Range;
 use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
+use super::patterns::captures_or_mentions;
 use crate::analysis::index::DiscardKind;
 use crate::analysis::paths::peel;
 use crate::lint::FileCx;
@@ -201,4 +202,39 @@ impl<'ast> Visit<'ast> for PatNames {
         self.0.insert(p.ident.to_string());
         syn::visit::visit_pat_ident(self, p);
     }
+}
+
+/// Finds a use of a binding in an expression (see [`used_in`]).
+struct UsedIn<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for UsedIn<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found {
+            return;
+        }
+        if let Expr::Path(p) = e
+            && p.path.is_ident(self.name)
+        {
+            self.found = true;
+            return;
+        }
+        syn::visit::visit_expr(self, e);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if captures_or_mentions(&mac.tokens, self.name) {
+            self.found = true;
+        }
+    }
+}
+
+/// Whether `e` uses the binding `name`: as a path expression, or in a macro's tokens (also as
+/// an inline format argument, `"{name}"`).
+pub fn used_in(e: &Expr, name: &str) -> bool {
+    let mut m = UsedIn { name, found: false };
+    m.visit_expr(e);
+    m.found
 }

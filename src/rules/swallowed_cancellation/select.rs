@@ -179,7 +179,7 @@ impl Analyzer<'_, '_, '_> {
             for e in &ts.elems {
                 bound_names(e, &mut names);
             }
-            if names.iter().any(|n| mentions(&b.handler, n)) {
+            if names.iter().any(|n| used_in(&b.handler, n)) {
                 return;
             }
         }
@@ -211,7 +211,7 @@ impl Analyzer<'_, '_, '_> {
                 .names
                 .iter()
                 .chain(&flags.taken)
-                .any(|n| mentions(cond, n))
+                .any(|n| used_in(cond, n))
         {
             return;
         }

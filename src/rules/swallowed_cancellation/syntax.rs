@@ -340,39 +340,6 @@ impl Effects {
     }
 }
 
-/// Whether `name` is mentioned in `e` (paths, macro tokens, inline format args).
-pub(super) struct Mentions<'n> {
-    pub(super) name: &'n str,
-    pub(super) found: bool,
-}
-
-impl<'ast> Visit<'ast> for Mentions<'_> {
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.found {
-            return;
-        }
-        if let Expr::Path(p) = e
-            && p.path.is_ident(self.name)
-        {
-            self.found = true;
-            return;
-        }
-        visit::visit_expr(self, e);
-    }
-
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if captures_or_mentions(&mac.tokens, self.name) {
-            self.found = true;
-        }
-    }
-}
-
-pub(super) fn mentions(e: &Expr, name: &str) -> bool {
-    let mut m = Mentions { name, found: false };
-    m.visit_expr(e);
-    m.found
-}
-
 /// The value of a block-ish expression: its tail expression, recursively.
 pub(super) fn tail(e: &Expr) -> &Expr {
     match paths::peel(e) {
@@ -388,7 +355,7 @@ pub(super) fn tail(e: &Expr) -> &Expr {
 /// binding (logs, stores, converts it), propagates, returns, panics or inspects it, or evaluates
 /// to an `Err(..)` of its own.
 pub(super) fn handles_error(body: &Expr, binding: Option<&str>) -> bool {
-    if binding.is_some_and(|b| mentions(body, b)) {
+    if binding.is_some_and(|b| used_in(body, b)) {
         return true;
     }
     let fx = Effects::of(body);
