@@ -268,11 +268,11 @@ fn later_use_sees_mentions_and_single_drops() {
 fn format_arguments_are_mentions_but_escaped_braces_are_not() {
     use super::patterns::captures_or_mentions;
     let toks = |s: &str| s.parse::<proc_macro2::TokenStream>().expect("tokens");
-    assert!(captures_or_mentions(&toks(r#"println!("{g}")"#), "g"));
-    assert!(captures_or_mentions(&toks(r#"println!("{g:?}")"#), "g"));
-    assert!(captures_or_mentions(&toks(r#"println!("{{{g}}}")"#), "g"));
-    assert!(!captures_or_mentions(&toks(r#"println!("{{g}}")"#), "g"));
-    assert!(!captures_or_mentions(&toks(r#"println!("{gg}")"#), "g"));
+    assert!(captures_or_mentions(&toks(r#"format!("{g}")"#), "g"));
+    assert!(captures_or_mentions(&toks(r#"format!("{g:?}")"#), "g"));
+    assert!(captures_or_mentions(&toks(r#"format!("{{{g}}}")"#), "g"));
+    assert!(!captures_or_mentions(&toks(r#"format!("{{g}}")"#), "g"));
+    assert!(!captures_or_mentions(&toks(r#"format!("{gg}")"#), "g"));
     assert!(captures_or_mentions(&toks("f(a, (g))"), "g"));
 }
 
