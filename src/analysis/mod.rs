@@ -1,6 +1,7 @@
 //! Shared facts every rule stands on; no rule-specific logic lives here.
 
 pub mod async_apis;
+pub mod bindings;
 pub mod blocking;
 pub mod call_graph;
 pub mod context;

@@ -15,10 +15,13 @@
 
 use std::ops::Range;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Stmt};
 
+use crate::analysis::bindings::patterns::{bound_names, captures_or_mentions};
+use crate::analysis::bindings::scopes::{Named, Scopes};
+use crate::analysis::bindings::uses::used_in;
 use crate::analysis::imports::path_is;
 use crate::analysis::macros::{self, MacroKind, SelectBranch};
 use crate::analysis::paths;
@@ -182,6 +185,12 @@ const JOIN_SET: &[&str] = &["tokio::task::JoinSet"];
 /// Whose `.spawn(..)` returns a `JoinHandle`.
 const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
 
+impl Named for Binding {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 struct Binding {
     name: String,
     /// For a `JoinResult` of a handle or set the file cannot type: the join's condition.
@@ -257,7 +266,7 @@ struct LoopInfo {
 struct Analyzer<'c, 'a, 's> {
     cx: &'c FileCx<'a>,
     sink: &'c mut Sink<'s>,
-    frames: Vec<Vec<Binding>>,
+    frames: Scopes<Binding>,
     loops: Vec<LoopInfo>,
     /// The file imports tokio and neither async-std nor smol (unresolved `task::spawn` is tokio's).
     tokio_only: bool,
@@ -295,7 +304,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let mut a = Analyzer {
         cx,
         sink,
-        frames: Vec::new(),
+        frames: Scopes::default(),
         loops: Vec::new(),
         tokio_only,
         types,
@@ -421,7 +430,7 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
         match e {
             Expr::Path(p) => {
                 if let Some(id) = p.path.get_ident()
-                    && !self.frames.iter().all(Vec::is_empty)
+                    && !self.frames.is_empty()
                 {
                     let name = id.to_string();
                     self.mark_used(&name);

@@ -16,10 +16,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use quote::ToTokens;
-use syn::visit::Visit;
-use syn::{Expr, Pat, Stmt};
+use syn::{Expr, Stmt};
 
 use crate::analysis::async_apis::{self, Catalog, MethodKind};
+use crate::analysis::bindings::uses;
 use crate::analysis::context::Scope;
 use crate::analysis::imports::{CanonPath, display, path_is};
 use crate::analysis::index::{Callee, CrateIndex, DiscardKind, DiscardedCall, FnFact};
@@ -115,73 +115,16 @@ fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'
 }
 
 fn collect_stmts(cx: &FileCx<'_>, scope: &Scope, stmts: &[Stmt], sink: &mut Sink<'_>) {
-    for (i, stmt) in stmts.iter().enumerate() {
+    for i in 0..stmts.len() {
         if i > 0
             && let Stmt::Local(prev) = &stmts[i - 1]
         {
             crate::walk::bind_local(cx, prev);
         }
-        match stmt {
-            Stmt::Expr(e, Some(_)) => {
-                let e = peel(e);
-                if expr_attrs(e).is_some_and(allowed) {
-                    continue;
-                }
-                if let Expr::Call(c) = e
-                    && is_drop(cx, c)
-                {
-                    if c.args.len() == 1 && is_call(peel(&c.args[0])) {
-                        record(cx, scope, peel(&c.args[0]), DiscardKind::Dropped, sink);
-                    }
-                } else if is_call(e) {
-                    record(cx, scope, e, DiscardKind::ExprStmt, sink);
-                }
-            }
-            Stmt::Local(local) => {
-                let Some(init) = &local.init else { continue };
-                if init.diverge.is_some() || allowed(&local.attrs) {
-                    continue;
-                }
-                let value = peel(&init.expr);
-                if !is_call(value) {
-                    continue;
-                }
-                match &local.pat {
-                    Pat::Wild(_) => record(cx, scope, value, DiscardKind::LetUnderscore, sink),
-                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                        let name = pi.ident.to_string();
-                        match later_use(cx, &name, &stmts[i + 1..]) {
-                            LaterUse::Used => {}
-                            LaterUse::Unused => {
-                                record(cx, scope, value, DiscardKind::UnusedBinding { name }, sink)
-                            }
-                            LaterUse::Dropped(drop_range) => record(
-                                cx,
-                                scope,
-                                value,
-                                DiscardKind::DroppedBinding { name, drop_range },
-                                sink,
-                            ),
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
+        if let Some((value, kind)) = uses::discarded(cx, stmts, i, |c| is_drop(cx, c), allowed) {
+            record(cx, scope, value, kind, sink);
         }
     }
-}
-
-fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
-    match e {
-        Expr::Call(c) => Some(&c.attrs),
-        Expr::MethodCall(m) => Some(&m.attrs),
-        _ => None,
-    }
-}
-
-fn is_call(e: &Expr) -> bool {
-    matches!(e, Expr::Call(_) | Expr::MethodCall(_))
 }
 
 /// `drop(x)`, `std::mem::drop(x)`, `mem::drop(x)`, `core::mem::drop(x)`.
@@ -196,115 +139,6 @@ fn is_drop(cx: &FileCx<'_>, call: &syn::ExprCall) -> bool {
     path_is(&resolved, "drop")
         || path_is(&resolved, "std::mem::drop")
         || path_is(&resolved, "core::mem::drop")
-}
-
-enum LaterUse {
-    Used,
-    Unused,
-    Dropped(std::ops::Range<usize>),
-}
-
-/// Whether `name` is mentioned in `rest` (the statements after its `let`). A statement that is
-/// exactly `drop(name);` counts as a drop, any other mention (including inside macros) as a use.
-fn later_use(cx: &FileCx<'_>, name: &str, rest: &[Stmt]) -> LaterUse {
-    let mut dropped = None;
-    for stmt in rest {
-        if let Stmt::Expr(e, _) = stmt
-            && let Expr::Call(c) = peel(e)
-            && c.args.len() == 1
-            && is_drop(cx, c)
-            && matches!(peel(&c.args[0]), Expr::Path(p) if p.path.is_ident(name))
-        {
-            if dropped.is_some() {
-                return LaterUse::Used;
-            }
-            dropped = Some(cx.range(c));
-            continue;
-        }
-        let mut finder = Mentions { name, found: false };
-        finder.visit_stmt(stmt);
-        if finder.found {
-            return LaterUse::Used;
-        }
-    }
-    match dropped {
-        Some(r) => LaterUse::Dropped(r),
-        None => LaterUse::Unused,
-    }
-}
-
-/// Finds any identifier equal to `name`, in the syntax tree and in macro token streams.
-struct Mentions<'n> {
-    name: &'n str,
-    found: bool,
-}
-
-impl Mentions<'_> {
-    fn scan_tokens(&mut self, tokens: &proc_macro2::TokenStream) {
-        for tt in tokens.clone() {
-            if self.found {
-                return;
-            }
-            match tt {
-                proc_macro2::TokenTree::Ident(i) => self.found = i == self.name,
-                proc_macro2::TokenTree::Group(g) => self.scan_tokens(&g.stream()),
-                _ => {}
-            }
-        }
-    }
-}
-
-impl<'ast> Visit<'ast> for Mentions<'_> {
-    fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-        if !self.found && i == self.name {
-            self.found = true;
-        }
-    }
-
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.found {
-            return;
-        }
-        if let Expr::Verbatim(tokens) = e {
-            self.scan_tokens(tokens);
-            return;
-        }
-        syn::visit::visit_expr(self, e);
-    }
-
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if !self.found {
-            syn::visit::visit_macro(self, m);
-            self.scan_tokens(&m.tokens);
-        }
-    }
-}
-
-/// Whether `name` is bound by a pattern anywhere in the file (a fn or closure parameter, a
-/// `let`, a match arm): then a bare `name(..)` may call a local closure, not the crate's fn.
-/// The set is computed once per file, on the first candidate that needs it.
-fn bound_in_file(cx: &FileCx<'_>, name: &str) -> bool {
-    thread_local! {
-        static BOUND: std::cell::RefCell<(u64, HashSet<String>)> = std::cell::RefCell::default();
-    }
-    BOUND.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.0 != cx.generation {
-            let mut names = PatNames(HashSet::new());
-            names.visit_file(cx.file);
-            *b = (cx.generation, names.0);
-        }
-        b.1.contains(name)
-    })
-}
-
-struct PatNames(HashSet<String>);
-
-impl<'ast> Visit<'ast> for PatNames {
-    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-        self.0.insert(p.ident.to_string());
-        syn::visit::visit_pat_ident(self, p);
-    }
 }
 
 /// Whether a statement carries `#[allow(..)]` for the lints that flag dropped futures
@@ -345,7 +179,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
             if written.len() == 1 && async_apis::calls_future_fn(cx, &written[0]) {
                 future = Some(format!("`{}` is declared to return a future", written[0]));
-            } else if written.len() == 1 && bound_in_file(cx, &written[0]) {
+            } else if written.len() == 1 && uses::bound_in_file(cx, &written[0]) {
                 return;
             }
             let resolved = cx.resolve(path);

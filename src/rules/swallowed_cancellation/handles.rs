@@ -5,19 +5,11 @@ use super::*;
 
 impl Analyzer<'_, '_, '_> {
     pub(super) fn lookup(&self, name: &str) -> Option<&Binding> {
-        self.frames
-            .iter()
-            .rev()
-            .flat_map(|f| f.iter().rev())
-            .find(|b| b.name == name)
+        self.frames.lookup(name)
     }
 
     pub(super) fn lookup_mut(&mut self, name: &str) -> Option<&mut Binding> {
-        self.frames
-            .iter_mut()
-            .rev()
-            .flat_map(|f| f.iter_mut().rev())
-            .find(|b| b.name == name)
+        self.frames.lookup_mut(name)
     }
 
     pub(super) fn kind_of(&self, e: &Expr) -> Option<Kind> {
@@ -53,27 +45,22 @@ impl Analyzer<'_, '_, '_> {
         target: String,
         cond: Option<Cond>,
     ) {
-        if self.frames.is_empty() {
-            self.frames.push(Vec::new());
-        }
         let origin_label = if kind == Kind::JoinSet || target.contains("join_next") {
             "`JoinSet` created here"
         } else {
             "task spawned here"
         };
-        if let Some(frame) = self.frames.last_mut() {
-            frame.push(Binding {
-                name,
-                cond,
-                kind,
-                target,
-                origin,
-                origin_label,
-                decl,
-                aborted: false,
-                used: false,
-            });
-        }
+        self.frames.bind(Binding {
+            name,
+            cond,
+            kind,
+            target,
+            origin,
+            origin_label,
+            decl,
+            aborted: false,
+            used: false,
+        });
     }
 
     /// Binds `name` to what `known` says, labelled at `origin`.
@@ -85,7 +72,7 @@ impl Analyzer<'_, '_, '_> {
         decl: Range<usize>,
     ) {
         self.bind_cond(name, known.kind, origin, decl, known.target, known.cond);
-        if let Some(b) = self.frames.last_mut().and_then(|f| f.last_mut()) {
+        if let Some(b) = self.frames.last_mut() {
             b.origin_label = known.label;
         }
     }
@@ -370,20 +357,13 @@ impl Analyzer<'_, '_, '_> {
 
     /// Shadows every tracked name a pattern binds.
     pub(super) fn shadow(&mut self, p: &Pat) {
-        if self.frames.iter().all(Vec::is_empty) {
-            return;
-        }
-        let mut names = Vec::new();
-        pat_idents(p, &mut names);
-        for n in names {
-            if self.lookup(&n).is_some() {
-                self.bind(n, Kind::Shadow, None, 0..0, String::new());
-            }
+        for n in self.frames.shadowed_by(p) {
+            self.bind(n, Kind::Shadow, None, 0..0, String::new());
         }
     }
 
     pub(super) fn push_frame(&mut self) {
-        self.frames.push(Vec::new());
+        self.frames.push();
     }
 
     pub(super) fn pop_frame(&mut self) {
@@ -417,12 +397,11 @@ impl Analyzer<'_, '_, '_> {
         let names: Vec<String> = self
             .frames
             .iter()
-            .flatten()
             .filter(|b| b.kind == Kind::JoinResult && !b.used)
             .map(|b| b.name.clone())
             .collect();
         for n in names {
-            if tokens_mention(tokens, &n) {
+            if captures_or_mentions(tokens, &n) {
                 self.mark_used(&n);
             }
         }

@@ -5,12 +5,7 @@ use super::*;
 
 impl Analyzer<'_, '_, '_> {
     pub(super) fn visit_mac(&mut self, mac: &syn::Macro, discarded: bool) {
-        if self
-            .frames
-            .iter()
-            .flatten()
-            .any(|b| b.kind == Kind::JoinResult)
-        {
+        if self.frames.iter().any(|b| b.kind == Kind::JoinResult) {
             self.mark_tokens_used(&mac.tokens);
         }
         if discarded
@@ -182,9 +177,9 @@ impl Analyzer<'_, '_, '_> {
         if let Pat::TupleStruct(ts) = peel_pat(pat) {
             let mut names = Vec::new();
             for e in &ts.elems {
-                pat_idents(e, &mut names);
+                bound_names(e, &mut names);
             }
-            if names.iter().any(|n| mentions(&b.handler, n)) {
+            if names.iter().any(|n| used_in(&b.handler, n)) {
                 return;
             }
         }
@@ -216,7 +211,7 @@ impl Analyzer<'_, '_, '_> {
                 .names
                 .iter()
                 .chain(&flags.taken)
-                .any(|n| mentions(cond, n))
+                .any(|n| used_in(cond, n))
         {
             return;
         }

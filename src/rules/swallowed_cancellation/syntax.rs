@@ -75,45 +75,8 @@ pub(super) fn simple_ident(p: &Pat) -> Option<&syn::Ident> {
     }
 }
 
-/// Every name a pattern binds.
-pub(super) fn pat_idents(p: &Pat, out: &mut Vec<String>) {
-    match p {
-        Pat::Ident(i) => {
-            out.push(i.ident.to_string());
-            if let Some((_, sub)) = &i.subpat {
-                pat_idents(sub, out);
-            }
-        }
-        Pat::Or(o) => o.cases.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Paren(p) => pat_idents(&p.pat, out),
-        Pat::Reference(r) => pat_idents(&r.pat, out),
-        Pat::Slice(s) => s.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| pat_idents(&f.pat, out)),
-        Pat::Tuple(t) => t.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::TupleStruct(t) => t.elems.iter().for_each(|c| pat_idents(c, out)),
-        Pat::Type(t) => pat_idents(&t.pat, out),
-        Pat::Guard(g) => pat_idents(&g.pat, out),
-        _ => {}
-    }
-}
-
 pub(super) fn macro_name(mac: &syn::Macro) -> Option<String> {
     mac.path.segments.last().map(|s| s.ident.to_string())
-}
-
-/// Whether a token stream mentions `name`: as an identifier, or inside a string literal as an
-/// inline format argument (`"{name}"`, `"{name:?}"`).
-pub(super) fn tokens_mention(tokens: &TokenStream, name: &str) -> bool {
-    tokens.clone().into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == name,
-        TokenTree::Group(g) => tokens_mention(&g.stream(), name),
-        TokenTree::Literal(l) => {
-            let s = l.to_string();
-            s.contains('{')
-                && (s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")))
-        }
-        TokenTree::Punct(_) => false,
-    })
 }
 
 /// Whether `name` occurs as a whole identifier in `text` at an absolute offset outside `exclude`.
@@ -377,39 +340,6 @@ impl Effects {
     }
 }
 
-/// Whether `name` is mentioned in `e` (paths, macro tokens, inline format args).
-pub(super) struct Mentions<'n> {
-    pub(super) name: &'n str,
-    pub(super) found: bool,
-}
-
-impl<'ast> Visit<'ast> for Mentions<'_> {
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.found {
-            return;
-        }
-        if let Expr::Path(p) = e
-            && p.path.is_ident(self.name)
-        {
-            self.found = true;
-            return;
-        }
-        visit::visit_expr(self, e);
-    }
-
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if tokens_mention(&mac.tokens, self.name) {
-            self.found = true;
-        }
-    }
-}
-
-pub(super) fn mentions(e: &Expr, name: &str) -> bool {
-    let mut m = Mentions { name, found: false };
-    m.visit_expr(e);
-    m.found
-}
-
 /// The value of a block-ish expression: its tail expression, recursively.
 pub(super) fn tail(e: &Expr) -> &Expr {
     match paths::peel(e) {
@@ -425,7 +355,7 @@ pub(super) fn tail(e: &Expr) -> &Expr {
 /// binding (logs, stores, converts it), propagates, returns, panics or inspects it, or evaluates
 /// to an `Err(..)` of its own.
 pub(super) fn handles_error(body: &Expr, binding: Option<&str>) -> bool {
-    if binding.is_some_and(|b| mentions(body, b)) {
+    if binding.is_some_and(|b| used_in(body, b)) {
         return true;
     }
     let fx = Effects::of(body);

@@ -1,0 +1,229 @@
+//! Syntactic questions about patterns and statements the binding model asks: which names a
+//! pattern binds, whether an expression always leaves its scope, whether a call is `drop(x)`,
+//! whether a token stream or closure body mentions or moves a name.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::{self, Visit};
+use syn::{BinOp, Block, Expr, ExprMethodCall, Pat, Stmt};
+
+use crate::analysis::paths::peel;
+
+/// Whether a pattern is `Ok(..)` (possibly typed or guarded).
+pub fn is_ok_pat(pat: &Pat) -> bool {
+    match pat {
+        Pat::Type(pt) => is_ok_pat(&pt.pat),
+        Pat::Guard(g) => is_ok_pat(&g.pat),
+        Pat::TupleStruct(ts) => ts.path.segments.last().is_some_and(|s| s.ident == "Ok"),
+        _ => false,
+    }
+}
+
+/// A pattern binding one value: `g`, `mut g`, `g: T` (T not a reference), `Ok(g)`, `Some(g)`.
+/// Returns the name and whether the pattern unwraps a `Result`/`Option`.
+pub fn binding(pat: &Pat) -> Option<(&syn::Ident, bool)> {
+    match pat {
+        Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some((&pi.ident, false)),
+        Pat::Type(pt) => {
+            if matches!(*pt.ty, syn::Type::Reference(_)) {
+                return None;
+            }
+            binding(&pt.pat)
+        }
+        Pat::TupleStruct(ts) if ts.qself.is_none() && ts.elems.len() == 1 => {
+            let last = ts.path.segments.last()?;
+            if last.ident != "Ok" && last.ident != "Some" {
+                return None;
+            }
+            match ts.elems.first()? {
+                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    Some((&pi.ident, true))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Names bound by a pattern, in order (for shadowing).
+pub fn bound_names(pat: &Pat, out: &mut Vec<String>) {
+    match pat {
+        Pat::Ident(pi) => {
+            out.push(pi.ident.to_string());
+            if let Some((_, p)) = &pi.subpat {
+                bound_names(p, out);
+            }
+        }
+        Pat::Type(pt) => bound_names(&pt.pat, out),
+        Pat::Reference(r) => bound_names(&r.pat, out),
+        Pat::Paren(p) => bound_names(&p.pat, out),
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| bound_names(p, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bound_names(p, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| bound_names(p, out)),
+        Pat::Or(o) => o.cases.iter().for_each(|p| bound_names(p, out)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| bound_names(&f.pat, out)),
+        Pat::Guard(g) => bound_names(&g.pat, out),
+        _ => {}
+    }
+}
+
+/// Whether a closure body moves `name`: returns it, passes it by value to a call, or binds it.
+pub fn moves_name(body: &Expr, name: &str) -> bool {
+    struct Moves<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl Moves<'_> {
+        fn is(&self, e: &Expr) -> bool {
+            matches!(peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+        }
+    }
+    impl<'ast> Visit<'ast> for Moves<'_> {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            self.found |= c.args.iter().any(|a| self.is(a));
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, mc: &'ast ExprMethodCall) {
+            self.found |= mc.args.iter().any(|a| self.is(a));
+            visit::visit_expr_method_call(self, mc);
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            self.found |= l.init.as_ref().is_some_and(|i| self.is(&i.expr));
+            visit::visit_local(self, l);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut v = Moves { name, found: false };
+    let tail = match peel(body) {
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(Stmt::Expr(e, None)) => Some(e),
+            _ => None,
+        },
+        e => Some(e),
+    };
+    v.found = tail.is_some_and(|t| v.is(t));
+    v.visit_expr(body);
+    v.found
+}
+
+/// Whether a token stream mentions `name` as an identifier.
+pub fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// Whether a token stream mentions `name`: as an identifier, or inside a string literal as an
+/// inline format argument (`"{name}"`, `"{name:?}"`).
+pub fn captures_or_mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => captures_or_mentions(&g.stream(), name),
+        TokenTree::Literal(l) => {
+            let s = l.to_string();
+            s.contains('{') && format_captures(&s, name)
+        }
+        TokenTree::Punct(_) => false,
+    })
+}
+
+/// Whether a string literal's text holds `{name}` or `{name:..}` as a format argument (`{{` is
+/// an escaped brace, not an argument).
+fn format_captures(lit: &str, name: &str) -> bool {
+    let mut rest = lit;
+    while let Some(at) = rest.find('{') {
+        let after = rest.get(at + 1..).unwrap_or("");
+        if let Some(escaped) = after.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        if let Some(tail) = after.strip_prefix(name)
+            && (tail.starts_with('}') || tail.starts_with(':'))
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// Whether an expression always leaves its scope (`return`, `break`, `continue`, `panic!`, ..).
+pub fn diverges(e: &Expr) -> bool {
+    match peel(e) {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+            s.ident == "panic"
+                || s.ident == "unreachable"
+                || s.ident == "todo"
+                || s.ident == "unimplemented"
+        }),
+        Expr::Block(b) => block_diverges(&b.block),
+        _ => false,
+    }
+}
+
+/// Whether a block's last statement always leaves its scope.
+pub fn block_diverges(b: &Block) -> bool {
+    match b.stmts.last() {
+        Some(Stmt::Expr(e, _)) => diverges(e),
+        Some(Stmt::Macro(m)) => m.mac.path.segments.last().is_some_and(|s| {
+            s.ident == "panic"
+                || s.ident == "unreachable"
+                || s.ident == "todo"
+                || s.ident == "unimplemented"
+        }),
+        _ => false,
+    }
+}
+
+/// `drop(x)`, `mem::drop(x)`, `std::mem::drop(x)`, `core::mem::drop(x)`.
+pub fn is_drop_call(call: &syn::ExprCall) -> bool {
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let segs = &p.path.segments;
+    let n = segs.len();
+    let is = |i: usize, name: &str| segs.get(i).is_some_and(|s| s.ident == name);
+    match n {
+        1 => is(0, "drop"),
+        2 => is(0, "mem") && is(1, "drop"),
+        3 => (is(0, "std") || is(0, "core")) && is(1, "mem") && is(2, "drop"),
+        _ => false,
+    }
+}
+
+/// Whether a condition holds a `let` (`if let`, `while let`, let chains).
+pub fn contains_let(e: &Expr) -> bool {
+    match peel(e) {
+        Expr::Let(_) => true,
+        Expr::Binary(b) if matches!(b.op, BinOp::And(_)) => {
+            contains_let(&b.left) || contains_let(&b.right)
+        }
+        _ => false,
+    }
+}
+
+/// A match arm binding the value of a `Result`/`Option` scrutinee: `Ok(g)`, `Some(g)`.
+pub fn arm_binding(pat: &Pat) -> Option<&syn::Ident> {
+    let pat = if let Pat::Guard(g) = pat {
+        &*g.pat
+    } else {
+        pat
+    };
+    match pat {
+        Pat::TupleStruct(_) => binding(pat).filter(|(_, unwraps)| *unwraps).map(|(i, _)| i),
+        _ => None,
+    }
+}
+
+/// `.boxed()`, `.fuse()`, ..: future adapters; a producer call in front of them is a future.
+pub fn is_future_adapter(m: &syn::Ident) -> bool {
+    m == "boxed"
+        || m == "boxed_local"
+        || m == "fuse"
+        || m == "into_future"
+        || m == "now_or_never"
+        || m == "shared"
+}
