@@ -13,7 +13,7 @@ use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::budget::ByteBudget;
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
-use crate::diagnostic::{Diagnostic, FileError, Report};
+use crate::diagnostic::{Diagnostic, FileError, Report, Severity};
 use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
@@ -37,6 +37,12 @@ pub struct Options {
     pub select: Vec<String>,
     /// `--ignore` rule ids.
     pub ignore: Vec<String>,
+    /// `--extend-select`: rules (or groups) added to what `select` or the config enables.
+    pub extend_select: Vec<String>,
+    /// `--extend-ignore`: rules (or groups) skipped on top of `ignore`.
+    pub extend_ignore: Vec<String>,
+    /// Exit status and verbosity (`--exit-zero`, `--fail-on`, `--quiet`).
+    pub output: OutputOptions,
     /// `--exclude` globs.
     pub exclude: Vec<String>,
     /// Explicit config file.
@@ -64,6 +70,9 @@ impl Default for Options {
             color: ColorChoice::Auto,
             select: Vec::new(),
             ignore: Vec::new(),
+            extend_select: Vec::new(),
+            extend_ignore: Vec::new(),
+            output: OutputOptions::default(),
             exclude: Vec::new(),
             config: None,
             list_rules: false,
@@ -72,6 +81,39 @@ impl Default for Options {
             fix: None,
             diff: false,
             workflow: crate::workflow::WorkflowOptions::default(),
+        }
+    }
+}
+
+/// How a run reports its outcome: which findings fail it, and how much is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// `--exit-zero`: findings never fail the run (usage and internal errors still do).
+    pub exit_zero: bool,
+    /// `--fail-on`: the least serious severity that fails the run.
+    pub fail_on: Severity,
+    /// `--quiet`: print only the diagnostics.
+    pub quiet: bool,
+}
+
+impl Default for OutputOptions {
+    /// Warnings and errors fail the run; everything is printed.
+    fn default() -> Self {
+        OutputOptions {
+            exit_zero: false,
+            fail_on: Severity::Warning,
+            quiet: false,
+        }
+    }
+}
+
+impl OutputOptions {
+    /// The exit status for a finished report.
+    pub fn exit_code(&self, report: &Report) -> u8 {
+        if self.exit_zero {
+            EXIT_CLEAN
+        } else {
+            report.exit_code_at(self.fail_on)
         }
     }
 }
@@ -101,7 +143,13 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         explain(id, out)
     } else if opts.diff {
         match fix_files(opts, false) {
-            Ok(outcome) => write_diffs(&outcome, out, err),
+            Ok(outcome) => write_diffs(&outcome, out, err).map(|code| {
+                if opts.output.exit_zero {
+                    EXIT_CLEAN
+                } else {
+                    code
+                }
+            }),
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
                 return EXIT_USAGE;
@@ -127,10 +175,14 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         });
         match linted {
             Ok((_, Some(code))) => return code,
-            Ok((report, None)) => {
+            Ok((mut report, None)) => {
+                if let Ok(cwd) = std::env::current_dir() {
+                    crate::paths::relativize(&mut report, &cwd);
+                }
                 let render_opts = RenderOptions {
                     color: use_color(opts.color),
                     width: None,
+                    quiet: opts.output.quiet,
                 };
                 if opts.workflow.statistics {
                     render::statistics::render(&report, opts.format == Format::Json, out)
@@ -141,7 +193,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                     if internal_error {
                         EXIT_USAGE
                     } else {
-                        report.exit_code()
+                        opts.output.exit_code(&report)
                     }
                 })
             }
@@ -309,11 +361,16 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
 }
 
 fn write_diffs(outcome: &FixOutcome, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    // Paths relative to the current directory, as `git apply` (run from here) reads them.
+    let shown = |p: &std::path::Path| match std::env::current_dir() {
+        Ok(cwd) => crate::paths::display_relative(p, &cwd),
+        Err(_) => p.to_path_buf(),
+    };
     for (path, before, after) in &outcome.changes {
-        out.write_all(fix::unified_diff(path, before, after).as_bytes())?;
+        out.write_all(fix::unified_diff(&shown(path), before, after).as_bytes())?;
     }
     for e in &outcome.errors {
-        writeln!(err, "error: {}: {}", e.path.display(), e.message)?;
+        writeln!(err, "error: {}: {}", shown(&e.path).display(), e.message)?;
     }
     let n = outcome.changes.len();
     writeln!(
@@ -377,35 +434,39 @@ fn load_config(opts: &Options) -> Result<Config, UsageError> {
     config::load(&cwd, opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))
 }
 
-fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
-    for id in ids {
-        if rules::by_id(id).is_none() {
-            return Err(UsageError(format!(
-                "unknown rule `{id}` in {origin}; see --list-rules"
-            )));
-        }
-    }
-    Ok(())
+fn check_ids(ids: &[String], origin: &str) -> Result<Vec<&'static str>, UsageError> {
+    crate::selection::expand(ids)
+        .map_err(|e| UsageError(format!("{e} in {origin}; see --list-rules")))
 }
 
-/// The rules a run enables: `--select` (or the config's `select`, or every default rule), minus
-/// `--ignore` and the config's `ignore`.
+/// The rules a run enables: `--select` (or the config's `select`, or every default rule) plus
+/// `--extend-select` (and the config's `extend-select` when `--select` is not given), minus
+/// `--ignore`, `--extend-ignore` and the config's `ignore`. Rule groups are expanded.
 pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
-    check_ids(&opts.select, "--select")?;
-    check_ids(&opts.ignore, "--ignore")?;
-    let select: Option<&[String]> = if !opts.select.is_empty() {
-        Some(&opts.select)
+    let cli_select = check_ids(&opts.select, "--select")?;
+    let mut ignore = check_ids(&opts.ignore, "--ignore")?;
+    let mut extend = check_ids(&opts.extend_select, "--extend-select")?;
+    ignore.extend(check_ids(&opts.extend_ignore, "--extend-ignore")?);
+    let select: Option<Vec<&str>> = if !cli_select.is_empty() {
+        Some(cli_select)
     } else {
-        config.select.as_deref()
+        extend.extend(config.extend_select.iter().map(String::as_str));
+        config
+            .select
+            .as_ref()
+            .map(|ids| ids.iter().map(String::as_str).collect())
     };
     Ok(rules::ALL
         .iter()
         .copied()
-        .filter(|r| match select {
-            Some(ids) => ids.iter().any(|i| i == r.id),
-            None => r.default_enabled,
+        .filter(|r| {
+            extend.contains(&r.id)
+                || match &select {
+                    Some(ids) => ids.contains(&r.id),
+                    None => r.default_enabled,
+                }
         })
-        .filter(|r| !opts.ignore.iter().chain(&config.ignore).any(|i| i == r.id))
+        .filter(|r| !ignore.contains(&r.id) && !config.ignore.iter().any(|i| i == r.id))
         .collect())
 }
 
