@@ -176,6 +176,9 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         match linted {
             Ok((_, Some(code))) => return code,
             Ok((mut report, None)) => {
+                if report.files_checked == 0 && report.errors.is_empty() && !opts.output.quiet {
+                    let _ = writeln!(err, "{}", no_files_warning(opts));
+                }
                 if let Ok(cwd) = std::env::current_dir() {
                     crate::paths::relativize(&mut report, &cwd);
                 }
@@ -211,6 +214,24 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_USAGE
         }
     }
+}
+
+/// The warning for a run that found no Rust file to lint (it exits 0, but says so instead of
+/// "All clear").
+fn no_files_warning(opts: &Options) -> String {
+    let paths: Vec<String> = opts
+        .paths
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    let mut w = format!("warning: no Rust files found in {}", paths.join(", "));
+    if opts.workflow.changed_since.is_some() {
+        w.push_str(" (none changed)");
+    } else if !opts.exclude.is_empty() {
+        w.push_str(" (after --exclude)");
+    }
+    w.push_str("; nothing was linted");
+    w
 }
 
 /// What fixing changed (or would change).
@@ -422,7 +443,13 @@ fn explain(id: &str, out: &mut dyn Write) -> io::Result<u8> {
             Ok(EXIT_CLEAN)
         }
         None => {
-            writeln!(out, "unknown rule `{id}`; see --list-rules")?;
+            match crate::selection::did_you_mean(id, rules::ALL.iter().map(|r| r.id)) {
+                Some(close) => writeln!(
+                    out,
+                    "unknown rule `{id}`; did you mean `{close}`? see --list-rules"
+                )?,
+                None => writeln!(out, "unknown rule `{id}`; see --list-rules")?,
+            }
             Ok(EXIT_USAGE)
         }
     }

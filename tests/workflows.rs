@@ -87,7 +87,7 @@ fn github_action_runs_as_declared() {
     assert_eq!(o.status.code(), Some(1), "{run_line}: {}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.starts_with("::warning file=./src/bad.rs,line=2,"),
+        out.starts_with("::warning file=src/bad.rs,line=2,"),
         "{out}"
     );
 }
