@@ -133,9 +133,19 @@ fn sarif_matches_the_official_schema() {
         ("src/a b%.rs", BLOCKING),
     ]);
     std::fs::write(dir.path().join("src/latin1.rs"), bad_utf8).unwrap();
+    // An absolute argument, and a file outside the current directory, validate too.
+    let abs = dir.path().join("src");
+    let outside = tree(&[("elsewhere.rs", BLOCKING)]);
+    let outside = outside.path().join("elsewhere.rs");
     for args in [
         &["--format", "sarif", "src"][..],
         &["--format", "sarif", "src/good.rs"],
+        &[
+            "--format",
+            "sarif",
+            abs.to_str().unwrap(),
+            outside.to_str().unwrap(),
+        ],
     ] {
         let o = run_in(dir.path(), args);
         let log: Value = serde_json::from_slice(&o.stdout).expect("SARIF is JSON");
