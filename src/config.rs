@@ -410,10 +410,7 @@ impl<'a> Cx<'a> {
 
 /// "unknown rule `x` in `key`", with the closest valid name when one is close.
 fn unknown_rule(id: &str, key: &str) -> String {
-    match selection::did_you_mean(id, selection::selector_names()) {
-        Some(close) => format!("unknown rule `{id}` in `{key}`; did you mean `{close}`?"),
-        None => format!("unknown rule `{id}` in `{key}`; see --list-rules"),
-    }
+    selection::unknown_rule_message(id, &format!("`{key}`"))
 }
 
 /// `a::b::c` (optionally with a leading `::`): identifier segments joined by `::`.

@@ -462,8 +462,7 @@ fn load_config(opts: &Options) -> Result<Config, UsageError> {
 }
 
 fn check_ids(ids: &[String], origin: &str) -> Result<Vec<&'static str>, UsageError> {
-    crate::selection::expand(ids)
-        .map_err(|e| UsageError(format!("{e} in {origin}; see --list-rules")))
+    crate::selection::expand(ids, origin).map_err(UsageError)
 }
 
 /// The rules a run enables: `--select` (or the config's `select`, or every default rule) plus

@@ -29,11 +29,12 @@ pub fn expand_one(selector: &str) -> Option<Vec<&'static str>> {
 }
 
 /// Expands every selector, keeping the first occurrence of each rule id; an unknown selector is
-/// an error message naming it, with the closest valid name when one is close.
-pub fn expand(selectors: &[String]) -> Result<Vec<&'static str>, String> {
+/// an error message naming it and `origin` (`--select`), with the closest valid name when one is
+/// close.
+pub fn expand(selectors: &[String], origin: &str) -> Result<Vec<&'static str>, String> {
     let mut out: Vec<&'static str> = Vec::new();
     for s in selectors {
-        let ids = expand_one(s).ok_or_else(|| unknown_rule_message(s))?;
+        let ids = expand_one(s).ok_or_else(|| unknown_rule_message(s, origin))?;
         for id in ids {
             if !out.contains(&id) {
                 out.push(id);
@@ -43,11 +44,12 @@ pub fn expand(selectors: &[String]) -> Result<Vec<&'static str>, String> {
     Ok(out)
 }
 
-/// `unknown rule `x`` plus a suggestion when a rule id or group name is close to it.
-pub fn unknown_rule_message(selector: &str) -> String {
+/// "unknown rule `x` in `origin`" plus a suggestion when a rule id or group name is close to
+/// it, else a pointer to `--list-rules`.
+pub fn unknown_rule_message(selector: &str, origin: &str) -> String {
     match did_you_mean(selector, selector_names()) {
-        Some(close) => format!("unknown rule `{selector}`; did you mean `{close}`?"),
-        None => format!("unknown rule `{selector}`"),
+        Some(close) => format!("unknown rule `{selector}` in {origin}; did you mean `{close}`?"),
+        None => format!("unknown rule `{selector}` in {origin}; see --list-rules"),
     }
 }
 
@@ -99,11 +101,14 @@ mod tests {
     #[test]
     fn groups_and_ids_expand() {
         assert_eq!(
-            expand(&[
-                "blocking".into(),
-                "blocking-fs".into(),
-                "unawaited-future".into()
-            ])
+            expand(
+                &[
+                    "blocking".into(),
+                    "blocking-fs".into(),
+                    "unawaited-future".into()
+                ],
+                "--select"
+            )
             .unwrap(),
             vec![
                 "blocking-sleep",
@@ -112,7 +117,10 @@ mod tests {
                 "unawaited-future"
             ]
         );
-        assert_eq!(expand(&["ALL".into()]).unwrap().len(), rules::ALL.len());
+        assert_eq!(
+            expand(&["ALL".into()], "x").unwrap().len(),
+            rules::ALL.len()
+        );
         for (_, ids) in GROUPS {
             for id in *ids {
                 assert!(rules::by_id(id).is_some(), "group member {id} is a rule");
@@ -123,20 +131,20 @@ mod tests {
     #[test]
     fn unknown_names_get_the_closest_suggestion() {
         assert_eq!(
-            expand(&["blocking-fss".into()]).unwrap_err(),
-            "unknown rule `blocking-fss`; did you mean `blocking-fs`?"
+            expand(&["blocking-fss".into()], "--select").unwrap_err(),
+            "unknown rule `blocking-fss` in --select; did you mean `blocking-fs`?"
         );
         assert_eq!(
-            unknown_rule_message("blocking-slep"),
-            "unknown rule `blocking-slep`; did you mean `blocking-sleep`?"
+            unknown_rule_message("blocking-slep", "--ignore"),
+            "unknown rule `blocking-slep` in --ignore; did you mean `blocking-sleep`?"
         );
         assert_eq!(
-            unknown_rule_message("all"),
-            "unknown rule `all`; did you mean `ALL`?"
+            unknown_rule_message("all", "`select`"),
+            "unknown rule `all` in `select`; did you mean `ALL`?"
         );
         assert_eq!(
-            unknown_rule_message("nothing-alike"),
-            "unknown rule `nothing-alike`"
+            unknown_rule_message("nothing-alike", "--select"),
+            "unknown rule `nothing-alike` in --select; see --list-rules"
         );
     }
 

@@ -169,7 +169,7 @@ fn unknown_names_suggest_the_closest() {
     let o = run_in(dir.path(), &["--select", "blocking-fss", "a.rs"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("unknown rule `blocking-fss`; did you mean `blocking-fs`?"),
+        stderr(&o).contains("unknown rule `blocking-fss` in --select; did you mean `blocking-fs`?"),
         "{}",
         stderr(&o)
     );
@@ -454,6 +454,9 @@ fn quiet_prints_only_diagnostics_and_fixable_counts_are_summarised() {
 #[test]
 fn no_rust_files_is_a_warning_not_all_clear() {
     let dir = tree(&[("README.md", "# nothing\n"), ("docs/x.txt", "")]);
+    let o = run_in(dir.path(), &["--no-cache", "-q", "."]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("", ""));
     let o = run_in(dir.path(), &["--no-cache", "."]);
     assert_eq!(o.status.code(), Some(0));
     assert!(!stdout(&o).contains("All clear"), "{}", stdout(&o));

@@ -1,7 +1,10 @@
 //! `--format sarif`: a SARIF 2.1.0 log with one run.
 //!
-//! `tool.driver.rules` is built from [`rules::ALL`], so it cannot drift from the registry; each
-//! result points back at its rule by `ruleId` and `ruleIndex`. Columns count Unicode characters
+//! `tool.driver.rules` is built from [`rules::ALL`], so it cannot drift from the registry (rule
+//! `name`s are the ids in PascalCase); each result points back at its rule by `ruleId` and
+//! `ruleIndex`. Artifact URIs of relative paths are relative references against `%SRCROOT%`,
+//! which `originalUriBaseIds` gives as the report's root (the current directory) when known; an
+//! absolute path (a file outside that directory) is an absolute `file://` URI of its own. Columns count Unicode characters
 //! (declared with `columnKind: unicodeCodePoints`), and end positions are the end of the byte range.
 //! File errors are `toolExecutionNotifications` of the single invocation. Beyond the contract, a
 //! result's help goes in `properties.help` and a fix's applicability in `properties.applicability`;
