@@ -143,7 +143,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         explain(id, out)
     } else if opts.diff {
         match fix_files(opts, false) {
-            Ok(outcome) => write_diffs(&outcome, out, err).map(|code| {
+            Ok(outcome) => write_diffs(&outcome, opts.output.quiet, out, err).map(|code| {
                 if opts.output.exit_zero {
                     EXIT_CLEAN
                 } else {
@@ -381,7 +381,13 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     Ok(outcome)
 }
 
-fn write_diffs(outcome: &FixOutcome, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+/// Prints the diff of every changed file, then (unless `quiet`) what it would fix on stderr.
+fn write_diffs(
+    outcome: &FixOutcome,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
     // Paths relative to the current directory, as `git apply` (run from here) reads them.
     let shown = |p: &std::path::Path| match std::env::current_dir() {
         Ok(cwd) => crate::paths::display_relative(p, &cwd),
@@ -394,13 +400,15 @@ fn write_diffs(outcome: &FixOutcome, out: &mut dyn Write, err: &mut dyn Write) -
         writeln!(err, "error: {}: {}", shown(&e.path).display(), e.message)?;
     }
     let n = outcome.changes.len();
-    writeln!(
-        err,
-        "{} fix{} would change {n} file{}",
-        outcome.fixes,
-        if outcome.fixes == 1 { "" } else { "es" },
-        if n == 1 { "" } else { "s" }
-    )?;
+    if !quiet {
+        writeln!(
+            err,
+            "{} fix{} would change {n} file{}",
+            outcome.fixes,
+            if outcome.fixes == 1 { "" } else { "es" },
+            if n == 1 { "" } else { "s" }
+        )?;
+    }
     Ok(if n > 0 || !outcome.errors.is_empty() {
         EXIT_FINDINGS
     } else {

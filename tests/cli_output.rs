@@ -51,6 +51,15 @@ fn exit_zero_reports_but_succeeds() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("+++ b/a.rs"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("1 fix would change 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_in(dir.path(), &["--unsafe-fixes", "--diff", "-q", "a.rs"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("+++ b/a.rs"), "{}", stdout(&o));
+    assert_eq!(stderr(&o), "");
 }
 
 #[test]
@@ -242,7 +251,14 @@ fn git(dir: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn diff_applies_with_git_apply() {
-    let dir = tree(&[("crate/src/a.rs", BLOCKING), ("crate/src/b.rs", BLOCKING)]);
+    // CRLF and a missing final newline must survive the round trip too.
+    let crlf = BLOCKING.replace('\n', "\r\n");
+    let dir = tree(&[
+        ("crate/src/a.rs", BLOCKING),
+        ("crate/src/b.rs", BLOCKING),
+        ("crate/src/crlf.rs", crlf.as_str()),
+        ("crate/src/no_newline.rs", BLOCKING.trim_end()),
+    ]);
     assert!(git(dir.path(), &["init", "-q"]).status.success());
     git(dir.path(), &["add", "."]);
     git(dir.path(), &["commit", "-qm", "init"]);
