@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod git;
 pub mod lint;
+pub mod outcome;
 pub mod paths;
 pub mod project;
 pub mod render;

@@ -13,10 +13,11 @@ use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::budget::ByteBudget;
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
-use crate::diagnostic::{Diagnostic, FileError, Report, Severity};
+use crate::diagnostic::{Diagnostic, FileError, Report};
 use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
+pub use crate::outcome::OutputOptions;
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
@@ -85,39 +86,6 @@ impl Default for Options {
     }
 }
 
-/// How a run reports its outcome: which findings fail it, and how much is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputOptions {
-    /// `--exit-zero`: findings never fail the run (usage and internal errors still do).
-    pub exit_zero: bool,
-    /// `--fail-on`: the least serious severity that fails the run.
-    pub fail_on: Severity,
-    /// `--quiet`: print only the diagnostics.
-    pub quiet: bool,
-}
-
-impl Default for OutputOptions {
-    /// Warnings and errors fail the run; everything is printed.
-    fn default() -> Self {
-        OutputOptions {
-            exit_zero: false,
-            fail_on: Severity::Warning,
-            quiet: false,
-        }
-    }
-}
-
-impl OutputOptions {
-    /// The exit status for a finished report.
-    pub fn exit_code(&self, report: &Report) -> u8 {
-        if self.exit_zero {
-            EXIT_CLEAN
-        } else {
-            report.exit_code_at(self.fail_on)
-        }
-    }
-}
-
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: u8 = 0;
 /// Exit status: diagnostics or file errors.
@@ -177,7 +145,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             Ok((_, Some(code))) => return code,
             Ok((mut report, None)) => {
                 if report.files_checked == 0 && report.errors.is_empty() && !opts.output.quiet {
-                    let _ = writeln!(err, "{}", no_files_warning(opts));
+                    let _ = writeln!(err, "{}", crate::outcome::no_files_warning(opts));
                 }
                 if let Ok(cwd) = std::env::current_dir() {
                     crate::paths::relativize(&mut report, &cwd);
@@ -214,24 +182,6 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_USAGE
         }
     }
-}
-
-/// The warning for a run that found no Rust file to lint (it exits 0, but says so instead of
-/// "All clear").
-fn no_files_warning(opts: &Options) -> String {
-    let paths: Vec<String> = opts
-        .paths
-        .iter()
-        .map(|p| format!("`{}`", p.display()))
-        .collect();
-    let mut w = format!("warning: no Rust files found in {}", paths.join(", "));
-    if opts.workflow.changed_since.is_some() {
-        w.push_str(" (none changed)");
-    } else if !opts.exclude.is_empty() {
-        w.push_str(" (after --exclude)");
-    }
-    w.push_str("; nothing was linted");
-    w
 }
 
 /// What fixing changed (or would change).
