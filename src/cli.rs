@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::diagnostic::Severity;
 use crate::render::Format;
 
 /// When to color human output.
@@ -42,6 +43,26 @@ pub struct Cli {
     /// Do not run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub ignore: Vec<String>,
+
+    /// Also run these rules, on top of --select or the configuration (ids or groups).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub extend_select: Vec<String>,
+
+    /// Also skip these rules, on top of --ignore and the configuration (ids or groups).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub extend_ignore: Vec<String>,
+
+    /// Exit 0 even when there are findings (usage and internal errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// The least serious severity that fails the run (exit 1).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Warning)]
+    pub fail_on: Severity,
+
+    /// Print only the diagnostics: no summary line, no notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 
     /// Skip paths matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -115,6 +136,13 @@ impl Cli {
             color: self.color,
             select: self.select,
             ignore: self.ignore,
+            extend_select: self.extend_select,
+            extend_ignore: self.extend_ignore,
+            output: crate::run::OutputOptions {
+                exit_zero: self.exit_zero,
+                fail_on: self.fail_on,
+                quiet: self.quiet,
+            },
             exclude: self.exclude,
             config: self.config,
             list_rules: self.list_rules,

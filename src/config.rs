@@ -12,7 +12,9 @@
 //! select = ["blocking-sleep"]          # only these rules
 //! ignore = ["unused-suppression"]      # minus these
 //! exclude = ["tests/**", "vendor"]     # globs; see crate::discover for how they match
-//! severity = { "blocking-sleep" = "error" }
+//! extend-select = ["blocking"]        # added to `select` (or to the defaults)
+//! extend-ignore = []                   # added to `ignore`
+//! severity = { "blocking-sleep" = "error", "unused-suppression" = "off" }
 //! blocking-apis = [{ path = "mycrate::db::query_sync", replacement = "mycrate::db::query" }]
 //! ```
 //!
@@ -27,7 +29,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::Severity;
-use crate::rules;
+use crate::selection;
 use crate::source::SourceText;
 
 /// A user-declared blocking API (`blocking-apis = [{ path = "..", replacement = ".." }]`).
@@ -49,8 +51,10 @@ pub struct Config {
     pub root: Option<PathBuf>,
     /// Only these rules (None: every default-enabled rule).
     pub select: Option<Vec<String>>,
-    /// Rules turned off.
+    /// Rules turned off (`ignore`, `extend-ignore`, and severity `off`).
     pub ignore: Vec<String>,
+    /// Rules added to `select` or to the defaults (`extend-select`).
+    pub extend_select: Vec<String>,
     /// Per-rule severity overrides.
     pub severity: BTreeMap<String, Severity>,
     /// Glob patterns of paths not to lint, ready for [`crate::discover::discover`]: a pattern
@@ -90,7 +94,15 @@ impl std::error::Error for ConfigError {}
 pub const FILE_NAME: &str = "async-lint.toml";
 
 /// The keys a configuration table may have.
-pub const KEYS: &[&str] = &["select", "ignore", "exclude", "severity", "blocking-apis"];
+pub const KEYS: &[&str] = &[
+    "select",
+    "ignore",
+    "extend-select",
+    "extend-ignore",
+    "exclude",
+    "severity",
+    "blocking-apis",
+];
 
 /// Loads the configuration: `explicit` if given, else the nearest one from `start_dir` upward.
 ///
@@ -239,7 +251,9 @@ impl<'a> Cx<'a> {
             let name = format!("{prefix}{}", key.get_ref());
             match key.get_ref().as_ref() {
                 "select" => config.select = Some(self.rule_ids(value, &name)?),
-                "ignore" => config.ignore = self.rule_ids(value, &name)?,
+                "ignore" => config.ignore.extend(self.rule_ids(value, &name)?),
+                "extend-select" => config.extend_select = self.rule_ids(value, &name)?,
+                "extend-ignore" => config.ignore.extend(self.rule_ids(value, &name)?),
                 "exclude" => {
                     for (glob, span) in self.strings(value, &name, "an array of glob patterns")? {
                         if let Err(e) = globset::Glob::new(&glob) {
@@ -253,36 +267,45 @@ impl<'a> Cx<'a> {
                 }
                 "severity" => {
                     let DeValue::Table(levels) = value.get_ref() else {
-                        return Err(self.error(value.span(), format!("`{name}` must be a table of rule ids to \"error\", \"warning\" or \"info\"")));
+                        return Err(self.error(value.span(), format!("`{name}` must be a table of rule ids to \"error\", \"warning\", \"info\" or \"off\"")));
                     };
                     for (id, level) in levels.iter() {
                         let id_name = id.get_ref();
-                        if rules::by_id(id_name).is_none() {
-                            return Err(self.error(
-                                id.span(),
-                                format!("unknown rule `{id_name}` in `{name}`; see --list-rules"),
-                            ));
-                        }
+                        let Some(ids) = selection::expand_one(id_name) else {
+                            return Err(self.error(id.span(), unknown_rule(id_name, &name)));
+                        };
                         let severity = match level.get_ref() {
-                            DeValue::String(s) if s == "error" => Severity::Error,
-                            DeValue::String(s) if s == "warning" => Severity::Warning,
-                            DeValue::String(s) if s == "info" => Severity::Info,
+                            DeValue::String(s) if s == "error" => Some(Severity::Error),
+                            DeValue::String(s) if s == "warning" => Some(Severity::Warning),
+                            DeValue::String(s) if s == "info" => Some(Severity::Info),
+                            DeValue::String(s) if s == "off" => None,
                             DeValue::String(s) => {
-                                return Err(self.error(level.span(), format!("invalid severity `{s}` for `{id_name}` in `{name}` (expected one of: error, warning, info)")));
+                                return Err(self.error(level.span(), format!("invalid severity `{s}` for `{id_name}` in `{name}` (expected one of: error, warning, info, off)")));
                             }
                             _ => {
-                                return Err(self.error(level.span(), format!("`{name}.{id_name}` must be a string: \"error\", \"warning\" or \"info\"")));
+                                return Err(self.error(level.span(), format!("`{name}.{id_name}` must be a string: \"error\", \"warning\", \"info\" or \"off\"")));
                             }
                         };
-                        config.severity.insert(id_name.to_string(), severity);
+                        for id in ids {
+                            match severity {
+                                Some(severity) => {
+                                    config.severity.insert(id.to_string(), severity);
+                                }
+                                // `off` disables the rule, as `ignore` does.
+                                None => config.ignore.push(id.to_string()),
+                            }
+                        }
                     }
                 }
                 "blocking-apis" => config.blocking_apis = self.blocking_apis(value, &name)?,
                 other => {
+                    let hint = selection::did_you_mean(other, KEYS.iter().copied())
+                        .map(|k| format!("did you mean `{k}`? "))
+                        .unwrap_or_default();
                     return Err(self.error(
                         key.span(),
                         format!(
-                            "unknown key `{other}` (expected one of: {})",
+                            "unknown key `{other}` ({hint}expected one of: {})",
                             KEYS.join(", ")
                         ),
                     ));
@@ -318,15 +341,18 @@ impl<'a> Cx<'a> {
         name: &str,
     ) -> Result<Vec<String>, ConfigError> {
         let ids = self.strings(value, name, "an array of rule ids")?;
+        let mut out: Vec<String> = Vec::new();
         for (id, span) in &ids {
-            if rules::by_id(id).is_none() {
-                return Err(self.error(
-                    span.clone(),
-                    format!("unknown rule `{id}` in `{name}`; see --list-rules"),
-                ));
+            let Some(expanded) = selection::expand_one(id) else {
+                return Err(self.error(span.clone(), unknown_rule(id, name)));
+            };
+            for id in expanded {
+                if !out.iter().any(|o| o == id) {
+                    out.push(id.to_string());
+                }
             }
         }
-        Ok(ids.into_iter().map(|(id, _)| id).collect())
+        Ok(out)
     }
 
     fn blocking_apis(
@@ -380,6 +406,11 @@ impl<'a> Cx<'a> {
         }
         Ok(out)
     }
+}
+
+/// "unknown rule `x` in `key`", with the closest valid name when one is close.
+fn unknown_rule(id: &str, key: &str) -> String {
+    selection::unknown_rule_message(id, &format!("`{key}`"))
 }
 
 /// `a::b::c` (optionally with a leading `::`): identifier segments joined by `::`.
@@ -453,7 +484,7 @@ mod tests {
         let e = parse("select = []\nselec = [\"blocking-sleep\"]\n").unwrap_err();
         assert_eq!(
             e.message,
-            "unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis)"
+            "unknown key `selec` (did you mean `select`? expected one of: select, ignore, extend-select, extend-ignore, exclude, severity, blocking-apis)"
         );
         assert_eq!((e.line, e.column), (Some(2), Some(1)));
         assert_eq!(

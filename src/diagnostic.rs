@@ -13,7 +13,17 @@ use crate::source::SourceText;
 
 /// How serious a finding is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -197,6 +207,11 @@ pub struct Report {
     pub fixes_applied: usize,
     /// Wall time of the run.
     pub elapsed: std::time::Duration,
+    /// The absolute directory relative paths in this report are relative to (the current
+    /// directory), once [`crate::paths::relativize`] has run.
+    pub root: Option<PathBuf>,
+    /// The repository root that annotations are relative to, when known.
+    pub repo_root: Option<PathBuf>,
 }
 
 impl Report {
@@ -218,10 +233,17 @@ impl Report {
 
     /// Exit status the run should end with: 0 clean, 1 findings or file errors.
     pub fn exit_code(&self) -> u8 {
-        if self.diagnostics.is_empty() && self.errors.is_empty() {
-            0
-        } else {
+        self.exit_code_at(Severity::Info)
+    }
+
+    /// Exit status when only findings at least as serious as `fail_on` fail the run: 0 clean,
+    /// 1 such findings or file errors.
+    pub fn exit_code_at(&self, fail_on: Severity) -> u8 {
+        let fails = self.diagnostics.iter().any(|d| d.severity <= fail_on);
+        if fails || !self.errors.is_empty() {
             1
+        } else {
+            0
         }
     }
 }

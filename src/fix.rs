@@ -137,7 +137,7 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// A unified diff of one file's change, with `path` in the headers.
 pub fn unified_diff(path: &Path, before: &str, after: &str) -> String {
-    let name = path.display().to_string();
+    let name = crate::render::display_path(path);
     similar::TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)

@@ -18,6 +18,7 @@ use crate::diagnostic::{Diagnostic, FileError, Report};
 use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
+pub use crate::outcome::OutputOptions;
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
@@ -38,6 +39,12 @@ pub struct Options {
     pub select: Vec<String>,
     /// `--ignore` rule ids.
     pub ignore: Vec<String>,
+    /// `--extend-select`: rules (or groups) added to what `select` or the config enables.
+    pub extend_select: Vec<String>,
+    /// `--extend-ignore`: rules (or groups) skipped on top of `ignore`.
+    pub extend_ignore: Vec<String>,
+    /// Exit status and verbosity (`--exit-zero`, `--fail-on`, `--quiet`).
+    pub output: OutputOptions,
     /// `--exclude` globs.
     pub exclude: Vec<String>,
     /// Explicit config file.
@@ -65,6 +72,9 @@ impl Default for Options {
             color: ColorChoice::Auto,
             select: Vec::new(),
             ignore: Vec::new(),
+            extend_select: Vec::new(),
+            extend_ignore: Vec::new(),
+            output: OutputOptions::default(),
             exclude: Vec::new(),
             config: None,
             list_rules: false,
@@ -102,7 +112,13 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         explain(id, out)
     } else if opts.diff {
         match fix_files(opts, false) {
-            Ok(outcome) => write_diffs(&outcome, out, err),
+            Ok(outcome) => write_diffs(&outcome, opts.output.quiet, out, err).map(|code| {
+                if opts.output.exit_zero {
+                    EXIT_CLEAN
+                } else {
+                    code
+                }
+            }),
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
                 return EXIT_USAGE;
@@ -128,10 +144,17 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         });
         match linted {
             Ok((_, Some(code))) => return code,
-            Ok((report, None)) => {
+            Ok((mut report, None)) => {
+                if report.files_checked == 0 && report.errors.is_empty() && !opts.output.quiet {
+                    let _ = writeln!(err, "{}", crate::outcome::no_files_warning(opts));
+                }
+                if let Ok(cwd) = std::env::current_dir() {
+                    crate::paths::relativize(&mut report, &cwd);
+                }
                 let render_opts = RenderOptions {
                     color: use_color(opts.color),
                     width: None,
+                    quiet: opts.output.quiet,
                 };
                 if opts.workflow.statistics {
                     render::statistics::render(&report, opts.format == Format::Json, out)
@@ -142,7 +165,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                     if internal_error {
                         EXIT_USAGE
                     } else {
-                        report.exit_code()
+                        opts.output.exit_code(&report)
                     }
                 })
             }
@@ -309,21 +332,34 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     Ok(outcome)
 }
 
-fn write_diffs(outcome: &FixOutcome, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+/// Prints the diff of every changed file, then (unless `quiet`) what it would fix on stderr.
+fn write_diffs(
+    outcome: &FixOutcome,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    // Paths relative to the current directory, as `git apply` (run from here) reads them.
+    let shown = |p: &std::path::Path| match std::env::current_dir() {
+        Ok(cwd) => crate::paths::display_relative(p, &cwd),
+        Err(_) => p.to_path_buf(),
+    };
     for (path, before, after) in &outcome.changes {
-        out.write_all(fix::unified_diff(path, before, after).as_bytes())?;
+        out.write_all(fix::unified_diff(&shown(path), before, after).as_bytes())?;
     }
     for e in &outcome.errors {
-        writeln!(err, "error: {}: {}", e.path.display(), e.message)?;
+        writeln!(err, "error: {}: {}", shown(&e.path).display(), e.message)?;
     }
     let n = outcome.changes.len();
-    writeln!(
-        err,
-        "{} fix{} would change {n} file{}",
-        outcome.fixes,
-        if outcome.fixes == 1 { "" } else { "es" },
-        if n == 1 { "" } else { "s" }
-    )?;
+    if !quiet {
+        writeln!(
+            err,
+            "{} fix{} would change {n} file{}",
+            outcome.fixes,
+            if outcome.fixes == 1 { "" } else { "es" },
+            if n == 1 { "" } else { "s" }
+        )?;
+    }
     Ok(if n > 0 || !outcome.errors.is_empty() {
         EXIT_FINDINGS
     } else {
@@ -366,7 +402,13 @@ fn explain(id: &str, out: &mut dyn Write) -> io::Result<u8> {
             Ok(EXIT_CLEAN)
         }
         None => {
-            writeln!(out, "unknown rule `{id}`; see --list-rules")?;
+            match crate::selection::did_you_mean(id, rules::ALL.iter().map(|r| r.id)) {
+                Some(close) => writeln!(
+                    out,
+                    "unknown rule `{id}`; did you mean `{close}`? see --list-rules"
+                )?,
+                None => writeln!(out, "unknown rule `{id}`; see --list-rules")?,
+            }
             Ok(EXIT_USAGE)
         }
     }
@@ -378,35 +420,38 @@ fn load_config(opts: &Options) -> Result<Config, UsageError> {
     config::load(&cwd, opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))
 }
 
-fn check_ids(ids: &[String], origin: &str) -> Result<(), UsageError> {
-    for id in ids {
-        if rules::by_id(id).is_none() {
-            return Err(UsageError(format!(
-                "unknown rule `{id}` in {origin}; see --list-rules"
-            )));
-        }
-    }
-    Ok(())
+fn check_ids(ids: &[String], origin: &str) -> Result<Vec<&'static str>, UsageError> {
+    crate::selection::expand(ids, origin).map_err(UsageError)
 }
 
-/// The rules a run enables: `--select` (or the config's `select`, or every default rule), minus
-/// `--ignore` and the config's `ignore`.
+/// The rules a run enables: `--select` (or the config's `select`, or every default rule) plus
+/// `--extend-select` (and the config's `extend-select` when `--select` is not given), minus
+/// `--ignore`, `--extend-ignore` and the config's `ignore`. Rule groups are expanded.
 pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
-    check_ids(&opts.select, "--select")?;
-    check_ids(&opts.ignore, "--ignore")?;
-    let select: Option<&[String]> = if !opts.select.is_empty() {
-        Some(&opts.select)
+    let cli_select = check_ids(&opts.select, "--select")?;
+    let mut ignore = check_ids(&opts.ignore, "--ignore")?;
+    let mut extend = check_ids(&opts.extend_select, "--extend-select")?;
+    ignore.extend(check_ids(&opts.extend_ignore, "--extend-ignore")?);
+    let select: Option<Vec<&str>> = if !cli_select.is_empty() {
+        Some(cli_select)
     } else {
-        config.select.as_deref()
+        extend.extend(config.extend_select.iter().map(String::as_str));
+        config
+            .select
+            .as_ref()
+            .map(|ids| ids.iter().map(String::as_str).collect())
     };
     Ok(rules::ALL
         .iter()
         .copied()
-        .filter(|r| match select {
-            Some(ids) => ids.iter().any(|i| i == r.id),
-            None => r.default_enabled,
+        .filter(|r| {
+            extend.contains(&r.id)
+                || match &select {
+                    Some(ids) => ids.contains(&r.id),
+                    None => r.default_enabled,
+                }
         })
-        .filter(|r| !opts.ignore.iter().chain(&config.ignore).any(|i| i == r.id))
+        .filter(|r| !ignore.contains(&r.id) && !config.ignore.iter().any(|i| i == r.id))
         .collect())
 }
 

@@ -82,14 +82,63 @@ fn github_action_runs_as_declared() {
         .arg(&run_line)
         .current_dir(dir.path())
         .env("RUNNER_TEMP", temp.path())
+        .env_remove("GITHUB_WORKSPACE")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{run_line}: {}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.starts_with("::warning file=./src/bad.rs,line=2,"),
+        out.starts_with("::warning file=src/bad.rs,line=2,"),
         "{out}"
     );
+    // `working-directory: crates/api`: the step runs there, and the annotations stay relative
+    // to the repository root the runner gives as GITHUB_WORKSPACE.
+    assert!(
+        yaml.contains("working-directory: ${{ inputs.working-directory }}"),
+        "{yaml}"
+    );
+    let repo = tree(&[("crates/api/src/bad.rs", BLOCKING)]);
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&run_line)
+        .current_dir(repo.path().join("crates/api"))
+        .env("RUNNER_TEMP", temp.path())
+        .env("GITHUB_WORKSPACE", repo.path())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).starts_with("::warning file=crates/api/src/bad.rs,line=2,"),
+        "{}",
+        stdout(&o)
+    );
+    // The binary is cached between runs, keyed by the action's version and ref, and built only
+    // on a cache miss.
+    assert!(yaml.contains("uses: actions/cache@v4"), "{yaml}");
+    assert!(
+        yaml.contains("${{ github.action_ref }}") && yaml.contains("Cargo.toml"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("if: steps.cache.outputs.cache-hit != 'true'"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("path: ${{ runner.temp }}/async-lint"),
+        "{yaml}"
+    );
+    // The key's version is read from the action's own Cargo.toml.
+    let version_line = yaml
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("version=$("))
+        .expect("the key step reads the version");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{version_line}\nprintf %s \"$version\""))
+        .env("GITHUB_ACTION_PATH", root())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), env!("CARGO_PKG_VERSION"), "{}", stderr(&o));
 }
 
 #[test]
@@ -133,9 +182,19 @@ fn sarif_matches_the_official_schema() {
         ("src/a b%.rs", BLOCKING),
     ]);
     std::fs::write(dir.path().join("src/latin1.rs"), bad_utf8).unwrap();
+    // An absolute argument, and a file outside the current directory, validate too.
+    let abs = dir.path().join("src");
+    let outside = tree(&[("elsewhere.rs", BLOCKING)]);
+    let outside = outside.path().join("elsewhere.rs");
     for args in [
         &["--format", "sarif", "src"][..],
         &["--format", "sarif", "src/good.rs"],
+        &[
+            "--format",
+            "sarif",
+            abs.to_str().unwrap(),
+            outside.to_str().unwrap(),
+        ],
     ] {
         let o = run_in(dir.path(), args);
         let log: Value = serde_json::from_slice(&o.stdout).expect("SARIF is JSON");

@@ -12,12 +12,17 @@
 //! Decision on columns: GitHub rejects `col`/`endColumn` when `line != endLine`, so they are
 //! emitted only for single-line spans; multi-line spans carry `line` and `endLine` only.
 //!
+//! Paths are relative to the repository root (`$GITHUB_WORKSPACE`, or the directory holding
+//! `.git`), which is what the runner matches against the pull request's files, whatever
+//! directory the linter ran in.
+//!
 //! File errors become `::error file=PATH,line=L,col=C::MESSAGE` (position omitted when unknown).
 //!
 //! Escaping follows the runner's rules: in the message `%`, `\r`, `\n` become `%25`, `%0D`,
 //! `%0A`; property values additionally escape `:` and `,` as `%3A` and `%2C`.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::diagnostic::{Report, Severity};
 use crate::render::display_path;
@@ -28,7 +33,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let (start, end) = report.span_positions(&d.path, &d.range);
         let mut props = format!(
             "file={},line={}",
-            escape_property(&display_path(&d.path)),
+            escape_property(&annotation_path(report, &d.path)),
             start.line
         );
         if start.line == end.line {
@@ -54,7 +59,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for e in &report.errors {
-        let mut props = format!("file={}", escape_property(&display_path(&e.path)));
+        let mut props = format!(
+            "file={}",
+            escape_property(&annotation_path(report, &e.path))
+        );
         if let Some(line) = e.line {
             props.push_str(&format!(",line={line}"));
             if let Some(col) = e.column {
@@ -64,6 +72,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "::error {props}::{}", escape_data(&e.message))?;
     }
     Ok(())
+}
+
+/// A path as GitHub attaches annotations to it: relative to the repository root when the report
+/// knows it (the action may run in a subdirectory), else as the report holds it.
+fn annotation_path(report: &Report, path: &Path) -> String {
+    match (&report.root, &report.repo_root) {
+        (Some(root), Some(repo)) => display_path(&crate::paths::rebase(path, root, repo)),
+        _ => display_path(path),
+    }
 }
 
 /// The workflow command for a severity.

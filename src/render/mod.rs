@@ -10,12 +10,13 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 pub mod short;
+pub mod snippet;
 pub mod statistics;
 
 /// The output formats (names are part of the CLI contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// miette graphical report with snippets, labels and help, and a summary line.
+    /// rustc-style reports with snippets, labels and help, and a summary line.
     Human,
     /// `path:line:col: severity[rule] message`, one a line.
     Short,
@@ -43,6 +44,8 @@ pub struct RenderOptions {
     pub color: bool,
     /// Terminal width for wrapping (human format only); None: 100.
     pub width: Option<usize>,
+    /// Print only the diagnostics, no summary footer (human format only; `--quiet`).
+    pub quiet: bool,
 }
 
 /// Renders `report` in `format` to `out`.
@@ -65,9 +68,16 @@ pub fn render(
     }
 }
 
-/// The path as shown in every format: as given on the command line, lossily converted to UTF-8.
+/// The path as shown in every format: as the report holds it (relative to the current
+/// directory after [`crate::paths::relativize`]), lossily converted to UTF-8, with forward
+/// slashes.
 pub(crate) fn display_path(path: &std::path::Path) -> String {
-    path.to_string_lossy().into_owned()
+    let text = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    }
 }
 
 /// A hand-built report shared by the renderers' unit tests.
@@ -169,6 +179,8 @@ pub(crate) mod fixture {
             sources,
             fixes_applied: 0,
             elapsed: Duration::from_millis(40),
+            root: None,
+            repo_root: None,
         }
     }
 

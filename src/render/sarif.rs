@@ -1,7 +1,10 @@
 //! `--format sarif`: a SARIF 2.1.0 log with one run.
 //!
-//! `tool.driver.rules` is built from [`rules::ALL`], so it cannot drift from the registry; each
-//! result points back at its rule by `ruleId` and `ruleIndex`. Columns count Unicode characters
+//! `tool.driver.rules` is built from [`rules::ALL`], so it cannot drift from the registry (rule
+//! `name`s are the ids in PascalCase); each result points back at its rule by `ruleId` and
+//! `ruleIndex`. Artifact URIs of relative paths are relative references against `%SRCROOT%`,
+//! which `originalUriBaseIds` gives as the report's root (the current directory) when known; an
+//! absolute path (a file outside that directory) is an absolute `file://` URI of its own. Columns count Unicode characters
 //! (declared with `columnKind: unicodeCodePoints`), and end positions are the end of the byte range.
 //! File errors are `toolExecutionNotifications` of the single invocation. Beyond the contract, a
 //! result's help goes in `properties.help` and a fix's applicability in `properties.applicability`;
@@ -22,6 +25,9 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Project home, written as `tool.driver.informationUri`.
 pub const INFORMATION_URI: &str = "https://github.com/async-lint/async-lint";
 
+/// The `uriBaseId` of relative artifact URIs: the directory the linter ran in.
+pub const SRCROOT: &str = "%SRCROOT%";
+
 /// Writes the SARIF log for `report` as one compact JSON document and a newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &log(report))?;
@@ -30,7 +36,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// The SARIF log as a JSON value.
 pub fn log(report: &Report) -> Value {
-    json!({
+    let mut log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -49,7 +55,11 @@ pub fn log(report: &Report) -> Value {
             }],
             "results": report.diagnostics.iter().map(|d| result(report, d)).collect::<Vec<_>>(),
         }]
-    })
+    });
+    if let Some(root) = &report.root {
+        log["runs"][0]["originalUriBaseIds"] = json!({ SRCROOT: { "uri": file_uri(root, true) } });
+    }
+    log
 }
 
 /// SARIF level of a severity.
@@ -77,7 +87,7 @@ fn first_paragraph(docs: &str) -> Option<String> {
 fn rule(r: &Rule) -> Value {
     json!({
         "id": r.id,
-        "name": r.id,
+        "name": pascal_case(r.id),
         "shortDescription": { "text": r.summary },
         "fullDescription": { "text": first_paragraph(r.docs).unwrap_or_else(|| r.summary.to_string()) },
         "help": { "text": r.docs, "markdown": r.docs },
@@ -86,13 +96,47 @@ fn rule(r: &Rule) -> Value {
     })
 }
 
-/// The artifact URI of a path: as given, with forward slashes, percent-encoding characters that
-/// are not allowed in a URI reference.
-fn uri(path: &Path) -> String {
-    let mut text = display_path(path);
-    if std::path::MAIN_SEPARATOR == '\\' {
-        text = text.replace('\\', "/");
+/// A rule's SARIF `name`: its id in PascalCase (`blocking-sleep` -> `BlockingSleep`).
+pub fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// An artifact location: a relative path is a relative URI against [`SRCROOT`], an absolute one
+/// a `file://` URI of its own.
+fn artifact(path: &Path) -> Value {
+    if path.is_absolute() {
+        json!({ "uri": file_uri(path, false) })
+    } else {
+        json!({ "uri": uri(path), "uriBaseId": SRCROOT })
     }
+}
+
+/// `file://` URI of an absolute path (a directory's ends with `/`, as SARIF requires of base
+/// URIs).
+fn file_uri(path: &Path, dir: bool) -> String {
+    let mut encoded = uri(path);
+    if !encoded.starts_with('/') {
+        // A Windows path (`C:/..`) gets the extra slash of `file:///C:/..`.
+        encoded.insert(0, '/');
+    }
+    if dir && !encoded.ends_with('/') {
+        encoded.push('/');
+    }
+    format!("file://{encoded}")
+}
+
+/// The URI reference of a path: with forward slashes, percent-encoding characters that are not
+/// allowed in a URI reference.
+fn uri(path: &Path) -> String {
+    let text = display_path(path);
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b);
@@ -115,7 +159,7 @@ fn region(start: Position, end: Position) -> Value {
 }
 
 fn result(report: &Report, d: &Diagnostic) -> Value {
-    let artifact = json!({ "uri": uri(&d.path) });
+    let artifact = artifact(&d.path);
     let location = |range: &std::ops::Range<usize>| {
         let (start, end) = report.span_positions(&d.path, range);
         json!({ "artifactLocation": artifact, "region": region(start, end) })
@@ -173,7 +217,7 @@ fn result(report: &Report, d: &Diagnostic) -> Value {
 }
 
 fn notification(e: &FileError) -> Value {
-    let mut physical = json!({ "artifactLocation": { "uri": uri(&e.path) } });
+    let mut physical = json!({ "artifactLocation": artifact(&e.path) });
     if let Some(line) = e.line {
         let mut region = json!({ "startLine": line });
         if let Some(column) = e.column {
@@ -217,7 +261,8 @@ mod tests {
         assert_eq!(rules_json.len(), rules::ALL.len());
         for (json, rule) in rules_json.iter().zip(rules::ALL) {
             assert_eq!(json["id"], rule.id);
-            assert_eq!(json["name"], rule.id);
+            assert_eq!(json["name"], pascal_case(rule.id));
+            assert_ne!(json["name"], rule.id);
             assert_eq!(json["shortDescription"]["text"], rule.summary);
             assert!(
                 json["fullDescription"]["text"]
@@ -258,7 +303,10 @@ mod tests {
         assert_eq!(first["level"], "warning");
         assert_eq!(first["message"]["text"], fixture::TRICKY_MESSAGE);
         let loc = &first["locations"][0]["physicalLocation"];
-        assert_eq!(loc["artifactLocation"]["uri"], "src/lib.rs");
+        assert_eq!(
+            loc["artifactLocation"],
+            json!({"uri": "src/lib.rs", "uriBaseId": "%SRCROOT%"})
+        );
         assert_eq!(
             loc["region"],
             json!({"startLine": 2, "startColumn": 5, "endLine": 2, "endColumn": 26})
@@ -268,7 +316,7 @@ mod tests {
             json!([{
                 "id": 0,
                 "physicalLocation": {
-                    "artifactLocation": {"uri": "src/lib.rs"},
+                    "artifactLocation": {"uri": "src/lib.rs", "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 13},
                 },
                 "message": {"text": "async context starts here"},
@@ -279,7 +327,7 @@ mod tests {
             json!([{
                 "description": {"text": "replace with `tokio::time::sleep(..).await`"},
                 "artifactChanges": [{
-                    "artifactLocation": {"uri": "src/lib.rs"},
+                    "artifactLocation": {"uri": "src/lib.rs", "uriBaseId": "%SRCROOT%"},
                     "replacements": [
                         {
                             "deletedRegion": {"startLine": 2, "startColumn": 5, "endLine": 2, "endColumn": 26},
@@ -322,7 +370,7 @@ mod tests {
                     "level": "error",
                     "message": {"text": "expected `;`, found `}`"},
                     "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": "src/bad.rs"},
+                        "artifactLocation": {"uri": "src/bad.rs", "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": 3, "startColumn": 7},
                     }}],
                 },
@@ -330,7 +378,7 @@ mod tests {
                     "level": "error",
                     "message": {"text": "stream did not contain valid UTF-8"},
                     "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": "src/unreadable.rs"},
+                        "artifactLocation": {"uri": "src/unreadable.rs", "uriBaseId": "%SRCROOT%"},
                     }}],
                 },
             ])
@@ -351,6 +399,24 @@ mod tests {
     fn uris_are_encoded_references() {
         assert_eq!(uri(&PathBuf::from("src/a b%#.rs")), "src/a%20b%25%23.rs");
         assert_eq!(uri(&PathBuf::from("./src/é.rs")), "./src/%C3%A9.rs");
+    }
+
+    #[test]
+    fn base_ids_and_absolute_paths() {
+        let mut report = fixture::report();
+        report.root = Some(PathBuf::from("/work/my proj"));
+        report.errors[0].path = PathBuf::from("/elsewhere/bad.rs");
+        let log = parsed(&report);
+        assert_eq!(
+            log["runs"][0]["originalUriBaseIds"],
+            json!({"%SRCROOT%": {"uri": "file:///work/my%20proj/"}})
+        );
+        assert_eq!(
+            log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]
+                ["artifactLocation"],
+            json!({"uri": "file:///elsewhere/bad.rs"})
+        );
+        assert_eq!(pascal_case("block-on-in-async"), "BlockOnInAsync");
     }
 
     #[test]

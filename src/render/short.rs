@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use crate::diagnostic::Report;
+use crate::render::display_path;
 
 /// Renders every diagnostic and error on its own line.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -11,7 +12,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            d.path.display(),
+            display_path(&d.path),
             start.line,
             start.column,
             d.severity.as_str(),
@@ -21,10 +22,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for e in &report.errors {
         match (e.line, e.column) {
-            (Some(l), Some(c)) => {
-                writeln!(out, "{}:{}:{}: error {}", e.path.display(), l, c, e.message)?
-            }
-            _ => writeln!(out, "{}: error {}", e.path.display(), e.message)?,
+            (Some(l), Some(c)) => writeln!(
+                out,
+                "{}:{}:{}: error {}",
+                display_path(&e.path),
+                l,
+                c,
+                e.message
+            )?,
+            _ => writeln!(out, "{}: error {}", display_path(&e.path), e.message)?,
         }
     }
     Ok(())
