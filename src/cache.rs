@@ -94,8 +94,8 @@ pub fn dir() -> PathBuf {
     }
 }
 
-/// Fingerprint of the tool and of the settings that change per-file outcomes.
-fn fingerprint(settings: &Settings) -> [u64; 2] {
+/// Fingerprint of the tool.
+fn fingerprint() -> [u64; 2] {
     let mut key = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     if let Ok(exe) = std::env::current_exe()
         && let Ok(meta) = std::fs::metadata(&exe)
@@ -107,26 +107,42 @@ fn fingerprint(settings: &Settings) -> [u64; 2] {
             .map_or(0, |d| d.as_nanos());
         key.push_str(&format!("{} {} {mtime}\n", exe.display(), meta.len()));
     }
-    let mut ids: Vec<&str> = settings.rules.iter().map(|r| r.id).collect();
-    ids.sort_unstable();
-    key.push_str(&format!(
-        "{ids:?}\n{:?}\n{}\n",
-        settings.blocking_apis, settings.collect_facts
-    ));
     split(xxh3_128(key.as_bytes()))
 }
 
-fn content_hash(bytes: &[u8], info: CrateInfo) -> [u64; 2] {
+/// Fingerprint of the settings that change per-file outcomes (a run may have several: each
+/// file is linted with its own configuration).
+fn settings_key(settings: &Settings) -> u128 {
+    let mut ids: Vec<&str> = settings.rules.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    xxh3_128(
+        format!(
+            "{ids:?}\n{:?}\n{}\n",
+            settings.blocking_apis, settings.collect_facts
+        )
+        .as_bytes(),
+    )
+}
+
+/// A file's entry key: its absolute path with `.` and `..` resolved, so that a file named
+/// relatively, absolutely or from another directory shares one entry.
+fn key(path: &Path) -> String {
+    crate::semantic::project::normalize(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn content_hash(bytes: &[u8], info: CrateInfo, settings: &Settings) -> [u64; 2] {
     let salt = xxh3_128(format!("{info:?}").as_bytes());
-    split(xxh3_128(bytes) ^ salt)
+    split(xxh3_128(bytes) ^ salt ^ settings_key(settings).rotate_left(1))
 }
 
 impl Cache {
-    /// Opens the cache in `dir` for a run with `settings`; a missing, foreign or corrupt cache
-    /// file yields an empty cache (rebuilt on save).
-    pub fn open(dir: &Path, settings: &Settings) -> Cache {
+    /// Opens the cache in `dir`; a missing, foreign or corrupt cache file yields an empty cache
+    /// (rebuilt on save).
+    pub fn open(dir: &Path) -> Cache {
         let file = dir.join(FILE_NAME);
-        let fingerprint = fingerprint(settings);
+        let fingerprint = fingerprint();
         let old = std::fs::read(&file)
             .ok()
             .and_then(|bytes| decode(&bytes, fingerprint))
@@ -149,6 +165,23 @@ impl Cache {
         self.old.is_empty()
     }
 
+    /// The cached outcome of `path` when the cache holds its current content; never lints.
+    pub fn replay_only(
+        &self,
+        path: &Arc<PathBuf>,
+        info: CrateInfo,
+        settings: &Settings,
+    ) -> Option<FileOutcome> {
+        let bytes = lint::read_limited(path).ok()?;
+        let hash = content_hash(&bytes, info, settings);
+        let cached = self
+            .old
+            .get(&key(path))
+            .filter(|e| e.hash == hash)
+            .and_then(|e| postcard::from_bytes::<Cached>(&e.outcome).ok())?;
+        Some(replay(Arc::clone(path), cached))
+    }
+
     /// Lints `path`, replaying its cached outcome when its content is unchanged.
     pub fn lint_file(
         &self,
@@ -159,8 +192,8 @@ impl Cache {
         let Ok(bytes) = lint::read_limited(&path) else {
             return lint::lint_file(path, info, settings);
         };
-        let key = path.to_string_lossy().into_owned();
-        let hash = content_hash(&bytes, info);
+        let key = key(&path);
+        let hash = content_hash(&bytes, info, settings);
         if let Some(cached) = self
             .old
             .get(&key)
@@ -377,7 +410,7 @@ mod tests {
         let path = Arc::new(src.clone());
         let cache_dir = dir.path().join("cache");
 
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         assert!(cache.is_empty());
         let first = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(first.error.is_some());
@@ -392,23 +425,21 @@ mod tests {
         );
 
         // Forge a hit whose replay differs from a real lint: proves the parse is skipped.
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         assert_eq!(cache.len(), 1);
         let mut forged = cache.old.clone();
-        forged
-            .get_mut(&src.to_string_lossy().into_owned())
-            .unwrap()
-            .outcome = encoded(Cached::Clean(FileFacts::default())).unwrap();
+        forged.get_mut(&key(&src)).unwrap().outcome =
+            encoded(Cached::Clean(FileFacts::default())).unwrap();
         let forged_cache = Cache {
             old: forged,
-            ..Cache::open(&cache_dir, &settings)
+            ..Cache::open(&cache_dir)
         };
         let replayed = forged_cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(replayed.error.is_none(), "the cached outcome was replayed");
 
         // Changed content: a miss, linted for real.
         std::fs::write(&src, "fn f() {}\n").unwrap();
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         let fresh = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(fresh.error.is_none());
         cache.save();
@@ -418,27 +449,49 @@ mod tests {
             rules: Vec::new(),
             ..Settings::default()
         };
-        assert!(Cache::open(&cache_dir, &other).is_empty());
+        let cache = Cache::open(&cache_dir);
+        let relinted = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &other);
+        assert!(relinted.error.is_none());
+        assert!(
+            cache
+                .replay_only(&path, CrateInfo::default(), &other)
+                .is_none(),
+            "an entry of another configuration is not replayed"
+        );
+        assert!(
+            cache
+                .replay_only(&path, CrateInfo::default(), &settings)
+                .is_some()
+        );
         // A corrupt file is ignored.
         std::fs::write(cache_dir.join(FILE_NAME), b"garbage").unwrap();
-        assert!(Cache::open(&cache_dir, &settings).is_empty());
+        assert!(Cache::open(&cache_dir).is_empty());
     }
 
     #[test]
-    fn content_hash_depends_on_content_and_crate_info() {
+    fn content_hash_depends_on_content_crate_info_and_settings() {
         let info = CrateInfo::default();
+        let s = Settings::default();
         assert_eq!(
-            content_hash(b"fn f() {}", info),
-            content_hash(b"fn f() {}", info)
+            content_hash(b"fn f() {}", info, &s),
+            content_hash(b"fn f() {}", info, &s)
         );
         assert_ne!(
-            content_hash(b"fn f() {}", info),
-            content_hash(b"fn g() {}", info)
+            content_hash(b"fn f() {}", info, &s),
+            content_hash(b"fn g() {}", info, &s)
         );
         let other = CrateInfo {
             edition: crate::project::Edition::E2015,
             ..info
         };
-        assert_ne!(content_hash(b"x", info), content_hash(b"x", other));
+        assert_ne!(content_hash(b"x", info, &s), content_hash(b"x", other, &s));
+        let facts = Settings {
+            collect_facts: true,
+            ..Settings::default()
+        };
+        assert_ne!(
+            content_hash(b"x", info, &s),
+            content_hash(b"x", info, &facts)
+        );
     }
 }

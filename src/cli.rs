@@ -100,6 +100,11 @@ pub struct Cli {
     /// Do not read or write the cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Apply the exclude globs (configuration and --exclude) to files named on the command
+    /// line too, as pre-commit passes them.
+    #[arg(long)]
+    pub force_exclude: bool,
 }
 
 impl Cli {
@@ -136,6 +141,8 @@ impl Cli {
                 write_baseline: self.write_baseline,
                 changed_since: self.changed_since,
                 no_cache: self.no_cache,
+                project_context: true,
+                force_exclude: self.force_exclude,
             },
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +20,7 @@ use crate::lint::{self, FileOutcome, Settings};
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
+use crate::scope::Scopes;
 use crate::semantic::project::Project;
 use crate::source::SourceText;
 use crate::suppress;
@@ -191,9 +192,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     if let Some(b) = &baseline {
         crate::workflow::apply_baseline(&mut report, b)?;
     }
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
+    let mut scopes = Scopes::new(opts)?;
     let mut by_file: HashMap<Arc<PathBuf>, Vec<Diagnostic>> = HashMap::new();
     for d in report.diagnostics.iter().filter(|d| {
         d.fix
@@ -218,6 +217,8 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
         let mut fixes = 0;
         let mut failed = None;
         let info = cache.get(&path);
+        let scope = scopes.of_file(&path, opts)?;
+        let settings = &scopes.scopes[scope].settings;
         for pass in 0.. {
             let applied = fix::apply(&text, &diags, level);
             if applied.fixes == 0 {
@@ -244,7 +245,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
             text = applied.text;
             fixes += applied.fixes;
             let relinted = run_on_big_stack(|| {
-                lint::lint_text(Arc::clone(&path), text.clone(), info, &settings)
+                lint::lint_text(Arc::clone(&path), text.clone(), info, settings)
             });
             let mut relinted = Report {
                 diagnostics: relinted.map(|o| o.diagnostics).unwrap_or_default(),
@@ -409,61 +410,91 @@ pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rul
         .collect())
 }
 
-/// One file to lint: its size, its crate's info, its path.
-type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>);
+/// One file to lint: its size, its crate's info, its path, its configuration scope.
+type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>, usize);
 
 /// The files `opts` names, largest first (their syntax trees, hundreds of MB for a generated
 /// table, are built while little else is held, instead of on top of every other file's facts),
 /// and the paths that could not be walked.
-fn plan(opts: &Options, config: &Config) -> Result<(Vec<Job>, Vec<FileError>), UsageError> {
-    let mut excludes = config.exclude.clone();
-    excludes.extend(opts.exclude.iter().cloned());
+fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>), UsageError> {
+    // The walk prunes what the configurations of the given paths exclude; each file found is
+    // then held against its own configuration's excludes.
+    let mut walk_excludes = opts.exclude.clone();
+    for p in &opts.paths {
+        let scope = if p.is_dir() {
+            scopes.of_dir(p, opts)?
+        } else {
+            scopes.of_file(p, opts)?
+        };
+        walk_excludes.extend(scopes.scopes[scope].config.exclude.iter().cloned());
+    }
+    walk_excludes.sort();
+    walk_excludes.dedup();
     let mut found =
-        discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
+        discover::discover(&opts.paths, &walk_excludes).map_err(|e| UsageError(e.to_string()))?;
     found.files = crate::workflow::select_files(opts, found.files)?;
     let mut infos = CrateInfoCache::default();
-    let files: Vec<_> = found
-        .files
-        .into_iter()
-        .map(|p| (infos.get(&p), Arc::new(p)))
-        .collect();
+    let mut files = Vec::with_capacity(found.files.len());
+    for p in found.files {
+        let scope = scopes.of_file(&p, opts)?;
+        let named = opts.paths.contains(&p);
+        if (!named || opts.workflow.force_exclude) && scopes.excludes(scope, &p) {
+            continue;
+        }
+        files.push((infos.get(&p), Arc::new(p), scope));
+    }
     let mut jobs: Vec<Job> = files
         .into_par_iter()
-        .map(|(info, p)| {
+        .map(|(info, p, scope)| {
             let size = std::fs::metadata(p.as_ref()).map_or(0, |m| m.len());
-            (size, info, p)
+            (size, info, p, scope)
         })
         .collect();
     jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
     Ok((jobs, found.errors))
 }
 
-/// Lints what `opts` names and returns the finished, sorted report.
-pub fn lint(opts: &Options) -> Result<Report, UsageError> {
-    let start = Instant::now();
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
-    let pool = rayon::ThreadPoolBuilder::new()
+/// The run's worker threads, with the stack deep syntax trees need.
+fn worker_pool(opts: &Options) -> Result<rayon::ThreadPool, UsageError> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .stack_size(lint::WORKER_STACK_BYTES)
         .thread_name(|i| format!("async-lint-{i}"))
         .build()
-        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))
+}
+
+/// Lints what `opts` names and returns the finished, sorted report.
+pub fn lint(opts: &Options) -> Result<Report, UsageError> {
+    let start = Instant::now();
+    let mut scopes = Scopes::new(opts)?;
+    let pool = worker_pool(opts)?;
     // Finding the files and loading the cache are independent: side by side.
     let (planned, cache) = pool.install(|| {
         rayon::join(
-            || plan(opts, &config),
-            || {
-                (!opts.workflow.no_cache)
-                    .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings))
-            },
+            || plan(opts, &mut scopes),
+            || (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&crate::cache::dir())),
         )
     });
     let (jobs, discovery_errors) = planned?;
+    if scopes.scopes.is_empty() {
+        // No file: the configuration of the current directory still has to be valid.
+        scopes.of_dir(Path::new("."), opts)?;
+    }
+    let settings = scopes.union();
+    let linted: Vec<PathBuf> = jobs.iter().map(|j| j.2.as_ref().clone()).collect();
+    let context = if settings.collect_facts && crate::workflow::is_partial(opts) {
+        context_jobs(&linted, opts, &mut scopes)?
+    } else {
+        Vec::new()
+    };
     // The project model (cargo metadata, else the manifests) loads beside the linting.
     let project_paths: Vec<PathBuf> = if settings.collect_facts {
-        jobs.iter().map(|j| j.2.as_ref().clone()).collect()
+        linted
+            .iter()
+            .cloned()
+            .chain(context.iter().map(|c| c.0.clone()))
+            .collect()
     } else {
         Vec::new()
     };
@@ -475,9 +506,10 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // left a worker idle for a second on the full corpus: 1.21x the floor's wall time instead
     // of 1.13x; a whole 256 KiB beside it raised the 38 crates' peak from 64 to 80 MB.)
     let budget = ByteBudget::new(jobs.first().map_or(0, |j| j.0) + LARGE_FILE_BYTES / 4);
-    let one = |(size, info, path): &Job| {
+    let one = |(size, info, path, scope): &Job| {
         let reservation = budget.reserve(*size);
-        let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
+        let settings = &scopes.scopes[*scope].settings;
+        let mut o = lint_file_catching_panics(path, *info, settings, cache.as_ref());
         drop(reservation);
         // The few files that keep findings are read again when the report is made (as cached
         // files are): holding every such text to the end cost 2 MB on the 38 crates.
@@ -496,6 +528,8 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         out.extend(rest);
         out
     });
+    let context = pool.install(|| lint_context(&context, &scopes, cache.as_ref()));
+    let file_scopes: Vec<usize> = large_jobs.iter().chain(rest).map(|j| j.3).collect();
     if let Some(cache) = cache {
         cache.save();
     }
@@ -503,13 +537,67 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
-    let mut report = pool.install(|| finish(outcomes, project, &settings, &config));
+    let outcomes: Vec<(FileOutcome, usize)> = outcomes.into_iter().zip(file_scopes).collect();
+    let mut report = pool.install(|| finish_scoped(outcomes, context, project, &settings, &scopes));
     report.errors.extend(discovery_errors);
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// The facts of a partial run's context files (see [`crate::partial`]): replayed from the cache
+/// when it holds a file's current content, else from a facts-only pass. Files that cannot be
+/// read or parsed contribute nothing.
+fn lint_context(
+    files: &[(PathBuf, usize)],
+    scopes: &Scopes,
+    cache: Option<&crate::cache::Cache>,
+) -> Vec<FileOutcome> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let facts_only: Vec<Settings> = scopes
+        .scopes
+        .iter()
+        .map(|s| crate::partial::facts_only(&s.settings))
+        .collect();
+    let mut infos = CrateInfoCache::default();
+    let jobs: Vec<(crate::project::CrateInfo, Arc<PathBuf>, usize)> = files
+        .iter()
+        .map(|(f, scope)| (infos.get(f), Arc::new(f.clone()), *scope))
+        .collect();
+    jobs.par_iter()
+        .with_max_len(1)
+        .filter_map(|(info, path, scope)| {
+            let settings = &scopes.scopes[*scope].settings;
+            let replayed = cache.and_then(|c| c.replay_only(path, *info, settings));
+            let mut o = match replayed {
+                Some(o) => o,
+                None => lint_file_catching_panics(path, *info, &facts_only[*scope], None),
+            };
+            o.source = None;
+            o.error.is_none().then_some(o)
+        })
+        .collect()
+}
+
+/// A partial run's context files (see [`crate::partial`]) that their own configuration keeps,
+/// with their scopes.
+fn context_jobs(
+    linted: &[PathBuf],
+    opts: &Options,
+    scopes: &mut Scopes,
+) -> Result<Vec<(PathBuf, usize)>, UsageError> {
+    let mut out = Vec::new();
+    for f in crate::partial::context_files(linted, &opts.exclude) {
+        let scope = scopes.of_file(&f, opts)?;
+        if !scopes.excludes(scope, &f) {
+            out.push((f, scope));
+        }
+    }
+    Ok(out)
 }
 
 /// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
@@ -549,14 +637,46 @@ struct PerFile {
     source: Option<Arc<SourceText>>,
     suppressions: suppress::Suppressions,
     diagnostics: Vec<Diagnostic>,
+    scope: usize,
 }
 
-/// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting.
+/// Phase 2 and bookkeeping with one configuration for every file (see [`finish_scoped`]).
 pub fn finish(
     outcomes: Vec<FileOutcome>,
+    context: Vec<FileOutcome>,
     project: Project,
     settings: &Settings,
     config: &Config,
+) -> Report {
+    let outcomes = outcomes.into_iter().map(|o| (o, 0)).collect();
+    finish_with(outcomes, context, project, settings, &[(settings, config)])
+}
+
+/// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting. Each
+/// outcome comes with its scope: the file keeps its own configuration's rules and severities.
+/// `context` files (a partial run's, see [`crate::partial`]) contribute their facts only.
+/// `settings` covers every scope ([`Scopes::union`]).
+pub fn finish_scoped(
+    outcomes: Vec<(FileOutcome, usize)>,
+    context: Vec<FileOutcome>,
+    project: Project,
+    settings: &Settings,
+    scopes: &Scopes,
+) -> Report {
+    let per_scope: Vec<(&Settings, &Config)> = scopes
+        .scopes
+        .iter()
+        .map(|s| (&s.settings, &s.config))
+        .collect();
+    finish_with(outcomes, context, project, settings, &per_scope)
+}
+
+fn finish_with(
+    outcomes: Vec<(FileOutcome, usize)>,
+    context: Vec<FileOutcome>,
+    project: Project,
+    settings: &Settings,
+    scopes: &[(&Settings, &Config)],
 ) -> Report {
     let mut report = Report {
         files_checked: outcomes.len(),
@@ -564,7 +684,15 @@ pub fn finish(
     };
     let mut per_file: Vec<PerFile> = Vec::new();
     let mut index = CrateIndex::new(Vec::new(), project);
-    for o in outcomes {
+    if settings.collect_facts {
+        for o in context.into_iter().filter(|o| o.error.is_none()) {
+            index.files.push(IndexedFile {
+                path: o.path,
+                facts: o.facts,
+            });
+        }
+    }
+    for (o, scope) in outcomes {
         if let Some(e) = o.error {
             report.errors.push(e);
             continue;
@@ -580,6 +708,7 @@ pub fn finish(
             source: o.source,
             suppressions: o.suppressions,
             diagnostics: o.diagnostics,
+            scope,
         });
     }
 
@@ -613,14 +742,17 @@ pub fn finish(
         }
     }
 
-    let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
     for PerFile {
         path,
         source,
         suppressions: sups,
-        diagnostics: diags,
+        diagnostics: mut diags,
+        scope,
     } in per_file
     {
+        let (own, config) = scopes[scope];
+        let enabled = |id: &str| own.rules.iter().any(|r| r.id == id);
+        diags.retain(|d| enabled(d.rule.id));
         if diags.is_empty() && sups.is_empty() {
             continue;
         }
@@ -634,15 +766,15 @@ pub fn finish(
                 None => continue,
             },
         };
-        let kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        for d in &mut kept {
+            if let Some(sev) = config.severity.get(d.rule.id) {
+                d.severity = *sev;
+            }
+        }
         if !kept.is_empty() {
             report.sources.insert(Arc::clone(&path), source);
             report.diagnostics.extend(kept);
-        }
-    }
-    for d in &mut report.diagnostics {
-        if let Some(sev) = config.severity.get(d.rule.id) {
-            d.severity = *sev;
         }
     }
     report.diagnostics.sort_by(|a, b| {
@@ -664,20 +796,35 @@ pub fn finish(
 /// with the rules `opts` enables and the configuration found from the current directory.
 pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, UsageError> {
     let start = Instant::now();
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
+    let mut scopes = Scopes::new(opts)?;
+    let scope = scopes.of_file(&path, opts)?;
     let info = CrateInfoCache::default().get(&path);
+    let context_paths =
+        if scopes.scopes[scope].settings.collect_facts && crate::workflow::is_partial(opts) {
+            context_jobs(std::slice::from_ref(&path), opts, &mut scopes)?
+        } else {
+            Vec::new()
+        };
+    let context = if context_paths.is_empty() {
+        Vec::new()
+    } else {
+        let cache =
+            (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&crate::cache::dir()));
+        worker_pool(opts)?.install(|| lint_context(&context_paths, &scopes, cache.as_ref()))
+    };
+    let settings = scopes.union();
     let path = Arc::new(path);
-    let settings_ref = &settings;
+    let file_settings = &scopes.scopes[scope].settings;
     let outcome =
-        run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
+        run_on_big_stack(move || lint::lint_text(path, text, info, file_settings)).map(|o| {
             let project = if settings.collect_facts {
-                Project::load(std::slice::from_ref(&o.path))
+                let mut paths = vec![o.path.as_ref().clone()];
+                paths.extend(context_paths.into_iter().map(|c| c.0));
+                Project::load(&paths)
             } else {
                 Project::default()
             };
-            let mut report = finish(vec![o], project, &settings, &config);
+            let mut report = finish_scoped(vec![(o, scope)], context, project, &settings, &scopes);
             report.elapsed = start.elapsed();
             report
         });
