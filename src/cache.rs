@@ -1,24 +1,27 @@
 //! The result cache (as ruff's): a rerun on an unchanged tree skips reading into the parser.
 //!
-//! Each file's entry is keyed by its path and validated by a 128-bit hash (XXH3) of its content
-//! and crate info; the whole cache file is tied to a fingerprint of the tool (version and the
-//! executable's size and modification time, so a rebuilt linter never trusts an old cache) and of
-//! the configuration that changes per-file results (enabled rules, user blocking APIs, whether
-//! facts are collected). A hit replays the file's outcome: its cross-file facts (phase 2 still
+//! Each file's entry is keyed by its absolute path (`.` and `..` resolved) and validated by a
+//! 128-bit hash (XXH3) of its content, its crate info and the settings it was linted with
+//! (enabled rules, user blocking APIs, whether facts are collected: each file has its own
+//! configuration, see [`crate::scope`]); the whole cache file is tied to a fingerprint of the
+//! tool (version and the executable's size and modification time, so a rebuilt linter never
+//! trusts an old cache). A hit replays the file's outcome: its cross-file facts (phase 2 still
 //! runs over every file, so cross-file findings are re-resolved), or its error (unparsable,
 //! too deep, not UTF-8), or its diagnostics and suppression comments (rules by id; a rule id the
 //! tool no longer has fails to decode, and the file is re-linted). Their text is not cached: the
-//! report reads it again from disk for the files that keep findings.
+//! report reads it again from disk for the files that keep findings. A partial run's context
+//! files are only replayed ([`Cache::replay_only`]), never linted into the cache.
 //!
-//! The cache lives in `target/async-lint-cache/` when the current directory has a `target/`,
-//! else in `.async-lint-cache/`, as one file: a header line with the format version, the
-//! fingerprint, a checksum and the payload length, then the payload: the entries in postcard's
-//! compact binary encoding, each file's outcome kept as its own encoded bytes. Loading decodes
-//! only the keys and hashes; an outcome is decoded when its file is replayed (on the worker that
-//! replays it), and unchanged entries are written back as they were read. A file with another
-//! version or fingerprint, a bad checksum or a truncated payload is ignored and rebuilt, never
-//! trusted. Writes go to a temporary file that is renamed into place, so concurrent runs never see
-//! or leave a torn file (the last writer wins). `--no-cache` neither reads nor writes it.
+//! There is one cache per project, placed as [`crate::cache_root`] says, as one file: a header
+//! line with the format version, the fingerprint, a checksum and the payload length, then the
+//! payload: the entries in postcard's compact binary encoding, each file's outcome kept as its
+//! own encoded bytes. Loading decodes only the keys and hashes; an outcome is decoded when its
+//! file is replayed (on the worker that replays it), and unchanged entries are written back as
+//! they were read. A run over the whole project drops the entries of files it did not see. A
+//! file with another version or fingerprint, a bad checksum or a truncated payload is ignored
+//! and rebuilt, never trusted. Writes go to a temporary file that is renamed into place, so
+//! concurrent runs never see or leave a torn file (the last writer wins). `--no-cache` neither
+//! reads nor writes it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -230,13 +233,19 @@ impl Cache {
     }
 
     /// Writes the merged cache (old entries, updated by this run's) if anything changed.
+    /// With `keep` (a run that covered its whole project), entries of other files are pruned.
     /// Failures are ignored: the cache is an optimisation, never a reason to fail a run.
-    pub fn save(self) {
+    pub fn save(self, keep: Option<&[PathBuf]>) {
         let new = self.new.into_inner().unwrap_or_else(|p| p.into_inner());
-        if new.is_empty() {
+        let mut all = self.old;
+        let before = all.len();
+        if let Some(keep) = keep {
+            let keep: std::collections::HashSet<String> = keep.iter().map(|p| key(p)).collect();
+            all.retain(|k, _| keep.contains(k));
+        }
+        if new.is_empty() && all.len() == before {
             return;
         }
-        let mut all = self.old;
         for (k, e) in new {
             match e {
                 Some(e) => all.insert(k, e),
@@ -417,7 +426,7 @@ mod tests {
         // A cache file of an earlier layout, left by an older async-lint.
         std::fs::create_dir_all(&cache_dir).unwrap();
         std::fs::write(cache_dir.join("cache.json"), b"{}").unwrap();
-        cache.save();
+        cache.save(None);
         assert!(cache_dir.join(".gitignore").exists());
         assert!(
             !cache_dir.join("cache.json").exists(),
@@ -442,7 +451,16 @@ mod tests {
         let cache = Cache::open(&cache_dir);
         let fresh = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(fresh.error.is_none());
-        cache.save();
+        cache.save(None);
+
+        // A run over the whole project prunes the entries of files it did not see.
+        let cache = Cache::open(&cache_dir);
+        assert_eq!(cache.len(), 1);
+        cache.save(Some(&[dir.path().join("other.rs")]));
+        assert!(Cache::open(&cache_dir).is_empty());
+        let cache = Cache::open(&cache_dir);
+        let _ = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        cache.save(Some(&[src.clone()]));
 
         // Another configuration does not trust this cache.
         let other = Settings {

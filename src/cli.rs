@@ -105,6 +105,11 @@ pub struct Cli {
     /// line too, as pre-commit passes them.
     #[arg(long)]
     pub force_exclude: bool,
+
+    /// Keep the cache in this directory (default: the project's target/async-lint/, see
+    /// ASYNC_LINT_CACHE_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Cli {
@@ -143,6 +148,7 @@ impl Cli {
                 no_cache: self.no_cache,
                 project_context: true,
                 force_exclude: self.force_exclude,
+                cache_dir: self.cache_dir,
             },
         }
     }

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod budget;
 pub mod cache;
+pub mod cache_root;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::budget::ByteBudget;
+use crate::cache_root::CachePlace;
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, FileError, Report};
@@ -469,11 +470,12 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let start = Instant::now();
     let mut scopes = Scopes::new(opts)?;
     let pool = worker_pool(opts)?;
+    let place = CachePlace::for_inputs(&opts.paths, opts.workflow.cache_dir.as_deref());
     // Finding the files and loading the cache are independent: side by side.
     let (planned, cache) = pool.install(|| {
         rayon::join(
             || plan(opts, &mut scopes),
-            || (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&crate::cache::dir())),
+            || (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir)),
         )
     });
     let (jobs, discovery_errors) = planned?;
@@ -528,17 +530,29 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         out.extend(rest);
         out
     });
-    let context = pool.install(|| lint_context(&context, &scopes, cache.as_ref()));
+    let context_outcomes = pool.install(|| lint_context(&context, &scopes, cache.as_ref()));
     let file_scopes: Vec<usize> = large_jobs.iter().chain(rest).map(|j| j.3).collect();
     if let Some(cache) = cache {
-        cache.save();
+        // A run over the whole project forgets the files it no longer has.
+        let whole = opts.workflow.changed_since.is_none() && place.covered_by(&opts.paths);
+        let seen: Vec<PathBuf> = if whole {
+            linted
+                .iter()
+                .cloned()
+                .chain(context.into_iter().map(|c| c.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        cache.save(whole.then_some(&seen[..]));
     }
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
     let outcomes: Vec<(FileOutcome, usize)> = outcomes.into_iter().zip(file_scopes).collect();
-    let mut report = pool.install(|| finish_scoped(outcomes, context, project, &settings, &scopes));
+    let mut report =
+        pool.install(|| finish_scoped(outcomes, context_outcomes, project, &settings, &scopes));
     report.errors.extend(discovery_errors);
     report
         .errors
@@ -808,8 +822,11 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let context = if context_paths.is_empty() {
         Vec::new()
     } else {
-        let cache =
-            (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&crate::cache::dir()));
+        let place = CachePlace::for_inputs(
+            std::slice::from_ref(&path),
+            opts.workflow.cache_dir.as_deref(),
+        );
+        let cache = (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir));
         worker_pool(opts)?.install(|| lint_context(&context_paths, &scopes, cache.as_ref()))
     };
     let settings = scopes.union();

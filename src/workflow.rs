@@ -30,6 +30,8 @@ pub struct WorkflowOptions {
     pub project_context: bool,
     /// Apply `exclude` globs to files named on the command line too (pre-commit).
     pub force_exclude: bool,
+    /// Put the cache here instead of in the project (see [`crate::cache_root`]).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Whether a run lints only some files of their crates: files named explicitly,

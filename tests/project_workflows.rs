@@ -334,3 +334,76 @@ fn each_file_uses_the_configuration_nearest_above_it() {
         stderr(&o)
     );
 }
+
+/// Whether the cache file in `dir` names a file whose path ends with `name`.
+fn cache_mentions(dir: &Path, name: &str) -> bool {
+    let bytes = std::fs::read(dir.join("cache.bin")).expect("a cache file");
+    bytes.windows(name.len()).any(|w| w == name.as_bytes())
+}
+
+#[test]
+fn the_cache_belongs_to_the_project() {
+    let dir = crate_tree();
+    let cache = dir.path().join("target/async-lint");
+    let outside = tempfile::tempdir().unwrap();
+    // From an unrelated directory: the cache is in the crate's target/, nothing is created here.
+    let api = dir.path().join("src/api.rs");
+    let o = run_in(
+        outside.path(),
+        &["--format", "short", api.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(cache.join("cache.bin").is_file());
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(!dir.path().join(".async-lint-cache").exists());
+    // From a subdirectory: the same cache.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let o = run_in(&dir.path().join("src"), &["--format", "short", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!dir.path().join("src/.async-lint-cache").exists());
+    assert!(cache_mentions(&cache, "src/bad.rs"));
+
+    // A whole-project run prunes the entries of files that are gone; a partial run does not.
+    std::fs::write(dir.path().join("src/gone.rs"), BLOCKING).unwrap();
+    run_in(dir.path(), &["--format", "short", "."]);
+    assert!(cache_mentions(&cache, "src/gone.rs"));
+    std::fs::remove_file(dir.path().join("src/bad.rs")).unwrap();
+    run_in(dir.path(), &["--format", "short", "src/api.rs"]);
+    assert!(cache_mentions(&cache, "src/bad.rs"));
+    run_in(dir.path(), &["--format", "short", "."]);
+    assert!(!cache_mentions(&cache, "src/bad.rs"));
+    assert!(cache_mentions(&cache, "src/gone.rs"));
+
+    // --cache-dir, and ASYNC_LINT_CACHE_DIR below it.
+    let elsewhere = outside.path().join("c");
+    let o = run_in(
+        dir.path(),
+        &[
+            "--format",
+            "short",
+            "--cache-dir",
+            elsewhere.to_str().unwrap(),
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(elsewhere.join("cache.bin").is_file());
+    let by_env = outside.path().join("e");
+    let o = bin()
+        .current_dir(dir.path())
+        .env("ASYNC_LINT_CACHE_DIR", &by_env)
+        .args(["--format", "short", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(by_env.join("cache.bin").is_file());
+    let flag_wins = outside.path().join("f");
+    bin()
+        .current_dir(dir.path())
+        .env("ASYNC_LINT_CACHE_DIR", outside.path().join("not-this"))
+        .args(["--cache-dir", flag_wins.to_str().unwrap(), "."])
+        .output()
+        .unwrap();
+    assert!(flag_wins.join("cache.bin").is_file());
+    assert!(!outside.path().join("not-this").exists());
+}
