@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod budget;
 pub mod cache;
 pub mod cache_root;
+pub mod cargo_cmd;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -32,13 +32,16 @@ pub struct WorkflowOptions {
     pub force_exclude: bool,
     /// Put the cache here instead of in the project (see [`crate::cache_root`]).
     pub cache_dir: Option<PathBuf>,
+    /// The paths are some packages of a workspace (`cargo async-lint -p ..`): a partial run.
+    pub partial_workspace: bool,
 }
 
 /// Whether a run lints only some files of their crates: files named explicitly,
 /// `--changed-since`, or `--stdin-filename`; and it asks for the project's context.
 pub fn is_partial(opts: &Options) -> bool {
     opts.workflow.project_context
-        && (opts.workflow.changed_since.is_some()
+        && (opts.workflow.partial_workspace
+            || opts.workflow.changed_since.is_some()
             || opts.workflow.stdin_filename.is_some()
             || opts.paths.iter().any(|p| p.is_file()))
 }

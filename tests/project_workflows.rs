@@ -407,3 +407,164 @@ fn the_cache_belongs_to_the_project() {
     assert!(flag_wins.join("cache.bin").is_file());
     assert!(!outside.path().join("not-this").exists());
 }
+
+/// A workspace: `a` calls a sleeping helper of `b` (a cross-crate finding), `c` sleeps itself.
+fn workspace_tree() -> tempfile::TempDir {
+    let package = |name: &str, deps: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
+        )
+    };
+    tree(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n".to_string(),
+        ),
+        (
+            "crates/a/Cargo.toml",
+            package("a", "b = { path = \"../b\" }\ntokio = \"1\"\n"),
+        ),
+        (
+            "crates/a/src/lib.rs",
+            "pub async fn handle() {\n    b::nap();\n}\n".to_string(),
+        ),
+        ("crates/b/Cargo.toml", package("b", "")),
+        ("crates/b/src/lib.rs", HELPER.to_string()),
+        ("crates/c/Cargo.toml", package("c", "")),
+        ("crates/c/src/lib.rs", BLOCKING.to_string()),
+        ("crates/c/tests/t.rs", BLOCKING.to_string()),
+    ])
+}
+
+/// `cargo-async-lint`, as cargo runs it (`async-lint` first), in `dir`.
+fn cargo_sub(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cargo-async-lint"))
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", "2")
+        .arg("async-lint")
+        .args(["--format", "short", "--no-cache"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The files a run reported findings in, as `crates/..` paths.
+fn files_of(o: &Output) -> Vec<String> {
+    let mut files: Vec<String> = stdout(o)
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .map(|f| f.find("crates/").map_or(f, |i| &f[i..]).to_string())
+        .collect();
+    files.dedup();
+    files
+}
+
+#[test]
+fn cargo_async_lint_selects_packages() {
+    let dir = workspace_tree();
+    let root = dir.path();
+    let cross = "`nap()` blocks: it calls `std::thread::sleep`";
+    // At the workspace root: every member, the cross-crate finding included.
+    let o = cargo_sub(root, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        files_of(&o),
+        [
+            "crates/a/src/lib.rs",
+            "crates/c/src/lib.rs",
+            "crates/c/tests/t.rs"
+        ],
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains(cross), "{}", stdout(&o));
+    // From a subdirectory of `a`: only `a`, with the facts of `b`, which it imports.
+    let o = cargo_sub(&root.join("crates/a/src"), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains(cross), "{}", stdout(&o));
+    // `b` alone: its helper is sync, nothing to report.
+    let o = cargo_sub(&root.join("crates/b"), &[]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), String::new()),
+        "{}",
+        stderr(&o)
+    );
+    // -p (repeatable) and --workspace from a member's directory.
+    let o = cargo_sub(&root.join("crates/b"), &["-p", "c", "-p", "a"]);
+    assert_eq!(
+        files_of(&o),
+        [
+            "crates/a/src/lib.rs",
+            "crates/c/src/lib.rs",
+            "crates/c/tests/t.rs"
+        ],
+        "{}",
+        stdout(&o)
+    );
+    let o = cargo_sub(&root.join("crates/b"), &["--workspace"]);
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+    // --manifest-path from outside the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    let manifest = root.join("crates/c/Cargo.toml");
+    let o = cargo_sub(
+        outside.path(),
+        &["--manifest-path", manifest.to_str().unwrap()],
+    );
+    assert_eq!(
+        files_of(&o),
+        ["crates/c/src/lib.rs", "crates/c/tests/t.rs"],
+        "{}",
+        stdout(&o)
+    );
+    // Paths still work as with async-lint.
+    let o = cargo_sub(root, &["crates/c/src"]);
+    assert_eq!(files_of(&o), ["crates/c/src/lib.rs"], "{}", stdout(&o));
+    // Usage errors: an unknown package, no manifest.
+    let o = cargo_sub(root, &["-p", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("package `nope` is not in the workspace (its packages: a, b, c)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cargo_sub(outside.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("could not find `Cargo.toml`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cargo_sub(root, &["-p", "a", "crates/c"]);
+    assert_eq!(o.status.code(), Some(2), "-p and paths are exclusive");
+}
+
+#[test]
+fn real_cargo_runs_the_subcommand() {
+    // cargo finds `cargo-async-lint` on PATH, as after `cargo install`.
+    let dir = workspace_tree();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cargo-async-lint"))
+        .parent()
+        .unwrap();
+    let mut path = std::ffi::OsString::from(bin_dir);
+    if let Some(old) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(old);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let o = std::process::Command::new(cargo)
+        .current_dir(dir.path().join("crates/a"))
+        .env("PATH", path)
+        .args(["async-lint", "--format", "short", "--no-cache"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("src/lib.rs:2:5: warning[blocking-sleep] `nap()` blocks"),
+        "{}",
+        stdout(&o)
+    );
+}
