@@ -460,7 +460,7 @@ mod tests {
         assert!(Cache::open(&cache_dir).is_empty());
         let cache = Cache::open(&cache_dir);
         let _ = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
-        cache.save(Some(&[src.clone()]));
+        cache.save(Some(std::slice::from_ref(&src)));
 
         // Another configuration does not trust this cache.
         let other = Settings {

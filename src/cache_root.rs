@@ -143,7 +143,7 @@ mod tests {
         let place = CachePlace::for_inputs(&[root.join("ws/a/src/lib.rs")], None);
         assert_eq!(place.dir, ws.join("target/async-lint"));
         assert!(!place.covered_by(&[root.join("ws/a/src/lib.rs")]));
-        assert!(place.covered_by(&[ws.clone()]));
+        assert!(place.covered_by(std::slice::from_ref(&ws)));
         assert!(!place.covered_by(&[root.join("ws/a")]));
         assert_eq!(
             CachePlace::for_inputs(&[root.join("lone/src")], None).dir,
@@ -159,7 +159,7 @@ mod tests {
             CachePlace::for_inputs(&[root.join("loose/x.rs")], None).dir,
             root.join("loose/.async-lint-cache")
         );
-        let explicit = CachePlace::for_inputs(&[ws.clone()], Some(Path::new("/c")));
+        let explicit = CachePlace::for_inputs(std::slice::from_ref(&ws), Some(Path::new("/c")));
         assert_eq!(explicit.dir, PathBuf::from("/c"));
         assert!(!explicit.covered_by(&[ws]));
     }
