@@ -82,7 +82,20 @@ impl Scopes {
             Some(&i) => i,
             None => self.push(config, opts)?,
         };
-        self.by_dir.insert(abs, i);
+        // Every directory between this one and the configuration's has the same nearest
+        // configuration: one search per subtree, not per directory.
+        let top = self.scopes[i]
+            .config
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(crate::semantic::project::normalize);
+        for d in abs.ancestors() {
+            self.by_dir.entry(d.to_path_buf()).or_insert(i);
+            if top.as_deref() == Some(d) {
+                break;
+            }
+        }
         Ok(i)
     }
 
