@@ -14,8 +14,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::lint::Settings;
+use rayon::prelude::*;
+
+use crate::lint::{FileOutcome, Settings};
+use crate::project::CrateInfoCache;
+use crate::run::{Options, UsageError};
+use crate::scope::Scopes;
 use crate::semantic::project::{Project, TargetKind, normalize};
 
 /// Settings for the facts-only pass of context files: no rules, the same facts.
@@ -107,6 +113,61 @@ pub fn context_files(linted: &[PathBuf], excludes: &[String]) -> Vec<PathBuf> {
 
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+}
+
+/// The facts of a partial run's context files (see [`crate::partial`]): replayed from the cache
+/// when it holds a file's current content, else from a facts-only pass. Files that cannot be
+/// read or parsed contribute nothing.
+pub fn lint_context(
+    files: &[(PathBuf, usize)],
+    scopes: &Scopes,
+    cache: Option<&crate::cache::Cache>,
+) -> Vec<FileOutcome> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let facts_only: Vec<Settings> = scopes
+        .scopes
+        .iter()
+        .map(|s| facts_only(&s.settings))
+        .collect();
+    let mut infos = CrateInfoCache::default();
+    let jobs: Vec<(crate::project::CrateInfo, Arc<PathBuf>, usize)> = files
+        .iter()
+        .map(|(f, scope)| (infos.get(f), Arc::new(f.clone()), *scope))
+        .collect();
+    jobs.par_iter()
+        .with_max_len(1)
+        .filter_map(|(info, path, scope)| {
+            let settings = &scopes.scopes[*scope].settings;
+            let replayed = cache.and_then(|c| c.replay_only(path, *info, settings));
+            let mut o = match replayed {
+                Some(o) => o,
+                None => {
+                    crate::run::lint_file_catching_panics(path, *info, &facts_only[*scope], None)
+                }
+            };
+            o.source = None;
+            o.error.is_none().then_some(o)
+        })
+        .collect()
+}
+
+/// A partial run's context files (see [`crate::partial`]) that their own configuration keeps,
+/// with their scopes.
+pub fn context_jobs(
+    linted: &[PathBuf],
+    opts: &Options,
+    scopes: &mut Scopes,
+) -> Result<Vec<(PathBuf, usize)>, UsageError> {
+    let mut out = Vec::new();
+    for f in context_files(linted, &opts.exclude) {
+        let scope = scopes.of_file(&f, opts)?;
+        if !scopes.excludes(scope, &f) {
+            out.push((f, scope));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -486,7 +486,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let settings = scopes.union();
     let linted: Vec<PathBuf> = jobs.iter().map(|j| j.2.as_ref().clone()).collect();
     let context = if settings.collect_facts && crate::workflow::is_partial(opts) {
-        context_jobs(&linted, opts, &mut scopes)?
+        crate::partial::context_jobs(&linted, opts, &mut scopes)?
     } else {
         Vec::new()
     };
@@ -530,7 +530,8 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         out.extend(rest);
         out
     });
-    let context_outcomes = pool.install(|| lint_context(&context, &scopes, cache.as_ref()));
+    let context_outcomes =
+        pool.install(|| crate::partial::lint_context(&context, &scopes, cache.as_ref()));
     let file_scopes: Vec<usize> = large_jobs.iter().chain(rest).map(|j| j.3).collect();
     if let Some(cache) = cache {
         // A run over the whole project forgets the files it no longer has.
@@ -561,62 +562,9 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     Ok(report)
 }
 
-/// The facts of a partial run's context files (see [`crate::partial`]): replayed from the cache
-/// when it holds a file's current content, else from a facts-only pass. Files that cannot be
-/// read or parsed contribute nothing.
-fn lint_context(
-    files: &[(PathBuf, usize)],
-    scopes: &Scopes,
-    cache: Option<&crate::cache::Cache>,
-) -> Vec<FileOutcome> {
-    if files.is_empty() {
-        return Vec::new();
-    }
-    let facts_only: Vec<Settings> = scopes
-        .scopes
-        .iter()
-        .map(|s| crate::partial::facts_only(&s.settings))
-        .collect();
-    let mut infos = CrateInfoCache::default();
-    let jobs: Vec<(crate::project::CrateInfo, Arc<PathBuf>, usize)> = files
-        .iter()
-        .map(|(f, scope)| (infos.get(f), Arc::new(f.clone()), *scope))
-        .collect();
-    jobs.par_iter()
-        .with_max_len(1)
-        .filter_map(|(info, path, scope)| {
-            let settings = &scopes.scopes[*scope].settings;
-            let replayed = cache.and_then(|c| c.replay_only(path, *info, settings));
-            let mut o = match replayed {
-                Some(o) => o,
-                None => lint_file_catching_panics(path, *info, &facts_only[*scope], None),
-            };
-            o.source = None;
-            o.error.is_none().then_some(o)
-        })
-        .collect()
-}
-
-/// A partial run's context files (see [`crate::partial`]) that their own configuration keeps,
-/// with their scopes.
-fn context_jobs(
-    linted: &[PathBuf],
-    opts: &Options,
-    scopes: &mut Scopes,
-) -> Result<Vec<(PathBuf, usize)>, UsageError> {
-    let mut out = Vec::new();
-    for f in crate::partial::context_files(linted, &opts.exclude) {
-        let scope = scopes.of_file(&f, opts)?;
-        if !scopes.excludes(scope, &f) {
-            out.push((f, scope));
-        }
-    }
-    Ok(out)
-}
-
 /// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
 /// bad file never loses the rest of the run's findings.
-fn lint_file_catching_panics(
+pub(crate) fn lint_file_catching_panics(
     path: &Arc<PathBuf>,
     info: crate::project::CrateInfo,
     settings: &Settings,
@@ -815,7 +763,7 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
     let info = CrateInfoCache::default().get(&path);
     let context_paths =
         if scopes.scopes[scope].settings.collect_facts && crate::workflow::is_partial(opts) {
-            context_jobs(std::slice::from_ref(&path), opts, &mut scopes)?
+            crate::partial::context_jobs(std::slice::from_ref(&path), opts, &mut scopes)?
         } else {
             Vec::new()
         };
@@ -827,7 +775,8 @@ pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, 
             opts.workflow.cache_dir.as_deref(),
         );
         let cache = (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir));
-        worker_pool(opts)?.install(|| lint_context(&context_paths, &scopes, cache.as_ref()))
+        worker_pool(opts)?
+            .install(|| crate::partial::lint_context(&context_paths, &scopes, cache.as_ref()))
     };
     let settings = scopes.union();
     let path = Arc::new(path);
