@@ -5,8 +5,9 @@
 //! package's directory. The cache of a run is in the project root of its inputs (their common
 //! ancestor when they are in several projects), under `target/async-lint/` when the root has a
 //! `Cargo.toml` (cargo's target directory convention), else under `.async-lint-cache/`. Inputs
-//! in no Cargo project use the current directory when they are all under it, else their common
-//! ancestor directory. `--cache-dir DIR`, else the `ASYNC_LINT_CACHE_DIR` environment
+//! in no Cargo project (a directory of many crates, loose files) use their common directory (a
+//! directory input itself, a file's parent), so two trees linted from the same directory never
+//! share a cache. `--cache-dir DIR`, else the `ASYNC_LINT_CACHE_DIR` environment
 //! variable, places it explicitly.
 
 use std::path::{Path, PathBuf};
@@ -42,12 +43,7 @@ impl CachePlace {
         let root = if !roots.is_empty() && roots.iter().all(Option::is_some) {
             common_ancestor(roots.into_iter().flatten())
         } else {
-            let cwd = normalize(Path::new("."));
-            if abs.iter().all(|p| p.starts_with(&cwd)) {
-                Some(cwd)
-            } else {
-                common_ancestor(abs.iter().map(|p| dir_of(p)))
-            }
+            common_ancestor(abs.iter().map(|p| dir_of(p)))
         };
         let root = root.unwrap_or_else(|| normalize(Path::new(".")));
         let dir = if root.join("Cargo.toml").is_file() {
@@ -154,9 +150,13 @@ mod tests {
             CachePlace::for_inputs(&[root.join("lone"), ws.join("a")], None).dir,
             root.join(".async-lint-cache")
         );
-        // No project, outside the current directory: the inputs' directory.
+        // No project: the inputs' directory.
         assert_eq!(
             CachePlace::for_inputs(&[root.join("loose/x.rs")], None).dir,
+            root.join("loose/.async-lint-cache")
+        );
+        assert_eq!(
+            CachePlace::for_inputs(&[root.join("loose")], None).dir,
             root.join("loose/.async-lint-cache")
         );
         let explicit = CachePlace::for_inputs(std::slice::from_ref(&ws), Some(Path::new("/c")));
