@@ -1,24 +1,27 @@
 //! The result cache (as ruff's): a rerun on an unchanged tree skips reading into the parser.
 //!
-//! Each file's entry is keyed by its path and validated by a 128-bit hash (XXH3) of its content
-//! and crate info; the whole cache file is tied to a fingerprint of the tool (version and the
-//! executable's size and modification time, so a rebuilt linter never trusts an old cache) and of
-//! the configuration that changes per-file results (enabled rules, user blocking APIs, whether
-//! facts are collected). A hit replays the file's outcome: its cross-file facts (phase 2 still
+//! Each file's entry is keyed by its absolute path (`.` and `..` resolved) and validated by a
+//! 128-bit hash (XXH3) of its content, its crate info and the settings it was linted with
+//! (enabled rules, user blocking APIs, whether facts are collected: each file has its own
+//! configuration, see [`crate::scope`]); the whole cache file is tied to a fingerprint of the
+//! tool (version and the executable's size and modification time, so a rebuilt linter never
+//! trusts an old cache). A hit replays the file's outcome: its cross-file facts (phase 2 still
 //! runs over every file, so cross-file findings are re-resolved), or its error (unparsable,
 //! too deep, not UTF-8), or its diagnostics and suppression comments (rules by id; a rule id the
 //! tool no longer has fails to decode, and the file is re-linted). Their text is not cached: the
-//! report reads it again from disk for the files that keep findings.
+//! report reads it again from disk for the files that keep findings. A partial run's context
+//! files are only replayed ([`Cache::replay_only`]), never linted into the cache.
 //!
-//! The cache lives in `target/async-lint-cache/` when the current directory has a `target/`,
-//! else in `.async-lint-cache/`, as one file: a header line with the format version, the
-//! fingerprint, a checksum and the payload length, then the payload: the entries in postcard's
-//! compact binary encoding, each file's outcome kept as its own encoded bytes. Loading decodes
-//! only the keys and hashes; an outcome is decoded when its file is replayed (on the worker that
-//! replays it), and unchanged entries are written back as they were read. A file with another
-//! version or fingerprint, a bad checksum or a truncated payload is ignored and rebuilt, never
-//! trusted. Writes go to a temporary file that is renamed into place, so concurrent runs never see
-//! or leave a torn file (the last writer wins). `--no-cache` neither reads nor writes it.
+//! There is one cache per project, placed as [`crate::cache_root`] says, as one file: a header
+//! line with the format version, the fingerprint, a checksum and the payload length, then the
+//! payload: the entries in postcard's compact binary encoding, each file's outcome kept as its
+//! own encoded bytes. Loading decodes only the keys and hashes; an outcome is decoded when its
+//! file is replayed (on the worker that replays it), and unchanged entries are written back as
+//! they were read. A run over the whole project drops the entries of files it did not see. A
+//! file with another version or fingerprint, a bad checksum or a truncated payload is ignored
+//! and rebuilt, never trusted. Writes go to a temporary file that is renamed into place, so
+//! concurrent runs never see or leave a torn file (the last writer wins). `--no-cache` neither
+//! reads nor writes it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -109,8 +112,8 @@ pub fn dir() -> PathBuf {
     }
 }
 
-/// Fingerprint of the tool and of the settings that change per-file outcomes.
-fn fingerprint(settings: &Settings) -> [u64; 2] {
+/// Fingerprint of the tool.
+fn fingerprint() -> [u64; 2] {
     let mut key = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     if let Ok(exe) = std::env::current_exe()
         && let Ok(meta) = std::fs::metadata(&exe)
@@ -122,21 +125,34 @@ fn fingerprint(settings: &Settings) -> [u64; 2] {
             .map_or(0, |d| d.as_nanos());
         key.push_str(&format!("{} {} {mtime}\n", exe.display(), meta.len()));
     }
-    key.push_str(&settings.cache_key());
     split(xxh3_128(key.as_bytes()))
 }
 
-fn content_hash(bytes: &[u8], info: CrateInfo) -> [u64; 2] {
+/// Fingerprint of the settings that change per-file outcomes (a run may have several: each
+/// file is linted with its own configuration).
+fn settings_key(settings: &Settings) -> u128 {
+    xxh3_128(settings.cache_key().as_bytes())
+}
+
+/// A file's entry key: its absolute path with `.` and `..` resolved, so that a file named
+/// relatively, absolutely or from another directory shares one entry.
+fn key(path: &Path) -> String {
+    crate::semantic::project::normalize(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn content_hash(bytes: &[u8], info: CrateInfo, settings: &Settings) -> [u64; 2] {
     let salt = xxh3_128(format!("{info:?}").as_bytes());
-    split(xxh3_128(bytes) ^ salt)
+    split(xxh3_128(bytes) ^ salt ^ settings_key(settings).rotate_left(1))
 }
 
 impl Cache {
-    /// Opens the cache in `dir` for a run with `settings`; a missing, foreign or corrupt cache
-    /// file yields an empty cache (rebuilt on save).
-    pub fn open(dir: &Path, settings: &Settings) -> Cache {
+    /// Opens the cache in `dir`; a missing, foreign or corrupt cache file yields an empty cache
+    /// (rebuilt on save).
+    pub fn open(dir: &Path) -> Cache {
         let file = dir.join(FILE_NAME);
-        let fingerprint = fingerprint(settings);
+        let fingerprint = fingerprint();
         let payload = std::fs::read(&file)
             .ok()
             .and_then(|bytes| decode(&bytes, fingerprint))
@@ -161,6 +177,20 @@ impl Cache {
         self.old.is_empty()
     }
 
+    /// The cached outcome of `path` when the cache holds its current content; never lints.
+    pub fn replay_only(
+        &self,
+        path: &Arc<PathBuf>,
+        info: CrateInfo,
+        settings: &Settings,
+    ) -> Option<FileOutcome> {
+        let bytes = lint::read_limited(path).ok()?;
+        let hash = content_hash(&bytes, info, settings);
+        let e = self.old.get(&key(path)).filter(|e| e.hash == hash)?;
+        let cached = postcard::from_bytes::<Cached>(&e.outcome).ok()?;
+        Some(replay(Arc::clone(path), cached, hash, e.facts.clone()))
+    }
+
     /// Lints `path`, replaying its cached outcome when its content is unchanged.
     pub fn lint_file(
         &self,
@@ -171,8 +201,8 @@ impl Cache {
         let Ok(bytes) = lint::read_limited(&path) else {
             return lint::lint_file(path, info, settings);
         };
-        let key = path.to_string_lossy().into_owned();
-        let hash = content_hash(&bytes, info);
+        let key = key(&path);
+        let hash = content_hash(&bytes, info, settings);
         if let Some((e, cached)) = self.old.get(&key).filter(|e| e.hash == hash).and_then(|e| {
             postcard::from_bytes::<Cached>(&e.outcome)
                 .ok()
@@ -237,8 +267,9 @@ impl Cache {
     }
 
     /// Writes the merged cache (old entries, updated by this run's) if anything changed.
+    /// With `keep` (a run that covered its whole project), entries of other files are pruned.
     /// Failures are ignored: the cache is an optimisation, never a reason to fail a run.
-    pub fn save(self) {
+    pub fn save(self, keep: Option<&[PathBuf]>) {
         let new = self.new.into_inner().unwrap_or_else(|p| p.into_inner());
         let groups = self
             .resolved_new
@@ -247,15 +278,20 @@ impl Cache {
         // Only this run's groups are kept: those of files no longer linted together go.
         let groups_changed =
             groups.values().any(Option::is_some) || groups.len() != self.resolved.len();
-        if new.is_empty() && !groups_changed {
-            return;
-        }
         let mut old_groups = self.resolved;
         let resolved: HashMap<[u64; 2], Vec<u8>> = groups
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.or_else(|| old_groups.remove(&k))?)))
             .collect();
         let mut all = self.old;
+        let before = all.len();
+        if let Some(keep) = keep {
+            let keep: std::collections::HashSet<String> = keep.iter().map(|p| key(p)).collect();
+            all.retain(|k, _| keep.contains(k));
+        }
+        if new.is_empty() && all.len() == before && !groups_changed {
+            return;
+        }
         for (k, e) in new {
             match e {
                 Some(e) => all.insert(k, e),
@@ -466,14 +502,14 @@ mod tests {
         let path = Arc::new(src.clone());
         let cache_dir = dir.path().join("cache");
 
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         assert!(cache.is_empty());
         let first = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(first.error.is_some());
         // A cache file of an earlier layout, left by an older async-lint.
         std::fs::create_dir_all(&cache_dir).unwrap();
         std::fs::write(cache_dir.join("cache.json"), b"{}").unwrap();
-        cache.save();
+        cache.save(None);
         assert!(cache_dir.join(".gitignore").exists());
         assert!(
             !cache_dir.join("cache.json").exists(),
@@ -481,42 +517,60 @@ mod tests {
         );
 
         // Forge a hit whose replay differs from a real lint: proves the parse is skipped.
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         assert_eq!(cache.len(), 1);
         let mut forged = cache.old.clone();
-        forged
-            .get_mut(&src.to_string_lossy().into_owned())
-            .unwrap()
-            .outcome = encoded(Cached::Clean).unwrap();
+        forged.get_mut(&key(&src)).unwrap().outcome = encoded(Cached::Clean).unwrap();
         let forged_cache = Cache {
             old: forged,
-            ..Cache::open(&cache_dir, &settings)
+            ..Cache::open(&cache_dir)
         };
         let replayed = forged_cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(replayed.error.is_none(), "the cached outcome was replayed");
 
         // Changed content: a miss, linted for real.
         std::fs::write(&src, "fn f() {}\n").unwrap();
-        let cache = Cache::open(&cache_dir, &settings);
+        let cache = Cache::open(&cache_dir);
         let fresh = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
         assert!(fresh.error.is_none());
-        cache.save();
+        cache.save(None);
+
+        // A run over the whole project prunes the entries of files it did not see.
+        let cache = Cache::open(&cache_dir);
+        assert_eq!(cache.len(), 1);
+        cache.save(Some(&[dir.path().join("other.rs")]));
+        assert!(Cache::open(&cache_dir).is_empty());
+        let cache = Cache::open(&cache_dir);
+        let _ = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        cache.save(Some(std::slice::from_ref(&src)));
 
         // Another configuration does not trust this cache.
         let other = Settings {
             rules: Vec::new(),
             ..Settings::default()
         };
-        assert!(Cache::open(&cache_dir, &other).is_empty());
+        let cache = Cache::open(&cache_dir);
+        let relinted = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &other);
+        assert!(relinted.error.is_none());
+        assert!(
+            cache
+                .replay_only(&path, CrateInfo::default(), &other)
+                .is_none(),
+            "an entry of another configuration is not replayed"
+        );
+        assert!(
+            cache
+                .replay_only(&path, CrateInfo::default(), &settings)
+                .is_some()
+        );
         // A corrupt file is ignored.
         std::fs::write(cache_dir.join(FILE_NAME), b"garbage").unwrap();
-        assert!(Cache::open(&cache_dir, &settings).is_empty());
+        assert!(Cache::open(&cache_dir).is_empty());
     }
 
     #[test]
     fn crate_wide_findings_are_remembered_for_the_same_run_only() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings::default();
         let files = |h: u64| {
             vec![
                 (Path::new("a.rs"), Some([1, h])),
@@ -537,18 +591,18 @@ mod tests {
             "a file the cache did not hash gives no key"
         );
 
-        let cache = Cache::open(dir.path(), &settings);
+        let cache = Cache::open(dir.path());
         assert!(cache.resolved(key).is_none());
         let findings = vec![("a.rs".to_string(), Vec::new())];
         cache.set_resolved(key, &findings);
         cache.set_resolved([5, 5], &[]);
-        cache.save();
-        let cache = Cache::open(dir.path(), &settings);
+        cache.save(None);
+        let cache = Cache::open(dir.path());
         assert_eq!(cache.resolved(key), Some(findings.clone()));
         assert!(cache.resolved([0, 0]).is_none());
         // Saved after a run that used only `key`: the other group is pruned.
-        cache.save();
-        let cache = Cache::open(dir.path(), &settings);
+        cache.save(None);
+        let cache = Cache::open(dir.path());
         assert_eq!(cache.resolved(key), Some(findings));
         assert!(
             cache.resolved([5, 5]).is_none(),
@@ -557,20 +611,29 @@ mod tests {
     }
 
     #[test]
-    fn content_hash_depends_on_content_and_crate_info() {
+    fn content_hash_depends_on_content_crate_info_and_settings() {
         let info = CrateInfo::default();
+        let s = Settings::default();
         assert_eq!(
-            content_hash(b"fn f() {}", info),
-            content_hash(b"fn f() {}", info)
+            content_hash(b"fn f() {}", info, &s),
+            content_hash(b"fn f() {}", info, &s)
         );
         assert_ne!(
-            content_hash(b"fn f() {}", info),
-            content_hash(b"fn g() {}", info)
+            content_hash(b"fn f() {}", info, &s),
+            content_hash(b"fn g() {}", info, &s)
         );
         let other = CrateInfo {
             edition: crate::project::Edition::E2015,
             ..info
         };
-        assert_ne!(content_hash(b"x", info), content_hash(b"x", other));
+        assert_ne!(content_hash(b"x", info, &s), content_hash(b"x", other, &s));
+        let facts = Settings {
+            collect_facts: true,
+            ..Settings::default()
+        };
+        assert_ne!(
+            content_hash(b"x", info, &s),
+            content_hash(b"x", info, &facts)
+        );
     }
 }

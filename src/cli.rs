@@ -121,9 +121,62 @@ pub struct Cli {
     /// Do not read or write the cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Apply the exclude globs (configuration and --exclude) to files named on the command
+    /// line too, as pre-commit passes them.
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Keep the cache in this directory (default: the project's target/async-lint/, see
+    /// ASYNC_LINT_CACHE_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Lint every package of the workspace (as `cargo async-lint` does at the workspace root).
+    #[arg(long, conflicts_with = "paths")]
+    pub workspace: bool,
+
+    /// Lint this package of the workspace (repeatable).
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "NAME",
+        conflicts_with = "paths"
+    )]
+    pub package: Vec<String>,
+
+    /// The Cargo.toml to select packages from (default: the nearest one above the current
+    /// directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "paths")]
+    pub manifest_path: Option<PathBuf>,
 }
 
 impl Cli {
+    /// The cargo package selection flags.
+    pub fn selection(&self) -> crate::cargo_cmd::Selection {
+        crate::cargo_cmd::Selection {
+            workspace: self.workspace,
+            packages: self.package.clone(),
+            manifest_path: self.manifest_path.clone(),
+        }
+    }
+
+    /// The options of `cargo async-lint`: without paths, the packages the selection names (the
+    /// current package, or the workspace at its root); see [`crate::cargo_cmd`]. A selection
+    /// that cannot be resolved is an error message (a usage error).
+    pub fn into_cargo_options(self) -> Result<crate::run::Options, String> {
+        if !self.paths.is_empty() {
+            return Ok(self.into_options());
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        let (paths, partial) = crate::cargo_cmd::resolve(&self.selection(), &cwd)?;
+        let mut opts = self.into_options();
+        opts.paths = paths;
+        opts.workflow.partial_workspace = partial;
+        Ok(opts)
+    }
+
     /// The options a run needs.
     pub fn into_options(self) -> crate::run::Options {
         crate::run::Options {
@@ -164,6 +217,10 @@ impl Cli {
                 write_baseline: self.write_baseline,
                 changed_since: self.changed_since,
                 no_cache: self.no_cache,
+                project_context: true,
+                force_exclude: self.force_exclude,
+                cache_dir: self.cache_dir,
+                partial_workspace: false,
             },
         }
     }

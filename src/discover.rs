@@ -99,6 +99,42 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, Disc
     Ok(out)
 }
 
+/// Exclude globs compiled once, to test single files against them (hierarchical
+/// configuration, `--force-exclude`).
+pub struct ExcludeSet(Excludes);
+
+impl ExcludeSet {
+    /// Compiles `patterns` (the module docs say how they match).
+    pub fn new(patterns: &[String]) -> Result<Self, DiscoverError> {
+        Excludes::new(patterns).map(ExcludeSet)
+    }
+
+    /// Whether `file` is excluded: by its own name or the name of a directory between `base`
+    /// (the configuration's directory) and it, by its path as given, or by its absolute path.
+    pub fn matches(&self, file: &Path, base: Option<&Path>) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let abs =
+            fs::canonicalize(file).unwrap_or_else(|_| crate::semantic::project::normalize(file));
+        let rel = base
+            .and_then(|b| abs.strip_prefix(b).ok())
+            .unwrap_or(file)
+            .to_path_buf();
+        let names = rel.components().filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n),
+            _ => None,
+        });
+        for name in names {
+            if !self.0.names.is_empty() && self.0.names.is_match(name) {
+                return true;
+            }
+        }
+        let name = file.file_name().unwrap_or_default();
+        self.0.is_match(name, &rel, file, &abs)
+    }
+}
+
 /// Compiled exclude globs: name patterns and path patterns (see the module docs).
 struct Excludes {
     names: GlobSet,

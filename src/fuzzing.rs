@@ -52,6 +52,7 @@ fn exercise_here(bytes: Vec<u8>) {
     let parsed = outcome.error.is_none();
     let report = crate::run::finish(
         vec![outcome],
+        Vec::new(),
         crate::semantic::project::Project::default(),
         &settings,
         &Config::default(),

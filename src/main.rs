@@ -10,8 +10,19 @@ async_lint::register_tuning!();
 
 fn main() -> ExitCode {
     let cli = async_lint::cli::Cli::parse();
+    let opts = if cli.selection().is_given() {
+        match cli.into_cargo_options() {
+            Ok(opts) => opts,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(async_lint::run::EXIT_USAGE);
+            }
+        }
+    } else {
+        cli.into_options()
+    };
     let code = async_lint::run::run(
-        &cli.into_options(),
+        &opts,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );

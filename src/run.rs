@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::analysis::index::FileFacts;
 use crate::analysis::index::{CrateIndex, IndexedFile};
 use crate::budget::ByteBudget;
+use crate::cache_root::CachePlace;
 use crate::cli::ColorChoice;
 use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, FileError, Report};
@@ -22,6 +23,7 @@ pub use crate::outcome::OutputOptions;
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
 use crate::rules::{self, Rule};
+use crate::scope::Scopes;
 use crate::semantic::project::Project;
 use crate::source::SourceText;
 use crate::suppress;
@@ -215,9 +217,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
     if let Some(b) = &baseline {
         crate::workflow::apply_baseline(&mut report, b)?;
     }
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
+    let mut scopes = Scopes::new(opts)?;
     let mut by_file: HashMap<Arc<PathBuf>, Vec<Diagnostic>> = HashMap::new();
     for d in report.diagnostics.iter().filter(|d| {
         d.fix
@@ -242,6 +242,8 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
         let mut fixes = 0;
         let mut failed = None;
         let info = cache.get(&path);
+        let scope = scopes.of_file(&path, opts)?;
+        let settings = &scopes.scopes[scope].settings;
         for pass in 0.. {
             let applied = fix::apply(&text, &diags, level);
             if applied.fixes == 0 {
@@ -268,7 +270,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
             text = applied.text;
             fixes += applied.fixes;
             let relinted = run_on_big_stack(|| {
-                lint::lint_text(Arc::clone(&path), text.clone(), info, &settings)
+                lint::lint_text(Arc::clone(&path), text.clone(), info, settings)
             });
             let mut relinted = Report {
                 diagnostics: relinted.map(|o| o.diagnostics).unwrap_or_default(),
@@ -455,61 +457,92 @@ pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rul
         .collect())
 }
 
-/// One file to lint: its size, its crate's info, its path.
-type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>);
+/// One file to lint: its size, its crate's info, its path, its configuration scope.
+type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>, usize);
 
 /// The files `opts` names, largest first (their syntax trees, hundreds of MB for a generated
 /// table, are built while little else is held, instead of on top of every other file's facts),
 /// and the paths that could not be walked.
-fn plan(opts: &Options, config: &Config) -> Result<(Vec<Job>, Vec<FileError>), UsageError> {
-    let mut excludes = config.exclude.clone();
-    excludes.extend(opts.exclude.iter().cloned());
+fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>), UsageError> {
+    // The walk prunes what the configurations of the given paths exclude; each file found is
+    // then held against its own configuration's excludes.
+    let mut walk_excludes = opts.exclude.clone();
+    for p in &opts.paths {
+        let scope = if p.is_dir() {
+            scopes.of_dir(p, opts)?
+        } else {
+            scopes.of_file(p, opts)?
+        };
+        walk_excludes.extend(scopes.scopes[scope].config.exclude.iter().cloned());
+    }
+    walk_excludes.sort();
+    walk_excludes.dedup();
     let mut found =
-        discover::discover(&opts.paths, &excludes).map_err(|e| UsageError(e.to_string()))?;
+        discover::discover(&opts.paths, &walk_excludes).map_err(|e| UsageError(e.to_string()))?;
     found.files = crate::workflow::select_files(opts, found.files)?;
     let mut infos = CrateInfoCache::default();
-    let files: Vec<_> = found
-        .files
-        .into_iter()
-        .map(|p| (infos.get(&p), Arc::new(p)))
-        .collect();
+    let mut files = Vec::with_capacity(found.files.len());
+    for p in found.files {
+        let scope = scopes.of_file(&p, opts)?;
+        let named = opts.paths.contains(&p);
+        if (!named || opts.workflow.force_exclude) && scopes.excludes(scope, &p) {
+            continue;
+        }
+        files.push((infos.get(&p), Arc::new(p), scope));
+    }
     let mut jobs: Vec<Job> = files
         .into_par_iter()
-        .map(|(info, p)| {
+        .map(|(info, p, scope)| {
             let size = std::fs::metadata(p.as_ref()).map_or(0, |m| m.len());
-            (size, info, p)
+            (size, info, p, scope)
         })
         .collect();
     jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
     Ok((jobs, found.errors))
 }
 
-/// Lints what `opts` names and returns the finished, sorted report.
-pub fn lint(opts: &Options) -> Result<Report, UsageError> {
-    let start = Instant::now();
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
-    let pool = rayon::ThreadPoolBuilder::new()
+/// The run's worker threads, with the stack deep syntax trees need.
+fn worker_pool(opts: &Options) -> Result<rayon::ThreadPool, UsageError> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .stack_size(lint::WORKER_STACK_BYTES)
         .thread_name(|i| format!("async-lint-{i}"))
         .build()
-        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))
+}
+
+/// Lints what `opts` names and returns the finished, sorted report.
+pub fn lint(opts: &Options) -> Result<Report, UsageError> {
+    let start = Instant::now();
+    let mut scopes = Scopes::new(opts)?;
+    let pool = worker_pool(opts)?;
+    let place = CachePlace::for_inputs(&opts.paths, opts.workflow.cache_dir.as_deref());
     // Finding the files and loading the cache are independent: side by side.
     let (planned, cache) = pool.install(|| {
         rayon::join(
-            || plan(opts, &config),
-            || {
-                (!opts.workflow.no_cache)
-                    .then(|| crate::cache::Cache::open(&crate::cache::dir(), &settings))
-            },
+            || plan(opts, &mut scopes),
+            || (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir)),
         )
     });
     let (jobs, discovery_errors) = planned?;
+    if scopes.scopes.is_empty() {
+        // No file: the configuration of the current directory still has to be valid.
+        scopes.of_dir(Path::new("."), opts)?;
+    }
+    let settings = scopes.union();
+    let linted: Vec<PathBuf> = jobs.iter().map(|j| j.2.as_ref().clone()).collect();
+    let context = if settings.collect_facts && crate::workflow::is_partial(opts) {
+        crate::partial::context_jobs(&linted, opts, &mut scopes)?
+    } else {
+        Vec::new()
+    };
     // The project model (cargo metadata, else the manifests) loads beside the linting.
     let project_paths: Vec<PathBuf> = if settings.collect_facts {
-        jobs.iter().map(|j| j.2.as_ref().clone()).collect()
+        linted
+            .iter()
+            .cloned()
+            .chain(context.iter().map(|c| c.0.clone()))
+            .collect()
     } else {
         Vec::new()
     };
@@ -521,9 +554,10 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // left a worker idle for a second on the full corpus: 1.21x the floor's wall time instead
     // of 1.13x; a whole 256 KiB beside it raised the 38 crates' peak from 64 to 80 MB.)
     let budget = ByteBudget::new(jobs.first().map_or(0, |j| j.0) + LARGE_FILE_BYTES / 4);
-    let one = |(size, info, path): &Job| {
+    let one = |(size, info, path, scope): &Job| {
         let reservation = budget.reserve(*size);
-        let mut o = lint_file_catching_panics(path, *info, &settings, cache.as_ref());
+        let settings = &scopes.scopes[*scope].settings;
+        let mut o = lint_file_catching_panics(path, *info, settings, cache.as_ref());
         drop(reservation);
         // The few files that keep findings are read again when the report is made (as cached
         // files are): holding every such text to the end cost 2 MB on the 38 crates.
@@ -542,14 +576,37 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
         out.extend(rest);
         out
     });
+    let context_outcomes =
+        pool.install(|| crate::partial::lint_context(&context, &scopes, cache.as_ref()));
+    let file_scopes: Vec<usize> = large_jobs.iter().chain(rest).map(|j| j.3).collect();
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
-    let mut report =
-        pool.install(|| finish_with(outcomes, project, &settings, &config, cache.as_ref()));
+    let outcomes: Vec<(FileOutcome, usize)> = outcomes.into_iter().zip(file_scopes).collect();
+    let mut report = pool.install(|| {
+        finish_scoped(
+            outcomes,
+            context_outcomes,
+            project,
+            &settings,
+            &scopes,
+            cache.as_ref(),
+        )
+    });
     if let Some(cache) = cache {
-        cache.save();
+        // A run over the whole project forgets the files it no longer has.
+        let whole = opts.workflow.changed_since.is_none() && place.covered_by(&opts.paths);
+        let seen: Vec<PathBuf> = if whole {
+            linted
+                .iter()
+                .cloned()
+                .chain(context.into_iter().map(|c| c.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        cache.save(whole.then_some(&seen[..]));
     }
     report.errors.extend(discovery_errors);
     report
@@ -561,7 +618,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
 
 /// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
 /// bad file never loses the rest of the run's findings.
-fn lint_file_catching_panics(
+pub(crate) fn lint_file_catching_panics(
     path: &Arc<PathBuf>,
     info: crate::project::CrateInfo,
     settings: &Settings,
@@ -597,24 +654,55 @@ struct PerFile {
     source: Option<Arc<SourceText>>,
     suppressions: suppress::Suppressions,
     diagnostics: Vec<Diagnostic>,
+    scope: usize,
 }
 
-/// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting.
+/// Phase 2 and bookkeeping with one configuration for every file (see [`finish_scoped`]).
 pub fn finish(
     outcomes: Vec<FileOutcome>,
+    context: Vec<FileOutcome>,
     project: Project,
     settings: &Settings,
     config: &Config,
 ) -> Report {
-    finish_with(outcomes, project, settings, config, None)
+    let outcomes = outcomes.into_iter().map(|o| (o, 0)).collect();
+    finish_with(
+        outcomes,
+        context,
+        project,
+        settings,
+        &[(settings, config)],
+        None,
+    )
 }
 
-/// [`finish`], with the cache that remembers the crate-wide findings of each group of files.
-fn finish_with(
-    outcomes: Vec<FileOutcome>,
+/// Phase 2 and bookkeeping: cross-file resolution, suppressions, severities, sorting. Each
+/// outcome comes with its scope: the file keeps its own configuration's rules and severities.
+/// `context` files (a partial run's, see [`crate::partial`]) contribute their facts only.
+/// `settings` covers every scope ([`Scopes::union`]). The cache, when given, remembers the
+/// crate-wide findings of each group of files.
+pub fn finish_scoped(
+    outcomes: Vec<(FileOutcome, usize)>,
+    context: Vec<FileOutcome>,
     project: Project,
     settings: &Settings,
-    config: &Config,
+    scopes: &Scopes,
+    cache: Option<&crate::cache::Cache>,
+) -> Report {
+    let per_scope: Vec<(&Settings, &Config)> = scopes
+        .scopes
+        .iter()
+        .map(|s| (&s.settings, &s.config))
+        .collect();
+    finish_with(outcomes, context, project, settings, &per_scope, cache)
+}
+
+fn finish_with(
+    outcomes: Vec<(FileOutcome, usize)>,
+    context: Vec<FileOutcome>,
+    project: Project,
+    settings: &Settings,
+    scopes: &[(&Settings, &Config)],
     cache: Option<&crate::cache::Cache>,
 ) -> Report {
     let mut report = Report {
@@ -623,7 +711,7 @@ fn finish_with(
     };
     let mut per_file: Vec<PerFile> = Vec::new();
     let mut facts: Vec<(FileFacts, Option<lint::Stamp>)> = Vec::new();
-    for o in outcomes {
+    for (o, scope) in outcomes {
         if let Some(e) = o.error {
             report.errors.push(e);
             continue;
@@ -634,10 +722,16 @@ fn finish_with(
             source: o.source,
             suppressions: o.suppressions,
             diagnostics: o.diagnostics,
+            scope,
         });
     }
     if settings.collect_facts {
-        let paths: Vec<Arc<PathBuf>> = per_file.iter().map(|f| Arc::clone(&f.path)).collect();
+        // Context files (a partial run's) lend their facts and report nothing.
+        let mut paths: Vec<Arc<PathBuf>> = per_file.iter().map(|f| Arc::clone(&f.path)).collect();
+        for o in context.into_iter().filter(|o| o.error.is_none()) {
+            paths.push(o.path);
+            facts.push((o.facts, o.stamp));
+        }
         let resolved = resolve_groups(&paths, facts, project, settings, cache);
         for (f, diags) in per_file.iter_mut().zip(resolved) {
             f.diagnostics.extend(diags);
@@ -646,14 +740,17 @@ fn finish_with(
         drop(facts);
     }
 
-    let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
     for PerFile {
         path,
         source,
         suppressions: sups,
-        diagnostics: diags,
+        diagnostics: mut diags,
+        scope,
     } in per_file
     {
+        let (own, config) = scopes[scope];
+        let enabled = |id: &str| own.rules.iter().any(|r| r.id == id);
+        diags.retain(|d| enabled(d.rule.id));
         if diags.is_empty() && sups.is_empty() {
             continue;
         }
@@ -667,15 +764,15 @@ fn finish_with(
                 None => continue,
             },
         };
-        let kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        for d in &mut kept {
+            if let Some(sev) = config.severity.get(d.rule.id) {
+                d.severity = *sev;
+            }
+        }
         if !kept.is_empty() {
             report.sources.insert(Arc::clone(&path), source);
             report.diagnostics.extend(kept);
-        }
-    }
-    for d in &mut report.diagnostics {
-        if let Some(sev) = config.severity.get(d.rule.id) {
-            d.severity = *sev;
         }
     }
     report.diagnostics.sort_by(|a, b| {
@@ -813,20 +910,40 @@ fn resolve_group(
 /// with the rules `opts` enables and the configuration found from the current directory.
 pub fn lint_text(path: PathBuf, text: String, opts: &Options) -> Result<Report, UsageError> {
     let start = Instant::now();
-    let config = load_config(opts)?;
-    let rules = enabled_rules(opts, &config)?;
-    let settings = Settings::new(rules, &config);
+    let mut scopes = Scopes::new(opts)?;
+    let scope = scopes.of_file(&path, opts)?;
     let info = CrateInfoCache::default().get(&path);
+    let context_paths =
+        if scopes.scopes[scope].settings.collect_facts && crate::workflow::is_partial(opts) {
+            crate::partial::context_jobs(std::slice::from_ref(&path), opts, &mut scopes)?
+        } else {
+            Vec::new()
+        };
+    let context = if context_paths.is_empty() {
+        Vec::new()
+    } else {
+        let place = CachePlace::for_inputs(
+            std::slice::from_ref(&path),
+            opts.workflow.cache_dir.as_deref(),
+        );
+        let cache = (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir));
+        worker_pool(opts)?
+            .install(|| crate::partial::lint_context(&context_paths, &scopes, cache.as_ref()))
+    };
+    let settings = scopes.union();
     let path = Arc::new(path);
-    let settings_ref = &settings;
+    let file_settings = &scopes.scopes[scope].settings;
     let outcome =
-        run_on_big_stack(move || lint::lint_text(path, text, info, settings_ref)).map(|o| {
+        run_on_big_stack(move || lint::lint_text(path, text, info, file_settings)).map(|o| {
             let project = if settings.collect_facts {
-                Project::load(std::slice::from_ref(&o.path))
+                let mut paths = vec![o.path.as_ref().clone()];
+                paths.extend(context_paths.into_iter().map(|c| c.0));
+                Project::load(&paths)
             } else {
                 Project::default()
             };
-            let mut report = finish(vec![o], project, &settings, &config);
+            let mut report =
+                finish_scoped(vec![(o, scope)], context, project, &settings, &scopes, None);
             report.elapsed = start.elapsed();
             report
         });

@@ -25,6 +25,25 @@ pub struct WorkflowOptions {
     pub changed_since: Option<String>,
     /// Neither read nor write the cache.
     pub no_cache: bool,
+    /// Partial runs take the facts of the rest of the linted files' crates into account
+    /// (see [`crate::partial`]); the command line always does.
+    pub project_context: bool,
+    /// Apply `exclude` globs to files named on the command line too (pre-commit).
+    pub force_exclude: bool,
+    /// Put the cache here instead of in the project (see [`crate::cache_root`]).
+    pub cache_dir: Option<PathBuf>,
+    /// The paths are some packages of a workspace (`cargo async-lint -p ..`): a partial run.
+    pub partial_workspace: bool,
+}
+
+/// Whether a run lints only some files of their crates: files named explicitly,
+/// `--changed-since`, or `--stdin-filename`; and it asks for the project's context.
+pub fn is_partial(opts: &Options) -> bool {
+    opts.workflow.project_context
+        && (opts.workflow.partial_workspace
+            || opts.workflow.changed_since.is_some()
+            || opts.workflow.stdin_filename.is_some()
+            || opts.paths.iter().any(|p| p.is_file()))
 }
 
 /// Lints what `opts` asks for: stdin when `--stdin-filename` is given, else the paths.

@@ -539,7 +539,8 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         ("src/c.rs", "fn f( {\n"),
         ("src/d.rs", &suppressed),
     ]);
-    let cache = dir.path().join(".async-lint-cache/cache.bin");
+    // No Cargo project: the cache is in the linted directory (see src/cache_root.rs).
+    let cache = dir.path().join("src/.async-lint-cache/cache.bin");
     let first = run_in(dir.path(), &["--format", "json", "src"]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let header = std::fs::read(&cache).expect("the cache is written");

@@ -1,5 +1,7 @@
-//! `cargo-async-lint`: lets `cargo async-lint [ARGS]` work (cargo passes `async-lint` as the
-//! first argument; it is dropped), then runs exactly like `async-lint`.
+//! `cargo-async-lint`: the cargo subcommand `cargo async-lint [ARGS]` (cargo passes
+//! `async-lint` as the first argument; it is dropped). With paths it runs exactly like
+//! `async-lint`; without, it lints the current package, or the workspace at its root, or what
+//! `-p NAME` / `--workspace` / `--manifest-path` select (see `async_lint::cargo_cmd`).
 
 use std::process::ExitCode;
 
@@ -15,8 +17,15 @@ fn main() -> ExitCode {
         args.remove(1);
     }
     let cli = async_lint::cli::Cli::parse_from(args);
+    let opts = match cli.into_cargo_options() {
+        Ok(opts) => opts,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(async_lint::run::EXIT_USAGE);
+        }
+    };
     let code = async_lint::run::run(
-        &cli.into_options(),
+        &opts,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );

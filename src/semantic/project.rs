@@ -202,6 +202,24 @@ impl Project {
         Self::load_with(files, false)
     }
 
+    /// Loads, from the manifests, the workspace a `Cargo.toml` directory belongs to: the
+    /// workspace rooted there (a virtual manifest included), else the workspace of the package
+    /// there, else that package alone. Empty when `manifest_dir` has no usable manifest.
+    pub fn load_root(manifest_dir: &Path) -> Project {
+        let mut reader = ManifestReader::default();
+        let dir = normalize(manifest_dir);
+        let root = match reader.package_dir(&dir) {
+            Some(p) if p == dir => reader.workspace_root(&p),
+            _ => dir,
+        };
+        let mut project = Project::default();
+        for p in reader.load_workspace(&root) {
+            project.add(p);
+        }
+        project.resolve_extern_names();
+        project
+    }
+
     fn load_with(files: &[PathBuf], use_cargo: bool) -> Project {
         let mut reader = ManifestReader::default();
         let mut package_dirs: Vec<PathBuf> = Vec::new();
