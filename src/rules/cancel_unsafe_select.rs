@@ -1,0 +1,228 @@
+//! `cancel-unsafe-select`: inside a loop, a `select!` branch whose future is created anew each
+//! iteration by an API tokio documents as not cancel-safe.
+//!
+//! Block hook (a `select!` statement) and expression hook (a `select!` expression), both only
+//! inside a loop of the current async body ([`Scope::loop_depth`]). A branch future counts when
+//! it is a call written in the branch (a pinned future polled as `&mut fut` is not) of one of
+//! the catalogued methods or of `tokio::io::copy`, also inside `tokio::time::timeout(d, ..)`.
+//! `RwLock::read`/`write` share their names with `AsyncReadExt::read` (cancel-safe), so they
+//! count only when the receiver is proved a tokio `RwLock` (phase 2 decides).
+
+use syn::{Expr, Macro, Stmt};
+
+use crate::analysis::context::Scope;
+use crate::analysis::imports::path_is;
+use crate::analysis::macros::{self, MacroKind};
+use crate::analysis::paths;
+use crate::declare_rule;
+use crate::diagnostic::Severity;
+use crate::lint::{FileCx, Sink};
+use crate::rules::{Family, FixAvailability, Hooks};
+
+declare_rule! {
+    /// A not-cancel-safe future re-created in a `select!` inside a loop.
+    pub static CANCEL_UNSAFE_SELECT = Rule {
+        id: "cancel-unsafe-select",
+        family: Family::Cancellation,
+        severity: Severity::Warning,
+        summary: "a `select!` branch in a loop re-creates a future that is not cancel-safe, losing its progress whenever another branch wins",
+        fix: FixAvailability::Never,
+        hooks: Hooks { block: Some(check_block), expr: Some(check_expr), resolve: Some(resolve), ..Hooks::NONE },
+    }
+}
+
+/// What losing the race costs, per API.
+#[derive(Clone, Copy)]
+enum Loss {
+    /// Bytes already read are dropped.
+    Read,
+    /// How much was written is unknown.
+    Write,
+    /// The message is dropped.
+    Message,
+    /// The place in a fair queue is lost.
+    Queue,
+    /// Data read but not yet written is dropped.
+    Copy,
+}
+
+/// Methods whose futures are not cancel-safe, by name.
+const METHODS: &[(&str, Loss)] = &[
+    ("read_exact", Loss::Read),
+    ("read_to_end", Loss::Read),
+    ("read_to_string", Loss::Read),
+    ("read_line", Loss::Read),
+    ("read_until", Loss::Read),
+    ("write_all", Loss::Write),
+    ("send", Loss::Message),
+    ("lock", Loss::Queue),
+    ("lock_owned", Loss::Queue),
+    ("acquire", Loss::Queue),
+    ("acquire_owned", Loss::Queue),
+    ("acquire_many", Loss::Queue),
+    ("acquire_many_owned", Loss::Queue),
+];
+
+/// Methods that are cancel-unsafe only on a tokio `RwLock`.
+const RWLOCK_METHODS: &[&str] = &["read", "write", "read_owned", "write_owned"];
+const RWLOCK: &[&str] = &["tokio::sync::RwLock"];
+
+fn message(future: &str, loss: Loss) -> String {
+    let what = match loss {
+        Loss::Read => "the bytes it already read are lost",
+        Loss::Write => "how much it already wrote is lost, so the next iteration writes it again",
+        Loss::Message => "the message is dropped and never sent",
+        Loss::Queue => "it loses its place in the fair queue",
+        Loss::Copy => "data it read but did not write yet is lost",
+    };
+    format!(
+        "`{future}` is not cancel-safe: it is re-created on every iteration and, whenever another branch wins, {what}"
+    )
+}
+
+fn help(loss: Loss) -> &'static str {
+    match loss {
+        Loss::Read => {
+            "create the future once before the loop and poll it by `&mut` (`tokio::pin!`), or use a cancel-safe read: \
+`read_buf` into a buffer kept across iterations, or `lines().next_line()` on a `Lines` kept across iterations"
+        }
+        Loss::Write | Loss::Copy => {
+            "create the future once before the loop and poll it by `&mut` (`tokio::pin!`), or use `write_all_buf`, \
+which advances its buffer by what was written"
+        }
+        Loss::Message => {
+            "reserve capacity in the branch (`permit = tx.reserve()`, cancel-safe) and `permit.send(msg)` in its handler, \
+or pin one `send` future outside the loop"
+        }
+        Loss::Queue => {
+            "create the future once before the loop and poll it by `&mut` (`tokio::pin!`), or acquire outside the `select!`"
+        }
+    }
+}
+
+fn check_block(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'_>) {
+    if scope.loop_depth == 0 || !scope.is_async() {
+        return;
+    }
+    for stmt in &block.stmts {
+        if let Stmt::Macro(m) = stmt {
+            check_select(cx, &m.mac, sink);
+        }
+    }
+}
+
+fn check_expr(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
+    if scope.loop_depth == 0 || !scope.is_async() {
+        return;
+    }
+    if let Expr::Macro(m) = e {
+        check_select(cx, &m.mac, sink);
+    }
+}
+
+/// Whether a macro is `tokio::select!` or `futures::select!`/`select_biased!`.
+fn is_select(cx: &FileCx<'_>, mac: &Macro) -> bool {
+    if macros::kind(mac) != MacroKind::Select {
+        return false;
+    }
+    let canon = cx.resolve(&mac.path);
+    path_is(&canon, "tokio::select")
+        || path_is(&canon, "futures::select")
+        || path_is(&canon, "futures::select_biased")
+        || path_is(&canon, "futures::future::select")
+        || path_is(&canon, "futures_util::select")
+}
+
+fn check_select(cx: &FileCx<'_>, mac: &Macro, sink: &mut Sink<'_>) {
+    if !is_select(cx, mac) {
+        return;
+    }
+    let Some(select) = macros::parse_select(&mac.tokens) else {
+        return;
+    };
+    for branch in &select.branches {
+        let Some(future) = &branch.future else {
+            continue;
+        };
+        check_future(cx, future, sink);
+    }
+}
+
+fn check_future(cx: &FileCx<'_>, future: &Expr, sink: &mut Sink<'_>) {
+    let future = unwrap_timeout(cx, paths::peel(future));
+    let range = cx.range(future);
+    let text = short(cx.text(range.clone()));
+    match future {
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if let Some((_, loss)) = METHODS.iter().find(|(n, _)| *n == name) {
+                sink.report(&CANCEL_UNSAFE_SELECT, range, message(&text, *loss))
+                    .help(help(*loss));
+            } else if RWLOCK_METHODS.contains(&name.as_str()) && m.args.is_empty() {
+                sink.report_by_type(
+                    cx.range(&m.receiver),
+                    RWLOCK.iter().map(|s| s.to_string()).collect(),
+                    false,
+                    &CANCEL_UNSAFE_SELECT,
+                    range,
+                    message(&text, Loss::Queue),
+                )
+                .help(help(Loss::Queue));
+            }
+        }
+        Expr::Call(c) => {
+            let Some(path) = paths::call_path(c) else {
+                return;
+            };
+            let canon = cx.resolve(path);
+            if path_is(&canon, "tokio::io::copy") && c.args.len() == 2 {
+                sink.report(&CANCEL_UNSAFE_SELECT, range, message(&text, Loss::Copy))
+                    .help(help(Loss::Copy));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `tokio::time::timeout(d, f)` -> `f`: the timeout owns a freshly created `f`.
+fn unwrap_timeout<'e>(cx: &FileCx<'_>, e: &'e Expr) -> &'e Expr {
+    if let Expr::Call(c) = e
+        && c.args.len() == 2
+        && let Some(path) = paths::call_path(c)
+        && path_is(&cx.resolve(path), "tokio::time::timeout")
+    {
+        return paths::peel(&c.args[1]);
+    }
+    e
+}
+
+/// The code of a future for messages: its last call's arguments elided (`reader.read_exact(..)`).
+fn short(text: &str) -> String {
+    let text = text.trim();
+    if !text.ends_with(')') {
+        return text.to_string();
+    }
+    let mut depth = 0usize;
+    for (i, ch) in text.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return if text.len() - i <= 2 {
+                        text.to_string()
+                    } else {
+                        format!("{}(..)", &text[..i])
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    text.to_string()
+}
+
+/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings whose
+/// receiver has the required declared type; this hook adds nothing, it makes a run of this rule
+/// collect the facts that settling needs.
+fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
