@@ -297,15 +297,17 @@ impl<'ast> Visit<'ast> for Collect<'_, '_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         match e {
-            Expr::Call(c) if !c.args.is_empty() => {
-                if paths::call_last_segment(c).is_some_and(|s| ROUTE_NAMES.iter().any(|r| s == r)) {
-                    self.handler_arg(&c.args);
-                }
+            Expr::Call(c)
+                if !c.args.is_empty()
+                    && paths::call_last_segment(c)
+                        .is_some_and(|s| ROUTE_NAMES.iter().any(|r| s == r)) =>
+            {
+                self.handler_arg(&c.args);
             }
-            Expr::MethodCall(m) if !m.args.is_empty() => {
-                if ROUTE_NAMES.iter().any(|r| m.method == r) {
-                    self.handler_arg(&m.args);
-                }
+            Expr::MethodCall(m)
+                if !m.args.is_empty() && ROUTE_NAMES.iter().any(|r| m.method == r) =>
+            {
+                self.handler_arg(&m.args);
             }
             _ => {}
         }
