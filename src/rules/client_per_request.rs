@@ -85,7 +85,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     if scope.in_sync_closure {
         return;
     }
-    let Some((kind, what)) = construction(cx, e) else {
+    let Some((kind, what)) = construction(cx, e).or_else(|| helper_call(cx, e)) else {
         return;
     };
     let range = cx.range(e);
@@ -202,6 +202,54 @@ struct Facts {
     tests: Vec<Range<usize>>,
     /// The file is under `tests/` or `benches/`.
     test_file: bool,
+    /// Fns of the file whose body only wraps a construction: name -> what it builds.
+    helpers: std::collections::HashMap<String, (Kind, String)>,
+}
+
+/// A call of a helper of this file that only wraps a construction (`http()`, `Self::pool()`,
+/// `self.client()`), described for messages.
+fn helper_call(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String)> {
+    let name = match e {
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let n = path.segments.len();
+            if !(n == 1 || (n == 2 && path.segments[0].ident == "Self")) {
+                return None;
+            }
+            let name = path.segments[n - 1].ident.to_string();
+            if n == 1 && cx.local(&name).is_some() {
+                return None;
+            }
+            name
+        }
+        Expr::MethodCall(m) => match paths::peel(&m.receiver) {
+            Expr::Path(p) if p.path.is_ident("self") => m.method.to_string(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let (kind, what) = facts(cx, |f| f.helpers.get(&name).cloned())?;
+    Some((kind, format!("{name}(..)` (which wraps `{what}`)")))
+}
+
+/// The construction a helper body's single tail expression is, through `.await`, `?`,
+/// `.unwrap()` and `.expect(..)`.
+fn wrapped_construction(cx: &FileCx<'_>, block: &syn::Block) -> Option<(Kind, String)> {
+    let [syn::Stmt::Expr(tail, None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    let mut e = paths::peel(tail);
+    loop {
+        match e {
+            Expr::Await(a) => e = paths::peel(&a.base),
+            Expr::Try(t) => e = paths::peel(&t.expr),
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                e = paths::peel(&m.receiver)
+            }
+            _ => break,
+        }
+    }
+    construction(cx, e)
 }
 
 fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {
@@ -273,6 +321,11 @@ impl<'ast> Visit<'ast> for Collect<'_, '_> {
             return;
         }
         if let Item::Fn(f) = item
+            && let Some(c) = wrapped_construction(self.cx, &f.block)
+        {
+            self.facts.helpers.insert(f.sig.ident.to_string(), c);
+        }
+        if let Item::Fn(f) = item
             && f.sig.asyncness.is_some()
             && f.attrs.iter().any(|a| {
                 matches!(a.meta, syn::Meta::List(_))
@@ -291,6 +344,9 @@ impl<'ast> Visit<'ast> for Collect<'_, '_> {
         if crate::semantic::items::is_test_fn(&f.attrs) || test_cfg(&f.attrs) == TestCfg::Only {
             self.facts.tests.push(self.cx.range(f));
             return;
+        }
+        if let Some(c) = wrapped_construction(self.cx, &f.block) {
+            self.facts.helpers.insert(f.sig.ident.to_string(), c);
         }
         visit::visit_impl_item_fn(self, f);
     }

@@ -124,6 +124,7 @@ macro_rules! declare_rule {
             severity: $severity:expr,
             summary: $summary:literal,
             fix: $fix:expr,
+            $(default_enabled: $enabled:expr,)?
             hooks: $hooks:expr $(,)?
         }
     ) => {
@@ -134,7 +135,7 @@ macro_rules! declare_rule {
             severity: $severity,
             summary: $summary,
             fix: $fix,
-            default_enabled: true,
+            default_enabled: true $(&& $enabled)?,
             docs: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
             hooks: $hooks,
         };
