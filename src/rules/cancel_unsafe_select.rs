@@ -4,9 +4,9 @@
 //! Block hook (a `select!` statement) and expression hook (a `select!` expression), both only
 //! inside a loop of the current async body ([`Scope::loop_depth`]). A branch future counts when
 //! it is a call written in the branch (a pinned future polled as `&mut fut` is not) of one of
-//! the catalogued methods or of `tokio::io::copy`, also inside `tokio::time::timeout(d, ..)`.
-//! `RwLock::read`/`write` share their names with `AsyncReadExt::read` (cancel-safe), so they
-//! count only when the receiver is proved a tokio `RwLock` (phase 2 decides).
+//! the catalogued methods (by name and arity) or of `tokio::io::copy`, also inside
+//! `tokio::time::timeout(d, ..)`. `lock`/`read`/`write`/`acquire` count only when the receiver
+//! is proved a tokio `Mutex`, `RwLock` or `Semaphore` (phase 2 decides on its declared type).
 
 use syn::{Expr, Macro, Stmt};
 
@@ -46,26 +46,38 @@ enum Loss {
     Copy,
 }
 
-/// Methods whose futures are not cancel-safe, by name.
-const METHODS: &[(&str, Loss)] = &[
-    ("read_exact", Loss::Read),
-    ("read_to_end", Loss::Read),
-    ("read_to_string", Loss::Read),
-    ("read_line", Loss::Read),
-    ("read_until", Loss::Read),
-    ("write_all", Loss::Write),
-    ("send", Loss::Message),
-    ("lock", Loss::Queue),
-    ("lock_owned", Loss::Queue),
-    ("acquire", Loss::Queue),
-    ("acquire_owned", Loss::Queue),
-    ("acquire_many", Loss::Queue),
-    ("acquire_many_owned", Loss::Queue),
+/// Methods whose futures are not cancel-safe, by name and argument count (tokio's
+/// `AsyncReadExt`/`AsyncBufReadExt`/`AsyncWriteExt` and `mpsc::Sender::send`): a crate's own
+/// `read_line()` or `send()` with another arity is not one of them.
+const METHODS: &[(&str, usize, Loss)] = &[
+    ("read_exact", 1, Loss::Read),
+    ("read_to_end", 1, Loss::Read),
+    ("read_to_string", 1, Loss::Read),
+    ("read_line", 1, Loss::Read),
+    ("read_until", 2, Loss::Read),
+    ("write_all", 1, Loss::Write),
+    ("send", 1, Loss::Message),
 ];
 
-/// Methods that are cancel-unsafe only on a tokio `RwLock`.
-const RWLOCK_METHODS: &[&str] = &["read", "write", "read_owned", "write_owned"];
-const RWLOCK: &[&str] = &["tokio::sync::RwLock"];
+/// Methods that are not cancel-safe only on tokio's fair synchronisation primitives, whose
+/// receiver type must be proved (a crate's own `acquire()` may be cancel-safe).
+const QUEUE_METHODS: &[&str] = &[
+    "lock",
+    "lock_owned",
+    "read",
+    "write",
+    "read_owned",
+    "write_owned",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "acquire_many_owned",
+];
+const QUEUE_TYPES: &[&str] = &[
+    "tokio::sync::Mutex",
+    "tokio::sync::RwLock",
+    "tokio::sync::Semaphore",
+];
 
 fn message(future: &str, loss: Loss) -> String {
     let what = match loss {
@@ -155,13 +167,16 @@ fn check_future(cx: &FileCx<'_>, future: &Expr, sink: &mut Sink<'_>) {
     match future {
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
-            if let Some((_, loss)) = METHODS.iter().find(|(n, _)| *n == name) {
+            if let Some((_, _, loss)) = METHODS
+                .iter()
+                .find(|(n, arity, _)| *n == name && *arity == m.args.len())
+            {
                 sink.report(&CANCEL_UNSAFE_SELECT, range, message(&text, *loss))
                     .help(help(*loss));
-            } else if RWLOCK_METHODS.contains(&name.as_str()) && m.args.is_empty() {
+            } else if QUEUE_METHODS.contains(&name.as_str()) && m.args.len() <= 1 {
                 sink.report_by_type(
                     cx.range(&m.receiver),
-                    RWLOCK.iter().map(|s| s.to_string()).collect(),
+                    QUEUE_TYPES.iter().map(|s| s.to_string()).collect(),
                     false,
                     &CANCEL_UNSAFE_SELECT,
                     range,

@@ -37,7 +37,7 @@ declare_rule! {
 }
 
 fn message(what: &str, place: &str) -> String {
-    format!("`{what}` builds a new connection pool {place}: connections are never reused")
+    format!("{what} builds a new connection pool {place}: connections are never reused")
 }
 
 fn help(kind: Kind) -> &'static str {
@@ -119,12 +119,12 @@ fn construction(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String)> {
         Expr::Call(c) => {
             let canon = cx.resolve(paths::call_path(c)?);
             if let Some((_, kind)) = CALLS.iter().find(|(p, _)| path_is(&canon, p)) {
-                return Some((*kind, format!("{}({})", canon.join("::"), elide(&c.args))));
+                return Some((*kind, format!("`{}({})`", canon.join("::"), elide(&c.args))));
             }
             if is_sqlx_pool(&canon) && canon.last()?.starts_with("connect") {
                 return Some((
                     Kind::Pool,
-                    format!("{}({})", canon.join("::"), elide(&c.args)),
+                    format!("`{}({})`", canon.join("::"), elide(&c.args)),
                 ));
             }
             None
@@ -159,7 +159,7 @@ fn construction(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String)> {
             Some((
                 kind,
                 format!(
-                    "{}({})..{method}({})",
+                    "`{}({})..{method}({})`",
                     canon.join("::"),
                     elide(&root.args),
                     elide(&m.args)
@@ -229,7 +229,7 @@ fn helper_call(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String)> {
         _ => return None,
     };
     let (kind, what) = facts(cx, |f| f.helpers.get(&name).cloned())?;
-    Some((kind, format!("{name}(..)` (which wraps `{what}`)")))
+    Some((kind, format!("`{name}(..)` (which wraps {what})")))
 }
 
 /// The construction a helper body's single tail expression is, through `.await`, `?`,
@@ -264,10 +264,7 @@ fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {
                 web: false,
                 facts: Facts::default(),
             };
-            c.facts.test_file = cx
-                .path
-                .components()
-                .any(|p| p.as_os_str() == "tests" || p.as_os_str() == "benches");
+            c.facts.test_file = is_test_path(cx.path);
             let text = cx.source.text();
             c.web = ["axum", "actix", "rocket", "poem", "warp"]
                 .iter()
@@ -277,6 +274,21 @@ fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {
         }
         f(&cell.1)
     })
+}
+
+/// A file under `tests/` or `benches/`, or named like a test module (`tests.rs`,
+/// `integration_tests.rs`, `test_utils.rs`: by convention declared with `#[cfg(test)] mod ..;`).
+fn is_test_path(path: &std::path::Path) -> bool {
+    let in_dir = path
+        .components()
+        .any(|p| p.as_os_str() == "tests" || p.as_os_str() == "benches");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    in_dir
+        || stem == "test"
+        || stem == "tests"
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.starts_with("test_")
 }
 
 fn is_test_code(cx: &FileCx<'_>, range: &Range<usize>) -> bool {
