@@ -5,7 +5,8 @@
 //! inside a loop of the current async body ([`Scope::loop_depth`]). A branch future counts when
 //! it is a call written in the branch (a pinned future polled as `&mut fut` is not) of one of
 //! the catalogued methods (by name and arity) or of `tokio::io::copy`, also inside
-//! `tokio::time::timeout(d, ..)`. `lock`/`read`/`write`/`acquire` count only when the receiver
+//! `tokio::time::timeout(d, ..)`. A branch is reported only when another branch can win and
+//! let the loop go on (its handler does not end in `break`/`return`/a panic). `lock`/`read`/`write`/`acquire` count only when the receiver
 //! is proved a tokio `Mutex`, `RwLock` or `Semaphore` (phase 2 decides on its declared type).
 
 use syn::{Expr, Macro, Stmt};
@@ -152,12 +153,43 @@ fn check_select(cx: &FileCx<'_>, mac: &Macro, sink: &mut Sink<'_>) {
     let Some(select) = macros::parse_select(&mac.tokens) else {
         return;
     };
-    for branch in &select.branches {
+    for (i, branch) in select.branches.iter().enumerate() {
         let Some(future) = &branch.future else {
             continue;
         };
-        check_future(cx, future, sink);
+        // The progress is lost only when another branch wins and the loop goes on: if every
+        // other branch leaves the loop (`_ = shutdown.recv() => break`), nothing is lost.
+        let others_continue = select
+            .branches
+            .iter()
+            .enumerate()
+            .any(|(j, b)| j != i && b.future.is_some() && !diverges(&b.handler));
+        if others_continue {
+            check_future(cx, future, sink);
+        }
     }
+}
+
+/// Whether a branch handler always leaves the loop: `break`, `return`, a panic, or a block
+/// whose last statement does.
+fn diverges(e: &Expr) -> bool {
+    match paths::peel(e) {
+        Expr::Break(_) | Expr::Return(_) => true,
+        Expr::Macro(m) => is_panic(&m.mac),
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(Stmt::Expr(e, _)) => diverges(e),
+            Some(Stmt::Macro(m)) => is_panic(&m.mac),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn is_panic(mac: &Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "panic" || s.ident == "unreachable")
 }
 
 fn check_future(cx: &FileCx<'_>, future: &Expr, sink: &mut Sink<'_>) {
