@@ -49,6 +49,18 @@ const SPAWN_FNS: &[&str] = &[
     "actix_web::rt::task::spawn",
 ];
 
+/// Declared output types that are a `Result` (after the crate's own aliases are expanded).
+const RESULTS: &[&str] = &[
+    "std::result::Result",
+    "core::result::Result",
+    "std::io::Result",
+    "anyhow::Result",
+    "eyre::Result",
+    "color_eyre::Result",
+    "color_eyre::eyre::Result",
+    "miette::Result",
+];
+
 /// Types whose `.spawn(..)` returns a detachable `JoinHandle`.
 const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
 
@@ -77,14 +89,28 @@ fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
         let Some(spawn) = spawn_of(cx, e) else {
             continue;
         };
-        let Some(evidence) = result_evidence(cx, spawn.future) else {
-            continue;
-        };
         let how = match &drop {
             Drop::Now(..) => format!("the `JoinHandle` of this task is {how}"),
             Drop::Unused(..) => how,
         };
         let range = cx.range(e);
+        let Some(evidence) = result_evidence(cx, spawn.future) else {
+            // A fn of another file: its declared output decides in phase 2.
+            if spawn.receiver.is_none()
+                && let Some((sym, at, name)) = crate_output(cx, spawn.future)
+            {
+                sink.report_if_type(
+                    sym,
+                    RESULTS.iter().map(|s| s.to_string()).collect(),
+                    &DETACHED_TASK_ERROR,
+                    range,
+                    message(&how),
+                )
+                .label(at, format!("`{name}` is declared to return a `Result`"))
+                .help(HELP);
+            }
+            continue;
+        };
         let reported = match spawn.receiver {
             Some(recv) => sink.report_by_type(
                 cx.range(recv),
@@ -191,6 +217,38 @@ fn result_evidence(cx: &FileCx<'_>, fut: &Expr) -> Option<(Range<usize>, String)
         }
         _ => None,
     }
+}
+
+/// The spawned future's output as a symbolic type when it is a call of a fn this file does not
+/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`): the symbol of
+/// awaiting that call, where it is, and the fn's name.
+fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, String)> {
+    let call = match paths::peel(fut) {
+        Expr::Async(a) => match a.block.stmts.last() {
+            Some(Stmt::Expr(tail, None)) => match paths::peel(tail) {
+                Expr::Await(aw) => paths::peel(&aw.base),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        call => call,
+    };
+    let Expr::Call(c) = call else {
+        return None;
+    };
+    let path = paths::call_path(c)?;
+    let name = path.segments.last()?.ident.to_string();
+    if path.segments.len() == 1 && cx.local(&name).is_some() {
+        return None;
+    }
+    let awaited = Expr::Await(syn::ExprAwait {
+        attrs: Vec::new(),
+        base: Box::new(call.clone()),
+        dot_token: Default::default(),
+        await_token: Default::default(),
+    });
+    let sym = crate::analysis::syms::sym_of(cx, &awaited);
+    (sym != crate::semantic::items::NONE).then(|| (sym, cx.range(call), name))
 }
 
 /// Evidence that an `async` block's output is a `Result`.
