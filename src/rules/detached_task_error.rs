@@ -194,10 +194,16 @@ fn spawn_of<'a>(cx: &FileCx<'_>, e: &'a Expr) -> Option<Spawn<'a>> {
                     receiver: None,
                 })
         }
-        Expr::MethodCall(m) if m.method == "spawn" && m.args.len() == 1 => Some(Spawn {
-            future: &m.args[0],
-            receiver: Some(&m.receiver),
-        }),
+        Expr::MethodCall(m) if m.method == "spawn" && m.args.len() == 1 => {
+            // `Handle::current().spawn(..)` is proved by its path; other receivers by type.
+            let current = matches!(paths::peel(&m.receiver), Expr::Call(c)
+                if paths::call_path(c)
+                    .is_some_and(|p| path_is(&cx.resolve(p), "tokio::runtime::Handle::current")));
+            Some(Spawn {
+                future: &m.args[0],
+                receiver: (!current).then_some(&*m.receiver),
+            })
+        }
         _ => None,
     }
 }
