@@ -10,6 +10,10 @@ pub mod block_on_in_async;
 pub mod blocking_call;
 pub mod blocking_fs;
 pub mod blocking_sleep;
+pub mod busy_wait;
+pub mod cancel_unsafe_select;
+pub mod client_per_request;
+pub mod detached_task_error;
 pub mod lock_across_await;
 pub mod swallowed_cancellation;
 pub mod unawaited_future;
@@ -120,6 +124,7 @@ macro_rules! declare_rule {
             severity: $severity:expr,
             summary: $summary:literal,
             fix: $fix:expr,
+            $(default_enabled: $enabled:expr,)?
             hooks: $hooks:expr $(,)?
         }
     ) => {
@@ -130,7 +135,7 @@ macro_rules! declare_rule {
             severity: $severity,
             summary: $summary,
             fix: $fix,
-            default_enabled: true,
+            default_enabled: true $(&& $enabled)?,
             docs: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
             hooks: $hooks,
         };
@@ -151,6 +156,10 @@ pub static ALL: &[&Rule] = &[
     &unawaited_future::UNAWAITED_FUTURE,
     &lock_across_await::LOCK_ACROSS_AWAIT,
     &swallowed_cancellation::SWALLOWED_CANCELLATION,
+    &detached_task_error::DETACHED_TASK_ERROR,
+    &busy_wait::BUSY_WAIT,
+    &cancel_unsafe_select::CANCEL_UNSAFE_SELECT,
+    &client_per_request::CLIENT_PER_REQUEST,
     &unused_suppression::UNUSED_SUPPRESSION,
 ];
 

@@ -1,0 +1,435 @@
+//! `busy-wait`: a loop in async code that polls shared state and sleeps.
+//!
+//! Expression hook on `while` and `loop` in an async context where `.await` can be written. The
+//! loop is reported when every `.await` of its body (outside nested closures, async blocks and
+//! items) awaits a timer sleep (tokio, async-std, smol, async-io, futures-timer) and its exit
+//! condition reads state without awaiting: the `while` condition, or the condition of an `if` /
+//! `match` / `if let` whose branch leaves the loop (`break`, `return`), calls one of the polling
+//! methods (`load`, a lock, `is_finished`, `try_recv`, `is_empty`, `exists`, `try_wait`..).
+
+use std::ops::Range;
+
+use syn::visit::{self, Visit};
+use syn::{Expr, Item};
+
+use crate::analysis::context::Scope;
+use crate::analysis::imports::path_is;
+use crate::analysis::paths;
+use crate::declare_rule;
+use crate::diagnostic::Severity;
+use crate::lint::{FileCx, Sink};
+use crate::rules::{Family, FixAvailability, Hooks};
+
+declare_rule! {
+    /// A loop that polls shared state between timer sleeps.
+    pub static BUSY_WAIT = Rule {
+        id: "busy-wait",
+        family: Family::Cancellation,
+        severity: Severity::Warning,
+        summary: "a loop in async code polls shared state and sleeps instead of awaiting a notification",
+        fix: FixAvailability::Never,
+        hooks: Hooks { expr: Some(check), ..Hooks::NONE },
+    }
+}
+
+const HELP: &str = "await a notification instead of polling: a `tokio::sync::Notify`, a `watch` \
+channel's `changed()`, a oneshot, or the `JoinHandle` itself";
+
+/// Timer sleeps: awaiting one of these is waiting, not work.
+const SLEEPS: &[&str] = &[
+    "tokio::time::sleep",
+    "tokio::time::sleep_until",
+    "async_std::task::sleep",
+    "smol::Timer::after",
+    "async_io::Timer::after",
+    "futures_timer::Delay::new",
+];
+
+/// Methods that read shared state without awaiting.
+const POLLS: &[&str] = &[
+    "load",
+    "lock",
+    "try_lock",
+    "read",
+    "write",
+    "try_read",
+    "try_write",
+    "is_finished",
+    "try_recv",
+    "is_empty",
+    "exists",
+    "try_exists",
+    "try_wait",
+    "is_closed",
+];
+
+fn message(keyword: &str, state: &str) -> String {
+    format!(
+        "this {keyword} polls `{state}` and sleeps between checks: a busy-wait that adds latency and wakes for nothing"
+    )
+}
+
+fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
+    if !scope.can_await() {
+        return;
+    }
+    let (keyword, label, body, cond) = match e {
+        Expr::While(w) => (
+            "`while` loop",
+            w.label.as_ref(),
+            &w.body,
+            Some(match &*w.cond {
+                Expr::Let(l) => &*l.expr,
+                c => c,
+            }),
+        ),
+        Expr::Loop(l) => ("`loop`", l.label.as_ref(), &l.body, None),
+        _ => return,
+    };
+    let mut awaits = Awaits {
+        cx,
+        sleep: None,
+        other: false,
+    };
+    awaits.visit_block(body);
+    if let Some(c) = cond {
+        awaits.visit_expr(c);
+    }
+    if awaits.other || awaits.sleep.is_none() || does_work(cx, body) {
+        return;
+    }
+    let label = label.map(|l| l.name.ident.to_string());
+    let polled = match cond {
+        Some(c) => poll_call(c),
+        None => {
+            let mut exits = Exits {
+                label: label.as_deref(),
+                found: None,
+            };
+            for stmt in &body.stmts {
+                exits.visit_stmt(stmt);
+            }
+            exits.found
+        }
+    };
+    let Some(at) = polled else {
+        return;
+    };
+    let Expr::MethodCall(m) = at else { return };
+    let args = if m.args.is_empty() { "()" } else { "(..)" };
+    let state = format!("{}.{}{args}", cx.text(cx.range(&m.receiver)), m.method);
+    let keyword_range = match e {
+        Expr::While(w) => cx.span_range(w.while_token.span),
+        Expr::Loop(l) => cx.span_range(l.loop_token.span),
+        _ => return,
+    };
+    let state_range = cx.range(at);
+    sink.report(&BUSY_WAIT, keyword_range, message(keyword, &state))
+        .label(state_range, "the state is read here, without awaiting")
+        .label(
+            awaits.sleep.unwrap_or(0..0),
+            "the only `.await` is a timer sleep",
+        )
+        .help(HELP);
+}
+
+/// The `.await`s of a loop body: whether all of them are timer sleeps.
+struct Awaits<'c, 'a> {
+    cx: &'c FileCx<'a>,
+    sleep: Option<Range<usize>>,
+    other: bool,
+}
+
+impl<'ast> Visit<'ast> for Awaits<'_, '_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Await(a) => {
+                if is_sleep(self.cx, &a.base) {
+                    self.sleep.get_or_insert_with(|| self.cx.range(e));
+                } else {
+                    self.other = true;
+                }
+                visit::visit_expr(self, &a.base);
+            }
+            // Awaits inside a macro body (`select!`, `join!`) cannot be seen: do awaited work.
+            Expr::Macro(m) if mac_may_await(&m.mac) => self.other = true,
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
+        if mac_may_await(&m.mac) {
+            self.other = true;
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// Whether a macro body may contain an `.await` or a select (anything but plain logging).
+fn mac_may_await(mac: &syn::Macro) -> bool {
+    let text = mac.tokens.to_string();
+    text.contains("await")
+        || mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "select")
+}
+
+/// Whether `e` is a call of a timer sleep.
+fn is_sleep(cx: &FileCx<'_>, e: &Expr) -> bool {
+    let Expr::Call(c) = paths::peel(e) else {
+        return false;
+    };
+    let Some(path) = paths::call_path(c) else {
+        return false;
+    };
+    let canon = cx.resolve(path);
+    SLEEPS.iter().any(|s| path_is(&canon, s))
+}
+
+/// The first polling call in a condition: its receiver's text and the call.
+fn poll_call(cond: &Expr) -> Option<&Expr> {
+    let mut finder = PollFinder { found: None };
+    finder.visit_expr(cond);
+    finder.found
+}
+
+struct PollFinder<'ast> {
+    found: Option<&'ast Expr>,
+}
+
+impl<'ast> Visit<'ast> for PollFinder<'ast> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        match e {
+            Expr::Closure(_) | Expr::Async(_) | Expr::Await(_) => {}
+            Expr::MethodCall(m) if POLLS.iter().any(|p| m.method == p) => self.found = Some(e),
+            _ => visit::visit_expr(self, e),
+        }
+    }
+}
+
+/// The exits of a `loop` body: an `if`/`match`/`if let` whose condition polls state and one of
+/// whose branches leaves this loop.
+struct Exits<'l, 'ast> {
+    label: Option<&'l str>,
+    found: Option<&'ast Expr>,
+}
+
+impl<'ast> Visit<'ast> for Exits<'_, 'ast> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        match e {
+            Expr::Closure(_)
+            | Expr::Async(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_) => {}
+            Expr::If(i) => {
+                let cond = match &*i.cond {
+                    Expr::Let(l) => &*l.expr,
+                    c => c,
+                };
+                let exits = leaves(&i.then_branch.stmts, self.label)
+                    || i.else_branch
+                        .as_ref()
+                        .is_some_and(|(_, els)| leaves_expr(els, self.label));
+                if exits && let Some(p) = poll_call(cond) {
+                    self.found = Some(p);
+                    return;
+                }
+                visit::visit_expr(self, e);
+            }
+            Expr::Match(m) => {
+                if m.arms.iter().any(|a| leaves_expr(&a.body, self.label))
+                    && let Some(p) = poll_call(&m.expr)
+                {
+                    self.found = Some(p);
+                    return;
+                }
+                visit::visit_expr(self, e);
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+fn leaves(stmts: &[syn::Stmt], label: Option<&str>) -> bool {
+    let mut l = Leaves {
+        label,
+        found: false,
+    };
+    for s in stmts {
+        l.visit_stmt(s);
+    }
+    l.found
+}
+
+fn leaves_expr(e: &Expr, label: Option<&str>) -> bool {
+    let mut l = Leaves {
+        label,
+        found: false,
+    };
+    l.visit_expr(e);
+    l.found
+}
+
+/// Whether code leaves the loop: `return`, a `break` of this loop (unlabelled outside inner
+/// loops, or with this loop's label), `?`.
+struct Leaves<'l> {
+    label: Option<&'l str>,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for Leaves<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Return(_) => self.found = true,
+            Expr::Break(b) => match &b.label {
+                None => self.found = true,
+                Some(l) => self.found |= self.label.is_some_and(|n| l.ident == n),
+            },
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => {
+                // Only a labelled break can leave this loop from inside an inner one.
+                let inner = Leaves {
+                    label: self.label,
+                    found: false,
+                };
+                let mut labelled = LabelledOnly(inner);
+                visit::visit_expr(&mut labelled, e);
+                self.found |= labelled.0.found;
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// [`Leaves`] inside an inner loop: unlabelled `break`s leave the inner loop only.
+struct LabelledOnly<'l>(Leaves<'l>);
+
+impl<'ast> Visit<'ast> for LabelledOnly<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Return(_) => self.0.found = true,
+            Expr::Break(b) => {
+                if let Some(l) = &b.label {
+                    self.0.found |= self.0.label.is_some_and(|n| l.ident == n);
+                }
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// Method calls that compute, check or unwrap values: not work a loop exists to do.
+const PLAIN_METHODS: &[&str] = &[
+    "clone",
+    "min",
+    "max",
+    "elapsed",
+    "is_ok",
+    "is_err",
+    "is_some",
+    "is_none",
+    "unwrap",
+    "expect",
+    "unwrap_or",
+    "unwrap_or_default",
+    "len",
+    "as_ref",
+    "as_mut",
+    "duration_since",
+    "saturating_add",
+    "saturating_mul",
+    "saturating_sub",
+    "checked_add",
+    "checked_mul",
+    "checked_sub",
+    "mul_f32",
+    "mul_f64",
+    "into",
+    "to_owned",
+    "to_string",
+    "ok",
+    "err",
+];
+
+/// Fn calls that build values: not work.
+const PLAIN_FNS: &[&str] = &[
+    "from_millis",
+    "from_secs",
+    "from_micros",
+    "from_nanos",
+    "from_secs_f32",
+    "from_secs_f64",
+    "now",
+    "Ok",
+    "Err",
+    "Some",
+    "drop",
+    "min",
+    "max",
+];
+
+/// Whether the loop body does work besides polling and sleeping: a call that is not a sleep,
+/// a polling method, a value constructor or a combinator (a periodic job gated by a flag is
+/// not a busy-wait).
+fn does_work(cx: &FileCx<'_>, body: &syn::Block) -> bool {
+    let mut w = Work { cx, found: false };
+    w.visit_block(body);
+    w.found
+}
+
+struct Work<'c, 'a> {
+    cx: &'c FileCx<'a>,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for Work<'_, '_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found {
+            return;
+        }
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Call(c) => {
+                let plain = is_sleep(self.cx, e)
+                    || paths::call_last_segment(c)
+                        .is_some_and(|s| PLAIN_FNS.iter().any(|p| s == p));
+                if !plain {
+                    self.found = true;
+                    return;
+                }
+                visit::visit_expr(self, e);
+            }
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                let plain =
+                    POLLS.contains(&name.as_str()) || PLAIN_METHODS.contains(&name.as_str());
+                if !plain {
+                    self.found = true;
+                    return;
+                }
+                visit::visit_expr(self, e);
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}

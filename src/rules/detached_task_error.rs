@@ -1,0 +1,423 @@
+//! `detached-task-error`: a spawned task whose output is a `Result` and whose `JoinHandle` is
+//! dropped at once (an expression statement, `let _ =`, `drop(..)`) or bound and never used.
+//!
+//! Block hook: the statements of each block are scanned for such spawns. The output is a
+//! `Result` only on positive evidence: an `async` block that uses `?`, returns `Ok(..)`/`Err(..)`
+//! or ends in one, or that ends in awaiting a fn of this file declared to return `Result`; or the
+//! spawned future is a call of an `async fn` of this file declared to return `Result`. A spawn
+//! through a method (`rt.spawn(..)`) counts only when the receiver is proved a tokio `Runtime` or
+//! runtime `Handle` (phase 2 decides on its declared type).
+
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Item, Pat, ReturnType, Stmt, Type};
+
+use crate::analysis::context::Scope;
+use crate::analysis::imports::path_is;
+use crate::analysis::paths;
+use crate::declare_rule;
+use crate::diagnostic::Severity;
+use crate::lint::{FileCx, Sink};
+use crate::rules::{Family, FixAvailability, Hooks};
+
+declare_rule! {
+    /// A spawned task returns a `Result` nobody can see: its handle is dropped.
+    pub static DETACHED_TASK_ERROR = Rule {
+        id: "detached-task-error",
+        family: Family::Cancellation,
+        severity: Severity::Warning,
+        summary: "a spawned task returns a `Result` but its `JoinHandle` is dropped, so its error is never seen",
+        fix: FixAvailability::Never,
+        hooks: Hooks { block: Some(check), resolve: Some(resolve), ..Hooks::NONE },
+    }
+}
+
+const HELP: &str = "handle the error inside the task (`if let Err(e) = work().await { tracing::error!(..) }`), \
+or keep the `JoinHandle` (in a `JoinSet` or a `tokio_util::task::TaskTracker`) and check what it returns";
+
+/// Free spawn functions that return a detachable `JoinHandle`.
+const SPAWN_FNS: &[&str] = &[
+    "tokio::spawn",
+    "tokio::task::spawn",
+    "tokio::task::spawn_local",
+    "actix_rt::spawn",
+    "actix_rt::task::spawn",
+    "actix_web::rt::spawn",
+    "actix_web::rt::task::spawn",
+];
+
+/// Declared output types that are a `Result` (after the crate's own aliases are expanded).
+const RESULTS: &[&str] = &[
+    "std::result::Result",
+    "core::result::Result",
+    "std::io::Result",
+    "anyhow::Result",
+    "eyre::Result",
+    "color_eyre::Result",
+    "color_eyre::eyre::Result",
+    "miette::Result",
+];
+
+/// Types whose `.spawn(..)` returns a detachable `JoinHandle`.
+const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
+
+fn message(how: &str) -> String {
+    format!("{how}: the task returns a `Result`, so its error is silently lost")
+}
+
+/// How a statement throws a handle away.
+enum Drop<'a> {
+    /// `spawn(..);`, `let _ = spawn(..);`, `drop(spawn(..));`.
+    Now(&'a Expr, &'static str),
+    /// `let h = spawn(..);` and `h` is never mentioned again in the block.
+    Unused(&'a Expr, String),
+}
+
+fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
+    let _ = scope;
+    for (i, stmt) in block.stmts.iter().enumerate() {
+        let Some(drop) = dropped_spawn(stmt, &block.stmts[i + 1..]) else {
+            continue;
+        };
+        let (e, how) = match &drop {
+            Drop::Now(e, how) => (*e, (*how).to_string()),
+            Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
+        };
+        let Some(spawn) = spawn_of(cx, e) else {
+            continue;
+        };
+        let how = match &drop {
+            Drop::Now(..) => format!("the `JoinHandle` of this task is {how}"),
+            Drop::Unused(..) => how,
+        };
+        let range = cx.range(e);
+        let Some(evidence) = result_evidence(cx, spawn.future) else {
+            // A fn of another file: its declared output decides in phase 2.
+            if spawn.receiver.is_none()
+                && let Some((sym, at, name)) = crate_output(cx, spawn.future)
+            {
+                sink.report_if_type(
+                    sym,
+                    RESULTS.iter().map(|s| s.to_string()).collect(),
+                    &DETACHED_TASK_ERROR,
+                    range,
+                    message(&how),
+                )
+                .label(at, format!("`{name}` is declared to return a `Result`"))
+                .help(HELP);
+            }
+            continue;
+        };
+        let reported = match spawn.receiver {
+            Some(recv) => sink.report_by_type(
+                cx.range(recv),
+                RUNTIMES.iter().map(|s| s.to_string()).collect(),
+                false,
+                &DETACHED_TASK_ERROR,
+                range,
+                message(&how),
+            ),
+            None => sink.report(&DETACHED_TASK_ERROR, range, message(&how)),
+        };
+        reported.label(evidence.0, evidence.1).help(HELP);
+    }
+}
+
+/// The spawn a statement discards, if any.
+fn dropped_spawn<'a>(stmt: &'a Stmt, rest: &[Stmt]) -> Option<Drop<'a>> {
+    match stmt {
+        Stmt::Expr(e, Some(_)) => {
+            let e = paths::peel(e);
+            if let Expr::Call(c) = e
+                && paths::call_path(c).is_some_and(|p| p.is_ident("drop"))
+                && c.args.len() == 1
+            {
+                return Some(Drop::Now(&c.args[0], "dropped by `drop(..)`"));
+            }
+            Some(Drop::Now(e, "dropped at once"))
+        }
+        Stmt::Local(l) => {
+            let init = l.init.as_ref()?;
+            if init.diverge.is_some() {
+                return None;
+            }
+            match &l.pat {
+                Pat::Wild(_) => Some(Drop::Now(&init.expr, "dropped by `let _ =`")),
+                Pat::Ident(p) if p.subpat.is_none() => {
+                    let name = p.ident.to_string();
+                    let used = rest.iter().any(|s| mentions(s.to_token_stream(), &name));
+                    (!used).then_some(Drop::Unused(&init.expr, name))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `tokens` contain the identifier `name` (also inside macro bodies).
+fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+struct Spawn<'a> {
+    future: &'a Expr,
+    /// The receiver of a method spawn (`rt.spawn(..)`), whose type must be proved.
+    receiver: Option<&'a Expr>,
+}
+
+/// The spawned future of a spawn call.
+fn spawn_of<'a>(cx: &FileCx<'_>, e: &'a Expr) -> Option<Spawn<'a>> {
+    match paths::peel(e) {
+        Expr::Call(c) if c.args.len() == 1 => {
+            let path = paths::call_path(c)?;
+            if !path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "spawn" || s.ident == "spawn_local")
+            {
+                return None;
+            }
+            let canon = cx.resolve(path);
+            SPAWN_FNS
+                .iter()
+                .any(|p| path_is(&canon, p))
+                .then_some(Spawn {
+                    future: &c.args[0],
+                    receiver: None,
+                })
+        }
+        Expr::MethodCall(m) if m.method == "spawn" && m.args.len() == 1 => {
+            // `Handle::current().spawn(..)` is proved by its path; other receivers by type.
+            let current = matches!(paths::peel(&m.receiver), Expr::Call(c)
+                if paths::call_path(c)
+                    .is_some_and(|p| path_is(&cx.resolve(p), "tokio::runtime::Handle::current")));
+            Some(Spawn {
+                future: &m.args[0],
+                receiver: (!current).then_some(&*m.receiver),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Where the spawned future's output is shown to be a `Result`, with a label.
+fn result_evidence(cx: &FileCx<'_>, fut: &Expr) -> Option<(Range<usize>, String)> {
+    match paths::peel(fut) {
+        Expr::Async(a) => block_evidence(cx, &a.block),
+        call @ (Expr::Call(_) | Expr::MethodCall(_)) => {
+            let name = callee_name(call)?;
+            (local_fn(cx, &name)? == FnKind::AsyncResult).then(|| {
+                (
+                    cx.range(call),
+                    format!("`{name}` is an `async fn` declared to return a `Result`"),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The spawned future's output as a symbolic type when it is a call of a fn this file does not
+/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`): the symbol of
+/// awaiting that call, where it is, and the fn's name.
+fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, String)> {
+    let call = match paths::peel(fut) {
+        Expr::Async(a) => match a.block.stmts.last() {
+            Some(Stmt::Expr(tail, None)) => match paths::peel(tail) {
+                Expr::Await(aw) => paths::peel(&aw.base),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        call => call,
+    };
+    let Expr::Call(c) = call else {
+        return None;
+    };
+    let path = paths::call_path(c)?;
+    let name = path.segments.last()?.ident.to_string();
+    if path.segments.len() == 1 && cx.local(&name).is_some() {
+        return None;
+    }
+    let awaited = Expr::Await(syn::ExprAwait {
+        attrs: Vec::new(),
+        base: Box::new(call.clone()),
+        dot_token: Default::default(),
+        await_token: Default::default(),
+    });
+    let sym = crate::analysis::syms::sym_of(cx, &awaited);
+    (sym != crate::semantic::items::NONE).then(|| (sym, cx.range(call), name))
+}
+
+/// Evidence that an `async` block's output is a `Result`.
+fn block_evidence(cx: &FileCx<'_>, block: &Block) -> Option<(Range<usize>, String)> {
+    if let Some(Stmt::Expr(tail, None)) = block.stmts.last() {
+        let tail = paths::peel(tail);
+        if let Some(v) = variant(tail) {
+            return match v.as_str() {
+                "Ok" | "Err" => Some((cx.range(tail), format!("the task ends in `{v}(..)`"))),
+                _ => None,
+            };
+        }
+        if let Expr::Await(aw) = tail
+            && let Some(name) = callee_name(&aw.base)
+            && local_fn(cx, &name) == Some(FnKind::AsyncResult)
+        {
+            return Some((
+                cx.range(tail),
+                format!("the task ends in awaiting `{name}`, declared to return a `Result`"),
+            ));
+        }
+    }
+    let mut finder = Evidence::default();
+    finder.visit_block(block);
+    if let Some(r) = finder.ret {
+        return Some((cx.span_range(r), "the task returns a `Result` here".into()));
+    }
+    finder.question.map(|r| {
+        (
+            cx.span_range(r),
+            "`?` makes the task return a `Result`".into(),
+        )
+    })
+}
+
+/// `Ok`/`Err`/`Some`/`None` when `e` is such a variant (call or path).
+fn variant(e: &Expr) -> Option<String> {
+    let path = match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => &p.path,
+            _ => return None,
+        },
+        Expr::Path(p) => &p.path,
+        _ => return None,
+    };
+    let last = path.segments.last()?.ident.to_string();
+    matches!(last.as_str(), "Ok" | "Err" | "Some" | "None").then_some(last)
+}
+
+/// `?` and `return Ok/Err(..)` of an async block itself (not of nested closures, async blocks
+/// or items).
+#[derive(Default)]
+struct Evidence {
+    question: Option<proc_macro2::Span>,
+    ret: Option<proc_macro2::Span>,
+}
+
+impl<'ast> Visit<'ast> for Evidence {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Try(t) => {
+                self.question.get_or_insert(t.question_token.span);
+                visit::visit_expr(self, e);
+            }
+            Expr::Return(r) => {
+                if r.expr
+                    .as_deref()
+                    .and_then(|v| variant(paths::peel(v)))
+                    .is_some_and(|v| v == "Ok" || v == "Err")
+                {
+                    self.ret.get_or_insert(r.return_token.span);
+                }
+                visit::visit_expr(self, e);
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// The name of a called fn: `f(..)`, `Self::f(..)`, `self.f(..)`.
+fn callee_name(e: &Expr) -> Option<String> {
+    match paths::peel(e) {
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let n = path.segments.len();
+            let local = n == 1 || (n == 2 && path.segments[0].ident == "Self");
+            local.then(|| path.segments[n - 1].ident.to_string())
+        }
+        Expr::MethodCall(m) => match paths::peel(&m.receiver) {
+            Expr::Path(p) if p.path.is_ident("self") => Some(m.method.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FnKind {
+    /// An `async fn` declared to return a `Result`.
+    AsyncResult,
+    /// Anything else.
+    Other,
+}
+
+/// What the fns of this file named `name` return: `None` when there is none; `Other` when
+/// they disagree or do not return a `Result`.
+fn local_fn(cx: &FileCx<'_>, name: &str) -> Option<FnKind> {
+    let mut found = None;
+    let mut visit = |sig: &syn::Signature| {
+        if sig.ident != name {
+            return;
+        }
+        let kind = if sig.asyncness.is_some() && returns_result(&sig.output) {
+            FnKind::AsyncResult
+        } else {
+            FnKind::Other
+        };
+        found = Some(match found {
+            None => kind,
+            Some(k) if k == kind => k,
+            Some(_) => FnKind::Other,
+        });
+    };
+    fn walk(items: &[Item], f: &mut dyn FnMut(&syn::Signature)) {
+        for item in items {
+            match item {
+                Item::Fn(func) => f(&func.sig),
+                Item::Impl(imp) => {
+                    for it in &imp.items {
+                        if let syn::ImplItem::Fn(m) = it {
+                            f(&m.sig);
+                        }
+                    }
+                }
+                Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, f);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&cx.file.items, &mut visit);
+    found
+}
+
+/// Whether a declared return type is a `Result` (any path type whose last segment is
+/// `Result`: `std::io::Result`, `anyhow::Result`, a crate's own alias named `Result`).
+fn returns_result(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    match &**ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
+        _ => false,
+    }
+}
+
+/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings whose
+/// receiver has the required declared type; this hook adds nothing, it makes a run of this rule
+/// collect the facts that settling needs.
+fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
