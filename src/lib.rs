@@ -27,6 +27,7 @@ pub mod run;
 pub mod semantic;
 pub mod source;
 pub mod suppress;
+pub mod tokio_features;
 pub mod walk;
 pub mod workflow;
 

@@ -13,6 +13,7 @@ pub mod offload;
 pub use crate::semantic::names;
 pub mod paths;
 pub mod pending;
+pub mod retype;
 pub mod scan;
 pub mod span;
 pub mod syms;
