@@ -37,6 +37,26 @@ pub struct CrateInfo {
     pub runtimes: Runtimes,
     /// The tokio features it enables (fixes needing another stay manual).
     pub tokio_features: crate::tokio_features::TokioFeatures,
+    /// Those, plus the dev-dependencies' (for tests, benches and examples).
+    pub tokio_dev_features: crate::tokio_features::TokioFeatures,
+}
+
+impl CrateInfo {
+    /// The tokio features code in `file` builds with: the dev-dependencies' count too in test,
+    /// bench and example code (a `tests`, `benches` or `examples` directory).
+    pub fn tokio_features_for(&self, file: &Path) -> crate::tokio_features::TokioFeatures {
+        let dev = file.components().any(|c| {
+            matches!(
+                c.as_os_str().to_str(),
+                Some("tests" | "benches" | "examples")
+            )
+        });
+        if dev {
+            self.tokio_dev_features
+        } else {
+            self.tokio_features
+        }
+    }
 }
 
 /// Finds the crate info for files, memoised per directory and per manifest.
@@ -209,6 +229,10 @@ impl CrateInfoCache {
             edition,
             runtimes,
             tokio_features: normal.or(dev).unwrap_or_default(),
+            tokio_dev_features: match (normal, dev) {
+                (Some(n), Some(d)) => n.union(d),
+                (n, d) => n.or(d).unwrap_or_default(),
+            },
         }
     }
 }

@@ -612,13 +612,7 @@ fn root_ctor<'e>(cx: &FileCx<'_>, mut e: &'e Expr) -> Option<(&'e ExprCall, Stri
 
 /// The runtime's way to run a closure on its blocking pool, around `call`.
 pub fn offload_pattern(rt: Runtime, call: &str) -> String {
-    match rt {
-        Runtime::Tokio => format!(
-            "tokio::task::spawn_blocking(move || {call}).await.expect(\"blocking task panicked\")"
-        ),
-        Runtime::AsyncStd => format!("async_std::task::spawn_blocking(move || {call}).await"),
-        Runtime::Smol => format!("smol::unblock(move || {call}).await"),
-    }
+    crate::analysis::templates::offload(rt, call, &[])
 }
 
 /// The call's text for a help message, or `..` when it is long or spans lines.
@@ -692,7 +686,7 @@ fn typed_fix(
     let mut paths = vec![replacement];
     paths.extend(traits);
     crate::tokio_features::gate(
-        cx.crate_info.tokio_features,
+        cx.crate_info.tokio_features_for(cx.path),
         &paths,
         help,
         Fix::unsafe_(msg, edits),
@@ -822,13 +816,22 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
             Fix::manual("move the blocking work off the executor thread", Vec::new()),
         );
     }
+    // Buffers the call borrows mutably are moved into the closure and handed back, so the
+    // shown code compiles (and the help shows the same code as the fix).
+    let owned = crate::analysis::templates::borrowed_mut(e);
+    let offloaded = crate::analysis::templates::offload(rt, &text, &owned);
     let help = match custom_help {
         Some(h) => h.to_string(),
-        None => {
+        None if owned.is_empty() => {
             format!("run it on the blocking pool: `{pattern}` (clone what the closure borrows)")
         }
+        None => format!(
+            "run it on the blocking pool, moving `{}` into the closure and back out: `{}`",
+            owned.join("`, `"),
+            crate::analysis::templates::offload(rt, short_text(&text), &owned)
+        ),
     };
-    let edit = Edit::replace(range, offload_pattern(rt, &text));
+    let edit = Edit::replace(range, offloaded);
     let verb = match rt {
         Runtime::Tokio => "`tokio::task::spawn_blocking`",
         Runtime::AsyncStd => "`async_std::task::spawn_blocking`",

@@ -18,5 +18,6 @@ pub mod scan;
 pub mod span;
 pub mod syms;
 pub mod task_types;
+pub mod templates;
 pub mod transitive;
 pub mod typing;

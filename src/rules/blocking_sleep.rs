@@ -70,7 +70,12 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         )
     };
     let (help, fix) = if cx.runtime() == Runtime::Tokio {
-        crate::tokio_features::gate(cx.crate_info.tokio_features, &[replacement], help, fix)
+        crate::tokio_features::gate(
+            cx.crate_info.tokio_features_for(cx.path),
+            &[replacement],
+            help,
+            fix,
+        )
     } else {
         (help, fix)
     };
