@@ -165,16 +165,9 @@ pub fn follow(cx: &FileCx<'_>, range: Range<usize>, target: Target) -> Result<Re
         depth: 0,
     };
     tracer.position(value, target)?;
-    if !out.traits.is_empty()
-        && let Some(block) = fn_block
-    {
-        let open = cx.span_range(block.brace_token.span.open()).end;
-        let indent = block
-            .stmts
-            .first()
-            .map(|s| indent_at(cx, cx.range(s).start))
-            .unwrap_or_default();
-        out.use_at = Some((open, indent));
+    out.traits.sort_unstable();
+    if let (Some(first), Some(block)) = (out.traits.first(), fn_block) {
+        out.use_at = Some(use_position(cx, block, first));
     }
     if !out.traits.is_empty() && out.use_at.is_none() {
         return Err("the traits it needs cannot be imported here".to_string());
@@ -214,6 +207,29 @@ pub fn indent_at(cx: &FileCx<'_>, at: usize) -> String {
         .chars()
         .take_while(|c| c.is_whitespace())
         .collect()
+}
+
+/// Where `use {path};` goes in a fn body: among the `use` items the body starts with, in
+/// sorted order (as rustfmt keeps them), else right after the `{`; with the indent of the
+/// body's first statement. The insertion starts with a newline.
+fn use_position(cx: &FileCx<'_>, block: &Block, path: &str) -> (usize, String) {
+    let indent = block
+        .stmts
+        .first()
+        .map(|s| indent_at(cx, cx.range(s).start))
+        .unwrap_or_default();
+    let mut at = cx.span_range(block.brace_token.span.open()).end;
+    for stmt in &block.stmts {
+        let Stmt::Item(syn::Item::Use(u)) = stmt else {
+            break;
+        };
+        let text = cx.text(cx.range(&u.tree)).to_string();
+        if text.as_str() > path {
+            break;
+        }
+        at = cx.range(stmt).end;
+    }
+    (at, indent)
 }
 
 /// One ancestor of the followed expression.
