@@ -183,6 +183,7 @@ fn blocking_fs_fix_keeps_the_file_uses_working() {
         assert_eq!(fixed::read_all(&a).await.expect("read"), "hello");
         assert_eq!(fixed::chain(&a, &b).await.expect("chain"), 5);
         fixed::copy(&a, &b).await.expect("copy");
+        assert_eq!(fixed::mapped(&a).await.expect("mapped"), b"hello");
         assert_eq!(std::fs::read(&b).expect("copied"), b"hello");
     });
 }

@@ -353,8 +353,7 @@ impl Tracer<'_, '_, '_> {
                 Node::Expr(Expr::Try(t)) if same(&t.expr, cur) => {}
                 Node::Expr(Expr::Paren(p)) if same(&p.expr, cur) => {}
                 Node::Expr(Expr::MethodCall(m))
-                    if same(&m.receiver, cur)
-                        && matches!(m.method.to_string().as_str(), "unwrap" | "expect") => {}
+                    if same(&m.receiver, cur) && keeps_ok_type(&m.method.to_string()) => {}
                 Node::Expr(Expr::MethodCall(m)) if same(&m.receiver, cur) => {
                     return self.method_use(m, target, None);
                 }
@@ -574,15 +573,21 @@ impl Uses<'_, '_, '_, '_, '_> {
     }
 }
 
-/// The method call under `?`, `.unwrap()`, `.expect(..)`.
+/// Whether a method of a `Result` yields its `Ok` value or keeps its `Ok` type (`?` may follow).
+fn keeps_ok_type(method: &str) -> bool {
+    matches!(
+        method,
+        "unwrap" | "expect" | "map_err" | "context" | "with_context" | "wrap_err"
+    )
+}
+
+/// The method call under `?`, `.unwrap()`, `.expect(..)`, `.map_err(..)`.
 fn peel_result(mut e: &Expr) -> Option<&syn::ExprMethodCall> {
     loop {
         match e {
             Expr::Try(t) => e = &t.expr,
             Expr::Paren(p) => e = &p.expr,
-            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "unwrap" | "expect") => {
-                e = &m.receiver
-            }
+            Expr::MethodCall(m) if keeps_ok_type(&m.method.to_string()) => e = &m.receiver,
             Expr::MethodCall(m) => return Some(m),
             _ => return None,
         }
@@ -608,6 +613,11 @@ impl<'ast> Visit<'ast> for Uses<'_, '_, '_, '_, '_> {
                     self.visit_expr(a);
                 }
             }
+            // `drop(name)` is fine whatever its type.
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && is_name(&c.args[0], self.name)
+                    && matches!(&*c.func, Expr::Path(p) if p.path.is_ident("drop")) => {}
             Expr::Path(_) if is_name(e, self.name) => {
                 self.fail(format!(
                     "`{}` is passed on as a std `{}`",
