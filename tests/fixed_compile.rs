@@ -47,16 +47,12 @@ mod blocking_fs_file_uses_fixed;
 #[path = "../fixtures/swallowed-cancellation/loop-values.fixed.rs"]
 mod swallowed_cancellation_loop_values_fixed;
 
-#[path = "../fixtures/blocking-fs/basic.fixed.rs"]
-mod blocking_fs_basic_fixed;
 #[path = "../fixtures/blocking-sleep/basic.fixed.rs"]
 mod blocking_sleep_basic_fixed;
-#[path = "../fixtures/unawaited-future/basic.fixed.rs"]
-mod unawaited_future_basic_fixed;
 #[path = "../fixtures/swallowed-cancellation/signal-origins.fixed.rs"]
 mod swallowed_cancellation_signal_origins_fixed;
-#[path = "../fixtures/blocking-sleep/imports.fixed.rs"]
-mod blocking_sleep_imports_fixed;
+#[path = "../fixtures/unawaited-future/basic.fixed.rs"]
+mod unawaited_future_basic_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
