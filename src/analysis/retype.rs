@@ -201,9 +201,11 @@ pub fn enclosing_stmts<'a>(
 
 /// Indentation of the line holding byte `at`.
 pub fn indent_at(cx: &FileCx<'_>, at: usize) -> String {
-    let text = cx.source.text();
-    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..at]
+    let Some(before) = cx.source.text().get(..at) else {
+        return String::new();
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    before[line_start..]
         .chars()
         .take_while(|c| c.is_whitespace())
         .collect()

@@ -167,13 +167,14 @@ fn peel_unwrap(mut e: &Expr) -> &Expr {
 /// A statement's range widened to its whole lines when nothing else shares them.
 fn statement_lines(cx: &FileCx<'_>, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
     let text = cx.source.text();
-    let start = text[..r.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[r.end..]
-        .find('\n')
-        .map_or(text.len(), |i| r.end + i + 1);
-    let rest = text[r.end..end].trim();
+    let (Some(before), Some(after)) = (text.get(..r.start), text.get(r.end..)) else {
+        return r;
+    };
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let end = after.find('\n').map_or(text.len(), |i| r.end + i + 1);
+    let rest = text.get(r.end..end).unwrap_or("x").trim();
     // A trailing comment goes with the statement.
-    if text[start..r.start].trim().is_empty() && (rest.is_empty() || rest.starts_with("//")) {
+    if before[start..].trim().is_empty() && (rest.is_empty() || rest.starts_with("//")) {
         start..end
     } else {
         r
