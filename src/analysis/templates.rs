@@ -1,9 +1,10 @@
 //! Code shown by manual fixes, built so that it compiles: a blocking call moved onto the
 //! runtime's blocking pool owns what it borrowed mutably (`&mut buf`) and hands it back.
 //!
-//! The template, as written for `std::io::stdin().read_to_string(&mut buf)` (a doctest):
+//! The template, as written for `std::io::stdin().read_to_string(&mut buf)` (a doctest, compiled;
+//! not run, since it reads stdin):
 //!
-//! ```
+//! ```no_run
 //! # use std::io::Read;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
