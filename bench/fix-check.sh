@@ -70,7 +70,8 @@ for c in "${crates[@]}"; do
     rm -rf "$dir"
     cp -r "$corpus/$c" "$dir"
     name=$(python3 -c 'import sys,tomllib; print(tomllib.load(open(sys.argv[1],"rb"))["package"]["name"])' "$dir/Cargo.toml")
-    json=$("$bin" --no-cache --unsafe-fixes --format json "$dir/src" 2>/dev/null || true)
+    # (no --unsafe-fixes here: without --diff it implies --fix)
+    json=$("$bin" --no-cache --format json "$dir/src" 2>/dev/null || true)
     diff_out=$("$bin" --no-cache --unsafe-fixes --diff "$dir/src" 2>&1 >/dev/null || true)
     fixes=$(printf '%s\n' "$diff_out" | grep -oE '^[0-9]+ fix(es)? would change' | grep -oE '^[0-9]+' | head -1 || true)
     fixes=${fixes:-0}
