@@ -81,7 +81,8 @@ impl Target {
             yields: None,
         };
         let io = |m: &str| match m {
-            "read" | "read_exact" | "read_to_end" | "read_to_string" => Some(awaited(Some(READ))),
+            // Not `read_exact`: tokio's yields the byte count, std's `()`.
+            "read" | "read_to_end" | "read_to_string" => Some(awaited(Some(READ))),
             "write" | "write_all" | "flush" => Some(awaited(Some(WRITE))),
             _ => None,
         };
