@@ -9,6 +9,7 @@
     unused_variables,
     unused_mut,
     unused_must_use,
+    dropping_copy_types,
     clippy::all
 )]
 
