@@ -34,6 +34,7 @@ pub mod selection;
 pub mod semantic;
 pub mod source;
 pub mod suppress;
+pub mod tokio_features;
 pub mod walk;
 pub mod workflow;
 

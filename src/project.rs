@@ -14,6 +14,7 @@ use std::sync::Arc;
 use toml::{Table, Value};
 
 pub use crate::semantic::project::Edition;
+use crate::tokio_features::TokioFeatures;
 
 /// Which runtimes a crate depends on (from `[dependencies]`, `[dev-dependencies]` and
 /// `[target.*.dependencies]`, including renamed and workspace-inherited dependencies).
@@ -34,6 +35,28 @@ pub struct CrateInfo {
     pub edition: Edition,
     /// The crate's runtime dependencies.
     pub runtimes: Runtimes,
+    /// The tokio features it enables (fixes needing another stay manual).
+    pub tokio_features: crate::tokio_features::TokioFeatures,
+    /// Those, plus the dev-dependencies' (for tests, benches and examples).
+    pub tokio_dev_features: crate::tokio_features::TokioFeatures,
+}
+
+impl CrateInfo {
+    /// The tokio features code in `file` builds with: the dev-dependencies' count too in test,
+    /// bench and example code (a `tests`, `benches` or `examples` directory).
+    pub fn tokio_features_for(&self, file: &Path) -> crate::tokio_features::TokioFeatures {
+        let dev = file.components().any(|c| {
+            matches!(
+                c.as_os_str().to_str(),
+                Some("tests" | "benches" | "examples")
+            )
+        });
+        if dev {
+            self.tokio_dev_features
+        } else {
+            self.tokio_features
+        }
+    }
 }
 
 /// Finds the crate info for files, memoised per directory and per manifest.
@@ -174,11 +197,15 @@ impl CrateInfoCache {
             .and_then(|w| w.get("dependencies"))
             .and_then(Value::as_table);
         let mut runtimes = Runtimes::default();
-        for table in dependency_tables(manifest) {
+        // tokio's features from the normal dependency tables, else the dev ones.
+        let (mut normal, mut dev) = (None, None);
+        for (kind, table) in dependency_tables_kinded(manifest) {
             for (name, spec) in table {
                 let mut package_name = spec.get("package").and_then(Value::as_str).unwrap_or(name);
+                let mut ws_spec = None;
                 if inherits(Some(spec)) {
-                    if let Some(ws_spec) = ws_deps.and_then(|d| d.get(name)) {
+                    ws_spec = ws_deps.and_then(|d| d.get(name));
+                    if let Some(ws_spec) = ws_spec {
                         package_name = ws_spec
                             .get("package")
                             .and_then(Value::as_str)
@@ -186,24 +213,35 @@ impl CrateInfoCache {
                     }
                 }
                 match package_name.replace('_', "-").as_str() {
-                    "tokio" => runtimes.tokio = true,
+                    "tokio" => {
+                        runtimes.tokio = true;
+                        let found = TokioFeatures::from_specs(std::iter::once(spec).chain(ws_spec));
+                        let slot = if kind { &mut normal } else { &mut dev };
+                        *slot = Some(slot.map_or(found, |s: TokioFeatures| s.union(found)));
+                    }
                     "async-std" => runtimes.async_std = true,
                     "smol" => runtimes.smol = true,
                     _ => {}
                 }
             }
         }
-        CrateInfo { edition, runtimes }
+        CrateInfo {
+            edition,
+            runtimes,
+            tokio_features: normal.or(dev).unwrap_or_default(),
+            tokio_dev_features: match (normal, dev) {
+                (Some(n), Some(d)) => n.union(d),
+                (n, d) => n.or(d).unwrap_or_default(),
+            },
+        }
     }
 }
 
-/// `[dependencies]`, `[dev-dependencies]` and every `[target.*.dependencies]` /
-/// `[target.*.dev-dependencies]` table of a manifest.
-fn dependency_tables(manifest: &Table) -> impl Iterator<Item = &Table> {
-    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "dev_dependencies"];
-    let top = KINDS
-        .iter()
-        .filter_map(move |k| manifest.get(*k).and_then(Value::as_table));
+/// [`dependency_tables`], each with whether it is a normal (not dev) dependency table.
+fn dependency_tables_kinded(manifest: &Table) -> impl Iterator<Item = (bool, &Table)> {
+    let top = ["dependencies", "dev-dependencies", "dev_dependencies"]
+        .into_iter()
+        .filter_map(move |k| Some((k == "dependencies", manifest.get(k)?.as_table()?)));
     let targets = manifest
         .get("target")
         .and_then(Value::as_table)
@@ -211,11 +249,17 @@ fn dependency_tables(manifest: &Table) -> impl Iterator<Item = &Table> {
         .flat_map(|t| t.values())
         .filter_map(Value::as_table)
         .flat_map(|t| {
-            KINDS
-                .iter()
-                .filter_map(move |k| t.get(*k).and_then(Value::as_table))
+            ["dependencies", "dev-dependencies", "dev_dependencies"]
+                .into_iter()
+                .filter_map(move |k| Some((k == "dependencies", t.get(k)?.as_table()?)))
         });
     top.chain(targets)
+}
+
+/// `[dependencies]`, `[dev-dependencies]` and every `[target.*.dependencies]` /
+/// `[target.*.dev-dependencies]` table of a manifest.
+fn dependency_tables(manifest: &Table) -> impl Iterator<Item = &Table> {
+    dependency_tables_kinded(manifest).map(|(_, t)| t)
 }
 
 #[cfg(test)]
@@ -248,6 +292,35 @@ mod tests {
                 smol: true
             }
         );
+    }
+
+    #[test]
+    fn tokio_features_with_workspace_inheritance() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"a\", \"b\"]\n[workspace.dependencies]\ntokio = { version = \"1\", features = [\"net\"] }\n",
+        );
+        write(
+            t.path(),
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\n[dependencies]\ntokio = { workspace = true, features = [\"fs\"] }\n[dev-dependencies]\ntokio = { workspace = true, features = [\"full\"] }\n",
+        );
+        write(
+            t.path(),
+            "b/Cargo.toml",
+            "[package]\nname = \"b\"\n[dependencies]\nrt = { package = \"tokio\", version = \"1\", features = [\"full\"] }\n",
+        );
+        let mut cache = CrateInfoCache::default();
+        let a = cache.get(&t.path().join("a/src/lib.rs")).tokio_features;
+        assert!(a.enables("fs") && a.enables("net"), "{a:?}");
+        assert!(
+            !a.enables("time"),
+            "dev-dependency features do not count: {a:?}"
+        );
+        let b = cache.get(&t.path().join("b/src/lib.rs")).tokio_features;
+        assert!(b.enables("time") && b.enables("io-util"), "{b:?}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
     unused_variables,
     unused_mut,
     unused_must_use,
+    dropping_copy_types,
     clippy::all
 )]
 
@@ -37,6 +38,22 @@ mod unawaited_future_channel_original;
 mod unawaited_future_record_fixed;
 #[path = "../fixtures/unawaited-future/record.rs"]
 mod unawaited_future_record_original;
+
+#[path = "../fixtures/block-on-in-async/local-runtime.fixed.rs"]
+mod block_on_in_async_local_runtime_fixed;
+#[path = "../fixtures/blocking-call/socket-uses.fixed.rs"]
+mod blocking_call_socket_uses_fixed;
+#[path = "../fixtures/blocking-fs/file-uses.fixed.rs"]
+mod blocking_fs_file_uses_fixed;
+#[path = "../fixtures/swallowed-cancellation/loop-values.fixed.rs"]
+mod swallowed_cancellation_loop_values_fixed;
+
+#[path = "../fixtures/blocking-sleep/basic.fixed.rs"]
+mod blocking_sleep_basic_fixed;
+#[path = "../fixtures/swallowed-cancellation/signal-origins.fixed.rs"]
+mod swallowed_cancellation_signal_origins_fixed;
+#[path = "../fixtures/unawaited-future/basic.fixed.rs"]
+mod unawaited_future_basic_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -162,6 +179,52 @@ fn blocking_fs_fix_reads_through_the_runtime() {
         .block_on(blocking_fs_read_config_fixed::first_line(path))
         .expect("read");
     assert_eq!(line, "first");
+}
+
+#[test]
+fn blocking_fs_fix_keeps_the_file_uses_working() {
+    use blocking_fs_file_uses_fixed as fixed;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let rt = current_thread();
+    rt.block_on(async {
+        fixed::write_all(&a, b"hello").await.expect("write");
+        assert_eq!(fixed::read_all(&a).await.expect("read"), "hello");
+        assert_eq!(fixed::chain(&a, &b).await.expect("chain"), 5);
+        fixed::copy(&a, &b).await.expect("copy");
+        assert_eq!(fixed::mapped(&a).await.expect("mapped"), b"hello");
+        assert_eq!(std::fs::read(&b).expect("copied"), b"hello");
+    });
+}
+
+#[test]
+fn blocking_call_fix_serves_on_tokio_sockets() {
+    use blocking_call_socket_uses_fixed as fixed;
+    let rt = current_thread();
+    rt.block_on(async {
+        let server = tokio::spawn(fixed::echo_once("127.0.0.1:39517"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut client = tokio::net::TcpStream::connect("127.0.0.1:39517")
+            .await
+            .expect("connect");
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        client.write_all(b"hi").await.expect("send");
+        let mut buf = [0u8; 2];
+        client.read_exact(&mut buf).await.expect("echo");
+        assert_eq!(&buf, b"hi");
+        server.await.expect("task").expect("served");
+    });
+}
+
+#[test]
+fn block_on_fix_awaits_without_a_nested_runtime() {
+    use block_on_in_async_local_runtime_fixed as fixed;
+    let rt = current_thread();
+    rt.block_on(async {
+        assert_eq!(fixed::chained().await, 1);
+        assert_eq!(fixed::bound_once().await, 1);
+        assert_eq!(fixed::inner_block().await.expect("no runtime error"), 2);
+    });
 }
 
 /// Every `.fixed.rs` under fixtures/ is compiled by this file.

@@ -14,6 +14,7 @@ use syn::{Expr, ExprCall, ExprMethodCall};
 use crate::analysis::context::{AsyncCtx, Scope};
 use crate::analysis::imports::display;
 use crate::analysis::paths;
+use crate::analysis::retype;
 pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
 use crate::config::BlockingApiEntry;
 use crate::diagnostic::{Edit, Fix};
@@ -611,13 +612,7 @@ fn root_ctor<'e>(cx: &FileCx<'_>, mut e: &'e Expr) -> Option<(&'e ExprCall, Stri
 
 /// The runtime's way to run a closure on its blocking pool, around `call`.
 pub fn offload_pattern(rt: Runtime, call: &str) -> String {
-    match rt {
-        Runtime::Tokio => format!(
-            "tokio::task::spawn_blocking(move || {call}).await.expect(\"blocking task panicked\")"
-        ),
-        Runtime::AsyncStd => format!("async_std::task::spawn_blocking(move || {call}).await"),
-        Runtime::Smol => format!("smol::unblock(move || {call}).await"),
-    }
+    crate::analysis::templates::offload(rt, call, &[])
 }
 
 /// The call's text for a help message, or `..` when it is long or spans lines.
@@ -627,6 +622,75 @@ pub fn short_text(text: &str) -> &str {
     } else {
         text
     }
+}
+
+/// The fix replacing a blocking call by `replacement` (`edits`), checked for what it changes:
+/// a value of another type (a tokio `File`, `TcpStream`..) is an edit only when every later use
+/// is rewritten with it ([`retype::follow`]), and a tokio path or trait needing a feature the
+/// crate does not enable makes the fix manual, naming the feature.
+#[allow(clippy::too_many_arguments)]
+fn typed_fix(
+    cx: &FileCx<'_>,
+    rt: Runtime,
+    replacement: &str,
+    range: Range<usize>,
+    mut edits: Vec<Edit>,
+    mut help: String,
+    msg: String,
+    pattern: &str,
+) -> (String, Fix) {
+    let mut traits = Vec::new();
+    if retype::changes_type(replacement) {
+        let followed = match retype::Target::of_replacement(replacement) {
+            Some(target) if rt == Runtime::Tokio => retype::follow(cx, range, target),
+            _ => Err("the fix cannot follow its uses for this runtime".to_string()),
+        };
+        match followed {
+            Ok(rw) => {
+                edits.extend(rw.edits);
+                let missing: Vec<&str> =
+                    rw.traits.into_iter().filter(|t| !cx.in_scope(t)).collect();
+                if let (false, Some((at, indent))) = (missing.is_empty(), rw.use_at) {
+                    let text: String = missing
+                        .iter()
+                        .map(|t| format!("\n{indent}use {t};"))
+                        .collect();
+                    edits.push(Edit::insert(at, text));
+                }
+                traits = missing;
+                if !traits.is_empty() {
+                    let names: Vec<String> = traits.iter().map(|t| format!("`{t}`")).collect();
+                    help = format!(
+                        "{help}; the uses of the value are awaited with {}",
+                        names.join(", ")
+                    );
+                }
+            }
+            Err(why) => {
+                let help = format!(
+                    "`{replacement}` returns another type and {why}: rewrite its uses for the async type, or run the blocking work on the blocking pool: `{pattern}`"
+                );
+                return (
+                    help,
+                    Fix::manual(
+                        format!("switch to `{replacement}` and rewrite the value's uses by hand"),
+                        Vec::new(),
+                    ),
+                );
+            }
+        }
+    }
+    if rt != Runtime::Tokio {
+        return (help, Fix::unsafe_(msg, edits));
+    }
+    let mut paths = vec![replacement];
+    paths.extend(traits);
+    crate::tokio_features::gate(
+        cx.crate_info.tokio_features_for(cx.path),
+        &paths,
+        help,
+        Fix::unsafe_(msg, edits),
+    )
 }
 
 /// The help text and fix for a blocking-fs / blocking-call hit: the runtime's async
@@ -720,10 +784,8 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
                     Edit::insert(range.end, ".await"),
                 ];
                 let help = format!("use `{r}(..).await`, which does not block the executor thread");
-                return (
-                    help,
-                    Fix::unsafe_(format!("replace with `{r}(..).await`"), edits),
-                );
+                let msg = format!("replace with `{r}(..).await`");
+                return typed_fix(cx, rt, r, range, edits, help, msg, &pattern);
             }
             Site::Method(m) => {
                 if let Some((root, canon)) = root_ctor(cx, &m.receiver)
@@ -737,10 +799,8 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
                         "build a `{r}` and await `.{}()`, which does not block the executor thread",
                         m.method
                     );
-                    return (
-                        help,
-                        Fix::unsafe_(format!("use `{r}` and await `.{}()`", m.method), edits),
-                    );
+                    let msg = format!("use `{r}` and await `.{}()`", m.method);
+                    return typed_fix(cx, rt, r, range, edits, help, msg, &pattern);
                 }
             }
             Site::Iter(_) | Site::FnPath(_) => {}
@@ -756,13 +816,22 @@ pub fn blocking_fix(cx: &FileCx<'_>, scope: &Scope, e: &Expr, hit: &Hit<'_, '_>)
             Fix::manual("move the blocking work off the executor thread", Vec::new()),
         );
     }
+    // Buffers the call borrows mutably are moved into the closure and handed back, so the
+    // shown code compiles (and the help shows the same code as the fix).
+    let owned = crate::analysis::templates::borrowed_mut(e);
+    let offloaded = crate::analysis::templates::offload(rt, &text, &owned);
     let help = match custom_help {
         Some(h) => h.to_string(),
-        None => {
+        None if owned.is_empty() => {
             format!("run it on the blocking pool: `{pattern}` (clone what the closure borrows)")
         }
+        None => format!(
+            "run it on the blocking pool, moving `{}` into the closure and back out: `{}`",
+            owned.join("`, `"),
+            crate::analysis::templates::offload(rt, short_text(&text), &owned)
+        ),
     };
-    let edit = Edit::replace(range, offload_pattern(rt, &text));
+    let edit = Edit::replace(range, offloaded);
     let verb = match rt {
         Runtime::Tokio => "`tokio::task::spawn_blocking`",
         Runtime::AsyncStd => "`async_std::task::spawn_blocking`",

@@ -1,7 +1,10 @@
 //! `block-on-in-async`: blocking on a future (`block_on`) or building a runtime inside an async
 //! context, and crate-local sync helpers that do so (reported at the async call site).
 
+use quote::ToTokens;
 use syn::Expr;
+
+use crate::analysis::retype;
 
 use crate::analysis::blocking::{self, Effect, Hit, Site};
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
@@ -71,6 +74,113 @@ fn is_postfix(e: &Expr) -> bool {
     )
 }
 
+/// What blocking on a local binding means for the fix.
+enum LocalRuntime {
+    /// The receiver is not a local binding built here (a constructor chain, a field, a
+    /// parameter, a handle): replacing the call is the whole fix.
+    NotLocal,
+    /// `let rt = <runtime constructor>;` earlier in the block, used only here: the statement's
+    /// range (with its line), removed with the call.
+    OnlyHere(std::ops::Range<usize>),
+    /// A local runtime the fix cannot remove, and why.
+    Other(&'static str),
+}
+
+/// Whether `recv.block_on(f)` blocks on a runtime bound earlier in the same block and used
+/// nowhere else.
+fn local_runtime(
+    cx: &FileCx<'_>,
+    hit: &Hit<'_, '_>,
+    range: std::ops::Range<usize>,
+) -> LocalRuntime {
+    let Site::Method(m) = hit.site else {
+        return LocalRuntime::NotLocal;
+    };
+    let Expr::Path(p) = crate::analysis::paths::peel(&m.receiver) else {
+        return LocalRuntime::NotLocal;
+    };
+    let Some(name) = p.path.get_ident().map(ToString::to_string) else {
+        return LocalRuntime::NotLocal;
+    };
+    if cx.local(&name).is_none() {
+        return LocalRuntime::NotLocal;
+    }
+    let Some(blocks) = retype::enclosing_stmts(cx, range) else {
+        return LocalRuntime::Other("the runtime's binding cannot be followed here");
+    };
+    // The innermost `let name` before the call, from the call's block outward.
+    let Some((block, def)) = blocks.iter().rev().find_map(|&(block, at)| {
+        let def = block.stmts[..at].iter().rposition(|s| match s {
+            syn::Stmt::Local(l) => binding_name(&l.pat).is_some_and(|n| n == name),
+            _ => false,
+        })?;
+        Some((block, def))
+    }) else {
+        // A parameter or a binding of a pattern: not built here.
+        return LocalRuntime::NotLocal;
+    };
+    let syn::Stmt::Local(l) = &block.stmts[def] else {
+        return LocalRuntime::NotLocal;
+    };
+    let Some(init) = &l.init else {
+        return LocalRuntime::Other("the runtime is assigned later");
+    };
+    let built = blocking::classify_all(cx, peel_unwrap(&init.expr))
+        .iter()
+        .any(|h| {
+            h.api_entry()
+                .is_some_and(|a| a.effect == Some(Effect::NestedRuntime))
+        });
+    if !built {
+        return LocalRuntime::NotLocal;
+    }
+    let uses: usize = block.stmts[def + 1..]
+        .iter()
+        .map(|s| retype::count_ident(s.to_token_stream(), &name))
+        .sum();
+    if uses != 1 || init.diverge.is_some() {
+        return LocalRuntime::Other("the runtime is used again");
+    }
+    LocalRuntime::OnlyHere(statement_lines(cx, cx.range(&block.stmts[def])))
+}
+
+/// The name a `let` pattern binds when it is one name (`rt`, `mut rt`, `rt: Runtime`).
+fn binding_name(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
+        syn::Pat::Type(t) => binding_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// `e` without `?`, `.unwrap()`, `.expect(..)`.
+fn peel_unwrap(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Try(t) => e = &t.expr,
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => e = &m.receiver,
+            _ => return e,
+        }
+    }
+}
+
+/// A statement's range widened to its whole lines when nothing else shares them.
+fn statement_lines(cx: &FileCx<'_>, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let text = cx.source.text();
+    let (Some(before), Some(after)) = (text.get(..r.start), text.get(r.end..)) else {
+        return r;
+    };
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let end = after.find('\n').map_or(text.len(), |i| r.end + i + 1);
+    let rest = text.get(r.end..end).unwrap_or("x").trim();
+    // A trailing comment goes with the statement.
+    if before[start..].trim().is_empty() && (rest.is_empty() || rest.starts_with("//")) {
+        start..end
+    } else {
+        r
+    }
+}
+
 fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     if !matches!(e, Expr::Call(_) | Expr::MethodCall(_)) {
         return;
@@ -118,10 +228,25 @@ fn report(
         (_, Some(f)) => {
             let text = cx.text(cx.range(f));
             let awaited = if is_postfix(f) { format!("{text}.await") } else { format!("({text}).await") };
-            (
-                format!("`.await` the future directly: `{}`", blocking::short_text(&awaited)),
-                Fix::unsafe_("await the future instead of blocking on it", vec![Edit::replace(range.clone(), awaited)]),
-            )
+            let help = format!("`.await` the future directly: `{}`", blocking::short_text(&awaited));
+            let edit = Edit::replace(range.clone(), awaited);
+            match local_runtime(cx, hit, range.clone()) {
+                LocalRuntime::NotLocal => (
+                    help,
+                    Fix::unsafe_("await the future instead of blocking on it", vec![edit]),
+                ),
+                LocalRuntime::OnlyHere(stmt) => (
+                    format!("{help}, and drop the runtime built only for it"),
+                    Fix::unsafe_(
+                        "await the future and remove the runtime built only to block on it",
+                        vec![Edit::replace(stmt, ""), edit],
+                    ),
+                ),
+                LocalRuntime::Other(why) => (
+                    format!("{help}; {why}, so remove the runtime by hand"),
+                    Fix::manual("await the future and remove the nested runtime by hand", Vec::new()),
+                ),
+            }
         }
     };
     blocking::report_hit(

@@ -69,6 +69,16 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
             Vec::new(),
         )
     };
+    let (help, fix) = if cx.runtime() == Runtime::Tokio {
+        crate::tokio_features::gate(
+            cx.crate_info.tokio_features_for(cx.path),
+            &[replacement],
+            help,
+            fix,
+        )
+    } else {
+        (help, fix)
+    };
     sink.report(
         &BLOCKING_SLEEP,
         range,

@@ -261,6 +261,20 @@ struct LoopInfo {
     /// A `while <cond>` whose condition calls something: it can observe external state (a
     /// closed topology, a cancelled token), so an empty shutdown branch may just cut a wait short.
     checks_state: bool,
+    /// How a branch leaves this loop without changing its value's type.
+    exit: LoopExit,
+}
+
+/// How a fix may leave a loop: `break` only where the loop's value is `()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoopExit {
+    /// `break;` (a `while`/`for` loop, a `loop` in statement position or the tail of a fn
+    /// returning `()`).
+    Break,
+    /// `return Ok(());` (a `loop` that is the tail of a fn returning `Result<(), E>`).
+    ReturnOk,
+    /// The loop's value is used and its type unknown: no edit.
+    Manual,
 }
 
 struct Analyzer<'c, 'a, 's> {
@@ -277,6 +291,8 @@ struct Analyzer<'c, 'a, 's> {
     /// The current fn aborts (or takes an `AbortHandle` of) a value the file cannot type
     /// (`self.task.abort()`): from there on, joins of such values are not reported.
     untyped_aborts: bool,
+    /// `loop`s whose value is provably `()` (or a fn's `Result<(), E>` tail), by start offset.
+    loop_exits: std::collections::HashMap<usize, LoopExit>,
 }
 
 /// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings on
@@ -306,6 +322,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
         sink,
         frames: Scopes::default(),
         loops: Vec::new(),
+        loop_exits: std::collections::HashMap::new(),
         tokio_only,
         types,
         impl_ty: None,
@@ -327,10 +344,37 @@ struct Discard {
     method: Option<String>,
 }
 
+/// Whether a return type is `Result<(), E>` (or an alias `io::Result<()>`): `Ok(())` is a
+/// value of it.
+fn returns_unit_result(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Result" {
+        return false;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    matches!(
+        args.args.first(),
+        Some(syn::GenericArgument::Type(syn::Type::Tuple(t))) if t.elems.is_empty()
+    )
+}
+
 /// Walks a fn body in a frame of its own, its typed parameters bound, with its own record of
 /// untyped aborts.
 fn fn_body(a: &mut Analyzer<'_, '_, '_>, sig: &syn::Signature, block: &syn::Block) {
     let aborted = std::mem::take(&mut a.untyped_aborts);
+    if let Some(Stmt::Expr(Expr::Loop(l), None)) = block.stmts.last() {
+        let exit = match &sig.output {
+            syn::ReturnType::Default => LoopExit::Break,
+            syn::ReturnType::Type(_, ty) if returns_unit_result(ty) => LoopExit::ReturnOk,
+            syn::ReturnType::Type(..) => LoopExit::Manual,
+        };
+        a.loop_exits.insert(a.cx.range(l).start, exit);
+    }
     a.push_frame();
     a.bind_params(sig.inputs.iter());
     a.visit_block(block);
@@ -406,7 +450,14 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
             self.cx.imports.borrow_mut().push(items);
         }
         self.push_frame();
-        for stmt in &block.stmts {
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            // A `loop` statement (with `;`, or not the block's tail) has the value `()`.
+            if let Stmt::Expr(Expr::Loop(l), semi) = stmt
+                && (semi.is_some() || i + 1 < block.stmts.len())
+            {
+                self.loop_exits
+                    .insert(self.cx.range(l).start, LoopExit::Break);
+            }
             self.visit_stmt(stmt);
         }
         self.pop_frame();
@@ -442,11 +493,18 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
             Expr::While(w) => self.visit_while(w),
             Expr::ForLoop(f) => self.visit_for(f),
             Expr::Loop(l) => {
+                let range = self.cx.range(l);
+                let exit = self
+                    .loop_exits
+                    .get(&range.start)
+                    .copied()
+                    .unwrap_or(LoopExit::Manual);
                 self.loops.push(LoopInfo {
                     label: l.label.as_ref().map(|l| l.name.ident.to_string()),
-                    range: self.cx.range(l),
+                    range,
                     keyword: self.cx.span_range(l.loop_token.span),
                     checks_state: false,
+                    exit,
                 });
                 self.visit_block(&l.body);
                 self.loops.pop();

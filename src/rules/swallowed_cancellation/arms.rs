@@ -256,6 +256,7 @@ impl Analyzer<'_, '_, '_> {
             range: self.cx.range(w),
             keyword: self.cx.span_range(w.while_token.span),
             checks_state,
+            exit: LoopExit::Break,
         });
         self.visit_block(&w.body);
         self.loops.pop();
@@ -285,6 +286,7 @@ impl Analyzer<'_, '_, '_> {
             range: self.cx.range(f),
             keyword: self.cx.span_range(f.for_token.span),
             checks_state: false,
+            exit: LoopExit::Break,
         });
         self.visit_block(&f.body);
         self.loops.pop();

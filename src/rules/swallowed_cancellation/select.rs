@@ -255,7 +255,7 @@ impl Analyzer<'_, '_, '_> {
         } else {
             future_text.to_string()
         };
-        let fix = self.break_fix(&b.handler, handler_range, flags.has_continue);
+        let fix = self.break_fix(&b.handler, handler_range, flags.has_continue, lp.exit);
         self.sink
             .report(&SWALLOWED_CANCELLATION, range, select_message(&future_desc))
             .label(keyword, "this loop keeps running")
@@ -263,8 +263,26 @@ impl Analyzer<'_, '_, '_> {
             .fix(fix);
     }
 
-    pub(super) fn break_fix(&self, handler: &Expr, range: Range<usize>, has_continue: bool) -> Fix {
-        let msg = "leave the loop: `break` in this branch";
+    pub(super) fn break_fix(
+        &self,
+        handler: &Expr,
+        range: Range<usize>,
+        has_continue: bool,
+        exit: LoopExit,
+    ) -> Fix {
+        let (msg, leave) = match exit {
+            LoopExit::Break => ("leave the loop: `break` in this branch", "break;"),
+            LoopExit::ReturnOk => (
+                "leave the loop: `return Ok(());` in this branch",
+                "return Ok(());",
+            ),
+            LoopExit::Manual => {
+                return Fix::manual(
+                    "leave the loop in this branch with the value the loop's caller expects",
+                    Vec::new(),
+                );
+            }
+        };
         if let Expr::Block(b) = handler
             && b.label.is_none()
             && !has_continue
@@ -278,18 +296,18 @@ impl Analyzer<'_, '_, '_> {
             let semi = if needs_semi { ";" } else { "" };
             let text = if between.contains('\n') {
                 let indent = self.indent_at(self.cx.range(last).start);
-                format!("{semi}\n{indent}break;")
+                format!("{semi}\n{indent}{leave}")
             } else {
-                format!("{semi} break;")
+                format!("{semi} {leave}")
             };
             return Fix::unsafe_(msg, vec![Edit::insert(last_end, text)]);
         }
         let text = match paths::peel(handler) {
-            Expr::Block(_) => "{ break; }".to_string(),
+            Expr::Block(_) => format!("{{ {leave} }}"),
             Expr::Continue(_) | Expr::Tuple(_) | Expr::Lit(_) | Expr::Path(_) => {
-                "break".to_string()
+                leave.trim_end_matches(';').to_string()
             }
-            _ => format!("{{ {}; break; }}", self.cx.text(range.clone())),
+            _ => format!("{{ {}; {leave} }}", self.cx.text(range.clone())),
         };
         Fix::unsafe_(msg, vec![Edit::replace(range, text)])
     }
