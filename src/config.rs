@@ -59,6 +59,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Extra blocking APIs.
     pub blocking_apis: Vec<BlockingApiEntry>,
+    /// What the blocking rules report in test code (`blocking-in-tests`).
+    pub blocking_in_tests: crate::analysis::test_policy::BlockingInTests,
 }
 
 /// A configuration file that cannot be used; names the file and the offending key.
@@ -90,7 +92,14 @@ impl std::error::Error for ConfigError {}
 pub const FILE_NAME: &str = "async-lint.toml";
 
 /// The keys a configuration table may have.
-pub const KEYS: &[&str] = &["select", "ignore", "exclude", "severity", "blocking-apis"];
+pub const KEYS: &[&str] = &[
+    "select",
+    "ignore",
+    "exclude",
+    "severity",
+    "blocking-apis",
+    "blocking-in-tests",
+];
 
 /// Loads the configuration: `explicit` if given, else the nearest one from `start_dir` upward.
 ///
@@ -278,6 +287,20 @@ impl<'a> Cx<'a> {
                     }
                 }
                 "blocking-apis" => config.blocking_apis = self.blocking_apis(value, &name)?,
+                "blocking-in-tests" => {
+                    let policy = match value.get_ref() {
+                        DeValue::String(s) => {
+                            crate::analysis::test_policy::BlockingInTests::parse(s)
+                        }
+                        _ => None,
+                    };
+                    config.blocking_in_tests = policy.ok_or_else(|| {
+                        self.error(
+                            value.span(),
+                            format!("`{name}` must be \"concurrent\", \"always\" or \"never\""),
+                        )
+                    })?;
+                }
                 other => {
                     return Err(self.error(
                         key.span(),

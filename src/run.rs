@@ -600,7 +600,6 @@ pub fn finish(
         .collect();
     let mut resolved = resolved;
     crate::analysis::pending::settle(&index, &mut resolved);
-    drop(index);
     if !resolved.is_empty() {
         let mut slot: HashMap<Arc<PathBuf>, usize> = HashMap::new();
         for (i, f) in per_file.iter().enumerate() {
@@ -612,6 +611,18 @@ pub fn finish(
             }
         }
     }
+    if settings.collect_facts {
+        // `index.files` and `per_file` were filled side by side: the same file at each index.
+        for (i, f) in per_file.iter_mut().enumerate() {
+            crate::analysis::test_policy::apply(
+                &index,
+                config.blocking_in_tests,
+                i,
+                &mut f.diagnostics,
+            );
+        }
+    }
+    drop(index);
 
     let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
     for PerFile {

@@ -98,7 +98,19 @@ impl Walker<'_, '_, '_> {
     }
 
     /// Records the fact of a fn (with or without a body); returns its index.
-    fn push_fn(&mut self, sig: &syn::Signature, decl: &FnDecl<'_>, has_body: bool) -> usize {
+    fn push_fn(
+        &mut self,
+        sig: &syn::Signature,
+        decl: &FnDecl<'_>,
+        body: Option<&syn::Block>,
+    ) -> usize {
+        let has_body = body.is_some();
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let body = body.map_or((0, 0), |b| {
+            let open = self.cx.span_range(b.brace_token.span.open());
+            let close = self.cx.span_range(b.brace_token.span.close());
+            (small(open.start), small(close.end))
+        });
         let fn_index = self.facts.fns.len();
         let ret = if self.cx.settings.collect_facts {
             self.cx.items.borrow_mut().fn_return_type(&sig.output)
@@ -122,12 +134,13 @@ impl Walker<'_, '_, '_> {
             vis: decl.vis,
             owner: decl.owner,
             range: self.cx.span_range(sig.ident.span()),
+            body,
         });
         fn_index
     }
 
     fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, decl: FnDecl<'_>) {
-        let fn_index = self.push_fn(sig, &decl, true);
+        let fn_index = self.push_fn(sig, &decl, Some(block));
         let impl_ty = decl.impl_ty;
         let name = self.facts.fns[fn_index].name.clone();
         let range = self.facts.fns[fn_index].range.clone();
@@ -719,7 +732,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                             if let Some(block) = &f.default {
                                 self.enter_fn(&f.sig, block, decl);
                             } else {
-                                self.push_fn(&f.sig, &decl, false);
+                                self.push_fn(&f.sig, &decl, None);
                             }
                         }
                         other => self.with_scope(Scope::default(), |w| w.visit_trait_item(other)),
@@ -862,6 +875,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
         {
             self.record_blocking(e);
+            if self.scope().fn_index.is_some() && crate::analysis::spawns::is_spawn(self.cx, e) {
+                let start = crate::analysis::span::expr_range(e).start + self.cx.base;
+                self.facts
+                    .spawns
+                    .push(u32::try_from(start).unwrap_or(u32::MAX));
+            }
         }
         match e {
             Expr::Async(a) => {

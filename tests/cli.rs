@@ -197,3 +197,53 @@ fn config_severity_and_ignore_apply() {
     let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn blocking_in_tests_policy_is_configurable() {
+    const TESTS: &str = "use std::time::Duration;\n\
+        #[tokio::test]\nasync fn quiet() {\n    std::thread::sleep(Duration::from_millis(1));\n}\n\
+        #[tokio::test]\nasync fn served() {\n    tokio::spawn(async {});\n    std::thread::sleep(Duration::from_millis(1));\n}\n\
+        #[tokio::test]\nasync fn locked() {\n    let m = std::sync::Mutex::new(0);\n    let g = m.lock().unwrap();\n    tokio::task::yield_now().await;\n    drop(g);\n}\n";
+    let lines = |policy: Option<&str>| {
+        let mut files: Vec<(&str, Vec<u8>)> = vec![("a.rs", TESTS.as_bytes().to_vec())];
+        if let Some(p) = policy {
+            files.push((
+                "async-lint.toml",
+                format!("blocking-in-tests = \"{p}\"\n").into_bytes(),
+            ));
+        }
+        let dir = tree(&files);
+        let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+        stdout(&o)
+            .lines()
+            .filter(|l| l.contains('['))
+            .map(|l| {
+                l.split(':').nth(1).unwrap_or("").to_string()
+                    + " "
+                    + l.split('[').nth(1).unwrap_or("")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let default = lines(None);
+    assert_eq!(lines(Some("concurrent")), default);
+    // Only the sleep after the spawn; the lock rule stays on in tests.
+    assert!(default.contains("9 blocking-sleep"), "{default}");
+    assert!(!default.contains("4 blocking-sleep"), "{default}");
+    assert!(default.contains("lock-across-await"), "{default}");
+    let always = lines(Some("always"));
+    assert!(
+        always.contains("4 blocking-sleep") && always.contains("9 blocking-sleep"),
+        "{always}"
+    );
+    let never = lines(Some("never"));
+    assert!(!never.contains("blocking-sleep"), "{never}");
+    assert!(never.contains("lock-across-await"), "{never}");
+    let dir = tree(&[
+        ("a.rs", TESTS.as_bytes()),
+        ("async-lint.toml", b"blocking-in-tests = \"sometimes\"\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("blocking-in-tests"), "{}", stderr(&o));
+}

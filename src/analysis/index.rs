@@ -211,6 +211,9 @@ pub struct FileFacts {
     pub blocking: Vec<BlockingFact>,
     /// Findings that depend on types only the crate knows.
     pub pending: Vec<Pending>,
+    /// Start offsets of calls inside fn bodies that spawn a future onto the runtime
+    /// ([`crate::analysis::spawns`]), in walk order.
+    pub spawns: Vec<u32>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -245,6 +248,7 @@ impl FileFacts {
             discarded,
             blocking: self.blocking.clone(),
             pending: self.pending.clone(),
+            spawns: self.spawns.clone(),
             items: self.items.detached(),
         }
     }
@@ -394,6 +398,7 @@ mod tests {
             vis: crate::semantic::items::Vis::Public,
             owner: crate::semantic::items::Owner::Impl(0),
             range: 3..9,
+            body: (0, 0),
             ret: crate::semantic::items::NONE,
         };
         let ty: Arc<str> = Arc::from("DetachedClient");
