@@ -499,7 +499,8 @@ pub fn lint_text(
             return out;
         }
         Ok(file) => {
-            let suppressions = suppress::parse(&source, &pre.comments);
+            let mut suppressions = suppress::parse(&source, &pre.comments);
+            suppress::refine(&mut suppressions, &source, &file, base);
             static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
             let cx = FileCx {
                 generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),

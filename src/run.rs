@@ -574,6 +574,13 @@ pub fn finish(
                 path: Arc::clone(&o.path),
                 facts: o.facts,
             });
+            index
+                .suppressions
+                .push(if o.suppressions.directives.is_empty() {
+                    suppress::Suppressions::default()
+                } else {
+                    o.suppressions.clone()
+                });
         }
         per_file.push(PerFile {
             path: o.path,
@@ -622,15 +629,29 @@ pub fn finish(
             );
         }
     }
+    let mut pre_used: Vec<Vec<(usize, usize)>> = vec![Vec::new(); per_file.len()];
+    for (f, di, ri) in index
+        .used_suppressions
+        .lock()
+        .map(|u| u.clone())
+        .unwrap_or_default()
+    {
+        if let Some(p) = pre_used.get_mut(f) {
+            p.push((di, ri));
+        }
+    }
     drop(index);
 
     let enabled = |id: &str| settings.rules.iter().any(|r| r.id == id);
-    for PerFile {
-        path,
-        source,
-        suppressions: sups,
-        diagnostics: diags,
-    } in per_file
+    for (
+        PerFile {
+            path,
+            source,
+            suppressions: sups,
+            diagnostics: diags,
+        },
+        pre_used,
+    ) in per_file.into_iter().zip(pre_used)
     {
         if diags.is_empty() && sups.is_empty() {
             continue;
@@ -645,7 +666,7 @@ pub fn finish(
                 None => continue,
             },
         };
-        let kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        let kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used);
         if !kept.is_empty() {
             report.sources.insert(Arc::clone(&path), source);
             report.diagnostics.extend(kept);

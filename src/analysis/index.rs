@@ -276,6 +276,11 @@ pub struct CrateIndex {
     semantics: OnceLock<Semantics>,
     /// The call graph over `files`, built on first use and shared by the rules.
     graph: OnceLock<CallGraph>,
+    /// Each file's suppressions (same order as `files`; empty when not given): a helper's
+    /// allowed blocking call cuts the transitive chains through it.
+    pub suppressions: Vec<crate::suppress::Suppressions>,
+    /// Suppression ids used by phase 2 (file, directive, rule index within it).
+    pub used_suppressions: std::sync::Mutex<Vec<(usize, usize, usize)>>,
 }
 
 impl CrateIndex {
@@ -285,6 +290,18 @@ impl CrateIndex {
             files,
             project,
             ..CrateIndex::default()
+        }
+    }
+
+    /// The suppression id of file `file` that covers a `rule` finding on `line`, if any.
+    pub fn allowed_at(&self, file: usize, rule: &str, line: usize) -> Option<(usize, usize)> {
+        self.suppressions.get(file)?.covering(rule, line)
+    }
+
+    /// Records that phase 2 used suppression id `id` of file `file`.
+    pub fn use_suppression(&self, file: usize, id: (usize, usize)) {
+        if let Ok(mut u) = self.used_suppressions.lock() {
+            u.push((file, id.0, id.1));
         }
     }
 
