@@ -476,7 +476,7 @@ mod tests {
         let e = parse("select = []\nselec = [\"blocking-sleep\"]\n").unwrap_err();
         assert_eq!(
             e.message,
-            "unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis)"
+            "unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis, blocking-in-tests)"
         );
         assert_eq!((e.line, e.column), (Some(2), Some(1)));
         assert_eq!(
