@@ -40,6 +40,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         awaited_call: false,
         closure_param: None,
         inline_next_closure: false,
+        runs_here_next_closure: false,
         offloaded_closures: Vec::new(),
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
@@ -70,6 +71,9 @@ struct Walker<'c, 'a, 's> {
     closure_param: Option<(usize, typing::Ty)>,
     /// Set while visiting the arguments of an inline combinator (`map`, `for_each`, ..).
     inline_next_closure: bool,
+    /// Set while visiting a closure that runs where it is written in other ways: called in
+    /// place (`(|| ..)()`) or bound by `let` (and called by name later).
+    runs_here_next_closure: bool,
     /// Addresses of `let`-bound closures that only reach offloaders (see
     /// [`crate::analysis::offload`]).
     offloaded_closures: Vec<usize>,
@@ -829,7 +833,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        self.runs_here_next_closure = l
+            .init
+            .as_ref()
+            .is_some_and(|i| matches!(paths::peel(&i.expr), Expr::Closure(_)));
         visit::visit_local(self, l);
+        self.runs_here_next_closure = false;
         bind_local(self.cx, l);
     }
 
@@ -901,6 +910,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         .offloaded_closures
                         .contains(&(std::ptr::from_ref(c) as usize));
                 let inline = std::mem::take(&mut self.inline_next_closure);
+                let runs_here = std::mem::take(&mut self.runs_here_next_closure);
                 let mut scope = self.scope().clone();
                 scope.loop_depth = 0;
                 if let Some(kw) = c.asyncness {
@@ -914,6 +924,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 } else if offloaded {
                     scope.async_ctx = None;
                     scope.offloaded = true;
+                } else if scope.async_ctx.is_some() && !inline && !runs_here {
+                    // Boxed, stored, returned or handed to a callee that is not a known inline
+                    // combinator (a library callback run on its own thread): when and where it
+                    // runs is unknown, so it is not async context.
+                    scope.async_ctx = None;
+                    scope.in_sync_closure = true;
+                    scope.inline_closure = false;
                 } else {
                     scope.inline_closure = inline
                         && scope.async_ctx.is_none()
@@ -972,7 +989,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     };
                     self.record_call(callee, target, e);
                 }
+                // `(|| ..)()`: the closure runs right here.
+                self.runs_here_next_closure = matches!(paths::peel(&call.func), Expr::Closure(_));
                 self.visit_expr(&call.func);
+                self.runs_here_next_closure = false;
                 let inline =
                     paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
                 self.visit_call_args(offloads, inline, call.args.iter());
