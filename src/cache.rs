@@ -110,8 +110,8 @@ fn fingerprint(settings: &Settings) -> [u64; 2] {
     let mut ids: Vec<&str> = settings.rules.iter().map(|r| r.id).collect();
     ids.sort_unstable();
     key.push_str(&format!(
-        "{ids:?}\n{:?}\n{}\n",
-        settings.blocking_apis, settings.collect_facts
+        "{ids:?}\n{:?}\n{}\n{}\n",
+        settings.blocking_apis, settings.collect_facts, settings.path_metadata
     ));
     split(xxh3_128(key.as_bytes()))
 }

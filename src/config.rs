@@ -61,6 +61,9 @@ pub struct Config {
     pub blocking_apis: Vec<BlockingApiEntry>,
     /// What the blocking rules report in test code (`blocking-in-tests`).
     pub blocking_in_tests: crate::analysis::test_policy::BlockingInTests,
+    /// Whether path metadata methods (`Path::exists`, ..) are blocking-fs
+    /// (`blocking-path-metadata`, default false).
+    pub blocking_path_metadata: bool,
 }
 
 /// A configuration file that cannot be used; names the file and the offending key.
@@ -99,6 +102,7 @@ pub const KEYS: &[&str] = &[
     "severity",
     "blocking-apis",
     "blocking-in-tests",
+    "blocking-path-metadata",
 ];
 
 /// Loads the configuration: `explicit` if given, else the nearest one from `start_dir` upward.
@@ -287,6 +291,14 @@ impl<'a> Cx<'a> {
                     }
                 }
                 "blocking-apis" => config.blocking_apis = self.blocking_apis(value, &name)?,
+                "blocking-path-metadata" => {
+                    let DeValue::Boolean(b) = value.get_ref() else {
+                        return Err(
+                            self.error(value.span(), format!("`{name}` must be true or false"))
+                        );
+                    };
+                    config.blocking_path_metadata = *b;
+                }
                 "blocking-in-tests" => {
                     let policy = match value.get_ref() {
                         DeValue::String(s) => {
@@ -476,7 +488,7 @@ mod tests {
         let e = parse("select = []\nselec = [\"blocking-sleep\"]\n").unwrap_err();
         assert_eq!(
             e.message,
-            "unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis, blocking-in-tests)"
+            "unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis, blocking-in-tests, blocking-path-metadata)"
         );
         assert_eq!((e.line, e.column), (Some(2), Some(1)));
         assert_eq!(

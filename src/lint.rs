@@ -48,6 +48,9 @@ pub struct Settings {
     pub blocking_apis: Vec<BlockingApiEntry>,
     /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
     pub collect_facts: bool,
+    /// Whether `Path::exists`, `is_file`, `metadata` and the like are blocking-fs
+    /// (`blocking-path-metadata` in the config).
+    pub path_metadata: bool,
 }
 
 impl Settings {
@@ -58,6 +61,7 @@ impl Settings {
             collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
             rules,
             blocking_apis: config.blocking_apis.clone(),
+            path_metadata: config.blocking_path_metadata,
         }
     }
 }

@@ -247,3 +247,28 @@ fn blocking_in_tests_policy_is_configurable() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("blocking-in-tests"), "{}", stderr(&o));
 }
+
+#[test]
+fn path_metadata_methods_are_an_opt_in() {
+    const PROBE: &str =
+        "use std::path::Path;\nasync fn probe(p: &Path) -> bool {\n    p.exists()\n}\n";
+    let dir = tree(&[("a.rs", PROBE.as_bytes())]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = tree(&[
+        ("a.rs", PROBE.as_bytes()),
+        ("async-lint.toml", b"blocking-path-metadata = true\n"),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert!(
+        stdout(&o).contains("a.rs:3:5: warning[blocking-fs] `std::path::Path::exists`"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = tree(&[
+        ("a.rs", PROBE.as_bytes()),
+        ("async-lint.toml", b"blocking-path-metadata = \"yes\"\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+}

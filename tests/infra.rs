@@ -526,7 +526,7 @@ fn config_errors_name_the_file_and_the_key() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{}:2:1: unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis, blocking-in-tests)",
+            "{}:2:1: unknown key `selec` (expected one of: select, ignore, exclude, severity, blocking-apis, blocking-in-tests, blocking-path-metadata)",
             cfg.display()
         )
     );
