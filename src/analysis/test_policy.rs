@@ -8,7 +8,8 @@
 //! task): then the blocked thread is one that work needs, and the test may hang. So by default
 //! ([`BlockingInTests::Concurrent`]) a finding in test code is kept only when a spawn
 //! ([`crate::analysis::spawns`]) precedes it in the same fn — which also holds for a call inside
-//! the spawned future itself. The other rules are not affected.
+//! the spawned future itself — or a call of a crate-local fn that spawns (`spawn_app().await`,
+//! a helper that starts the server). The other rules are not affected.
 
 use crate::analysis::index::CrateIndex;
 use crate::diagnostic::Diagnostic;
@@ -83,7 +84,7 @@ pub fn apply(
             BlockingInTests::Never => return false,
             BlockingInTests::Always => "in test code",
             BlockingInTests::Concurrent => {
-                if !facts.spawns.iter().any(|&s| body.0 <= s && s < at) {
+                if !spawned_before(index, file, fi, body, at) {
                     return false;
                 }
                 "in test code, after the test spawned concurrent work on its runtime"
@@ -92,4 +93,40 @@ pub fn apply(
         d.message = format!("{} ({note})", d.message);
         true
     });
+}
+
+/// Whether fn `fi` of file `file` (its body `body`) starts concurrent work before byte `at`: a
+/// spawn of its own, or a call of a crate-local fn whose body spawns.
+fn spawned_before(index: &CrateIndex, file: usize, fi: u32, body: (u32, u32), at: u32) -> bool {
+    let Some(facts) = index.files.get(file).map(|f| &f.facts) else {
+        return false;
+    };
+    if facts.spawns.iter().any(|&s| body.0 <= s && s < at) {
+        return true;
+    }
+    let spawns_inside = |node: usize| {
+        let g = index.call_graph();
+        let Some((cf, ci)) = g.location(node) else {
+            return false;
+        };
+        let Some(callee) = index.files.get(cf) else {
+            return false;
+        };
+        callee.facts.fns.get(ci).is_some_and(|f| {
+            f.has_body
+                && callee
+                    .facts
+                    .spawns
+                    .iter()
+                    .any(|&s| f.body.0 <= s && s < f.body.1)
+        })
+    };
+    facts.calls.iter().enumerate().any(|(ci, c)| {
+        c.caller == fi
+            && c.start < at
+            && index
+                .call_graph()
+                .callee(file, ci)
+                .is_some_and(spawns_inside)
+    })
 }
