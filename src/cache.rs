@@ -57,6 +57,17 @@ struct Entry {
     facts: Vec<u8>,
 }
 
+/// What a group's crate-wide phase gave one of its files (see [`Cache::resolved`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupFile {
+    /// The file.
+    pub path: String,
+    /// Its findings: its own and the crate-wide ones, after the test-code policy.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The suppressions of the file that phase used (a helper's allow cutting a chain).
+    pub used: Vec<(usize, usize)>,
+}
+
 /// Everything the cache file holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Payload {
@@ -245,9 +256,9 @@ impl Cache {
         outcome
     }
 
-    /// The crate-wide findings remembered for a group of exactly this `key` ([`run_key`]),
-    /// by file path; the group is kept when the cache is saved.
-    pub fn resolved(&self, key: [u64; 2]) -> Option<Vec<(String, Vec<Diagnostic>)>> {
+    /// What the crate-wide phase gave the files of a group of exactly this `key` ([`run_key`]);
+    /// the group is kept when the cache is saved.
+    pub fn resolved(&self, key: [u64; 2]) -> Option<Vec<GroupFile>> {
         let found = postcard::from_bytes(self.resolved.get(&key)?).ok()?;
         self.resolved_new
             .lock()
@@ -256,8 +267,8 @@ impl Cache {
         Some(found)
     }
 
-    /// Remembers a group's crate-wide findings (by file path) under `key`.
-    pub fn set_resolved(&self, key: [u64; 2], findings: &[(String, Vec<Diagnostic>)]) {
+    /// Remembers what a group's crate-wide phase gave its files, under `key`.
+    pub fn set_resolved(&self, key: [u64; 2], findings: &[GroupFile]) {
         if let Ok(bytes) = postcard::to_allocvec(findings) {
             self.resolved_new
                 .lock()
@@ -593,7 +604,11 @@ mod tests {
 
         let cache = Cache::open(dir.path());
         assert!(cache.resolved(key).is_none());
-        let findings = vec![("a.rs".to_string(), Vec::new())];
+        let findings = vec![GroupFile {
+            path: "a.rs".to_string(),
+            diagnostics: Vec::new(),
+            used: vec![(0, 1)],
+        }];
         cache.set_resolved(key, &findings);
         cache.set_resolved([5, 5], &[]);
         cache.save(None);

@@ -63,6 +63,11 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Extra blocking APIs.
     pub blocking_apis: Vec<BlockingApiEntry>,
+    /// What the blocking rules report in test code (`blocking-in-tests`).
+    pub blocking_in_tests: crate::analysis::test_policy::BlockingInTests,
+    /// Whether path metadata methods (`Path::exists`, ..) are blocking-fs
+    /// (`blocking-path-metadata`, default false).
+    pub blocking_path_metadata: bool,
 }
 
 /// A configuration file that cannot be used; names the file and the offending key.
@@ -102,6 +107,8 @@ pub const KEYS: &[&str] = &[
     "exclude",
     "severity",
     "blocking-apis",
+    "blocking-in-tests",
+    "blocking-path-metadata",
 ];
 
 /// Loads the configuration: `explicit` if given, else the nearest one from `start_dir` upward.
@@ -298,6 +305,28 @@ impl<'a> Cx<'a> {
                     }
                 }
                 "blocking-apis" => config.blocking_apis = self.blocking_apis(value, &name)?,
+                "blocking-path-metadata" => {
+                    let DeValue::Boolean(b) = value.get_ref() else {
+                        return Err(
+                            self.error(value.span(), format!("`{name}` must be true or false"))
+                        );
+                    };
+                    config.blocking_path_metadata = *b;
+                }
+                "blocking-in-tests" => {
+                    let policy = match value.get_ref() {
+                        DeValue::String(s) => {
+                            crate::analysis::test_policy::BlockingInTests::parse(s)
+                        }
+                        _ => None,
+                    };
+                    config.blocking_in_tests = policy.ok_or_else(|| {
+                        self.error(
+                            value.span(),
+                            format!("`{name}` must be \"concurrent\", \"always\" or \"never\""),
+                        )
+                    })?;
+                }
                 other => {
                     let hint = selection::did_you_mean(other, KEYS.iter().copied())
                         .map(|k| format!("did you mean `{k}`? "))
@@ -484,7 +513,7 @@ mod tests {
         let e = parse("select = []\nselec = [\"blocking-sleep\"]\n").unwrap_err();
         assert_eq!(
             e.message,
-            "unknown key `selec` (did you mean `select`? expected one of: select, ignore, extend-select, extend-ignore, exclude, severity, blocking-apis)"
+            "unknown key `selec` (did you mean `select`? expected one of: select, ignore, extend-select, extend-ignore, exclude, severity, blocking-apis, blocking-in-tests, blocking-path-metadata)"
         );
         assert_eq!((e.line, e.column), (Some(2), Some(1)));
         assert_eq!(

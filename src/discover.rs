@@ -1,5 +1,6 @@
 //! File discovery: every `.rs` file under the given paths, honouring `.gitignore`, `target/`,
-//! hidden directories and exclude globs. Explicitly named files are always linted.
+//! hidden directories, vendored crates (`cargo vendor`: a `.cargo-checksum.json` beside the
+//! `Cargo.toml`) and exclude globs. Explicitly named files and directories are always linted.
 //!
 //! The walk uses `walkdir` without following symlinks (a symlink loop cannot hang it) and
 //! prunes a directory as soon as it is skipped, so nothing below it is read. `.gitignore` files
@@ -133,6 +134,12 @@ impl ExcludeSet {
         let name = file.file_name().unwrap_or_default();
         self.0.is_match(name, &rel, file, &abs)
     }
+}
+
+/// Whether `dir` is a crate copied in by `cargo vendor`: a `.cargo-checksum.json` beside its
+/// `Cargo.toml`. Skipped below a walk root; naming it (or a path inside it) lints it.
+fn is_vendored(dir: &Path) -> bool {
+    dir.join(".cargo-checksum.json").is_file() && dir.join("Cargo.toml").is_file()
 }
 
 /// Compiled exclude globs: name patterns and path patterns (see the module docs).
@@ -315,7 +322,7 @@ fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
         let name = entry.file_name();
         if is_dir {
             let bytes = name.as_encoded_bytes();
-            if bytes.starts_with(b".") || bytes == b"target" {
+            if bytes.starts_with(b".") || bytes == b"target" || is_vendored(entry.path()) {
                 it.skip_current_dir();
                 continue;
             }
@@ -362,6 +369,26 @@ mod tests {
                     .replace('\\', "/")
             })
             .collect()
+    }
+
+    #[test]
+    fn vendored_crates_are_skipped_unless_named() {
+        let t = tempfile::tempdir().unwrap();
+        touch(t.path(), "src/main.rs");
+        touch(t.path(), "vendor/dep/src/lib.rs");
+        fs::write(t.path().join("vendor/dep/Cargo.toml"), "[package]\n").unwrap();
+        fs::write(t.path().join("vendor/dep/.cargo-checksum.json"), "{}").unwrap();
+        // Same layout without the checksum file: the user's own crate.
+        touch(t.path(), "crates/own/src/lib.rs");
+        fs::write(t.path().join("crates/own/Cargo.toml"), "[package]\n").unwrap();
+        assert_eq!(
+            found(t.path(), &[]),
+            vec!["crates/own/src/lib.rs", "src/main.rs"]
+        );
+        let named = discover(&[t.path().join("vendor/dep")], &[]).unwrap();
+        assert_eq!(named.files.len(), 1, "{:?}", named.files);
+        let inside = discover(&[t.path().join("vendor/dep/src")], &[]).unwrap();
+        assert_eq!(inside.files.len(), 1, "{:?}", inside.files);
     }
 
     #[test]

@@ -38,6 +38,7 @@ fn settings() -> Settings {
         rules: rules::ALL.to_vec(),
         blocking_apis: Vec::new(),
         collect_facts: true,
+        path_metadata: true,
     }
 }
 

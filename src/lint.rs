@@ -48,6 +48,9 @@ pub struct Settings {
     pub blocking_apis: Vec<BlockingApiEntry>,
     /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
     pub collect_facts: bool,
+    /// Whether `Path::exists`, `is_file`, `metadata` and the like are blocking-fs
+    /// (`blocking-path-metadata` in the config).
+    pub path_metadata: bool,
 }
 
 impl Settings {
@@ -58,6 +61,7 @@ impl Settings {
             collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
             rules,
             blocking_apis: config.blocking_apis.clone(),
+            path_metadata: config.blocking_path_metadata,
         }
     }
 
@@ -68,10 +72,11 @@ impl Settings {
             rules,
             blocking_apis,
             collect_facts,
+            path_metadata,
         } = self;
         let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
         ids.sort_unstable();
-        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n")
+        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n{path_metadata}\n")
     }
 }
 
@@ -536,7 +541,8 @@ pub fn lint_text(
             return out;
         }
         Ok(file) => {
-            let suppressions = suppress::parse(&source, &pre.comments);
+            let mut suppressions = suppress::parse(&source, &pre.comments);
+            suppress::refine(&mut suppressions, &source, &file, base);
             static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
             let cx = FileCx {
                 generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),

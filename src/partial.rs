@@ -30,6 +30,7 @@ pub fn facts_only(settings: &Settings) -> Settings {
         rules: Vec::new(),
         blocking_apis: settings.blocking_apis.clone(),
         collect_facts: true,
+        path_metadata: settings.path_metadata,
     }
 }
 

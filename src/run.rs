@@ -710,43 +710,69 @@ fn finish_with(
         ..Report::default()
     };
     let mut per_file: Vec<PerFile> = Vec::new();
-    let mut facts: Vec<(FileFacts, Option<lint::Stamp>)> = Vec::new();
+    let mut members: Vec<Member> = Vec::new();
     for (o, scope) in outcomes {
         if let Some(e) = o.error {
             report.errors.push(e);
             continue;
         }
-        facts.push((o.facts, o.stamp));
+        members.push(Member {
+            position: per_file.len(),
+            facts: o.facts,
+            stamp: o.stamp,
+            suppressions: if o.suppressions.directives.is_empty() {
+                suppress::Suppressions::default()
+            } else {
+                o.suppressions.clone()
+            },
+            diagnostics: o.diagnostics,
+            policy: Some(scopes[scope].1.blocking_in_tests),
+        });
         per_file.push(PerFile {
             path: o.path,
             source: o.source,
             suppressions: o.suppressions,
-            diagnostics: o.diagnostics,
+            diagnostics: Vec::new(),
             scope,
         });
     }
+    let mut pre_used: Vec<Vec<(usize, usize)>> = vec![Vec::new(); per_file.len()];
     if settings.collect_facts {
         // Context files (a partial run's) lend their facts and report nothing.
         let mut paths: Vec<Arc<PathBuf>> = per_file.iter().map(|f| Arc::clone(&f.path)).collect();
         for o in context.into_iter().filter(|o| o.error.is_none()) {
+            members.push(Member {
+                position: paths.len(),
+                facts: o.facts,
+                stamp: o.stamp,
+                suppressions: o.suppressions,
+                diagnostics: Vec::new(),
+                policy: None,
+            });
             paths.push(o.path);
-            facts.push((o.facts, o.stamp));
         }
-        let resolved = resolve_groups(&paths, facts, project, settings, cache);
-        for (f, diags) in per_file.iter_mut().zip(resolved) {
-            f.diagnostics.extend(diags);
+        for (i, diags, used) in resolve_groups(&paths, members, project, settings, cache) {
+            if let Some(f) = per_file.get_mut(i) {
+                f.diagnostics = diags;
+                pre_used[i] = used;
+            }
         }
     } else {
-        drop(facts);
+        for m in members {
+            per_file[m.position].diagnostics = m.diagnostics;
+        }
     }
 
-    for PerFile {
-        path,
-        source,
-        suppressions: sups,
-        diagnostics: mut diags,
-        scope,
-    } in per_file
+    for (
+        PerFile {
+            path,
+            source,
+            suppressions: sups,
+            diagnostics: mut diags,
+            scope,
+        },
+        pre_used,
+    ) in per_file.into_iter().zip(pre_used)
     {
         let (own, config) = scopes[scope];
         let enabled = |id: &str| own.rules.iter().any(|r| r.id == id);
@@ -764,7 +790,7 @@ fn finish_with(
                 None => continue,
             },
         };
-        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path);
+        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used);
         for d in &mut kept {
             if let Some(sev) = config.severity.get(d.rule.id) {
                 d.severity = *sev;
@@ -790,42 +816,58 @@ fn finish_with(
     report
 }
 
+/// A file of the crate-wide phase.
+struct Member {
+    /// Its position in the run's paths.
+    position: usize,
+    /// Its facts (or, in `stamp`, their encoding) and content hash.
+    facts: FileFacts,
+    stamp: Option<lint::Stamp>,
+    /// Its suppression comments (a helper's allow cuts the chains through it).
+    suppressions: suppress::Suppressions,
+    /// Its own findings (phase 1).
+    diagnostics: Vec<Diagnostic>,
+    /// Its configuration's policy for blocking calls in tests; `None` for a context file,
+    /// which reports nothing.
+    policy: Option<crate::analysis::test_policy::BlockingInTests>,
+}
+
+/// A reported file's findings after the crate-wide phase, with the suppressions that phase used.
+type Resolved = (usize, Vec<Diagnostic>, Vec<(usize, usize)>);
+
 /// Phase 2, one group of files that cannot see each other's items at a time (a crate and the
 /// workspace crates it depends on; [`Project::independent_groups`]), on the workers: a group
-/// whose files and project the cache saw last time replays its findings, the others are
-/// resolved (their facts decoded only then) and remembered. Returns each file's crate-wide
-/// findings, in `paths` order.
+/// whose files, settings and project the cache saw last time replays its findings, the others
+/// are resolved (their facts decoded only then) and remembered.
 fn resolve_groups(
     paths: &[Arc<PathBuf>],
-    facts: Vec<(FileFacts, Option<lint::Stamp>)>,
+    members: Vec<Member>,
     project: Project,
     settings: &Settings,
     cache: Option<&crate::cache::Cache>,
-) -> Vec<Vec<Diagnostic>> {
-    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+) -> Vec<Resolved> {
+    let refs: Vec<&Path> = members
+        .iter()
+        .map(|m| paths[m.position].as_path())
+        .collect();
     let group_of = project.independent_groups(&refs);
     let count = group_of.iter().max().map_or(0, |m| *m as usize + 1);
     let mut groups: Vec<Vec<Member>> = (0..count).map(|_| Vec::new()).collect();
-    for (i, (f, stamp)) in facts.into_iter().enumerate() {
-        groups[group_of[i] as usize].push((i, f, stamp));
+    for (m, g) in members.into_iter().zip(group_of) {
+        groups[g as usize].push(m);
     }
     let digest = crate::cache::run_key(std::iter::empty(), &(&project.packages, &project.targets));
     let project = Arc::new(project);
-    let found: Vec<Vec<(usize, Diagnostic)>> = groups
+    groups
         .into_par_iter()
         .map(|members| resolve_group(members, paths, &project, digest, settings, cache))
-        .collect();
-    let mut out: Vec<Vec<Diagnostic>> = vec![Vec::new(); paths.len()];
-    for (i, d) in found.into_iter().flatten() {
-        out[i].push(d);
-    }
-    out
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
-/// A file of a group: its position in the run, its facts and what the cache knows of it.
-type Member = (usize, FileFacts, Option<lint::Stamp>);
-
-/// The crate-wide findings of one group, by file position.
+/// The findings of one group's reported files.
 fn resolve_group(
     members: Vec<Member>,
     paths: &[Arc<PathBuf>],
@@ -833,42 +875,53 @@ fn resolve_group(
     digest: Option<[u64; 2]>,
     settings: &Settings,
     cache: Option<&crate::cache::Cache>,
-) -> Vec<(usize, Diagnostic)> {
+) -> Vec<Resolved> {
     let key = cache.and_then(|_| {
+        let policies: Vec<_> = members.iter().map(|m| m.policy).collect();
         crate::cache::run_key(
-            members
-                .iter()
-                .map(|(i, _, s)| (paths[*i].as_path(), s.as_ref().map(|s| s.hash))),
-            &digest,
+            members.iter().map(|m| {
+                (
+                    paths[m.position].as_path(),
+                    m.stamp.as_ref().map(|s| s.hash),
+                )
+            }),
+            &(digest, policies),
         )
     });
-    let slot: HashMap<&Path, usize> = members
-        .iter()
-        .map(|(i, ..)| (paths[*i].as_path(), *i))
-        .collect();
     if let Some(known) = key.and_then(|k| cache?.resolved(k)) {
-        let mut out = Vec::new();
-        for (path, diags) in known {
-            if let Some(&i) = slot.get(Path::new(&path)) {
-                out.extend(diags.into_iter().map(|mut d| {
-                    d.path = Arc::clone(&paths[i]);
-                    (i, d)
-                }));
-            }
-        }
-        return out;
+        let slot: HashMap<&Path, usize> = members
+            .iter()
+            .map(|m| (paths[m.position].as_path(), m.position))
+            .collect();
+        return known
+            .into_iter()
+            .filter_map(|f| {
+                let i = *slot.get(Path::new(&f.path))?;
+                let diags = f
+                    .diagnostics
+                    .into_iter()
+                    .map(|mut d| {
+                        d.path = Arc::clone(&paths[i]);
+                        d
+                    })
+                    .collect();
+                Some((i, diags, f.used))
+            })
+            .collect();
     }
-    let files: Vec<IndexedFile> = members
-        .into_iter()
-        .map(|(i, facts, stamp)| IndexedFile {
-            path: Arc::clone(&paths[i]),
-            facts: match stamp {
-                Some(s) => s.facts_or(facts),
-                None => facts,
+    let mut index = CrateIndex::with_project(Vec::new(), Arc::clone(project));
+    let mut own: Vec<(usize, Vec<Diagnostic>, Option<_>)> = Vec::new();
+    for m in members {
+        index.files.push(IndexedFile {
+            path: Arc::clone(&paths[m.position]),
+            facts: match m.stamp {
+                Some(s) => s.facts_or(m.facts),
+                None => m.facts,
             },
-        })
-        .collect();
-    let index = CrateIndex::with_project(files, Arc::clone(project));
+        });
+        index.suppressions.push(m.suppressions);
+        own.push((m.position, m.diagnostics, m.policy));
+    }
     // The rules resolve independently (the call graph is built once, by whichever asks first):
     // in parallel, gathered back in rule order.
     let mut resolved: Vec<Diagnostic> = settings
@@ -885,23 +938,52 @@ fn resolve_group(
         .flatten()
         .collect();
     crate::analysis::pending::settle(&index, &mut resolved);
+    let slot: HashMap<&Path, usize> = index
+        .files
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (f.path.as_path(), k))
+        .collect();
+    for d in resolved {
+        if let Some(&k) = slot.get(d.path.as_path()) {
+            own[k].1.push(d);
+        }
+    }
+    drop(slot);
+    let mut used: Vec<Vec<(usize, usize)>> = vec![Vec::new(); own.len()];
+    for (k, (_, diags, policy)) in own.iter_mut().enumerate() {
+        if let Some(policy) = policy {
+            crate::analysis::test_policy::apply(&index, *policy, k, diags);
+        }
+    }
+    for (f, di, ri) in index
+        .used_suppressions
+        .lock()
+        .map(|u| u.clone())
+        .unwrap_or_default()
+    {
+        if let Some(u) = used.get_mut(f) {
+            u.push((di, ri));
+        }
+    }
     drop(index);
-    let out: Vec<(usize, Diagnostic)> = resolved
+    let out: Vec<Resolved> = own
         .into_iter()
-        .filter_map(|d| slot.get(d.path.as_path()).map(|&i| (i, d)))
+        .zip(used)
+        .filter(|((_, _, policy), _)| policy.is_some())
+        .map(|((i, diags, _), used)| (i, diags, used))
         .collect();
     if let (Some(k), Some(cache)) = (key, cache) {
-        let mut by_path: Vec<(String, Vec<Diagnostic>)> = Vec::new();
-        let mut sorted: Vec<&(usize, Diagnostic)> = out.iter().collect();
-        sorted.sort_by_key(|(i, _)| *i);
-        for (i, d) in sorted {
-            let p = paths[*i].to_string_lossy();
-            match by_path.last_mut() {
-                Some((last, ds)) if *last == p => ds.push(d.clone()),
-                _ => by_path.push((p.into_owned(), vec![d.clone()])),
-            }
-        }
-        cache.set_resolved(k, &by_path);
+        let files: Vec<crate::cache::GroupFile> = out
+            .iter()
+            .filter(|(_, d, u)| !d.is_empty() || !u.is_empty())
+            .map(|(i, d, u)| crate::cache::GroupFile {
+                path: paths[*i].to_string_lossy().into_owned(),
+                diagnostics: d.clone(),
+                used: u.clone(),
+            })
+            .collect();
+        cache.set_resolved(k, &files);
     }
     out
 }

@@ -135,6 +135,7 @@ impl Scopes {
             collect_facts: self.scopes.iter().any(|s| s.settings.collect_facts),
             rules,
             blocking_apis: Vec::new(),
+            path_metadata: self.scopes.iter().any(|s| s.settings.path_metadata),
         }
     }
 }

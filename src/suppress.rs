@@ -34,11 +34,17 @@ use crate::rules::unused_suppression::UNUSED_SUPPRESSION;
 use crate::rules::{self, Rule};
 use crate::source::SourceText;
 
+mod scopes;
+pub use scopes::refine;
+
 /// What a suppression comment covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     /// Diagnostics whose primary range starts on this 1-based line.
     Line(usize),
+    /// Diagnostics whose primary range starts on one of these 1-based lines (inclusive): an
+    /// item the directive stands above, a statement it trails ([`refine`]).
+    Lines(usize, usize),
     /// The whole file.
     File,
 }
@@ -82,6 +88,19 @@ pub struct Problem {
     pub fix: Fix,
 }
 
+/// A Clippy `#[allow]`/`#[expect]` that covers one of our rules (see [`refine`]); never
+/// reported as unused (Clippy judges its own attributes).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AttrAllow {
+    /// The rule it covers.
+    #[serde(with = "crate::rules::serde_rule")]
+    pub rule: &'static Rule,
+    /// The 1-based lines it covers, inclusive.
+    pub lines: (usize, usize),
+    /// Covers only findings on the value of `let _ = ..` (`clippy::let_underscore_future`).
+    pub let_underscore_only: bool,
+}
+
 /// The suppression comments of one file.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Suppressions {
@@ -89,12 +108,21 @@ pub struct Suppressions {
     pub directives: Vec<Directive>,
     /// Malformed directives and unknown rule ids, in file order.
     pub problems: Vec<Problem>,
+    /// Clippy attributes that cover our rules.
+    pub attrs: Vec<AttrAllow>,
 }
 
 impl Suppressions {
-    /// Whether the file has no suppression comments (well-formed or not).
+    /// Whether the file has no suppression comments (well-formed or not) and no Clippy
+    /// attributes that cover a rule.
     pub fn is_empty(&self) -> bool {
-        self.directives.is_empty() && self.problems.is_empty()
+        self.directives.is_empty() && self.problems.is_empty() && self.attrs.is_empty()
+    }
+
+    /// The directive id (directive index, rule index) that covers a `rule` finding on `line`,
+    /// without marking it used (the transitive analysis asks about helpers' lines).
+    pub fn covering(&self, rule: &str, line: usize) -> Option<(usize, usize)> {
+        best(self, rule, line, None)
     }
 }
 
@@ -450,6 +478,7 @@ pub fn apply(
     diagnostics: Vec<Diagnostic>,
     enabled: &dyn Fn(&str) -> bool,
     path: &Arc<PathBuf>,
+    pre_used: &[(usize, usize)],
 ) -> Vec<Diagnostic> {
     if sup.is_empty() {
         return diagnostics;
@@ -459,10 +488,25 @@ pub fn apply(
         .iter()
         .map(|d| vec![false; d.rules.len()])
         .collect();
+    for &(di, ri) in pre_used {
+        if let Some(u) = used.get_mut(di).and_then(|d| d.get_mut(ri)) {
+            *u = true;
+        }
+    }
     let mut kept = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
         let line = src.position(d.range.start).line;
-        if !mark(sup, &mut used, d.rule.id, line, None) {
+        if mark(sup, &mut used, d.rule.id, line, None) {
+            continue;
+        }
+        let by_attr = sup.attrs.iter().any(|a| {
+            a.rule.id == d.rule.id
+                && a.lines.0 <= line
+                && line <= a.lines.1
+                && (!a.let_underscore_only
+                    || scopes::after_let_underscore(src.text(), d.range.start))
+        });
+        if !by_attr {
             kept.push(d);
         }
     }
@@ -514,7 +558,9 @@ pub fn apply(
                 "file-wide suppression of `{}` matches no diagnostic",
                 r.rule.id
             ),
-            Scope::Line(_) => format!("suppression of `{}` matches no diagnostic", r.rule.id),
+            Scope::Line(_) | Scope::Lines(..) => {
+                format!("suppression of `{}` matches no diagnostic", r.rule.id)
+            }
         };
         kept.push(Diagnostic {
             rule: &UNUSED_SUPPRESSION,
@@ -525,7 +571,7 @@ pub fn apply(
             labels: Vec::new(),
             help: Some(match d.scope {
                 Scope::File => "remove it: nothing in this file triggers the rule any more".to_string(),
-                Scope::Line(_) => {
+                Scope::Line(_) | Scope::Lines(..) => {
                     "remove it; if the finding moved, put the comment at the end of the line where it starts".to_string()
                 }
             }),
@@ -561,34 +607,44 @@ fn mark(
     line: usize,
     inside: Option<&Range<usize>>,
 ) -> bool {
-    let mut best: Option<(usize, usize)> = None;
+    let best = best(sup, rule, line, inside);
+    if let Some((di, ri)) = best {
+        used[di][ri] = true;
+    }
+    best.is_some()
+}
+
+/// The directive id that covers a `rule` diagnostic starting on `line` (see [`mark`]): the
+/// narrowest scope wins (a line beats an item, an item the file), then the later of equal ones
+/// (the nearest of stacked lines), except that the first file-wide one beats later duplicates.
+fn best(
+    sup: &Suppressions,
+    rule: &str,
+    line: usize,
+    inside: Option<&Range<usize>>,
+) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize, usize)> = None;
     for (di, d) in sup.directives.iter().enumerate() {
-        let covers = match d.scope {
-            Scope::File => true,
-            Scope::Line(l) => {
-                l == line
-                    || inside.is_some_and(|r| d.comment.start <= r.start && r.end <= d.comment.end)
-            }
+        let inside_comment =
+            inside.is_some_and(|r| d.comment.start <= r.start && r.end <= d.comment.end);
+        let width = match d.scope {
+            Scope::File => usize::MAX,
+            Scope::Line(l) if l == line || inside_comment => 0,
+            Scope::Lines(a, b) if (a <= line && line <= b) || inside_comment => b - a,
+            Scope::Line(_) | Scope::Lines(..) => continue,
         };
-        if !covers {
-            continue;
-        }
         let Some(ri) = d.rules.iter().position(|r| r.rule.id == rule) else {
             continue;
         };
         let better = match best {
             None => true,
-            // Later line suppressions are nearer the code; a line one beats a file-wide one.
-            Some((bi, _)) => matches!((sup.directives[bi].scope, d.scope), (_, Scope::Line(_))),
+            Some((_, _, w)) => width < w || (width == w && width != usize::MAX),
         };
         if better {
-            best = Some((di, ri));
+            best = Some((di, ri, width));
         }
     }
-    if let Some((di, ri)) = best {
-        used[di][ri] = true;
-    }
-    best.is_some()
+    best.map(|(di, ri, _)| (di, ri))
 }
 
 /// The fix for the unused ids `gone` (indexes into `d.rules`) of one directive: the same edit
@@ -654,7 +710,7 @@ mod tests {
     fn run(text: &str, diags: Vec<Diagnostic>, enabled: &[&str]) -> Vec<Diagnostic> {
         let (src, s) = sups(text);
         let on = |id: &str| enabled.contains(&id);
-        apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")))
+        apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")), &[])
     }
 
     const ALL: &[&str] = &["blocking-sleep", "unused-suppression"];
@@ -958,7 +1014,7 @@ mod tests {
                 .into_iter()
                 .collect();
             let on = |_: &str| true;
-            for d in apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs"))) {
+            for d in apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")), &[]) {
                 for e in d.fix.iter().flat_map(|f| &f.edits) {
                     assert!(
                         e.range.start <= e.range.end && e.range.end <= t.len(),

@@ -40,6 +40,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         awaited_call: false,
         closure_param: None,
         inline_next_closure: false,
+        runs_here_next_closure: false,
         offloaded_closures: Vec::new(),
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
@@ -70,6 +71,9 @@ struct Walker<'c, 'a, 's> {
     closure_param: Option<(usize, typing::Ty)>,
     /// Set while visiting the arguments of an inline combinator (`map`, `for_each`, ..).
     inline_next_closure: bool,
+    /// Set while visiting a closure that runs where it is written in other ways: called in
+    /// place (`(|| ..)()`) or bound by `let` (and called by name later).
+    runs_here_next_closure: bool,
     /// Addresses of `let`-bound closures that only reach offloaders (see
     /// [`crate::analysis::offload`]).
     offloaded_closures: Vec<usize>,
@@ -98,7 +102,19 @@ impl Walker<'_, '_, '_> {
     }
 
     /// Records the fact of a fn (with or without a body); returns its index.
-    fn push_fn(&mut self, sig: &syn::Signature, decl: &FnDecl<'_>, has_body: bool) -> usize {
+    fn push_fn(
+        &mut self,
+        sig: &syn::Signature,
+        decl: &FnDecl<'_>,
+        body: Option<&syn::Block>,
+    ) -> usize {
+        let has_body = body.is_some();
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let body = body.map_or((0, 0), |b| {
+            let open = self.cx.span_range(b.brace_token.span.open());
+            let close = self.cx.span_range(b.brace_token.span.close());
+            (small(open.start), small(close.end))
+        });
         let fn_index = self.facts.fns.len();
         let ret = if self.cx.settings.collect_facts {
             self.cx.items.borrow_mut().fn_return_type(&sig.output)
@@ -122,12 +138,13 @@ impl Walker<'_, '_, '_> {
             vis: decl.vis,
             owner: decl.owner,
             range: self.cx.span_range(sig.ident.span()),
+            body,
         });
         fn_index
     }
 
     fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, decl: FnDecl<'_>) {
-        let fn_index = self.push_fn(sig, &decl, true);
+        let fn_index = self.push_fn(sig, &decl, Some(block));
         let impl_ty = decl.impl_ty;
         let name = self.facts.fns[fn_index].name.clone();
         let range = self.facts.fns[fn_index].range.clone();
@@ -719,7 +736,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                             if let Some(block) = &f.default {
                                 self.enter_fn(&f.sig, block, decl);
                             } else {
-                                self.push_fn(&f.sig, &decl, false);
+                                self.push_fn(&f.sig, &decl, None);
                             }
                         }
                         other => self.with_scope(Scope::default(), |w| w.visit_trait_item(other)),
@@ -816,7 +833,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        self.runs_here_next_closure = l
+            .init
+            .as_ref()
+            .is_some_and(|i| matches!(paths::peel(&i.expr), Expr::Closure(_)));
         visit::visit_local(self, l);
+        self.runs_here_next_closure = false;
         bind_local(self.cx, l);
     }
 
@@ -862,6 +884,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
         {
             self.record_blocking(e);
+            if self.scope().fn_index.is_some() && crate::analysis::spawns::is_spawn(self.cx, e) {
+                let start = crate::analysis::span::expr_range(e).start + self.cx.base;
+                self.facts
+                    .spawns
+                    .push(u32::try_from(start).unwrap_or(u32::MAX));
+            }
         }
         match e {
             Expr::Async(a) => {
@@ -882,6 +910,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         .offloaded_closures
                         .contains(&(std::ptr::from_ref(c) as usize));
                 let inline = std::mem::take(&mut self.inline_next_closure);
+                let runs_here = std::mem::take(&mut self.runs_here_next_closure);
                 let mut scope = self.scope().clone();
                 scope.loop_depth = 0;
                 if let Some(kw) = c.asyncness {
@@ -895,6 +924,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 } else if offloaded {
                     scope.async_ctx = None;
                     scope.offloaded = true;
+                } else if scope.async_ctx.is_some() && !inline && !runs_here {
+                    // Boxed, stored, returned or handed to a callee that is not a known inline
+                    // combinator (a library callback run on its own thread): when and where it
+                    // runs is unknown, so it is not async context.
+                    scope.async_ctx = None;
+                    scope.in_sync_closure = true;
+                    scope.inline_closure = false;
                 } else {
                     scope.inline_closure = inline
                         && scope.async_ctx.is_none()
@@ -953,7 +989,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     };
                     self.record_call(callee, target, e);
                 }
+                // `(|| ..)()`: the closure runs right here.
+                self.runs_here_next_closure = matches!(paths::peel(&call.func), Expr::Closure(_));
                 self.visit_expr(&call.func);
+                self.runs_here_next_closure = false;
                 let inline =
                     paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
                 self.visit_call_args(offloads, inline, call.args.iter());

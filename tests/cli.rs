@@ -239,3 +239,78 @@ fn cached_runs_see_cross_file_changes() {
     let back = run_in(dir.path(), &args);
     assert_eq!(lines(&back), lines(&cold), "{}", stdout(&back));
 }
+
+#[test]
+fn blocking_in_tests_policy_is_configurable() {
+    const TESTS: &str = "use std::time::Duration;\n\
+        #[tokio::test]\nasync fn quiet() {\n    std::thread::sleep(Duration::from_millis(1));\n}\n\
+        #[tokio::test]\nasync fn served() {\n    tokio::spawn(async {});\n    std::thread::sleep(Duration::from_millis(1));\n}\n\
+        #[tokio::test]\nasync fn locked() {\n    let m = std::sync::Mutex::new(0);\n    let g = m.lock().unwrap();\n    tokio::task::yield_now().await;\n    drop(g);\n}\n";
+    let lines = |policy: Option<&str>| {
+        let mut files: Vec<(&str, Vec<u8>)> = vec![("a.rs", TESTS.as_bytes().to_vec())];
+        if let Some(p) = policy {
+            files.push((
+                "async-lint.toml",
+                format!("blocking-in-tests = \"{p}\"\n").into_bytes(),
+            ));
+        }
+        let dir = tree(&files);
+        let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+        stdout(&o)
+            .lines()
+            .filter(|l| l.contains('['))
+            .map(|l| {
+                l.split(':').nth(1).unwrap_or("").to_string()
+                    + " "
+                    + l.split('[').nth(1).unwrap_or("")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let default = lines(None);
+    assert_eq!(lines(Some("concurrent")), default);
+    // Only the sleep after the spawn; the lock rule stays on in tests.
+    assert!(default.contains("9 blocking-sleep"), "{default}");
+    assert!(!default.contains("4 blocking-sleep"), "{default}");
+    assert!(default.contains("lock-across-await"), "{default}");
+    let always = lines(Some("always"));
+    assert!(
+        always.contains("4 blocking-sleep") && always.contains("9 blocking-sleep"),
+        "{always}"
+    );
+    let never = lines(Some("never"));
+    assert!(!never.contains("blocking-sleep"), "{never}");
+    assert!(never.contains("lock-across-await"), "{never}");
+    let dir = tree(&[
+        ("a.rs", TESTS.as_bytes()),
+        ("async-lint.toml", b"blocking-in-tests = \"sometimes\"\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("blocking-in-tests"), "{}", stderr(&o));
+}
+
+#[test]
+fn path_metadata_methods_are_an_opt_in() {
+    const PROBE: &str =
+        "use std::path::Path;\nasync fn probe(p: &Path) -> bool {\n    p.exists()\n}\n";
+    let dir = tree(&[("a.rs", PROBE.as_bytes())]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = tree(&[
+        ("a.rs", PROBE.as_bytes()),
+        ("async-lint.toml", b"blocking-path-metadata = true\n"),
+    ]);
+    let o = run_in(dir.path(), &["--format", "short", "a.rs"]);
+    assert!(
+        stdout(&o).contains("a.rs:3:5: warning[blocking-fs] `std::path::Path::exists`"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = tree(&[
+        ("a.rs", PROBE.as_bytes()),
+        ("async-lint.toml", b"blocking-path-metadata = \"yes\"\n"),
+    ]);
+    let o = run_in(dir.path(), &["a.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -567,6 +567,8 @@ fn cache_reruns_are_identical_and_corrupt_caches_are_rebuilt() {
         &b"garbage"[..],
         &header[..header.len() / 2],
         b"async-lint-cache 7 00 00 0\n",
+        // The layout before spawn facts, fn body ranges and scoped suppressions.
+        b"async-lint-cache 6 00 00 0\n",
         // The layout before declared types and pending findings.
         b"async-lint-cache 5 00 00 0\n",
         // The layout before `CallFact::context_start`.

@@ -84,6 +84,19 @@ pub struct Api {
     pub transitive: Option<bool>,
     /// `path` is a trait method: `recv.method()` counts where the trait is in scope.
     pub trait_method: Option<bool>,
+    /// Off unless the configuration opts in (`"path-metadata"`: `blocking-path-metadata`).
+    pub opt_in: Option<String>,
+}
+
+impl Api {
+    /// Whether this run reports the entry (opt-in entries only when the config asks).
+    pub fn enabled(&self, settings: &crate::lint::Settings) -> bool {
+        match self.opt_in.as_deref() {
+            None => true,
+            Some("path-metadata") => settings.path_metadata,
+            Some(_) => false,
+        }
+    }
 }
 
 impl Api {
@@ -498,6 +511,9 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
                 return None;
             };
             let api = cat.apis.get(*cat.by_method.get(t)?.get(&name)?)?;
+            if !api.enabled(cx.settings) {
+                return None;
+            }
             Some(Hit {
                 rule: api.rule.as_str(),
                 api: format!("{t}::{name}"),
@@ -554,7 +570,10 @@ pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
         .by_method
         .iter()
         .filter_map(|(ty, methods)| {
-            let api = cat.apis.get(*methods.get(&name)?)?;
+            let api = cat
+                .apis
+                .get(*methods.get(&name)?)
+                .filter(|a| a.enabled(cx.settings))?;
             Some(Hit {
                 rule: api.rule.as_str(),
                 api: format!("{ty}::{name}"),

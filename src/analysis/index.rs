@@ -211,6 +211,9 @@ pub struct FileFacts {
     pub blocking: Vec<BlockingFact>,
     /// Findings that depend on types only the crate knows.
     pub pending: Vec<Pending>,
+    /// Start offsets of calls inside fn bodies that spawn a future onto the runtime
+    /// ([`crate::analysis::spawns`]), in walk order.
+    pub spawns: Vec<u32>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -245,6 +248,7 @@ impl FileFacts {
             discarded,
             blocking: self.blocking.clone(),
             pending: self.pending.clone(),
+            spawns: self.spawns.clone(),
             items: self.items.detached(),
         }
     }
@@ -272,6 +276,11 @@ pub struct CrateIndex {
     semantics: OnceLock<Semantics>,
     /// The call graph over `files`, built on first use and shared by the rules.
     graph: OnceLock<CallGraph>,
+    /// Each file's suppressions (same order as `files`; empty when not given): a helper's
+    /// allowed blocking call cuts the transitive chains through it.
+    pub suppressions: Vec<crate::suppress::Suppressions>,
+    /// Suppression ids used by phase 2 (file, directive, rule index within it).
+    pub used_suppressions: std::sync::Mutex<Vec<(usize, usize, usize)>>,
 }
 
 impl CrateIndex {
@@ -286,6 +295,18 @@ impl CrateIndex {
             files,
             project,
             ..CrateIndex::default()
+        }
+    }
+
+    /// The suppression id of file `file` that covers a `rule` finding on `line`, if any.
+    pub fn allowed_at(&self, file: usize, rule: &str, line: usize) -> Option<(usize, usize)> {
+        self.suppressions.get(file)?.covering(rule, line)
+    }
+
+    /// Records that phase 2 used suppression id `id` of file `file`.
+    pub fn use_suppression(&self, file: usize, id: (usize, usize)) {
+        if let Ok(mut u) = self.used_suppressions.lock() {
+            u.push((file, id.0, id.1));
         }
     }
 
@@ -399,6 +420,7 @@ mod tests {
             vis: crate::semantic::items::Vis::Public,
             owner: crate::semantic::items::Owner::Impl(0),
             range: 3..9,
+            body: (0, 0),
             ret: crate::semantic::items::NONE,
         };
         let ty: Arc<str> = Arc::from("DetachedClient");

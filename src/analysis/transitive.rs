@@ -59,56 +59,21 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
     if !has_roots && !g.api_calls().iter().any(|c| api_rule(c.2).is_some()) {
         return;
     }
-    let mut cause: Vec<Option<Cause>> = vec![None; g.len()];
-    let mut queue = VecDeque::new();
-    let inputs = std::sync::OnceLock::new();
-    // A root on a receiver phase 1 could not type holds when the crate's types say so.
-    let holds = |fi: usize, b: &crate::analysis::index::BlockingFact| match &b.when {
-        None => true,
-        Some((sym, ty)) => index
-            .semantics()
-            .sym_type(inputs.get_or_init(|| index.inputs()), fi as u32, *sym)
-            .is(ty),
+    let any_allow = index.suppressions.iter().any(|x| {
+        x.directives
+            .iter()
+            .any(|d| d.rules.iter().any(|r| r.rule.id == rule.id))
+    });
+    let allowed = |fi: usize, line: usize| index.allowed_at(fi, rule.id, line);
+    // The chains as written, then (when a helper's line carries an allow of the rule) the
+    // chains that avoid every allowed line: a finding only the first has is suppressed, by the
+    // first allowed line on its chain.
+    let all = mark(index, g, rule, &|_, _| false);
+    let cause = if any_allow {
+        mark(index, g, rule, &|fi, line| allowed(fi, line).is_some())
+    } else {
+        all.clone()
     };
-    for (fi, file) in index.files.iter().enumerate() {
-        for (bi, b) in file.facts.blocking.iter().enumerate() {
-            let node = g.node(fi, b.caller);
-            if b.rule == rule.id
-                && holds(fi, b)
-                && g.is_sync(index, node)
-                && cause.get(node).is_some_and(Option::is_none)
-            {
-                cause[node] = Some(Cause::Direct(bi as u32));
-                queue.push_back(node);
-            }
-        }
-    }
-    for &(fi, ci, a) in g.api_calls() {
-        let Some(api) = api_rule(a) else { continue };
-        let Some(call) = index.files[fi as usize].facts.calls.get(ci as usize) else {
-            continue;
-        };
-        if call.in_async || call.in_closure || api.transitive == Some(false) {
-            continue;
-        }
-        let node = g.node(fi as usize, call.caller as usize);
-        if g.is_sync(index, node) && cause.get(node).is_some_and(Option::is_none) {
-            cause[node] = Some(Cause::Api(fi, ci, a));
-            queue.push_back(node);
-        }
-    }
-    while let Some(n) = queue.pop_front() {
-        for &(caller, line) in g.sync_callers(n) {
-            let caller = caller as usize;
-            if cause[caller].is_none() {
-                cause[caller] = Some(Cause::Via {
-                    callee: n as u32,
-                    line,
-                });
-                queue.push_back(caller);
-            }
-        }
-    }
     report_api_calls(index, g, rule, advice, out);
     let mut shown: HashMap<usize, String> = HashMap::new();
     let mut show = |fi: usize| -> String {
@@ -125,7 +90,13 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
             let Some(callee) = g.callee(fi, ci) else {
                 continue;
             };
-            if cause.get(callee).copied().flatten().is_none() || !g.is_sync(index, callee) {
+            if !g.is_sync(index, callee) {
+                continue;
+            }
+            if cause.get(callee).copied().flatten().is_none() {
+                if any_allow && all.get(callee).copied().flatten().is_some() {
+                    note_allow(index, g, &all, callee, &allowed);
+                }
                 continue;
             }
             let name = display_name(g, index, callee);
@@ -187,6 +158,115 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                 format!("`{name}` blocks: {chain}"),
                 advice(&name),
             ));
+        }
+    }
+}
+
+/// Marks every sync fn that blocks through a root cause of `rule`, with the shortest chain,
+/// ignoring roots and calls on lines `cut(file, line)` says are allowed.
+fn mark(
+    index: &CrateIndex,
+    g: &CallGraph,
+    rule: &'static Rule,
+    cut: &dyn Fn(usize, usize) -> bool,
+) -> Vec<Option<Cause>> {
+    let cat = crate::analysis::blocking::catalog();
+    let api_rule = |a: u32| cat.apis.get(a as usize).filter(|api| api.rule == rule.id);
+    let mut cause: Vec<Option<Cause>> = vec![None; g.len()];
+    let mut queue = VecDeque::new();
+    let inputs = std::sync::OnceLock::new();
+    // A root on a receiver phase 1 could not type holds when the crate's types say so.
+    let holds = |fi: usize, b: &crate::analysis::index::BlockingFact| match &b.when {
+        None => true,
+        Some((sym, ty)) => index
+            .semantics()
+            .sym_type(inputs.get_or_init(|| index.inputs()), fi as u32, *sym)
+            .is(ty),
+    };
+    for (fi, file) in index.files.iter().enumerate() {
+        for (bi, b) in file.facts.blocking.iter().enumerate() {
+            let node = g.node(fi, b.caller);
+            if b.rule == rule.id
+                && !cut(fi, b.line)
+                && holds(fi, b)
+                && g.is_sync(index, node)
+                && cause.get(node).is_some_and(Option::is_none)
+            {
+                cause[node] = Some(Cause::Direct(bi as u32));
+                queue.push_back(node);
+            }
+        }
+    }
+    for &(fi, ci, a) in g.api_calls() {
+        let Some(api) = api_rule(a) else { continue };
+        let Some(call) = index.files[fi as usize].facts.calls.get(ci as usize) else {
+            continue;
+        };
+        if call.in_async
+            || call.in_closure
+            || api.transitive == Some(false)
+            || cut(fi as usize, call.line as usize)
+        {
+            continue;
+        }
+        let node = g.node(fi as usize, call.caller as usize);
+        if g.is_sync(index, node) && cause.get(node).is_some_and(Option::is_none) {
+            cause[node] = Some(Cause::Api(fi, ci, a));
+            queue.push_back(node);
+        }
+    }
+    while let Some(n) = queue.pop_front() {
+        for &(caller, line) in g.sync_callers(n) {
+            let caller = caller as usize;
+            let at = g.location(caller).map(|(f, _)| f);
+            if cause[caller].is_none() && !at.is_some_and(|f| cut(f, line as usize)) {
+                cause[caller] = Some(Cause::Via {
+                    callee: n as u32,
+                    line,
+                });
+                queue.push_back(caller);
+            }
+        }
+    }
+    cause
+}
+
+/// Records as used the first allowed line on the chain `cause` gives from `node` (the finding
+/// it would have made is suppressed there).
+fn note_allow(
+    index: &CrateIndex,
+    g: &CallGraph,
+    cause: &[Option<Cause>],
+    mut node: usize,
+    allowed: &dyn Fn(usize, usize) -> Option<(usize, usize)>,
+) {
+    for _ in 0..cause.len() {
+        let Some((fi, _)) = g.location(node) else {
+            return;
+        };
+        let (line, next) = match cause.get(node).copied().flatten() {
+            Some(Cause::Direct(bi)) => match index.files[fi].facts.blocking.get(bi as usize) {
+                Some(b) => (b.line, None),
+                None => return,
+            },
+            Some(Cause::Api(afi, aci, _)) => {
+                let line = index.files[afi as usize]
+                    .facts
+                    .calls
+                    .get(aci as usize)
+                    .map_or(0, |c| c.line as usize);
+                (line, None)
+            }
+            Some(Cause::Via { callee, line }) => (line as usize, Some(callee as usize)),
+            None => return,
+        };
+        if let Some(id) = allowed(fi, line) {
+            index.use_suppression(fi, id);
+            return;
+        }
+        match next {
+            Some(n) => node = n,
+            None => return,
         }
     }
 }

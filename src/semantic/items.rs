@@ -69,6 +69,8 @@ pub struct FnFact {
     pub owner: Owner,
     /// Byte range of the fn's name.
     pub range: Range<usize>,
+    /// Byte range of its body, braces included (`(0, 0)` without a body).
+    pub body: (u32, u32),
     /// The declared return type ([`ItemSummary::types`]; [`NONE`] for `()`): for an `async fn`,
     /// its output.
     pub ret: u32,
@@ -725,7 +727,9 @@ pub fn single_trait(
 pub fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().segments.last().is_some_and(|s| {
-            s.ident == "test" || s.ident == "bench" || s.ident == "rstest" || s.ident == "test_case"
+            // `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, `#[test_log::test]`, `#[rstest]`..
+            let name = s.ident.to_string();
+            name.ends_with("test") || name == "bench" || name == "test_case"
         })
     })
 }

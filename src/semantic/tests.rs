@@ -54,6 +54,7 @@ impl Summariser {
             vis,
             owner,
             range: 0..0,
+            body: (0, 0),
         });
     }
 

@@ -461,7 +461,8 @@ pub(super) struct Flags {
     pub(super) has_continue: bool,
     /// Receivers emptied by `take()`/`replace(..)` (`trigger.take()` disables `if trigger.is_some()`).
     pub(super) taken: Vec<String>,
-    /// Forwards the shutdown: cancels a child token, closes a channel or server, aborts tasks.
+    /// Forwards the shutdown: cancels a child token, closes a channel or server, aborts tasks,
+    /// sends on a shutdown channel.
     pub(super) forwards: bool,
 }
 
@@ -519,6 +520,7 @@ pub(super) const FORWARD_METHODS: &[&str] = &[
     "stop",
     "drain",
     "close_channel",
+    "send",
 ];
 
 pub(super) fn is_compound_assign(op: &syn::BinOp) -> bool {
