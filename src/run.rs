@@ -858,13 +858,22 @@ fn resolve_groups(
     }
     let digest = crate::cache::run_key(std::iter::empty(), &(&project.packages, &project.targets));
     let project = Arc::new(project);
-    groups
-        .into_par_iter()
-        .map(|members| resolve_group(members, paths, &project, digest, settings, cache))
-        .collect::<Vec<_>>()
+    // The largest group alone first (its own work is parallel), so that its index is never
+    // alive beside another group's; the rest side by side.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    let rest = groups.split_off(groups.len().min(1));
+    let mut out: Vec<Resolved> = groups
         .into_iter()
-        .flatten()
-        .collect()
+        .flat_map(|members| resolve_group(members, paths, &project, digest, settings, cache))
+        .collect();
+    out.extend(
+        rest.into_par_iter()
+            .map(|members| resolve_group(members, paths, &project, digest, settings, cache))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten(),
+    );
+    out
 }
 
 /// The findings of one group's reported files.

@@ -198,21 +198,26 @@ fn blocking_fs_fix_keeps_the_file_uses_working() {
 }
 
 #[test]
-fn blocking_call_fix_serves_on_tokio_sockets() {
+fn blocking_call_fix_talks_on_tokio_sockets() {
     use blocking_call_socket_uses_fixed as fixed;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rt = current_thread();
     rt.block_on(async {
-        let server = tokio::spawn(fixed::echo_once("127.0.0.1:39517"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let mut client = tokio::net::TcpStream::connect("127.0.0.1:39517")
+        // A server on the same single-threaded runtime: the fixed client must yield to it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("connect");
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        client.write_all(b"hi").await.expect("send");
-        let mut buf = [0u8; 2];
-        client.read_exact(&mut buf).await.expect("echo");
-        assert_eq!(&buf, b"hi");
-        server.await.expect("task").expect("served");
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.expect("accept");
+            let mut buf = [0u8; 4];
+            sock.read_exact(&mut buf).await.expect("read");
+            assert_eq!(&buf, b"ping");
+            sock.write_all(b"pong").await.expect("write");
+        });
+        let reply = fixed::ping(&addr).await.expect("ping");
+        assert_eq!(reply, b"pong");
+        server.await.expect("server task");
     });
 }
 

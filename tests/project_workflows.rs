@@ -430,9 +430,14 @@ fn workspace_tree() -> tempfile::TempDir {
         ),
         ("crates/b/Cargo.toml", package("b", "")),
         ("crates/b/src/lib.rs", HELPER.to_string()),
-        ("crates/c/Cargo.toml", package("c", "")),
+        ("crates/c/Cargo.toml", package("c", "tokio = \"1\"\n")),
         ("crates/c/src/lib.rs", BLOCKING.to_string()),
-        ("crates/c/tests/t.rs", BLOCKING.to_string()),
+        // Test code: reported because the test has started concurrent work first.
+        (
+            "crates/c/tests/t.rs",
+            "async fn f() {\n    tokio::spawn(async {});\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n"
+                .to_string(),
+        ),
     ])
 }
 
