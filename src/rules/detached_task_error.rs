@@ -51,8 +51,8 @@ const SPAWN_FNS: &[&str] = &[
 
 /// Declared output types that are a `Result` (after the crate's own aliases are expanded).
 const RESULTS: &[&str] = &[
-    "std::result::Result",
-    "core::result::Result",
+    "std::result::Result<_, !()>",
+    "core::result::Result<_, !()>",
     "std::io::Result",
     "anyhow::Result",
     "eyre::Result",
@@ -412,9 +412,30 @@ fn returns_result(output: &ReturnType) -> bool {
         return false;
     };
     match &**ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Result" && !unit_error(&s.arguments)),
         _ => false,
     }
+}
+
+/// `Result<T, ()>`: the task can only say that it failed, which it reports itself (there is
+/// no error value to lose).
+fn unit_error(args: &syn::PathArguments) -> bool {
+    let syn::PathArguments::AngleBracketed(a) = args else {
+        return false;
+    };
+    let types: Vec<&Type> = a
+        .args
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    matches!(types.get(1), Some(Type::Tuple(t)) if t.elems.is_empty())
 }
 
 /// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings whose

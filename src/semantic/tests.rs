@@ -650,3 +650,28 @@ fn fields_are_typed_through_the_declaring_module() {
         "local Receiver"
     );
 }
+
+#[test]
+fn type_patterns_can_exclude_a_unit_error() {
+    use crate::semantic::types::Ty;
+    let path: std::sync::Arc<[crate::semantic::items::Name]> = ["std", "result", "Result"]
+        .iter()
+        .map(|s| (*s).into())
+        .collect();
+    let unit = Ty::External(
+        path.clone(),
+        vec![Ty::Tuple(Vec::new()), Ty::Tuple(Vec::new())],
+    );
+    let io = Ty::External(path.clone(), vec![Ty::Tuple(Vec::new()), Ty::Unknown]);
+    assert!(unit.is("std::result::Result"));
+    assert!(!unit.is("std::result::Result<_, !()>"));
+    assert!(
+        io.is("std::result::Result<_, !()>"),
+        "an unknown error is not `()`"
+    );
+    let boxed = Ty::External(
+        ["std", "sync", "Arc"].iter().map(|s| (*s).into()).collect(),
+        vec![io],
+    );
+    assert!(boxed.is("std::result::Result<_, !()>"));
+}

@@ -115,8 +115,16 @@ impl Ty {
     }
 
     /// Whether this (after [`Ty::autoderef`]) is the external type `path`.
+    /// `path<_, !()>` additionally requires the second type argument not to be `()` (a
+    /// `Result<T, ()>` carries no error to lose; an unknown argument is not `()`).
     pub fn is(&self, path: &str) -> bool {
-        matches!(self.autoderef(), Ty::External(p, _) if is_path(p, path))
+        let (path, not_unit_error) = match path.strip_suffix("<_, !()>") {
+            Some(p) => (p, true),
+            None => (path, false),
+        };
+        matches!(self.autoderef(), Ty::External(p, args)
+            if is_path(p, path)
+                && !(not_unit_error && args.get(1).is_some_and(|e| *e == Ty::Tuple(Vec::new()))))
     }
 
     /// The output, when this is a future (an `async fn` call, `impl Future`, `BoxFuture`).
