@@ -14,6 +14,7 @@ pub mod cache_root;
 pub mod cargo_cmd;
 pub mod cli;
 pub mod config;
+pub mod crate_phase;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
