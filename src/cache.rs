@@ -54,7 +54,7 @@ struct Entry {
     outcome: Vec<u8>,
     /// The file's [`FileFacts`], postcard-encoded apart from the outcome: a run whose
     /// crate-wide phase is remembered ([`Resolved`]) never decodes them.
-    facts: Vec<u8>,
+    facts: Arc<[u8]>,
 }
 
 /// What a group's crate-wide phase gave one of its files (see [`Cache::resolved`]).
@@ -222,9 +222,17 @@ impl Cache {
             return replay(path, cached, hash, e.facts.clone());
         }
         let mut outcome = lint::lint_bytes(path, bytes, info, settings);
+        // The facts are encoded once, for the cache and for the crate-wide phase, which decodes
+        // them group by group: the structures are not kept beside their encoding.
+        let facts: Option<Arc<[u8]>> = crate::allocator::long_lived(|| {
+            postcard::to_allocvec(&outcome.facts).ok().map(Arc::from)
+        });
+        if facts.is_some() {
+            outcome.facts = FileFacts::default();
+        }
         outcome.stamp = Some(lint::Stamp {
             hash,
-            encoded_facts: None,
+            encoded_facts: facts.clone(),
         });
         let cached: Cached<_, _, &str> = match &outcome.error {
             Some(e) => Cached::Error {
@@ -243,7 +251,7 @@ impl Cache {
         // An outcome that does not encode removes the stale entry rather than keeping it.
         let entry = postcard::to_allocvec(&cached)
             .ok()
-            .zip(postcard::to_allocvec(&outcome.facts).ok())
+            .zip(facts)
             .map(|(outcome, facts)| Entry {
                 hash,
                 outcome,
@@ -323,14 +331,18 @@ impl Cache {
             entries: all,
             resolved,
         };
-        let _ = crate::fsutil::write_atomically(&self.file, &encode(&payload, self.fingerprint));
+        // Encoded, the entries are dropped before the file is written: the peak holds them and
+        // their encoding, never a third copy.
+        let (header, bytes) = encode_parts(&payload, self.fingerprint);
+        drop(payload);
+        let _ = crate::fsutil::write_atomically_parts(&self.file, &[&header, &bytes]);
         for stale in STALE_FILE_NAMES {
             let _ = std::fs::remove_file(dir.join(stale));
         }
     }
 }
 
-fn replay(path: Arc<PathBuf>, cached: Cached, hash: [u64; 2], facts: Vec<u8>) -> FileOutcome {
+fn replay(path: Arc<PathBuf>, cached: Cached, hash: [u64; 2], facts: Arc<[u8]>) -> FileOutcome {
     let mut outcome = FileOutcome {
         path: Arc::clone(&path),
         source: None,
@@ -397,15 +409,23 @@ pub fn run_key<'a>(
     Some(split(xxh3_128(&bytes)))
 }
 
-fn encode(payload: &Payload, fingerprint: [u64; 2]) -> Vec<u8> {
+/// The cache file's header line and payload.
+fn encode_parts(payload: &Payload, fingerprint: [u64; 2]) -> (Vec<u8>, Vec<u8>) {
     let payload = postcard::to_allocvec(payload).unwrap_or_default();
-    let mut out = format!(
+    let header = format!(
         "{MAGIC} {} {} {}\n",
         hex(fingerprint),
         hex(split(xxh3_128(&payload))),
         payload.len()
     )
     .into_bytes();
+    (header, payload)
+}
+
+/// The cache file's bytes (header line and payload in one buffer).
+#[cfg(test)]
+fn encode(payload: &Payload, fingerprint: [u64; 2]) -> Vec<u8> {
+    let (mut out, payload) = encode_parts(payload, fingerprint);
     out.extend_from_slice(&payload);
     out
 }
@@ -454,7 +474,7 @@ mod tests {
                     column: None,
                 })
                 .unwrap(),
-                facts: Vec::new(),
+                facts: Arc::from(Vec::new()),
             },
         );
         m.insert(
@@ -462,7 +482,7 @@ mod tests {
             Entry {
                 hash: [3, 4],
                 outcome: encoded(Cached::Clean).unwrap(),
-                facts: postcard::to_allocvec(&FileFacts::default()).unwrap(),
+                facts: postcard::to_allocvec(&FileFacts::default()).unwrap().into(),
             },
         );
         m

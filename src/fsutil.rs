@@ -7,6 +7,11 @@ use std::path::Path;
 /// renamed over `path`. Readers see the old content or the new, never a mix; concurrent writers
 /// each rename a complete file, and the last one wins.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_parts(path, &[bytes])
+}
+
+/// [`write_atomically`] of the concatenation of `parts`, without concatenating them in memory.
+pub fn write_atomically_parts(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -14,7 +19,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".async-lint-tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    for part in parts {
+        tmp.write_all(part)?;
+    }
     tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -406,7 +406,7 @@ pub struct Stamp {
     /// Hash of the content and crate info.
     pub hash: [u64; 2],
     /// The file's [`FileFacts`], postcard-encoded, when they were not decoded.
-    pub encoded_facts: Option<Vec<u8>>,
+    pub encoded_facts: Option<Arc<[u8]>>,
 }
 
 impl Stamp {
