@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::semantic::project::{Project, TargetKind, normalize};
+use crate::semantic::project::{Project, normalize};
 
 /// The package selection flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,13 +92,7 @@ pub fn resolve(sel: &Selection, cwd: &Path) -> Result<(Vec<PathBuf>, bool), Stri
     let partial = chosen.len() < project.packages.len();
     let mut roots: Vec<PathBuf> = Vec::new();
     for &p in &chosen {
-        for &t in &project.packages[p].targets {
-            let t = &project.targets[t];
-            match t.kind {
-                TargetKind::BuildScript => roots.push(t.root.clone()),
-                _ => roots.extend(t.root.parent().map(Path::to_path_buf)),
-            }
-        }
+        roots.extend(project.target_roots(p));
     }
     roots.retain(|r| r.exists());
     roots.sort();

@@ -70,13 +70,7 @@ pub fn context_roots(files: &[PathBuf]) -> Vec<PathBuf> {
     }
     let mut roots: Vec<PathBuf> = Vec::new();
     for &p in &owners {
-        for &t in &project.packages[p].targets {
-            let t = &project.targets[t];
-            match t.kind {
-                TargetKind::BuildScript => roots.push(t.root.clone()),
-                _ => roots.extend(t.root.parent().map(Path::to_path_buf)),
-            }
-        }
+        roots.extend(project.target_roots(p));
     }
     for &t in &libs {
         roots.extend(project.targets[t].root.parent().map(Path::to_path_buf));

@@ -358,6 +358,18 @@ impl Project {
             .collect()
     }
 
+    /// The directories (and, for a build script, the file) whose `.rs` files make up the
+    /// targets of `package`.
+    pub fn target_roots(&self, package: usize) -> impl Iterator<Item = PathBuf> + '_ {
+        self.packages[package].targets.iter().filter_map(|&t| {
+            let t = &self.targets[t];
+            match t.kind {
+                TargetKind::BuildScript => Some(t.root.clone()),
+                _ => t.root.parent().map(Path::to_path_buf),
+            }
+        })
+    }
+
     /// The package owning a file (nearest ancestor manifest dir that is a package of this
     /// project).
     pub fn package_of(&self, file: &Path) -> Option<usize> {
