@@ -28,9 +28,11 @@ for c in "${ASYNC_LINT_SHARED:-}" "$root/../shared" "$root/../../shared" /work/s
   if [ -n "$c" ] && [ -d "$c/bench/parse-floor" ]; then shared="$(cd "$c" && pwd)"; break; fi
 done
 [ -n "$shared" ] || { echo "cannot find shared/bench/parse-floor; set ASYNC_LINT_SHARED" >&2; exit 2; }
-(cd "$shared/bench/parse-floor" && cargo build --release --quiet)
+# The shared tree may be read-only: build the floor into this repository's target dir.
+floor_target="$root/target/parse-floor"
+(cd "$shared/bench/parse-floor" && CARGO_TARGET_DIR="$floor_target" cargo build --release --quiet)
 (cd "$root" && cargo build --release --quiet --bin async-lint)
-floor="$shared/bench/parse-floor/target/release/parse-floor"
+floor="$floor_target/release/parse-floor"
 lint="$root/target/release/async-lint"
 [ $# -gt 0 ] || set -- /tmp/direct /tmp/async-corpus
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

@@ -538,6 +538,7 @@ pub fn lint_text(
                 Some((pos.line, pos.column)),
             );
             proc_macro2::extra::invalidate_current_thread_spans();
+            crate::analysis::macros::forget();
             return out;
         }
         Ok(file) => {
@@ -571,6 +572,7 @@ pub fn lint_text(
         }
     };
     proc_macro2::extra::invalidate_current_thread_spans();
+    crate::analysis::macros::forget();
     let (diagnostics, facts, suppressions) = outcome;
     FileOutcome {
         source: Some(Arc::new(source)),

@@ -2,7 +2,12 @@
 //! `select!` branches, `join!`/`try_join!`/`pin!` arguments, `vec!`, the `format!`/`println!`/
 //! `write!` family and the `assert!` family. A body that does not parse is skipped silently.
 
+use std::cell::RefCell;
+use std::ops::Deref;
+use std::rc::Rc;
+
 use proc_macro2::TokenStream;
+use rustc_hash::FxHashMap;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Macro, Pat, Token};
@@ -55,10 +60,8 @@ pub fn is_log_name(name: &syn::Ident) -> bool {
     NAMES.iter().any(|n| name == n)
 }
 
-/// Parses the arguments of a `tracing` / `log` macro into the expressions they evaluate:
-/// `target: expr`, `parent: expr`, `field = expr`, `a.b = %expr`, `?expr`, `%expr`, format
-/// arguments, separated by `,` (or `;` before log's message). None if it does not parse.
-pub fn parse_log_args(tokens: &TokenStream) -> Option<Vec<Expr>> {
+/// [`parse_log_args`] without the memo.
+fn log_args(tokens: &TokenStream) -> Option<Vec<Expr>> {
     use syn::ext::IdentExt;
     use syn::parse::discouraged::Speculative;
     let parser = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
@@ -133,8 +136,8 @@ pub struct SelectMacro {
     pub branches: Vec<SelectBranch>,
 }
 
-/// Parses a `select!` body, or None if it does not parse.
-pub fn parse_select(tokens: &TokenStream) -> Option<SelectMacro> {
+/// [`parse_select`] without the memo.
+fn select(tokens: &TokenStream) -> Option<SelectMacro> {
     let parser = |input: ParseStream<'_>| -> syn::Result<SelectMacro> {
         let mut out = SelectMacro::default();
         if input.peek(syn::Ident) && input.peek2(Token![;]) {
@@ -188,9 +191,8 @@ fn is_complete(input: ParseStream<'_>) -> bool {
     input.cursor().ident().is_some_and(|(i, _)| i == "complete")
 }
 
-/// Parses a comma-separated expression list (also `biased;` prefixes, `vec![x; n]`,
-/// `pin!(let x = ..;)` statements), or None if it does not parse.
-pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
+/// [`parse_expr_list`] without the memo.
+fn expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
     let list = |input: ParseStream<'_>| -> syn::Result<Vec<Expr>> {
         if input.peek(syn::Ident) && input.peek2(Token![;]) {
             let _: syn::Ident = input.parse()?;
@@ -224,6 +226,88 @@ pub fn parse_expr_list(tokens: &TokenStream) -> Option<Vec<Expr>> {
             .collect())
     };
     stmts.parse2(tokens.clone()).ok()
+}
+
+/// A macro body parsed once per file and shared by every rule that looks inside it (the walk, the
+/// lock and cancellation rules and the binding model each read `select!` and `join!` bodies).
+pub struct Parsed<T>(Rc<T>);
+
+impl<T> Deref for Parsed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Parsed<Vec<Expr>> {
+    type Item = &'a Expr;
+    type IntoIter = std::slice::Iter<'a, Expr>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Identity of a macro body within the file being linted: the byte offset of its first token
+/// (two bodies that start at the same token are the same tokens; rules hold clones of macro
+/// nodes, so addresses differ). None for an empty body or one with no source position.
+type Key = usize;
+
+fn key(tokens: &TokenStream) -> Option<Key> {
+    let first = tokens.clone().into_iter().next()?;
+    let range = first.span().byte_range();
+    (!range.is_empty()).then_some(range.start)
+}
+
+/// Parsed bodies of the current file, by kind.
+#[derive(Default)]
+struct Memo {
+    logs: FxHashMap<Key, Option<Rc<Vec<Expr>>>>,
+    lists: FxHashMap<Key, Option<Rc<Vec<Expr>>>>,
+    selects: FxHashMap<Key, Option<Rc<SelectMacro>>>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::default();
+}
+
+fn remembered<T>(
+    tokens: &TokenStream,
+    table: fn(&mut Memo) -> &mut FxHashMap<Key, Option<Rc<T>>>,
+    parse: fn(&TokenStream) -> Option<T>,
+) -> Option<Parsed<T>> {
+    let Some(key) = key(tokens) else {
+        return parse(tokens).map(|v| Parsed(Rc::new(v)));
+    };
+    if let Some(hit) = MEMO.with(|m| table(&mut m.borrow_mut()).get(&key).cloned()) {
+        return hit.map(Parsed);
+    }
+    let parsed = parse(tokens).map(Rc::new);
+    MEMO.with(|m| table(&mut m.borrow_mut()).insert(key, parsed.clone()));
+    parsed.map(Parsed)
+}
+
+/// Drops the bodies parsed for the file that was just linted on this thread. The driver calls it
+/// when it is done with a file's tree (source positions restart with the next file).
+pub fn forget() {
+    MEMO.with(|m| *m.borrow_mut() = Memo::default());
+}
+
+/// Parses the arguments of a `tracing` / `log` macro into the expressions they evaluate:
+/// `target: expr`, `parent: expr`, `field = expr`, `a.b = %expr`, `?expr`, `%expr`, format
+/// arguments, separated by `,` (or `;` before log's message). None if it does not parse.
+pub fn parse_log_args(tokens: &TokenStream) -> Option<Parsed<Vec<Expr>>> {
+    remembered(tokens, |m| &mut m.logs, log_args)
+}
+
+/// Parses a `select!` body, or None if it does not parse.
+pub fn parse_select(tokens: &TokenStream) -> Option<Parsed<SelectMacro>> {
+    remembered(tokens, |m| &mut m.selects, select)
+}
+
+/// Parses a comma-separated expression list (also `biased;` prefixes, `vec![x; n]`,
+/// `pin!(let x = ..;)` statements), or None if it does not parse.
+pub fn parse_expr_list(tokens: &TokenStream) -> Option<Parsed<Vec<Expr>>> {
+    remembered(tokens, |m| &mut m.lists, expr_list)
 }
 
 /// Cheap test: could this macro body contain anything a rule looks for? Rules look at calls,

@@ -79,7 +79,7 @@ enum Drop<'a> {
 fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
     let _ = scope;
     for (i, stmt) in block.stmts.iter().enumerate() {
-        let Some(drop) = dropped_spawn(stmt, &block.stmts[i + 1..]) else {
+        let Some(drop) = dropped_spawn(cx, stmt, &block.stmts[i + 1..]) else {
             continue;
         };
         let (e, how) = match &drop {
@@ -127,7 +127,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
 }
 
 /// The spawn a statement discards, if any.
-fn dropped_spawn<'a>(stmt: &'a Stmt, rest: &[Stmt]) -> Option<Drop<'a>> {
+fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<Drop<'a>> {
     match stmt {
         Stmt::Expr(e, Some(_)) => {
             let e = paths::peel(e);
@@ -147,6 +147,9 @@ fn dropped_spawn<'a>(stmt: &'a Stmt, rest: &[Stmt]) -> Option<Drop<'a>> {
             match &l.pat {
                 Pat::Wild(_) => Some(Drop::Now(&init.expr, "dropped by `let _ =`")),
                 Pat::Ident(p) if p.subpat.is_none() => {
+                    // Only a spawn's binding is looked for in the rest of the block (re-reading
+                    // the rest for every `let` made the rule quadratic in a block's length).
+                    spawn_of(cx, &init.expr)?;
                     let name = p.ident.to_string();
                     let used = rest.iter().any(|s| mentions(s.to_token_stream(), &name));
                     (!used).then_some(Drop::Unused(&init.expr, name))
