@@ -34,10 +34,12 @@ pub mod scope;
 pub mod selection;
 pub mod semantic;
 pub mod source;
+pub mod span;
 pub mod suppress;
 pub mod tokio_features;
 pub mod walk;
 pub mod workflow;
 
+pub use diagnostic::RuleMeta;
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileError, Fix, Label, Report, Severity};
 pub use rules::{ALL, Rule};

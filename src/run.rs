@@ -789,7 +789,8 @@ fn finish_with(
                 None => continue,
             },
         };
-        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used);
+        let unused = rules::suppressible().unused;
+        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used, unused);
         for d in &mut kept {
             if let Some(sev) = config.severity.get(d.rule.id) {
                 d.severity = *sev;
