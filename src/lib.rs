@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod git;
 pub mod lint;
+pub mod options;
 pub mod outcome;
 pub mod partial;
 pub mod paths;
