@@ -25,6 +25,7 @@ pub fn no_files_warning(opts: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::{Report, Severity};
     use crate::render::fixture;
 
     #[test]

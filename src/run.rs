@@ -30,6 +30,7 @@ pub use crate::scope::enabled_rules;
 use crate::semantic::project::Project;
 use crate::source::SourceText;
 use crate::suppress;
+use crate::workflow::StdinInput;
 
 /// Runs the CLI: renders to `out`, reports usage errors to `err`, returns the exit status.
 pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -66,8 +67,8 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }),
             None => match crate::workflow::stdin_input(opts) {
                 Ok(None) => lint(opts),
-                Ok(Some((name, Ok(text)))) => lint_text(name, text, opts),
-                Ok(Some((_, Err(not_utf8)))) => Ok(not_utf8),
+                Ok(Some(StdinInput::Text { name, text })) => lint_text(name, text, opts),
+                Ok(Some(StdinInput::NotUtf8(report))) => Ok(*report),
                 Err(e) => Err(e),
             },
         };

@@ -1032,7 +1032,9 @@ mod tests {
                 .into_iter()
                 .collect();
             let on = |_: &str| true;
-            for d in apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")), &[]) {
+            let path = Arc::new(PathBuf::from("x.rs"));
+            let unused = crate::rules::suppressible().unused;
+            for d in apply(&src, &s, diags, &on, &path, &[], unused) {
                 for e in d.fix.iter().flat_map(|f| &f.edits) {
                     assert!(
                         e.range.start <= e.range.end && e.range.end <= t.len(),

@@ -21,11 +21,22 @@ pub fn is_partial(opts: &Options) -> bool {
             || opts.paths.iter().any(|p| p.is_file()))
 }
 
-/// What `--stdin-filename NAME` asks to lint: `None` without it; else `NAME` and the text read
-/// from stdin, or the finished report of a text that is not UTF-8. ([`crate::run`] lints it.)
-pub fn stdin_input(
-    opts: &Options,
-) -> Result<Option<(PathBuf, Result<String, Report>)>, UsageError> {
+/// What a run lints instead of its paths when `--stdin-filename NAME` is given.
+pub enum StdinInput {
+    /// The text read from stdin, to lint as the file `name`.
+    Text {
+        /// `NAME`.
+        name: PathBuf,
+        /// The text.
+        text: String,
+    },
+    /// The finished report of a run whose only file, stdin, is not UTF-8.
+    NotUtf8(Box<Report>),
+}
+
+/// What `--stdin-filename` asks to lint (`None` without it), read from stdin.
+/// ([`crate::run`] lints it.)
+pub fn stdin_input(opts: &Options) -> Result<Option<StdinInput>, UsageError> {
     let Some(name) = &opts.workflow.stdin_filename else {
         return Ok(None);
     };
@@ -34,25 +45,28 @@ pub fn stdin_input(
         .lock()
         .read_to_end(&mut bytes)
         .map_err(|e| UsageError(format!("cannot read stdin: {e}")))?;
-    Ok(Some((name.clone(), stdin_text(name.clone(), bytes))))
+    Ok(Some(stdin_text(name.clone(), bytes)))
 }
 
-/// The text of `bytes` (read from stdin as the file `name`), or the report of a run whose only
-/// file is not UTF-8.
-pub fn stdin_text(name: PathBuf, bytes: Vec<u8>) -> Result<String, Report> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        Report {
-            files_checked: 1,
-            errors: vec![FileError {
-                path: name,
-                message: format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
-                line: None,
-                column: None,
-            }],
-            ..Report::default()
+/// `bytes` (read from stdin) as the file `name`: its text, or the report of a text that is not
+/// UTF-8.
+pub fn stdin_text(name: PathBuf, bytes: Vec<u8>) -> StdinInput {
+    match String::from_utf8(bytes) {
+        Ok(text) => StdinInput::Text { name, text },
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            StdinInput::NotUtf8(Box::new(Report {
+                files_checked: 1,
+                errors: vec![FileError {
+                    path: name,
+                    message: format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+                    line: None,
+                    column: None,
+                }],
+                ..Report::default()
+            }))
         }
-    })
+    }
 }
 
 /// Narrows the discovered files to those changed since `--changed-since REV` (if given).

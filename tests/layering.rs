@@ -4,8 +4,8 @@
 //! Every file under `src/` (but `lib.rs`, `main.rs` and `bin/`) is parsed with syn; every path
 //! into the crate (`use crate::x`, `crate::x::f()`, `super::` reaching the root, `$crate::x` in
 //! macro bodies, `"crate::x::f"` in attributes such as `#[serde(with = ..)]`) is an edge from the
-//! file's top-level module to `x`. Unit tests (`#[cfg(test)]` items) may use the whole crate and
-//! are not counted. The test fails when
+//! file's top-level module to `x`. Unit tests (`#[cfg(test)]` items, and the files of
+//! `#[cfg(test)] mod x;`) may use the whole crate and are not counted. The test fails when
 //! - a module of the semantic or analysis layer imports a module outside its allowed set
 //!   ([`ALLOWED`]), or a rule imports the driver ([`RULES_MUST_NOT_IMPORT`]);
 //! - the top-level modules have an import cycle (it is reported with the files of each edge).
@@ -136,6 +136,8 @@ fn the_scan_sees_every_kind_of_crate_path() {
         #[cfg(test)]
         mod tests { use crate::not_counted::Z; }
         mod inner { use super::super::i::W; use super::j; }
+        #[cfg(test)]
+        mod file_tests;
     "#;
     let known: BTreeSet<String> = "a b c d e f g h i j not_counted me"
         .split(' ')
@@ -145,8 +147,13 @@ fn the_scan_sees_every_kind_of_crate_path() {
     let mut scan = Scan {
         module: vec!["me".to_string()],
         found: BTreeSet::new(),
+        test_modules: Vec::new(),
     };
     scan.visit_file(&file);
+    assert_eq!(
+        scan.test_modules,
+        vec![vec!["me".to_string(), "file_tests".to_string()]]
+    );
     let found: BTreeSet<String> = scan
         .found
         .into_iter()
@@ -238,7 +245,8 @@ fn module_graph() -> Graph {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
-    let mut graph = Graph::new();
+    let mut scanned = Vec::new();
+    let mut test_modules: Vec<Vec<String>> = Vec::new();
     for path in files {
         let rel = path.strip_prefix(&src).expect("under src/").to_path_buf();
         let module = module_of(&rel);
@@ -252,12 +260,21 @@ fn module_graph() -> Graph {
         let file = syn::parse_file(&text)
             .unwrap_or_else(|e| panic!("{} does not parse: {e}", rel.display()));
         let mut scan = Scan {
-            module,
+            module: module.clone(),
             found: BTreeSet::new(),
+            test_modules: Vec::new(),
         };
         scan.visit_file(&file);
+        test_modules.append(&mut scan.test_modules);
         let shown = format!("src/{}", rel.to_string_lossy().replace('\\', "/"));
-        for to in scan.found {
+        scanned.push((top, module, shown, scan.found));
+    }
+    let mut graph = Graph::new();
+    for (top, module, shown, found) in scanned {
+        if test_modules.iter().any(|t| module.starts_with(t)) {
+            continue; // a file of unit tests (`#[cfg(test)] mod tests;`)
+        }
+        for to in found {
             if to != top && modules.contains(&to) {
                 graph
                     .entry(top.clone())
@@ -277,6 +294,8 @@ struct Scan {
     module: Vec<String>,
     /// First segments below the crate root that paths reach.
     found: BTreeSet<String>,
+    /// Modules in files of their own compiled only for unit tests (`#[cfg(test)] mod x;`).
+    test_modules: Vec<Vec<String>>,
 }
 
 impl Scan {
@@ -398,6 +417,12 @@ impl<'ast> Visit<'ast> for Scan {
     fn visit_item(&mut self, item: &'ast syn::Item) {
         if !is_cfg_test(item_attrs(item)) {
             visit::visit_item(self, item);
+        } else if let syn::Item::Mod(m) = item
+            && m.content.is_none()
+        {
+            let mut path = self.module.clone();
+            path.push(m.ident.to_string());
+            self.test_modules.push(path);
         }
     }
 
