@@ -422,6 +422,38 @@ fn encode_parts(payload: &Payload, fingerprint: [u64; 2]) -> (Vec<u8>, Vec<u8>) 
     (header, payload)
 }
 
+/// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
+/// bad file never loses the rest of the run's findings.
+pub(crate) fn lint_file_catching_panics(
+    path: &Arc<PathBuf>,
+    info: crate::project::CrateInfo,
+    settings: &Settings,
+    cache: Option<&Cache>,
+) -> FileOutcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
+        Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
+        None => lint::lint_file(Arc::clone(path), info, settings),
+    }))
+    .unwrap_or_else(|_| {
+        proc_macro2::extra::invalidate_current_thread_spans();
+        FileOutcome {
+            path: Arc::clone(path),
+            source: None,
+            diagnostics: Vec::new(),
+            suppressions: Suppressions::default(),
+            facts: Default::default(),
+            stamp: None,
+            error: Some(FileError {
+                path: path.as_ref().clone(),
+                message: "internal error: the linter panicked on this file; please report it"
+                    .to_string(),
+                line: None,
+                column: None,
+            }),
+        }
+    })
+}
+
 /// The cache file's bytes (header line and payload in one buffer).
 #[cfg(test)]
 fn encode(payload: &Payload, fingerprint: [u64; 2]) -> Vec<u8> {

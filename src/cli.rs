@@ -1,23 +1,12 @@
-//! The command line (clap derive) and its translation into [`crate::run::Options`].
+//! The command line (clap derive) and its translation into [`crate::options::Options`].
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
 use crate::diagnostic::Severity;
+pub use crate::options::ColorChoice;
 use crate::render::Format;
-
-/// When to color human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    /// Color when stdout is a terminal and `NO_COLOR` is unset.
-    #[default]
-    Auto,
-    /// Always color.
-    Always,
-    /// Never color.
-    Never,
-}
 
 /// async-lint: find the pitfalls of async Rust (blocking calls, unawaited futures, swallowed
 /// cancellation, lock guards held across `.await`) and say what to write instead.
@@ -164,7 +153,7 @@ impl Cli {
     /// The options of `cargo async-lint`: without paths, the packages the selection names (the
     /// current package, or the workspace at its root); see [`crate::cargo_cmd`]. A selection
     /// that cannot be resolved is an error message (a usage error).
-    pub fn into_cargo_options(self) -> Result<crate::run::Options, String> {
+    pub fn into_cargo_options(self) -> Result<crate::options::Options, String> {
         if !self.paths.is_empty() {
             return Ok(self.into_options());
         }
@@ -178,8 +167,8 @@ impl Cli {
     }
 
     /// The options a run needs.
-    pub fn into_options(self) -> crate::run::Options {
-        crate::run::Options {
+    pub fn into_options(self) -> crate::options::Options {
+        crate::options::Options {
             paths: if self.paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
@@ -191,7 +180,7 @@ impl Cli {
             ignore: self.ignore,
             extend_select: self.extend_select,
             extend_ignore: self.extend_ignore,
-            output: crate::run::OutputOptions {
+            output: crate::options::OutputOptions {
                 exit_zero: self.exit_zero,
                 fail_on: self.fail_on,
                 quiet: self.quiet,

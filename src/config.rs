@@ -32,14 +32,7 @@ use crate::diagnostic::Severity;
 use crate::selection;
 use crate::source::SourceText;
 
-/// A user-declared blocking API (`blocking-apis = [{ path = "..", replacement = ".." }]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockingApiEntry {
-    /// Canonical path of the blocking function, e.g. `mycrate::db::query_sync`.
-    pub path: String,
-    /// The async replacement to suggest, if any.
-    pub replacement: Option<String>,
-}
+pub use crate::analysis::file::BlockingApiEntry;
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::rules::Rule;
+pub use crate::source::Position;
 use crate::source::SourceText;
 
 /// How serious a finding is.
@@ -43,6 +43,78 @@ impl Severity {
             Severity::Warning => "warning",
             Severity::Info => "info",
         }
+    }
+}
+
+/// The pitfall family a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Blocking calls in async contexts.
+    Blocking,
+    /// Futures created and never polled.
+    Unawaited,
+    /// Synchronous lock guards held across `.await`.
+    Lock,
+    /// Cancellation and task failures thrown away.
+    Cancellation,
+    /// The linter's own bookkeeping (unused suppressions).
+    Meta,
+}
+
+/// Whether a rule offers fixes; enforced by the fixture harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    /// The rule never attaches a fix.
+    Never,
+    /// Some diagnostics carry a fix.
+    Sometimes,
+    /// Every diagnostic carries a fix.
+    Always,
+}
+
+/// A rule as data: what a diagnostic names and every output shows. The rule itself (its
+/// checks) is `crate::rules::Rule`, which dereferences to this.
+///
+/// It serializes as its id. Decoding an id back into the `&'static RuleMeta` of this build
+/// needs the rule registry, which lives above this module: `impl Deserialize for &'static
+/// RuleMeta` is in `crate::rules` (an id that is no longer a rule fails to decode, so a cache
+/// entry holding it is ignored).
+pub struct RuleMeta {
+    /// Kebab-case id, used in the CLI, JSON, suppressions, `rules/<id>.md` and `fixtures/<id>/`.
+    pub id: &'static str,
+    /// Pitfall family.
+    pub family: Family,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line; equals the first paragraph of `rules/<id>.md`.
+    pub summary: &'static str,
+    /// Whether fixes are offered.
+    pub fix: FixAvailability,
+    /// Whether the rule runs when nothing is selected explicitly.
+    pub default_enabled: bool,
+    /// The embedded `rules/<id>.md`.
+    pub docs: &'static str,
+}
+
+impl std::fmt::Debug for RuleMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for RuleMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for RuleMeta {}
+
+impl Serialize for RuleMeta {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id)
     }
 }
 
@@ -151,8 +223,7 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The rule that reported it.
-    #[serde(with = "crate::rules::serde_rule")]
-    pub rule: &'static Rule,
+    pub rule: &'static RuleMeta,
     /// Effective severity (after configuration).
     pub severity: Severity,
     /// One-line message: lowercase start, no trailing period.
@@ -181,15 +252,6 @@ pub struct FileError {
     pub line: Option<usize>,
     /// 1-based column in characters, when the error has a position.
     pub column: Option<usize>,
-}
-
-/// A 1-based line/column position (columns counted in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column in characters.
-    pub column: usize,
 }
 
 /// The finished result of a run: what every output format renders.

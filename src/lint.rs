@@ -2,16 +2,17 @@
 //! diagnostics and cross-file facts, and drop the AST.
 
 use std::cell::RefCell;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::imports::{CanonPath, Imports};
-use crate::analysis::index::{DiscardedCall, FileFacts, Pending};
+pub use crate::analysis::file::{FileCx, Runtime, Settings};
+pub use crate::analysis::sink::{Reported, Sink};
+
+use crate::analysis::imports::Imports;
+use crate::analysis::index::FileFacts;
 use crate::analysis::locals::Locals;
 use crate::analysis::scan;
-use crate::config::BlockingApiEntry;
-use crate::diagnostic::{Diagnostic, FileError, Fix, Label};
+use crate::diagnostic::{Diagnostic, FileError};
 use crate::project::CrateInfo;
 use crate::rules::Rule;
 use crate::source::SourceText;
@@ -28,31 +29,6 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Stack size of the threads that parse and walk files.
 pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// Which async runtime a fix should target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtime {
-    /// tokio (the default).
-    Tokio,
-    /// async-std.
-    AsyncStd,
-    /// smol.
-    Smol,
-}
-
-/// Run-wide settings every file's lint needs.
-#[derive(Debug, Default)]
-pub struct Settings {
-    /// Enabled rules.
-    pub rules: Vec<&'static Rule>,
-    /// User-declared blocking APIs from the config.
-    pub blocking_apis: Vec<BlockingApiEntry>,
-    /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
-    pub collect_facts: bool,
-    /// Whether `Path::exists`, `is_file`, `metadata` and the like are blocking-fs
-    /// (`blocking-path-metadata` in the config).
-    pub path_metadata: bool,
-}
-
 impl Settings {
     /// Settings for running `rules` under `config`; facts are collected only when some rule
     /// resolves across files.
@@ -63,320 +39,6 @@ impl Settings {
             blocking_apis: config.blocking_apis.clone(),
             path_metadata: config.blocking_path_metadata,
         }
-    }
-
-    /// Everything in these settings that changes a file's outcome, as text for the cache's
-    /// fingerprint. (Destructured in full: a new setting does not compile until it is added.)
-    pub fn cache_key(&self) -> String {
-        let Settings {
-            rules,
-            blocking_apis,
-            collect_facts,
-            path_metadata,
-        } = self;
-        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n{path_metadata}\n")
-    }
-}
-
-/// What a rule sees of the file being linted.
-pub struct FileCx<'a> {
-    /// Unique per linted text in this process: a key for per-file memos (addresses of the
-    /// syntax tree or text are reused by the allocator and must not be used as keys).
-    pub generation: u64,
-    /// The file's path.
-    pub path: &'a Arc<PathBuf>,
-    /// Its text and line index.
-    pub source: &'a SourceText,
-    /// The parsed file.
-    pub file: &'a syn::File,
-    /// Edition and runtime dependencies of its crate.
-    pub crate_info: CrateInfo,
-    /// Run-wide settings.
-    pub settings: &'a Settings,
-    /// Byte offset of the parsed text within the file (a BOM or shebang line is stripped).
-    pub base: usize,
-    pub(crate) imports: RefCell<Imports>,
-    pub(crate) locals: RefCell<Locals>,
-    /// The file's item summary, as far as the walk has come.
-    pub(crate) items: RefCell<crate::semantic::items::Collector>,
-    /// The innermost item scope of the walk (file, inline module, block with items).
-    pub(crate) item_scope: std::cell::Cell<u32>,
-    /// The fn being walked and its impl (indices of the file's fns and impls; `u32::MAX`:
-    /// none), for symbolic types of `self` and calls.
-    pub(crate) fn_owner: std::cell::Cell<(u32, u32)>,
-}
-
-impl FileCx<'_> {
-    /// Canonical path of a path in the current scope (see [`Imports::resolve`]).
-    pub fn resolve(&self, path: &syn::Path) -> CanonPath {
-        self.imports.borrow().resolve(path)
-    }
-
-    /// The index of `path` among the file's recorded paths (for phase-2 resolution).
-    pub fn path_fact(&self, path: &syn::Path) -> u32 {
-        self.items.borrow_mut().path(path)
-    }
-
-    /// The innermost item scope of the walk (see [`crate::semantic::items::ItemSummary`]).
-    pub fn item_scope(&self) -> u32 {
-        self.item_scope.get()
-    }
-
-    /// What a single local name is imported as, if anything.
-    pub fn lookup(&self, name: &str) -> Option<CanonPath> {
-        self.imports.borrow().lookup(name).cloned()
-    }
-
-    /// Whether `name` is a local binding of the current fn (`None`: it is not), and its type
-    /// when syntax proves it (see [`Locals`]).
-    pub fn local(&self, name: &str) -> Option<Option<&'static str>> {
-        self.locals.borrow().lookup(name)
-    }
-
-    /// Like [`FileCx::local`], with collection and iterator types (see
-    /// [`crate::analysis::typing`]).
-    pub fn local_ty(&self, name: &str) -> Option<Option<crate::analysis::typing::Ty>> {
-        self.locals.borrow().lookup_ty(name)
-    }
-
-    /// Whether a visible `use` brings the item at canonical `path` into scope (a trait, for
-    /// its methods).
-    pub fn in_scope(&self, path: &str) -> bool {
-        self.imports.borrow().in_scope(path)
-    }
-
-    /// 1-based line of a byte offset.
-    pub fn line(&self, offset: usize) -> usize {
-        self.source.position(offset).line
-    }
-
-    /// Byte range of a span in the file.
-    pub fn span_range(&self, span: proc_macro2::Span) -> Range<usize> {
-        let r = span.byte_range();
-        r.start + self.base..r.end + self.base
-    }
-
-    /// Byte range of a syntax node (uses its first and last token).
-    pub fn range(&self, node: &impl syn::spanned::Spanned) -> Range<usize> {
-        self.span_range(node.span())
-    }
-
-    /// The file text in a byte range.
-    pub fn text(&self, range: Range<usize>) -> &str {
-        self.source.text().get(range).unwrap_or("")
-    }
-
-    /// The runtime fixes should target: the one this file imports, else the one its crate
-    /// depends on, else tokio.
-    pub fn runtime(&self) -> Runtime {
-        let imports = self.imports.borrow();
-        if imports.imports_crate("tokio") {
-            Runtime::Tokio
-        } else if imports.imports_crate("async_std") {
-            Runtime::AsyncStd
-        } else if imports.imports_crate("smol") {
-            Runtime::Smol
-        } else if self.crate_info.runtimes.tokio
-            || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol)
-        {
-            Runtime::Tokio
-        } else if self.crate_info.runtimes.async_std {
-            Runtime::AsyncStd
-        } else {
-            Runtime::Smol
-        }
-    }
-}
-
-/// Where rules report findings for one file.
-pub struct Sink<'a> {
-    path: &'a Arc<PathBuf>,
-    diagnostics: Vec<Diagnostic>,
-    discarded: Vec<DiscardedCall>,
-    pending: Vec<Pending>,
-    /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
-    /// file byte range (see [`Sink::report_by_type`]).
-    deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
-}
-
-/// A finding whose condition is the type of an expression the file hook that found it could
-/// not type: see [`Sink::report_by_type`].
-struct Deferred {
-    types: Vec<String>,
-    fallback: bool,
-    diagnostic: Diagnostic,
-}
-
-/// A just-reported diagnostic, to attach labels, help and a fix to.
-pub struct Reported<'s>(&'s mut Diagnostic);
-
-impl Reported<'_> {
-    /// Adds a secondary label.
-    pub fn label(self, range: Range<usize>, message: impl Into<String>) -> Self {
-        self.0.labels.push(Label {
-            range,
-            message: message.into(),
-        });
-        self
-    }
-
-    /// Sets the help text (what to write instead).
-    pub fn help(self, help: impl Into<String>) -> Self {
-        self.0.help = Some(help.into());
-        self
-    }
-
-    /// Attaches a fix, if there is one.
-    pub fn fix(self, fix: impl Into<Option<Fix>>) -> Self {
-        self.0.fix = fix.into();
-        self
-    }
-}
-
-impl<'a> Sink<'a> {
-    /// A sink for the diagnostics of `path`.
-    pub fn new(path: &'a Arc<PathBuf>) -> Self {
-        Sink {
-            path,
-            diagnostics: Vec::new(),
-            discarded: Vec::new(),
-            pending: Vec::new(),
-            deferred: std::collections::HashMap::new(),
-        }
-    }
-
-    /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
-    pub fn record_discarded(&mut self, call: DiscardedCall) {
-        self.discarded.push(call);
-    }
-
-    /// Takes the discarded-call facts recorded so far.
-    pub fn take_discarded(&mut self) -> Vec<DiscardedCall> {
-        std::mem::take(&mut self.discarded)
-    }
-
-    /// Reports a finding of `rule` at `range`.
-    pub fn report(
-        &mut self,
-        rule: &'static Rule,
-        range: Range<usize>,
-        message: impl Into<String>,
-    ) -> Reported<'_> {
-        let d = self.diagnostic(rule, range, message.into());
-        self.diagnostics.push(d);
-        Reported(self.diagnostics.last_mut().expect("just pushed"))
-    }
-
-    /// Reports a finding of `rule` at `range` that holds only if the expression of symbolic
-    /// type `sym` ([`crate::analysis::syms::sym_of`]) has one of `types` (canonical paths,
-    /// after autoderef): phase 2 decides.
-    pub fn report_if_type(
-        &mut self,
-        sym: u32,
-        types: Vec<String>,
-        rule: &'static Rule,
-        range: Range<usize>,
-        message: impl Into<String>,
-    ) -> Reported<'_> {
-        let diagnostic = self.diagnostic(rule, range, message.into());
-        self.pending.push(Pending {
-            sym,
-            types,
-            diagnostic,
-        });
-        Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
-    }
-
-    /// A bare diagnostic of `rule` in this file.
-    fn diagnostic(&self, rule: &'static Rule, range: Range<usize>, message: String) -> Diagnostic {
-        Diagnostic {
-            rule,
-            severity: rule.severity,
-            message,
-            path: Arc::clone(self.path),
-            range,
-            labels: Vec::new(),
-            help: None,
-            fix: None,
-        }
-    }
-
-    /// Reports a finding of `rule` at `range` that holds only if the expression at `at` (a file
-    /// byte range) has one of `types`, for `file` hooks, which run before the walk knows the
-    /// bindings an expression sees. When the walk reaches that expression it is settled
-    /// ([`Sink::settle_deferred`]): an expression with a symbolic type becomes a
-    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported only if
-    /// `fallback`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn report_by_type(
-        &mut self,
-        at: Range<usize>,
-        types: Vec<String>,
-        fallback: bool,
-        rule: &'static Rule,
-        range: Range<usize>,
-        message: impl Into<String>,
-    ) -> Reported<'_> {
-        let diagnostic = self.diagnostic(rule, range, message.into());
-        let waiting = self.deferred.entry((at.start, at.end)).or_default();
-        waiting.push(Deferred {
-            types,
-            fallback,
-            diagnostic,
-        });
-        Reported(&mut waiting.last_mut().expect("just pushed").diagnostic)
-    }
-
-    /// Whether findings wait for the type of an expression ([`Sink::report_by_type`]).
-    pub fn has_deferred(&self) -> bool {
-        !self.deferred.is_empty()
-    }
-
-    /// Settles the findings waiting for the expression at `at` (a file byte range), whose
-    /// symbolic type `sym` computes ([`crate::semantic::items::NONE`]: none).
-    pub fn settle_deferred(&mut self, at: &Range<usize>, sym: impl FnOnce() -> u32) {
-        let Some(now) = self.deferred.remove(&(at.start, at.end)) else {
-            return;
-        };
-        let sym = sym();
-        for d in now {
-            self.settle_one(d, sym);
-        }
-    }
-
-    fn settle_one(&mut self, d: Deferred, sym: u32) {
-        if sym != crate::semantic::items::NONE {
-            self.pending.push(Pending {
-                sym,
-                types: d.types,
-                diagnostic: d.diagnostic,
-            });
-        } else if d.fallback {
-            self.diagnostics.push(d.diagnostic);
-        }
-    }
-
-    /// Settles the findings whose expression the walk never reached: as if it had no type.
-    pub fn finish_deferred(&mut self) {
-        let mut waiting: Vec<_> = std::mem::take(&mut self.deferred).into_iter().collect();
-        waiting.sort_by_key(|(at, _)| *at);
-        for (_, ds) in waiting {
-            for d in ds {
-                self.settle_one(d, crate::semantic::items::NONE);
-            }
-        }
-    }
-
-    /// Takes the pending findings recorded so far.
-    pub fn take_pending(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.pending)
-    }
-
-    /// The diagnostics reported so far.
-    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
-        self.diagnostics
     }
 }
 
@@ -542,8 +204,9 @@ pub fn lint_text(
             return out;
         }
         Ok(file) => {
-            let mut suppressions = suppress::parse(&source, &pre.comments);
-            suppress::refine(&mut suppressions, &source, &file, base);
+            let known = crate::rules::suppressible();
+            let mut suppressions = suppress::parse(&source, &pre.comments, known);
+            suppress::refine(&mut suppressions, &source, &file, base, known);
             static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
             let cx = FileCx {
                 generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -596,63 +259,4 @@ fn parse_base(text: &str) -> usize {
         base += rest.find('\n').unwrap_or(rest.len());
     }
     base
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deferred_findings_take_the_type_of_the_expression_they_wait_for() {
-        let path = Arc::new(PathBuf::from("a.rs"));
-        let mut sink = Sink::new(&path);
-        let rule = crate::rules::ALL[0];
-        let types = vec!["tokio::task::JoinHandle".to_string()];
-        sink.report_by_type(10..12, types.clone(), false, rule, 0..20, "reached");
-        sink.report_by_type(30..32, types.clone(), false, rule, 25..40, "never reached");
-        sink.report_by_type(
-            10..12,
-            types.clone(),
-            false,
-            rule,
-            50..60,
-            "same expression",
-        );
-        sink.report_by_type(
-            40..42,
-            types.clone(),
-            true,
-            rule,
-            60..70,
-            "untyped, fallback",
-        );
-        sink.report_by_type(44..46, types, false, rule, 70..80, "untyped, no fallback");
-        assert!(sink.has_deferred());
-        let mut calls = 0;
-        sink.settle_deferred(&(10..13), || {
-            calls += 1;
-            7
-        });
-        sink.settle_deferred(&(10..12), || {
-            calls += 1;
-            7
-        });
-        assert_eq!(calls, 1, "typed once, and only for a waited-for range");
-        sink.settle_deferred(&(40..42), || crate::semantic::items::NONE);
-        sink.settle_deferred(&(44..46), || crate::semantic::items::NONE);
-        sink.finish_deferred();
-        assert!(!sink.has_deferred());
-        let pending = sink.take_pending();
-        let kept: Vec<(&str, u32)> = pending
-            .iter()
-            .map(|p| (p.diagnostic.message.as_str(), p.sym))
-            .collect();
-        assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
-        let reported: Vec<String> = sink
-            .into_diagnostics()
-            .into_iter()
-            .map(|d| d.message)
-            .collect();
-        assert_eq!(reported, vec!["untyped, fallback"]);
-    }
 }

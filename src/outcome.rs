@@ -1,41 +1,8 @@
 //! How a run reports its outcome: which findings fail it (`--exit-zero`, `--fail-on`), how much
 //! is printed (`--quiet`), and the warning for a run that found nothing to lint.
 
-use crate::diagnostic::{Report, Severity};
-use crate::run::{EXIT_CLEAN, Options};
-
-/// How a run reports its outcome: which findings fail it, and how much is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputOptions {
-    /// `--exit-zero`: findings never fail the run (usage and internal errors still do).
-    pub exit_zero: bool,
-    /// `--fail-on`: the least serious severity that fails the run.
-    pub fail_on: Severity,
-    /// `--quiet`: print only the diagnostics.
-    pub quiet: bool,
-}
-
-impl Default for OutputOptions {
-    /// Warnings and errors fail the run; everything is printed.
-    fn default() -> Self {
-        OutputOptions {
-            exit_zero: false,
-            fail_on: Severity::Warning,
-            quiet: false,
-        }
-    }
-}
-
-impl OutputOptions {
-    /// The exit status for a finished report.
-    pub fn exit_code(&self, report: &Report) -> u8 {
-        if self.exit_zero {
-            EXIT_CLEAN
-        } else {
-            report.exit_code_at(self.fail_on)
-        }
-    }
-}
+use crate::options::Options;
+pub use crate::options::OutputOptions;
 
 /// The warning for a run that found no Rust file to lint (it exits 0, but says so instead of
 /// "All clear").
@@ -58,6 +25,7 @@ pub fn no_files_warning(opts: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::{Report, Severity};
     use crate::render::fixture;
 
     #[test]

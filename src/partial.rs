@@ -19,8 +19,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::lint::{FileOutcome, Settings};
+use crate::options::{Options, UsageError};
 use crate::project::CrateInfoCache;
-use crate::run::{Options, UsageError};
 use crate::scope::Scopes;
 use crate::semantic::project::{Project, TargetKind, normalize};
 
@@ -139,7 +139,7 @@ pub fn lint_context(
             let mut o = match replayed {
                 Some(o) => o,
                 None => {
-                    crate::run::lint_file_catching_panics(path, *info, &facts_only[*scope], None)
+                    crate::cache::lint_file_catching_panics(path, *info, &facts_only[*scope], None)
                 }
             };
             o.source = None;

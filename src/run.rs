@@ -10,100 +10,27 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::budget::ByteBudget;
+use crate::cache::lint_file_catching_panics;
 use crate::cache_root::CachePlace;
-use crate::cli::ColorChoice;
 use crate::config::{self, Config};
 use crate::crate_phase::{Member, resolve_groups};
 use crate::diagnostic::{Diagnostic, FileError, Report};
 use crate::discover;
 use crate::fix::{self, FixLevel};
 use crate::lint::{self, FileOutcome, Settings};
-pub use crate::outcome::OutputOptions;
+use crate::options::ColorChoice;
+pub use crate::options::{
+    EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Options, OutputOptions, UsageError,
+};
 use crate::project::CrateInfoCache;
 use crate::render::{self, Format, RenderOptions};
-use crate::rules::{self, Rule};
+use crate::rules;
 use crate::scope::Scopes;
+pub use crate::scope::enabled_rules;
 use crate::semantic::project::Project;
 use crate::source::SourceText;
 use crate::suppress;
-
-/// Everything a run needs, independent of how it was asked for.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Files or directories to lint.
-    pub paths: Vec<PathBuf>,
-    /// Output format.
-    pub format: Format,
-    /// Color choice for human output.
-    pub color: ColorChoice,
-    /// `--select` rule ids (empty: from config or defaults).
-    pub select: Vec<String>,
-    /// `--ignore` rule ids.
-    pub ignore: Vec<String>,
-    /// `--extend-select`: rules (or groups) added to what `select` or the config enables.
-    pub extend_select: Vec<String>,
-    /// `--extend-ignore`: rules (or groups) skipped on top of `ignore`.
-    pub extend_ignore: Vec<String>,
-    /// Exit status and verbosity (`--exit-zero`, `--fail-on`, `--quiet`).
-    pub output: OutputOptions,
-    /// `--exclude` globs.
-    pub exclude: Vec<String>,
-    /// Explicit config file.
-    pub config: Option<PathBuf>,
-    /// `--list-rules`.
-    pub list_rules: bool,
-    /// `--explain RULE`.
-    pub explain: Option<String>,
-    /// Worker threads.
-    pub threads: Option<usize>,
-    /// Apply fixes up to this applicability (`--fix`, `--unsafe-fixes`).
-    pub fix: Option<FixLevel>,
-    /// With `fix`: print a diff instead of writing (`--diff`).
-    pub diff: bool,
-    /// Workflow integrations: stdin, baseline, statistics, changed-since, cache.
-    pub workflow: crate::workflow::WorkflowOptions,
-}
-
-impl Default for Options {
-    /// Lint `.` with every default rule, human output, no fixing.
-    fn default() -> Self {
-        Options {
-            paths: vec![PathBuf::from(".")],
-            format: Format::Human,
-            color: ColorChoice::Auto,
-            select: Vec::new(),
-            ignore: Vec::new(),
-            extend_select: Vec::new(),
-            extend_ignore: Vec::new(),
-            output: OutputOptions::default(),
-            exclude: Vec::new(),
-            config: None,
-            list_rules: false,
-            explain: None,
-            threads: None,
-            fix: None,
-            diff: false,
-            workflow: crate::workflow::WorkflowOptions::default(),
-        }
-    }
-}
-
-/// Exit status: nothing found.
-pub const EXIT_CLEAN: u8 = 0;
-/// Exit status: diagnostics or file errors.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit status: usage, configuration or internal error.
-pub const EXIT_USAGE: u8 = 2;
-
-/// A problem that stops the run before linting (exit 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::workflow::StdinInput;
 
 /// Runs the CLI: renders to `out`, reports usage errors to `err`, returns the exit status.
 pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -138,7 +65,12 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 report.errors.extend(outcome.errors);
                 Ok(report)
             }),
-            None => crate::workflow::lint(opts),
+            None => match crate::workflow::stdin_input(opts) {
+                Ok(None) => lint(opts),
+                Ok(Some(StdinInput::Text { name, text })) => lint_text(name, text, opts),
+                Ok(Some(StdinInput::NotUtf8(report))) => Ok(*report),
+                Err(e) => Err(e),
+            },
         };
         let linted = linted.and_then(|mut report| {
             crate::workflow::after_lint(&mut report, opts, err).map(|done| (report, done))
@@ -421,41 +353,6 @@ fn load_config(opts: &Options) -> Result<Config, UsageError> {
     config::load(&cwd, opts.config.as_deref()).map_err(|e| UsageError(e.to_string()))
 }
 
-fn check_ids(ids: &[String], origin: &str) -> Result<Vec<&'static str>, UsageError> {
-    crate::selection::expand(ids, origin).map_err(UsageError)
-}
-
-/// The rules a run enables: `--select` (or the config's `select`, or every default rule) plus
-/// `--extend-select` (and the config's `extend-select` when `--select` is not given), minus
-/// `--ignore`, `--extend-ignore` and the config's `ignore`. Rule groups are expanded.
-pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
-    let cli_select = check_ids(&opts.select, "--select")?;
-    let mut ignore = check_ids(&opts.ignore, "--ignore")?;
-    let mut extend = check_ids(&opts.extend_select, "--extend-select")?;
-    ignore.extend(check_ids(&opts.extend_ignore, "--extend-ignore")?);
-    let select: Option<Vec<&str>> = if !cli_select.is_empty() {
-        Some(cli_select)
-    } else {
-        extend.extend(config.extend_select.iter().map(String::as_str));
-        config
-            .select
-            .as_ref()
-            .map(|ids| ids.iter().map(String::as_str).collect())
-    };
-    Ok(rules::ALL
-        .iter()
-        .copied()
-        .filter(|r| {
-            extend.contains(&r.id)
-                || match &select {
-                    Some(ids) => ids.contains(&r.id),
-                    None => r.default_enabled,
-                }
-        })
-        .filter(|r| !ignore.contains(&r.id) && !config.ignore.iter().any(|i| i == r.id))
-        .collect())
-}
-
 /// One file to lint: its size, its crate's info, its path, its configuration scope.
 type Job = (u64, crate::project::CrateInfo, Arc<PathBuf>, usize);
 
@@ -615,38 +512,6 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     Ok(report)
 }
 
-/// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
-/// bad file never loses the rest of the run's findings.
-pub(crate) fn lint_file_catching_panics(
-    path: &Arc<PathBuf>,
-    info: crate::project::CrateInfo,
-    settings: &Settings,
-    cache: Option<&crate::cache::Cache>,
-) -> FileOutcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
-        Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
-        None => lint::lint_file(Arc::clone(path), info, settings),
-    }))
-    .unwrap_or_else(|_| {
-        proc_macro2::extra::invalidate_current_thread_spans();
-        FileOutcome {
-            path: Arc::clone(path),
-            source: None,
-            diagnostics: Vec::new(),
-            suppressions: suppress::Suppressions::default(),
-            facts: Default::default(),
-            stamp: None,
-            error: Some(FileError {
-                path: path.as_ref().clone(),
-                message: "internal error: the linter panicked on this file; please report it"
-                    .to_string(),
-                line: None,
-                column: None,
-            }),
-        }
-    })
-}
-
 /// What phase 2 keeps of a linted file.
 struct PerFile {
     path: Arc<PathBuf>,
@@ -789,7 +654,8 @@ fn finish_with(
                 None => continue,
             },
         };
-        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used);
+        let unused = rules::suppressible().unused;
+        let mut kept = suppress::apply(&source, &sups, diags, &enabled, &path, &pre_used, unused);
         for d in &mut kept {
             if let Some(sev) = config.severity.get(d.rule.id) {
                 d.severity = *sev;

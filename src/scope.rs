@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use crate::config::{self, Config};
 use crate::discover::ExcludeSet;
 use crate::lint::Settings;
-use crate::run::{Options, UsageError, enabled_rules};
+use crate::options::{Options, UsageError};
+use crate::rules::{self, Rule};
 
 /// One configuration in effect for some files.
 pub struct Scope {
@@ -138,4 +139,39 @@ impl Scopes {
             path_metadata: self.scopes.iter().any(|s| s.settings.path_metadata),
         }
     }
+}
+
+fn check_ids(ids: &[String], origin: &str) -> Result<Vec<&'static str>, UsageError> {
+    crate::selection::expand(ids, origin).map_err(UsageError)
+}
+
+/// The rules a run enables: `--select` (or the config's `select`, or every default rule) plus
+/// `--extend-select` (and the config's `extend-select` when `--select` is not given), minus
+/// `--ignore`, `--extend-ignore` and the config's `ignore`. Rule groups are expanded.
+pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rule>, UsageError> {
+    let cli_select = check_ids(&opts.select, "--select")?;
+    let mut ignore = check_ids(&opts.ignore, "--ignore")?;
+    let mut extend = check_ids(&opts.extend_select, "--extend-select")?;
+    ignore.extend(check_ids(&opts.extend_ignore, "--extend-ignore")?);
+    let select: Option<Vec<&str>> = if !cli_select.is_empty() {
+        Some(cli_select)
+    } else {
+        extend.extend(config.extend_select.iter().map(String::as_str));
+        config
+            .select
+            .as_ref()
+            .map(|ids| ids.iter().map(String::as_str).collect())
+    };
+    Ok(rules::ALL
+        .iter()
+        .copied()
+        .filter(|r| {
+            extend.contains(&r.id)
+                || match &select {
+                    Some(ids) => ids.contains(&r.id),
+                    None => r.default_enabled,
+                }
+        })
+        .filter(|r| !ignore.contains(&r.id) && !config.ignore.iter().any(|i| i == r.id))
+        .collect())
 }

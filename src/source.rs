@@ -1,6 +1,13 @@
 //! Source text with a line index: byte offsets to 1-based (line, character column).
 
-use crate::diagnostic::Position;
+/// A 1-based line/column position (columns counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+}
 
 /// A file's text and the byte offset of each line start.
 #[derive(Debug)]

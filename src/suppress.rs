@@ -29,9 +29,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::rules::unused_suppression::UNUSED_SUPPRESSION;
-use crate::rules::{self, Rule};
 use crate::source::SourceText;
 
 mod scopes;
@@ -53,8 +52,7 @@ pub enum Scope {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleRef {
     /// The rule.
-    #[serde(with = "crate::rules::serde_rule")]
-    pub rule: &'static Rule,
+    pub rule: &'static RuleMeta,
     /// Byte range of the id in the file.
     pub range: Range<usize>,
 }
@@ -93,8 +91,7 @@ pub struct Problem {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AttrAllow {
     /// The rule it covers.
-    #[serde(with = "crate::rules::serde_rule")]
-    pub rule: &'static Rule,
+    pub rule: &'static RuleMeta,
     /// The 1-based lines it covers, inclusive.
     pub lines: (usize, usize),
     /// Covers only findings on the value of `let _ = ..` (`clippy::let_underscore_future`).
@@ -126,12 +123,29 @@ impl Suppressions {
     }
 }
 
+/// The rules suppression comments can name. This module sits below the rules and never names
+/// one: the registry (`crate::rules::suppressible`) gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// Every rule, in registry order.
+    pub rules: &'static [&'static RuleMeta],
+    /// `unused-suppression`, the rule of the findings about suppressions themselves.
+    pub unused: &'static RuleMeta,
+}
+
+impl Known {
+    /// The rule with this id.
+    pub fn by_id(&self, id: &str) -> Option<&'static RuleMeta> {
+        self.rules.iter().copied().find(|r| r.id == id)
+    }
+}
+
 const MARKER: &str = "async-lint";
 const USAGE: &str = "write `// async-lint: allow(rule-id)` or `// async-lint: allow-file(rule-id)`";
 
 /// Collects suppression comments from `comments` (byte ranges of every comment in `src`,
 /// sorted, as [`crate::analysis::scan`] yields them).
-pub fn parse(src: &SourceText, comments: &[Range<usize>]) -> Suppressions {
+pub fn parse(src: &SourceText, comments: &[Range<usize>], registry: Known) -> Suppressions {
     let mut out = Suppressions::default();
     let text = src.text();
     for (i, c) in comments.iter().enumerate() {
@@ -141,7 +155,7 @@ pub fn parse(src: &SourceText, comments: &[Range<usize>]) -> Suppressions {
         if !body.contains(MARKER) {
             continue;
         }
-        parse_comment(src, comments, i, &mut out);
+        parse_comment(src, comments, i, registry, &mut out);
     }
     out
 }
@@ -170,6 +184,7 @@ fn parse_comment(
     src: &SourceText,
     comments: &[Range<usize>],
     index: usize,
+    registry: Known,
     out: &mut Suppressions,
 ) {
     let text = src.text();
@@ -280,7 +295,7 @@ fn parse_comment(
     let mut unknown = Vec::new();
     for r in pieces {
         let id = &text[r.clone()];
-        if let Some(rule) = rules::by_id(id) {
+        if let Some(rule) = registry.by_id(id) {
             known.push(RuleRef { rule, range: r });
             continue;
         }
@@ -293,7 +308,7 @@ fn parse_comment(
                 ),
             )
         } else {
-            let fix = match closest(id, rules::ALL.iter().map(|r| r.id)) {
+            let fix = match closest(id, registry.rules.iter().map(|r| r.id)) {
                 Some(s) => Fix::manual(
                     format!("replace with `{s}`"),
                     vec![Edit::replace(r.clone(), s)],
@@ -479,6 +494,7 @@ pub fn apply(
     enabled: &dyn Fn(&str) -> bool,
     path: &Arc<PathBuf>,
     pre_used: &[(usize, usize)],
+    unused: &'static RuleMeta,
 ) -> Vec<Diagnostic> {
     if sup.is_empty() {
         return diagnostics;
@@ -510,7 +526,7 @@ pub fn apply(
             kept.push(d);
         }
     }
-    let meta = UNUSED_SUPPRESSION.id;
+    let meta = unused.id;
     if !enabled(meta) {
         return kept;
     }
@@ -563,8 +579,8 @@ pub fn apply(
             }
         };
         kept.push(Diagnostic {
-            rule: &UNUSED_SUPPRESSION,
-            severity: UNUSED_SUPPRESSION.severity,
+            rule: unused,
+            severity: unused.severity,
             message,
             path: Arc::clone(path),
             range: r.range.clone(),
@@ -580,8 +596,8 @@ pub fn apply(
     }
     for p in problems {
         kept.push(Diagnostic {
-            rule: &UNUSED_SUPPRESSION,
-            severity: UNUSED_SUPPRESSION.severity,
+            rule: unused,
+            severity: unused.severity,
             message: p.message.clone(),
             path: Arc::clone(path),
             range: p.range.clone(),
@@ -688,7 +704,7 @@ mod tests {
     fn sups(text: &str) -> (SourceText, Suppressions) {
         let src = SourceText::new(text.to_string());
         let comments = scan::scan(text).comments;
-        let s = parse(&src, &comments);
+        let s = parse(&src, &comments, crate::rules::suppressible());
         (src, s)
     }
 
@@ -710,7 +726,9 @@ mod tests {
     fn run(text: &str, diags: Vec<Diagnostic>, enabled: &[&str]) -> Vec<Diagnostic> {
         let (src, s) = sups(text);
         let on = |id: &str| enabled.contains(&id);
-        apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")), &[])
+        let path = Arc::new(PathBuf::from("x.rs"));
+        let unused = crate::rules::suppressible().unused;
+        apply(&src, &s, diags, &on, &path, &[], unused)
     }
 
     const ALL: &[&str] = &["blocking-sleep", "unused-suppression"];
@@ -1014,7 +1032,9 @@ mod tests {
                 .into_iter()
                 .collect();
             let on = |_: &str| true;
-            for d in apply(&src, &s, diags, &on, &Arc::new(PathBuf::from("x.rs")), &[]) {
+            let path = Arc::new(PathBuf::from("x.rs"));
+            let unused = crate::rules::suppressible().unused;
+            for d in apply(&src, &s, diags, &on, &path, &[], unused) {
                 for e in d.fix.iter().flat_map(|f| &f.edits) {
                     assert!(
                         e.range.start <= e.range.end && e.range.end <= t.len(),

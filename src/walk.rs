@@ -19,8 +19,8 @@ use crate::analysis::paths;
 use crate::analysis::span;
 use crate::analysis::syms;
 use crate::analysis::typing;
+use crate::analysis::{FileCx, Sink};
 use crate::analysis::{async_apis, blocking};
-use crate::lint::{FileCx, Sink};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
 

@@ -7,34 +7,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{FileError, Report};
-use crate::run::{self, EXIT_CLEAN, Options, UsageError};
+pub use crate::options::WorkflowOptions;
+use crate::options::{EXIT_CLEAN, Options, UsageError};
 use crate::{baseline, git};
-
-/// Workflow options (all off by default).
-#[derive(Debug, Clone, Default)]
-pub struct WorkflowOptions {
-    /// Read the source from stdin and lint it as this path.
-    pub stdin_filename: Option<PathBuf>,
-    /// Print per-rule counts instead of the diagnostics.
-    pub statistics: bool,
-    /// Report only findings not recorded in this baseline file.
-    pub baseline: Option<PathBuf>,
-    /// Record the current findings in this baseline file and exit 0.
-    pub write_baseline: Option<PathBuf>,
-    /// Only lint files changed since this git revision (plus untracked files).
-    pub changed_since: Option<String>,
-    /// Neither read nor write the cache.
-    pub no_cache: bool,
-    /// Partial runs take the facts of the rest of the linted files' crates into account
-    /// (see [`crate::partial`]); the command line always does.
-    pub project_context: bool,
-    /// Apply `exclude` globs to files named on the command line too (pre-commit).
-    pub force_exclude: bool,
-    /// Put the cache here instead of in the project (see [`crate::cache_root`]).
-    pub cache_dir: Option<PathBuf>,
-    /// The paths are some packages of a workspace (`cargo async-lint -p ..`): a partial run.
-    pub partial_workspace: bool,
-}
 
 /// Whether a run lints only some files of their crates: files named explicitly,
 /// `--changed-since`, or `--stdin-filename`; and it asks for the project's context.
@@ -46,30 +21,41 @@ pub fn is_partial(opts: &Options) -> bool {
             || opts.paths.iter().any(|p| p.is_file()))
 }
 
-/// Lints what `opts` asks for: stdin when `--stdin-filename` is given, else the paths.
-pub fn lint(opts: &Options) -> Result<Report, UsageError> {
+/// What a run lints instead of its paths when `--stdin-filename NAME` is given.
+pub enum StdinInput {
+    /// The text read from stdin, to lint as the file `name`.
+    Text {
+        /// `NAME`.
+        name: PathBuf,
+        /// The text.
+        text: String,
+    },
+    /// The finished report of a run whose only file, stdin, is not UTF-8.
+    NotUtf8(Box<Report>),
+}
+
+/// What `--stdin-filename` asks to lint (`None` without it), read from stdin.
+/// ([`crate::run`] lints it.)
+pub fn stdin_input(opts: &Options) -> Result<Option<StdinInput>, UsageError> {
     let Some(name) = &opts.workflow.stdin_filename else {
-        return run::lint(opts);
+        return Ok(None);
     };
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
         .read_to_end(&mut bytes)
         .map_err(|e| UsageError(format!("cannot read stdin: {e}")))?;
-    lint_stdin_bytes(name.clone(), bytes, opts)
+    Ok(Some(stdin_text(name.clone(), bytes)))
 }
 
-/// Lints `bytes` (read from stdin) as the file `name`.
-pub fn lint_stdin_bytes(
-    name: PathBuf,
-    bytes: Vec<u8>,
-    opts: &Options,
-) -> Result<Report, UsageError> {
+/// `bytes` (read from stdin) as the file `name`: its text, or the report of a text that is not
+/// UTF-8.
+pub fn stdin_text(name: PathBuf, bytes: Vec<u8>) -> StdinInput {
     match String::from_utf8(bytes) {
-        Ok(text) => run::lint_text(name, text, opts),
+        Ok(text) => StdinInput::Text { name, text },
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            Ok(Report {
+            StdinInput::NotUtf8(Box::new(Report {
                 files_checked: 1,
                 errors: vec![FileError {
                     path: name,
@@ -78,7 +64,7 @@ pub fn lint_stdin_bytes(
                     column: None,
                 }],
                 ..Report::default()
-            })
+            }))
         }
     }
 }

@@ -16,10 +16,10 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use syn::{Expr, Type};
 
+use crate::analysis::FileCx;
 use crate::analysis::blocking::{self, Ty};
 use crate::analysis::imports::{display, path_is};
 use crate::analysis::paths;
-use crate::lint::FileCx;
 
 /// The embedded catalog text.
 pub const CATALOG_TOML: &str = include_str!(concat!(

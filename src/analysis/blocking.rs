@@ -12,14 +12,14 @@ use serde::Deserialize;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use crate::analysis::context::{AsyncCtx, Scope};
+use crate::analysis::file::BlockingApiEntry;
 use crate::analysis::imports::display;
 use crate::analysis::paths;
 use crate::analysis::retype;
+use crate::analysis::rule::Rule;
 pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
-use crate::config::BlockingApiEntry;
+use crate::analysis::{FileCx, Runtime, Sink};
 use crate::diagnostic::{Edit, Fix};
-use crate::lint::{FileCx, Runtime, Sink};
-use crate::rules::Rule;
 
 /// The embedded catalog text.
 pub const CATALOG_TOML: &str = include_str!(concat!(
@@ -90,7 +90,7 @@ pub struct Api {
 
 impl Api {
     /// Whether this run reports the entry (opt-in entries only when the config asks).
-    pub fn enabled(&self, settings: &crate::lint::Settings) -> bool {
+    pub fn enabled(&self, settings: &crate::analysis::Settings) -> bool {
         match self.opt_in.as_deref() {
             None => true,
             Some("path-metadata") => settings.path_metadata,
@@ -594,7 +594,7 @@ pub fn report_hit<'s>(
     rule: &'static Rule,
     range: Range<usize>,
     message: String,
-) -> crate::lint::Reported<'s> {
+) -> crate::analysis::Reported<'s> {
     match hit.when {
         None => sink.report(rule, range, message),
         Some((sym, ty)) => sink.report_if_type(sym, vec![ty.to_string()], rule, range, message),

@@ -205,7 +205,7 @@ pub struct FileFacts {
     pub fns: Vec<FnFact>,
     /// Calls inside fn bodies, in source order.
     pub calls: Vec<CallFact>,
-    /// Calls whose value is discarded unused (recorded by rules through [`crate::lint::Sink`]).
+    /// Calls whose value is discarded unused (recorded by rules through [`crate::analysis::Sink`]).
     pub discarded: Vec<DiscardedCall>,
     /// Direct blocking calls in the sync code of fns, in source order.
     pub blocking: Vec<BlockingFact>,

@@ -1,7 +1,7 @@
 //! Local bindings visible at the current point of a walk, with the type each provably has when
 //! syntax tells (`let child = Command::new("x").spawn()?;`, `rx: Receiver<u8>`). Maintained by
 //! [`crate::walk`] like [`crate::analysis::imports::Imports`]; rules query it through
-//! [`crate::lint::FileCx::local`]. Any other binding of the same name (a pattern, a closure
+//! [`crate::analysis::FileCx::local`]. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 
 use crate::analysis::typing::Ty;

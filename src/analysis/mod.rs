@@ -1,10 +1,15 @@
 //! Shared facts every rule stands on; no rule-specific logic lives here.
+//!
+//! This layer sits below the rules, the lint driver and the configuration and imports none of
+//! them (tests/layering.rs checks it): it holds the interface rules implement ([`rule::Rule`]),
+//! the per-file view they read ([`FileCx`]) and where they report ([`Sink`]).
 
 pub mod async_apis;
 pub mod bindings;
 pub mod blocking;
 pub mod call_graph;
 pub mod context;
+pub mod file;
 pub mod imports;
 pub mod index;
 pub mod locals;
@@ -15,8 +20,10 @@ pub use crate::semantic::names;
 pub mod paths;
 pub mod pending;
 pub mod retype;
+pub mod rule;
 pub mod scan;
-pub mod span;
+pub use crate::span;
+pub mod sink;
 pub mod spawns;
 pub mod syms;
 pub mod task_types;
@@ -24,3 +31,6 @@ pub mod templates;
 pub mod test_policy;
 pub mod transitive;
 pub mod typing;
+
+pub use file::{FileCx, Runtime, Settings};
+pub use sink::{Reported, Sink};

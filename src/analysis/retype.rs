@@ -10,8 +10,8 @@ use std::ops::Range;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Local, Pat, Stmt};
 
+use crate::analysis::FileCx;
 use crate::diagnostic::Edit;
-use crate::lint::FileCx;
 
 /// The tokio type a replacement produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 
 use syn::Expr;
 
+use crate::analysis::FileCx;
 use crate::analysis::imports::path_is;
 use crate::analysis::paths;
-use crate::lint::FileCx;
 
 /// Free functions that spawn a future onto the current runtime.
 const SPAWN_FNS: &[&str] = &[

@@ -7,8 +7,8 @@
 
 use syn::Expr;
 
+use crate::analysis::FileCx;
 use crate::analysis::locals::Source;
-use crate::lint::FileCx;
 use crate::semantic::items::NONE;
 use crate::semantic::types::Sym;
 

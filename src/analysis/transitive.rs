@@ -15,8 +15,8 @@ use std::ops::Range;
 
 use crate::analysis::call_graph::CallGraph;
 use crate::analysis::index::{CallFact, CrateIndex, IndexedFile};
+use crate::analysis::rule::Rule;
 use crate::diagnostic::{Diagnostic, Fix, Label};
-use crate::rules::Rule;
 
 /// A marked fn: why it blocks.
 #[derive(Debug, Clone, Copy)]

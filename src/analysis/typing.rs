@@ -13,10 +13,10 @@
 
 use syn::{Expr, GenericArgument, PathArguments};
 
+use crate::analysis::FileCx;
 use crate::analysis::blocking::catalog;
 use crate::analysis::imports::display;
 use crate::analysis::paths;
-use crate::lint::FileCx;
 
 /// What an expression's value provably is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use crate::analysis::blocking::{self, Effect, Hit, Site};
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
 use crate::analysis::index::CrateIndex;
 use crate::analysis::transitive;
+use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Severity};
-use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 declare_rule! {

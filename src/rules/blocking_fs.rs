@@ -7,9 +7,9 @@ use crate::analysis::blocking::{self, Hit};
 use crate::analysis::context::{AsyncCtx, Scope};
 use crate::analysis::index::CrateIndex;
 use crate::analysis::transitive;
+use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 declare_rule! {

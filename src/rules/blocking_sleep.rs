@@ -7,9 +7,9 @@ use crate::analysis::imports::path_is;
 use crate::analysis::index::CrateIndex;
 use crate::analysis::paths;
 use crate::analysis::transitive;
+use crate::analysis::{FileCx, Runtime, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Severity};
-use crate::lint::{FileCx, Runtime, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 declare_rule! {

@@ -18,9 +18,9 @@ use syn::{Expr, Item};
 use crate::analysis::context::{AsyncKind, Scope};
 use crate::analysis::imports::{CanonPath, path_is};
 use crate::analysis::paths;
+use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::Severity;
-use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 use crate::semantic::cfg::{TestCfg, test_cfg};
 

@@ -18,9 +18,9 @@ use syn::{Block, Expr, Item, Pat, ReturnType, Stmt, Type};
 use crate::analysis::context::Scope;
 use crate::analysis::imports::path_is;
 use crate::analysis::paths;
+use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::Severity;
-use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 declare_rule! {

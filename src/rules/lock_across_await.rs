@@ -19,9 +19,9 @@ use syn::visit::Visit;
 use crate::analysis::bindings::{End, Hoist, Hold, Release, TempCtx, Tracked};
 use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{FileTypes, Kind, TyEnv};
+use crate::analysis::{FileCx, Reported, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Edit, Fix, Severity};
-use crate::lint::{FileCx, Reported, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 use acquire::{AsyncLockNames, Decl, LockData};

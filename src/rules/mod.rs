@@ -1,10 +1,8 @@
 //! The rule registry: every rule is a `static Rule` declared with [`declare_rule!`] in its own
 //! module, and [`ALL`] is the only list of them.
 
-use crate::analysis::context::Scope;
-use crate::analysis::index::CrateIndex;
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{FileCx, Sink};
+pub use crate::analysis::rule::{BlockHook, ExprHook, FileHook, Hooks, ResolveHook, Rule};
+pub use crate::diagnostic::{Family, FixAvailability, RuleMeta};
 
 pub mod block_on_in_async;
 pub mod blocking_call;
@@ -18,100 +16,6 @@ pub mod lock_across_await;
 pub mod swallowed_cancellation;
 pub mod unawaited_future;
 pub mod unused_suppression;
-
-/// The pitfall family a rule belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Blocking calls in async contexts.
-    Blocking,
-    /// Futures created and never polled.
-    Unawaited,
-    /// Synchronous lock guards held across `.await`.
-    Lock,
-    /// Cancellation and task failures thrown away.
-    Cancellation,
-    /// The linter's own bookkeeping (unused suppressions).
-    Meta,
-}
-
-/// Whether a rule offers fixes; enforced by the fixture harness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FixAvailability {
-    /// The rule never attaches a fix.
-    Never,
-    /// Some diagnostics carry a fix.
-    Sometimes,
-    /// Every diagnostic carries a fix.
-    Always,
-}
-
-/// Called for every expression the engine walks (including those inside parsed macro bodies).
-pub type ExprHook = fn(&FileCx<'_>, &Scope, &syn::Expr, &mut Sink<'_>);
-/// Called for every block the engine walks.
-pub type BlockHook = fn(&FileCx<'_>, &Scope, &syn::Block, &mut Sink<'_>);
-/// Called once per file, before the walk, for rules that do their own traversal.
-pub type FileHook = fn(&FileCx<'_>, &mut Sink<'_>);
-/// Called once per run after every file is done, with the crate-wide index of per-file facts.
-pub type ResolveHook = fn(&CrateIndex, &mut Vec<Diagnostic>);
-
-/// Where a rule plugs into the engine. Unused hooks are `None`.
-#[derive(Clone, Copy)]
-pub struct Hooks {
-    /// Per-expression check.
-    pub expr: Option<ExprHook>,
-    /// Per-block check.
-    pub block: Option<BlockHook>,
-    /// Whole-file check.
-    pub file: Option<FileHook>,
-    /// Cross-file check over the crate index.
-    pub resolve: Option<ResolveHook>,
-}
-
-impl Hooks {
-    /// No hooks at all (use with struct update syntax).
-    pub const NONE: Hooks = Hooks {
-        expr: None,
-        block: None,
-        file: None,
-        resolve: None,
-    };
-}
-
-/// A rule: its metadata, its documentation and its checks.
-pub struct Rule {
-    /// Kebab-case id, used in the CLI, JSON, suppressions, `rules/<id>.md` and `fixtures/<id>/`.
-    pub id: &'static str,
-    /// Pitfall family.
-    pub family: Family,
-    /// Default severity.
-    pub severity: Severity,
-    /// One line; equals the first paragraph of `rules/<id>.md`.
-    pub summary: &'static str,
-    /// Whether fixes are offered.
-    pub fix: FixAvailability,
-    /// Whether the rule runs when nothing is selected explicitly.
-    pub default_enabled: bool,
-    /// The embedded `rules/<id>.md`.
-    pub docs: &'static str,
-    /// Where the rule plugs into the engine.
-    pub hooks: Hooks,
-}
-
-impl std::fmt::Debug for Rule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PartialEq for Rule {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for Rule {}
 
 /// Declares a rule `static` whose docs are `rules/<id>.md`, embedded and collected as doctests.
 #[macro_export]
@@ -130,13 +34,15 @@ macro_rules! declare_rule {
     ) => {
         $(#[$meta])*
         pub static $name: $crate::rules::Rule = $crate::rules::Rule {
-            id: $id,
-            family: $family,
-            severity: $severity,
-            summary: $summary,
-            fix: $fix,
-            default_enabled: true $(&& $enabled)?,
-            docs: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
+            meta: $crate::rules::RuleMeta {
+                id: $id,
+                family: $family,
+                severity: $severity,
+                summary: $summary,
+                fix: $fix,
+                default_enabled: true $(&& $enabled)?,
+                docs: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
+            },
             hooks: $hooks,
         };
 
@@ -168,21 +74,30 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
 
-/// Serde for a `&'static Rule` field, as its id (cached outcomes): an id that is no longer a
-/// rule fails to decode, so the cache entry is ignored and the file re-linted.
-pub mod serde_rule {
-    use serde::{Deserialize, Deserializer, Serializer};
+/// Every rule's metadata, in the order of [`ALL`]: the registry as the layers below the rules
+/// see it.
+pub fn metas() -> &'static [&'static RuleMeta] {
+    static METAS: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    METAS.get_or_init(|| ALL.iter().map(|r| &r.meta).collect())
+}
 
-    use super::Rule;
-
-    /// Writes the rule's id.
-    pub fn serialize<S: Serializer>(rule: &&'static Rule, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(rule.id)
+/// What suppression comments can name: every rule, and `unused-suppression` for the findings
+/// about suppressions themselves.
+pub fn suppressible() -> crate::suppress::Known {
+    crate::suppress::Known {
+        rules: metas(),
+        unused: &unused_suppression::UNUSED_SUPPRESSION.meta,
     }
+}
 
-    /// Reads an id back into the rule.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static Rule, D::Error> {
-        let id = String::deserialize(d)?;
-        super::by_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown rule {id}")))
+/// A rule reference in cached outcomes decodes from its id through the registry: an id that
+/// is no longer a rule fails to decode, so the cache entry is ignored and the file re-linted.
+/// (It lives here, beside [`ALL`], because [`RuleMeta`] is declared below the rules.)
+impl<'de> serde::Deserialize<'de> for &'static RuleMeta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = <String as serde::Deserialize>::deserialize(d)?;
+        by_id(&id)
+            .map(|r| &r.meta)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule {id}")))
     }
 }

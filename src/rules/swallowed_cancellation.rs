@@ -26,9 +26,9 @@ use crate::analysis::imports::path_is;
 use crate::analysis::macros::{self, MacroKind, SelectBranch};
 use crate::analysis::paths;
 use crate::analysis::task_types::{TaskTy, TaskTypes, type_name};
+use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Edit, Fix, Severity};
-use crate::lint::{FileCx, Sink};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 mod arms;

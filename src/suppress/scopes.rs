@@ -13,8 +13,7 @@ use std::ops::Range;
 
 use syn::visit::Visit;
 
-use super::{AttrAllow, Scope, Suppressions};
-use crate::rules;
+use super::{AttrAllow, Known, Scope, Suppressions};
 use crate::source::SourceText;
 
 /// Clippy lints and the rule each one covers (`true`: only findings on `let _ = ..`).
@@ -26,7 +25,13 @@ const CLIPPY: &[(&str, &str, bool)] = &[
 
 /// Widens the directives of `sup` to the items and statements they sit on, and adds the Clippy
 /// attributes of `file` (parsed from `src` after `base` bytes of BOM and shebang).
-pub fn refine(sup: &mut Suppressions, src: &SourceText, file: &syn::File, base: usize) {
+pub fn refine(
+    sup: &mut Suppressions,
+    src: &SourceText,
+    file: &syn::File,
+    base: usize,
+    known: Known,
+) {
     let text = src.text();
     let clippy = CLIPPY.iter().any(|(lint, _, _)| text.contains(lint));
     if sup.directives.is_empty() && !clippy {
@@ -35,6 +40,7 @@ pub fn refine(sup: &mut Suppressions, src: &SourceText, file: &syn::File, base: 
     let mut c = Collect {
         src,
         base,
+        known,
         items: Vec::new(),
         stmts: Vec::new(),
         attrs: Vec::new(),
@@ -82,6 +88,7 @@ struct ItemLines {
 struct Collect<'a> {
     src: &'a SourceText,
     base: usize,
+    known: Known,
     items: Vec<ItemLines>,
     /// (first line, last line) of statements.
     stmts: Vec<(usize, usize)>,
@@ -146,7 +153,7 @@ impl Collect<'_> {
                 }
                 for (l, rule, let_only) in CLIPPY {
                     if name == l
-                        && let Some(rule) = rules::by_id(rule)
+                        && let Some(rule) = self.known.by_id(rule)
                     {
                         self.attrs.push(AttrAllow {
                             rule,
@@ -166,7 +173,7 @@ fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
             Some(l.let_token.span.byte_range().start..l.semi_token.span.byte_range().end)
         }
         syn::Stmt::Expr(e, semi) => {
-            let r = crate::analysis::span::expr_range(e);
+            let r = crate::span::expr_range(e);
             Some(r.start..semi.map_or(r.end, |s| s.span.byte_range().end))
         }
         syn::Stmt::Macro(m) => {

@@ -7,8 +7,8 @@ use syn::{Block, Expr, Stmt};
 
 use super::patterns::{binding, bound_names, captures_or_mentions, is_ok_pat, moves_name};
 use super::{End, Hoist, Hold, Produced, TempCtx, Tracked, Tracker};
+use crate::analysis::FileCx;
 use crate::analysis::paths::peel;
-use crate::lint::FileCx;
 use crate::project::Edition;
 
 /// A value about to be bound by a pattern (`let g = ..`, `if let Ok(g) = m.lock()`).

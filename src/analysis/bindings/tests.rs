@@ -12,7 +12,7 @@ use super::uses::{LaterUse, later_use};
 use super::{End, Hold, Interp, Produced, TempCtx, Tracked, Tracker};
 use crate::analysis::imports::Imports;
 use crate::analysis::locals::Locals;
-use crate::lint::{FileCx, Settings};
+use crate::analysis::{FileCx, Settings};
 use crate::project::{CrateInfo, Edition};
 use crate::source::SourceText;
 

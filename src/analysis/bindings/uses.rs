@@ -8,9 +8,9 @@ use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
 use super::patterns::captures_or_mentions;
+use crate::analysis::FileCx;
 use crate::analysis::index::DiscardKind;
 use crate::analysis::paths::peel;
-use crate::lint::FileCx;
 
 /// The call whose value statement `i` of `stmts` lets go unused, and how: `call;`,
 /// `drop(call);`, `let _ = call;`, or `let x = call;` with `x` never mentioned afterwards (or only

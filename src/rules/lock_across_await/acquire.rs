@@ -7,11 +7,11 @@ use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{Expr, ExprMethodCall, Pat};
 
+use crate::analysis::FileCx;
 use crate::analysis::bindings::{Produced, Tracker};
 use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{self, FileTypes, Kind, LockTy, TyEnv};
 use crate::analysis::paths::peel;
-use crate::lint::FileCx;
 
 use super::finder::bind_let;
 

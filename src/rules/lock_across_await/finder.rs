@@ -9,7 +9,7 @@ use crate::analysis::bindings::patterns::mentions;
 use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{self, FileTypes, TyEnv};
 use crate::analysis::macros::{self, MacroKind};
-use crate::lint::{FileCx, Sink};
+use crate::analysis::{FileCx, Sink};
 
 use super::acquire::{Decl, Locks, fn_key};
 

@@ -168,7 +168,7 @@ impl Analyzer<'_, '_, '_> {
         cond: Option<&Cond>,
         range: Range<usize>,
         message: String,
-    ) -> crate::lint::Reported<'_> {
+    ) -> crate::analysis::Reported<'_> {
         match cond {
             Some(c) => self.sink.report_by_type(
                 c.at.clone(),

@@ -1,0 +1,173 @@
+//! The per-file view rules and analyses see ([`FileCx`]) and the run-wide [`Settings`] it
+//! carries. The lint driver (`crate::lint`) builds one per file.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::analysis::imports::{CanonPath, Imports};
+use crate::analysis::locals::Locals;
+use crate::analysis::rule::Rule;
+use crate::project::CrateInfo;
+use crate::source::SourceText;
+
+/// A user-declared blocking API (`blocking-apis = [{ path = "..", replacement = ".." }]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingApiEntry {
+    /// Canonical path of the blocking function, e.g. `mycrate::db::query_sync`.
+    pub path: String,
+    /// The async replacement to suggest, if any.
+    pub replacement: Option<String>,
+}
+
+/// Which async runtime a fix should target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// tokio (the default).
+    Tokio,
+    /// async-std.
+    AsyncStd,
+    /// smol.
+    Smol,
+}
+
+/// Run-wide settings every file's lint needs.
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// Enabled rules.
+    pub rules: Vec<&'static Rule>,
+    /// User-declared blocking APIs from the config.
+    pub blocking_apis: Vec<BlockingApiEntry>,
+    /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
+    pub collect_facts: bool,
+    /// Whether `Path::exists`, `is_file`, `metadata` and the like are blocking-fs
+    /// (`blocking-path-metadata` in the config).
+    pub path_metadata: bool,
+}
+
+impl Settings {
+    /// Everything in these settings that changes a file's outcome, as text for the cache's
+    /// fingerprint. (Destructured in full: a new setting does not compile until it is added.)
+    pub fn cache_key(&self) -> String {
+        let Settings {
+            rules,
+            blocking_apis,
+            collect_facts,
+            path_metadata,
+        } = self;
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n{path_metadata}\n")
+    }
+}
+
+/// What a rule sees of the file being linted.
+pub struct FileCx<'a> {
+    /// Unique per linted text in this process: a key for per-file memos (addresses of the
+    /// syntax tree or text are reused by the allocator and must not be used as keys).
+    pub generation: u64,
+    /// The file's path.
+    pub path: &'a Arc<PathBuf>,
+    /// Its text and line index.
+    pub source: &'a SourceText,
+    /// The parsed file.
+    pub file: &'a syn::File,
+    /// Edition and runtime dependencies of its crate.
+    pub crate_info: CrateInfo,
+    /// Run-wide settings.
+    pub settings: &'a Settings,
+    /// Byte offset of the parsed text within the file (a BOM or shebang line is stripped).
+    pub base: usize,
+    pub(crate) imports: RefCell<Imports>,
+    pub(crate) locals: RefCell<Locals>,
+    /// The file's item summary, as far as the walk has come.
+    pub(crate) items: RefCell<crate::semantic::items::Collector>,
+    /// The innermost item scope of the walk (file, inline module, block with items).
+    pub(crate) item_scope: std::cell::Cell<u32>,
+    /// The fn being walked and its impl (indices of the file's fns and impls; `u32::MAX`:
+    /// none), for symbolic types of `self` and calls.
+    pub(crate) fn_owner: std::cell::Cell<(u32, u32)>,
+}
+
+impl FileCx<'_> {
+    /// Canonical path of a path in the current scope (see [`Imports::resolve`]).
+    pub fn resolve(&self, path: &syn::Path) -> CanonPath {
+        self.imports.borrow().resolve(path)
+    }
+
+    /// The index of `path` among the file's recorded paths (for phase-2 resolution).
+    pub fn path_fact(&self, path: &syn::Path) -> u32 {
+        self.items.borrow_mut().path(path)
+    }
+
+    /// The innermost item scope of the walk (see [`crate::semantic::items::ItemSummary`]).
+    pub fn item_scope(&self) -> u32 {
+        self.item_scope.get()
+    }
+
+    /// What a single local name is imported as, if anything.
+    pub fn lookup(&self, name: &str) -> Option<CanonPath> {
+        self.imports.borrow().lookup(name).cloned()
+    }
+
+    /// Whether `name` is a local binding of the current fn (`None`: it is not), and its type
+    /// when syntax proves it (see [`Locals`]).
+    pub fn local(&self, name: &str) -> Option<Option<&'static str>> {
+        self.locals.borrow().lookup(name)
+    }
+
+    /// Like [`FileCx::local`], with collection and iterator types (see
+    /// [`crate::analysis::typing`]).
+    pub fn local_ty(&self, name: &str) -> Option<Option<crate::analysis::typing::Ty>> {
+        self.locals.borrow().lookup_ty(name)
+    }
+
+    /// Whether a visible `use` brings the item at canonical `path` into scope (a trait, for
+    /// its methods).
+    pub fn in_scope(&self, path: &str) -> bool {
+        self.imports.borrow().in_scope(path)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.source.position(offset).line
+    }
+
+    /// Byte range of a span in the file.
+    pub fn span_range(&self, span: proc_macro2::Span) -> Range<usize> {
+        let r = span.byte_range();
+        r.start + self.base..r.end + self.base
+    }
+
+    /// Byte range of a syntax node (uses its first and last token).
+    pub fn range(&self, node: &impl syn::spanned::Spanned) -> Range<usize> {
+        self.span_range(node.span())
+    }
+
+    /// The file text in a byte range.
+    pub fn text(&self, range: Range<usize>) -> &str {
+        self.source.text().get(range).unwrap_or("")
+    }
+
+    /// The runtime fixes should target: the one this file imports, else the one its crate
+    /// depends on, else tokio.
+    pub fn runtime(&self) -> Runtime {
+        let imports = self.imports.borrow();
+        if imports.imports_crate("tokio") {
+            Runtime::Tokio
+        } else if imports.imports_crate("async_std") {
+            Runtime::AsyncStd
+        } else if imports.imports_crate("smol") {
+            Runtime::Smol
+        } else if self.crate_info.runtimes.tokio
+            || !(self.crate_info.runtimes.async_std || self.crate_info.runtimes.smol)
+        {
+            Runtime::Tokio
+        } else if self.crate_info.runtimes.async_std {
+            Runtime::AsyncStd
+        } else {
+            Runtime::Smol
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Where rules report the findings of one file ([`Sink`]), and the facts recorded beside them
+//! for the crate-wide phase.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::analysis::index::{DiscardedCall, Pending};
+use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
+
+/// Where rules report findings for one file.
+pub struct Sink<'a> {
+    path: &'a Arc<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+    discarded: Vec<DiscardedCall>,
+    pending: Vec<Pending>,
+    /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
+    /// file byte range (see [`Sink::report_by_type`]).
+    deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
+}
+
+/// A finding whose condition is the type of an expression the file hook that found it could
+/// not type: see [`Sink::report_by_type`].
+struct Deferred {
+    types: Vec<String>,
+    fallback: bool,
+    diagnostic: Diagnostic,
+}
+
+/// A just-reported diagnostic, to attach labels, help and a fix to.
+pub struct Reported<'s>(&'s mut Diagnostic);
+
+impl Reported<'_> {
+    /// Adds a secondary label.
+    pub fn label(self, range: Range<usize>, message: impl Into<String>) -> Self {
+        self.0.labels.push(Label {
+            range,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Sets the help text (what to write instead).
+    pub fn help(self, help: impl Into<String>) -> Self {
+        self.0.help = Some(help.into());
+        self
+    }
+
+    /// Attaches a fix, if there is one.
+    pub fn fix(self, fix: impl Into<Option<Fix>>) -> Self {
+        self.0.fix = fix.into();
+        self
+    }
+}
+
+impl<'a> Sink<'a> {
+    /// A sink for the diagnostics of `path`.
+    pub fn new(path: &'a Arc<PathBuf>) -> Self {
+        Sink {
+            path,
+            diagnostics: Vec::new(),
+            discarded: Vec::new(),
+            pending: Vec::new(),
+            deferred: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
+    pub fn record_discarded(&mut self, call: DiscardedCall) {
+        self.discarded.push(call);
+    }
+
+    /// Takes the discarded-call facts recorded so far.
+    pub fn take_discarded(&mut self) -> Vec<DiscardedCall> {
+        std::mem::take(&mut self.discarded)
+    }
+
+    /// Reports a finding of `rule` at `range`.
+    pub fn report(
+        &mut self,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let d = self.diagnostic(rule, range, message.into());
+        self.diagnostics.push(d);
+        Reported(self.diagnostics.last_mut().expect("just pushed"))
+    }
+
+    /// Reports a finding of `rule` at `range` that holds only if the expression of symbolic
+    /// type `sym` ([`crate::analysis::syms::sym_of`]) has one of `types` (canonical paths,
+    /// after autoderef): phase 2 decides.
+    pub fn report_if_type(
+        &mut self,
+        sym: u32,
+        types: Vec<String>,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let diagnostic = self.diagnostic(rule, range, message.into());
+        self.pending.push(Pending {
+            sym,
+            types,
+            diagnostic,
+        });
+        Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// A bare diagnostic of `rule` in this file.
+    fn diagnostic(
+        &self,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        message: String,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            message,
+            path: Arc::clone(self.path),
+            range,
+            labels: Vec::new(),
+            help: None,
+            fix: None,
+        }
+    }
+
+    /// Reports a finding of `rule` at `range` that holds only if the expression at `at` (a file
+    /// byte range) has one of `types`, for `file` hooks, which run before the walk knows the
+    /// bindings an expression sees. When the walk reaches that expression it is settled
+    /// ([`Sink::settle_deferred`]): an expression with a symbolic type becomes a
+    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported only if
+    /// `fallback`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_by_type(
+        &mut self,
+        at: Range<usize>,
+        types: Vec<String>,
+        fallback: bool,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let diagnostic = self.diagnostic(rule, range, message.into());
+        let waiting = self.deferred.entry((at.start, at.end)).or_default();
+        waiting.push(Deferred {
+            types,
+            fallback,
+            diagnostic,
+        });
+        Reported(&mut waiting.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// Whether findings wait for the type of an expression ([`Sink::report_by_type`]).
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Settles the findings waiting for the expression at `at` (a file byte range), whose
+    /// symbolic type `sym` computes ([`crate::semantic::items::NONE`]: none).
+    pub fn settle_deferred(&mut self, at: &Range<usize>, sym: impl FnOnce() -> u32) {
+        let Some(now) = self.deferred.remove(&(at.start, at.end)) else {
+            return;
+        };
+        let sym = sym();
+        for d in now {
+            self.settle_one(d, sym);
+        }
+    }
+
+    fn settle_one(&mut self, d: Deferred, sym: u32) {
+        if sym != crate::semantic::items::NONE {
+            self.pending.push(Pending {
+                sym,
+                types: d.types,
+                diagnostic: d.diagnostic,
+            });
+        } else if d.fallback {
+            self.diagnostics.push(d.diagnostic);
+        }
+    }
+
+    /// Settles the findings whose expression the walk never reached: as if it had no type.
+    pub fn finish_deferred(&mut self) {
+        let mut waiting: Vec<_> = std::mem::take(&mut self.deferred).into_iter().collect();
+        waiting.sort_by_key(|(at, _)| *at);
+        for (_, ds) in waiting {
+            for d in ds {
+                self.settle_one(d, crate::semantic::items::NONE);
+            }
+        }
+    }
+
+    /// Takes the pending findings recorded so far.
+    pub fn take_pending(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// The diagnostics reported so far.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Family, FixAvailability, Severity};
+
+    static RULE: RuleMeta = RuleMeta {
+        id: "some-rule",
+        family: Family::Meta,
+        severity: Severity::Warning,
+        summary: "",
+        fix: FixAvailability::Never,
+        default_enabled: true,
+        docs: "",
+    };
+
+    #[test]
+    fn deferred_findings_take_the_type_of_the_expression_they_wait_for() {
+        let path = Arc::new(PathBuf::from("a.rs"));
+        let mut sink = Sink::new(&path);
+        let rule = &RULE;
+        let types = vec!["tokio::task::JoinHandle".to_string()];
+        sink.report_by_type(10..12, types.clone(), false, rule, 0..20, "reached");
+        sink.report_by_type(30..32, types.clone(), false, rule, 25..40, "never reached");
+        sink.report_by_type(
+            10..12,
+            types.clone(),
+            false,
+            rule,
+            50..60,
+            "same expression",
+        );
+        sink.report_by_type(
+            40..42,
+            types.clone(),
+            true,
+            rule,
+            60..70,
+            "untyped, fallback",
+        );
+        sink.report_by_type(44..46, types, false, rule, 70..80, "untyped, no fallback");
+        assert!(sink.has_deferred());
+        let mut calls = 0;
+        sink.settle_deferred(&(10..13), || {
+            calls += 1;
+            7
+        });
+        sink.settle_deferred(&(10..12), || {
+            calls += 1;
+            7
+        });
+        assert_eq!(calls, 1, "typed once, and only for a waited-for range");
+        sink.settle_deferred(&(40..42), || crate::semantic::items::NONE);
+        sink.settle_deferred(&(44..46), || crate::semantic::items::NONE);
+        sink.finish_deferred();
+        assert!(!sink.has_deferred());
+        let pending = sink.take_pending();
+        let kept: Vec<(&str, u32)> = pending
+            .iter()
+            .map(|p| (p.diagnostic.message.as_str(), p.sym))
+            .collect();
+        assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
+        let reported: Vec<String> = sink
+            .into_diagnostics()
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(reported, vec!["untyped, fallback"]);
+    }
+}
