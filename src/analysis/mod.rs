@@ -7,6 +7,7 @@ pub mod call_graph;
 pub mod context;
 pub mod imports;
 pub mod index;
+pub mod lib_types;
 pub mod locals;
 pub mod lock_types;
 pub mod macros;

@@ -489,6 +489,15 @@ impl Semantics {
                     {
                         Ty::Callable(Box::new(self.ret_or_unit(files, at, *output, d)))
                     }
+                    // `dyn Trait`/`impl Trait` of a local trait: its methods are the trait's.
+                    Ty::Local(tr, args)
+                        if matches!(
+                            crate::semantic::resolve::item_kind(files, tr.0, tr.1),
+                            Some(crate::semantic::items::ItemKind::Trait)
+                        ) =>
+                    {
+                        Ty::Local(tr, args)
+                    }
                     _ => Ty::Unknown,
                 }
             }
@@ -541,7 +550,9 @@ impl Semantics {
             self.agree(at.file, at.scope, |m| {
                 match self.defmap.resolve(m, p, Ns::Types) {
                     Def::Item(f, i) => match item_kind(files, f, i) {
-                        Some(ItemKind::Adt { .. }) => Named::Adt((f, i)),
+                        // A local trait names the type of its objects and of generics
+                        // bounded by it: method calls go to its declarations.
+                        Some(ItemKind::Adt { .. } | ItemKind::Trait) => Named::Adt((f, i)),
                         Some(ItemKind::Alias(_)) => Named::Alias((f, i)),
                         _ => Named::Unknown,
                     },
