@@ -49,6 +49,11 @@ pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
             };
             (s <= t).then_some(s..t)
         }
+        syn::Type::Paren(p) => {
+            cheap_type_range(&p.elem)?;
+            let s = p.paren_token.span.open().byte_range().start;
+            Some(s..p.paren_token.span.close().byte_range().end)
+        }
         // `dyn Trait + Send`, `impl Trait` (trait bounds without parenthesized arguments).
         syn::Type::TraitObject(t) => {
             let s = match &t.dyn_token {
@@ -190,7 +195,7 @@ mod tests {
             "&'a mut a::B<C<D>, E>",
             "::std::sync::Arc<T>",
             "&Self",
-            "&dyn Registry + Send",
+            "&(dyn Registry + Send)",
             "Box<dyn a::Store<u8> + 'static>",
             "&impl Station",
         ] {
