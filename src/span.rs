@@ -49,6 +49,45 @@ pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
             };
             (s <= t).then_some(s..t)
         }
+        syn::Type::Paren(p) => {
+            cheap_type_range(&p.elem)?;
+            let s = p.paren_token.span.open().byte_range().start;
+            Some(s..p.paren_token.span.close().byte_range().end)
+        }
+        // `dyn Trait + Send`, `impl Trait` (trait bounds without parenthesized arguments).
+        syn::Type::TraitObject(t) => {
+            let s = match &t.dyn_token {
+                Some(d) => d.span.byte_range().start,
+                None => bound_range(t.bounds.first()?)?.start,
+            };
+            let e = bound_range(t.bounds.last()?)?.end;
+            (s <= e).then_some(s..e)
+        }
+        syn::Type::ImplTrait(t) => {
+            let s = t.impl_token.span.byte_range().start;
+            let e = bound_range(t.bounds.last()?)?.end;
+            (s <= e).then_some(s..e)
+        }
+        _ => None,
+    }
+}
+
+fn bound_range(b: &syn::TypeParamBound) -> Option<Range<usize>> {
+    match b {
+        syn::TypeParamBound::Trait(t)
+            if t.paren_token.is_none() && t.lifetimes.is_none() && t.maybe.is_none() =>
+        {
+            let ty = syn::Type::Path(syn::TypePath {
+                attrs: Vec::new(),
+                qself: None,
+                path: t.path.clone(),
+            });
+            cheap_type_range(&ty)
+        }
+        syn::TypeParamBound::Lifetime(l) => {
+            let s = l.apostrophe.byte_range().start;
+            Some(s..l.ident.span().byte_range().end)
+        }
         _ => None,
     }
 }
@@ -73,6 +112,8 @@ fn start(e: &Expr) -> Option<usize> {
                     .map(|s| s.ident.span().byte_range().start)
             }),
         Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().byte_range().start),
+        // `&v`, `&mut self.items` (`for x in &v`).
+        Expr::Reference(r) => start(&r.expr).map(|_| r.and_token.spans[0].byte_range().start),
         _ => None,
     }
     .filter(|_| attrs_empty(e))
@@ -87,6 +128,7 @@ fn end(e: &Expr) -> Option<usize> {
         Expr::Try(t) => Some(t.question_token.spans[0].byte_range().end),
         Expr::Index(i) => Some(i.bracket_token.span.close().byte_range().end),
         Expr::Paren(p) => Some(p.paren_token.span.close().byte_range().end),
+        Expr::Reference(r) => end(&r.expr),
         Expr::Field(f) => match &f.member {
             syn::Member::Named(i) => Some(i.span().byte_range().end),
             syn::Member::Unnamed(i) => Some(i.span.byte_range().end),
@@ -153,6 +195,9 @@ mod tests {
             "&'a mut a::B<C<D>, E>",
             "::std::sync::Arc<T>",
             "&Self",
+            "&(dyn Registry + Send)",
+            "Box<dyn a::Store<u8> + 'static>",
+            "&impl Station",
         ] {
             let ty: syn::Type = syn::parse_str(src).unwrap();
             assert_eq!(cheap_type_range(&ty), Some(ty.span().byte_range()), "{src}");

@@ -176,8 +176,12 @@ impl Walker<'_, '_, '_> {
                     async_apis::param_type(self.cx, &pt.ty, &sig.generics).map(blocking::Ty::One)
                 });
                 self.bind(&pt.pat, ty);
-                self.declare(&pt.pat, &pt.ty);
-                typed_source(self.cx, &pt.pat, &pt.ty);
+                // A generic parameter bounded by one trait (`s: &S` with `S: Station`) is
+                // typed as that trait, as `&impl Station` is.
+                let bounded = crate::analysis::typing::bounded_generic(&pt.ty, &sig.generics);
+                let decl_ty = bounded.as_ref().unwrap_or(&pt.ty);
+                self.declare(&pt.pat, decl_ty);
+                typed_source(self.cx, &pt.pat, decl_ty);
             }
         }
         self.with_scope(scope, |w| w.visit_block(block));

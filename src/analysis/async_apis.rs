@@ -178,6 +178,13 @@ impl Catalog {
             .is_some_and(|t| t.async_methods.iter().any(|m| m == method))
     }
 
+    /// The catalogued type sync method `method` of catalogued type `ty` returns (a builder
+    /// transition such as `reqwest::Client::get`).
+    pub fn method_returns(&'static self, ty: &str, method: &str) -> Option<&'static str> {
+        let r = self.lib_type(ty)?.returns.get(method)?;
+        self.known_type(r)
+    }
+
     /// The catalogued type a canonical type path names.
     fn known_type(&'static self, canon: &str) -> Option<&'static str> {
         self.lib_type(canon).map(|t| t.name.as_str())
@@ -230,6 +237,10 @@ pub fn calls_future_fn(cx: &FileCx<'_>, name: &str) -> bool {
 pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
     let cat = catalog();
     match paths::peel(e) {
+        // `|x| async move { .. }`, `async |x| ..`: calling it creates a future.
+        Expr::Closure(c) if c.asyncness.is_some() || ends_in_async(&c.body) => {
+            Some(Ty::One(FUTURE_FN))
+        }
         Expr::Call(c) => match ctor(cx, c)? {
             k if k.returns.len() == 1 => k.returns.first().map(|t| Ty::One(t.as_str())),
             k if k.returns.len() > 1 => Some(Ty::Tuple(&k.returns)),
@@ -254,6 +265,18 @@ pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether a closure body's value is an `async` block (directly or as a block's tail).
+fn ends_in_async(body: &Expr) -> bool {
+    match paths::peel(body) {
+        Expr::Async(_) => true,
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(tail, None)) => ends_in_async(tail),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod context;
 pub mod file;
 pub mod imports;
 pub mod index;
+pub mod lib_types;
 pub mod locals;
 pub mod lock_types;
 pub mod macros;

@@ -16,8 +16,10 @@ pub fn settle(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
     let inputs = index.inputs();
     for (file, f) in index.files.iter().enumerate() {
         for p in &f.facts.pending {
-            let ty = sema.sym_type(&inputs, file as u32, p.sym);
-            if p.types.iter().any(|t| ty.is(t)) {
+            let is = |t: &String| {
+                crate::analysis::lib_types::sym_is(sema, &inputs, file as u32, p.sym, t)
+            };
+            if p.types.iter().any(is) {
                 let mut d = p.diagnostic.clone();
                 d.path = Arc::clone(&f.path);
                 out.push(d);

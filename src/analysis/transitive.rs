@@ -178,10 +178,13 @@ fn mark(
     // A root on a receiver phase 1 could not type holds when the crate's types say so.
     let holds = |fi: usize, b: &crate::analysis::index::BlockingFact| match &b.when {
         None => true,
-        Some((sym, ty)) => index
-            .semantics()
-            .sym_type(inputs.get_or_init(|| index.inputs()), fi as u32, *sym)
-            .is(ty),
+        Some((sym, ty)) => crate::analysis::lib_types::sym_is(
+            index.semantics(),
+            inputs.get_or_init(|| index.inputs()),
+            fi as u32,
+            *sym,
+            ty,
+        ),
     };
     for (fi, file) in index.files.iter().enumerate() {
         for (bi, b) in file.facts.blocking.iter().enumerate() {

@@ -306,6 +306,57 @@ pub fn bind_pattern(
     }
 }
 
+/// The trait bounding generic parameter `ty` (also behind references) of a fn, as a type
+/// path, when it has exactly one bound besides the markers, inline or in the `where` clause,
+/// and that bound is not a closure trait (`Fn*(..)`, typed elsewhere).
+pub fn bounded_generic(ty: &syn::Type, generics: &syn::Generics) -> Option<syn::Type> {
+    let mut t = ty;
+    while let syn::Type::Reference(r) = t {
+        t = &r.elem;
+    }
+    let syn::Type::Path(p) = t else {
+        return None;
+    };
+    let name = p.path.get_ident().filter(|_| p.qself.is_none())?;
+    let param = generics.type_params().find(|tp| tp.ident == *name)?;
+    let mut lists = vec![&param.bounds];
+    for pred in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let syn::WherePredicate::Type(pt) = pred
+            && matches!(&pt.bounded_ty, syn::Type::Path(b) if b.qself.is_none() && b.path.is_ident(name))
+        {
+            lists.push(&pt.bounds);
+        }
+    }
+    let bounds = lists.into_iter().flatten().filter_map(|b| match b {
+        syn::TypeParamBound::Trait(tb) => Some(&tb.path),
+        _ => None,
+    });
+    let marker = |p: &&syn::Path| {
+        p.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "Send" | "Sync" | "Unpin" | "Sized" | "Clone" | "Copy" | "Debug" | "Display"
+            )
+        })
+    };
+    let mut traits = bounds.filter(|p| !marker(p));
+    let (Some(one), None) = (traits.next(), traits.next()) else {
+        return None;
+    };
+    if one
+        .segments
+        .last()
+        .is_some_and(|s| matches!(s.arguments, syn::PathArguments::Parenthesized(_)))
+    {
+        return None;
+    }
+    Some(syn::Type::Path(syn::TypePath {
+        attrs: Vec::new(),
+        qself: None,
+        path: one.clone(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

@@ -206,7 +206,9 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
                 // A known library type: no crate-local method and no name is matched on it.
                 MethodKind::NotFuture => return,
                 MethodKind::Unknown => {
-                    if recv_ty == u32::MAX && !on_self {
+                    // Also beside a declared type: the declaration may be an alias of a
+                    // library type in another crate, which only the symbolic type finishes.
+                    if !on_self {
                         recv_sym = syms::sym_of(cx, &mc.receiver);
                     }
                     if recv_ty == u32::MAX
@@ -361,8 +363,10 @@ impl Judge<'_> {
         Some(reason)
     }
 
-    /// Why `callee` creates a future. A method counts only as an `async fn`: a method that
-    /// returns a future may do its work eagerly (as builders and senders do).
+    /// Why `callee` creates a future. A method counts as an `async fn`, or as a trait method
+    /// declared to return a future (`fn put(&self) -> BoxFuture<'_, ()>`: the hand-written
+    /// form of an `async fn` in a trait); an inherent method that returns a future may do its
+    /// work eagerly (as builders and senders do).
     fn callee_reason(&self, callee: SemCallee, method: bool) -> Option<Reason> {
         match callee {
             SemCallee::Fn(f, i) => {
@@ -374,7 +378,8 @@ impl Judge<'_> {
                     .fns
                     .get(i as usize)?;
                 let creates = if method {
-                    fact.is_async && !fact.runtime_entry
+                    (fact.is_async && !fact.runtime_entry)
+                        || (fact.returns_future && fact.trait_name.is_some())
                 } else {
                     creates_future(fact)
                 };
@@ -481,11 +486,19 @@ impl Judge<'_> {
                         .method_of(&self.inputs, *item, &|n: &str| n == name);
                     return self.callee_reason(callee, true);
                 }
-                Ty::External(..) => {
-                    let lib = ty.autoderef().external_path()?;
-                    return catalog()
-                        .is_async(&lib, name)
-                        .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+                Ty::External(..) | Ty::Unknown => {
+                    // A library type, declared or returned by a catalogued method
+                    // (`self.client.get(url)` on a `reqwest::Client` field).
+                    if let Some(lib) = crate::analysis::lib_types::library_type(
+                        self.sema,
+                        &self.inputs,
+                        file as u32,
+                        call.recv_sym,
+                    ) {
+                        return catalog()
+                            .is_async(&lib, name)
+                            .then(|| library_reason(format!("`{lib}::{name}` returns a future")));
+                    }
                 }
                 _ => {}
             }

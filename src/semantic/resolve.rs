@@ -255,6 +255,11 @@ impl Semantics {
         ty: ItemRef,
         name: &dyn Fn(&str) -> bool,
     ) -> Callee {
+        // A receiver typed by a local trait (`&dyn Trait`, `impl Trait`, a generic bounded
+        // by it): the trait's declaration of the method.
+        if matches!(item_kind(files, ty.0, ty.1), Some(ItemKind::Trait)) {
+            return self.trait_method(files, ty, name, true);
+        }
         self.assoc_fn(files, ty, name, true)
     }
 

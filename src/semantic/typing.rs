@@ -71,6 +71,30 @@ fn prelude_paths() -> &'static [Arc<[Name]>] {
     PATHS.get_or_init(|| PRELUDE.iter().map(|(_, full)| path_of(full)).collect())
 }
 
+/// Lazily initialised cells: what their accessors return (`RT.get()` is an `Option<&T>`,
+/// `RT.get_or_init(..)` a `&T`); anything else is unknown.
+const ONCE_CELLS: &[&str] = &[
+    "std::sync::OnceLock",
+    "std::cell::OnceCell",
+    "once_cell::sync::OnceCell",
+    "once_cell::unsync::OnceCell",
+];
+
+fn once_cell_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
+    if !ONCE_CELLS.iter().any(|c| is_path(p, c)) {
+        return Ty::Unknown;
+    }
+    let Some(inner) = args.first() else {
+        return Ty::Unknown;
+    };
+    let by_ref = Ty::Ref(Box::new(inner.clone()));
+    match method {
+        "get" => Ty::External(path_of("std::option::Option"), vec![by_ref]),
+        "get_or_init" | "wait" => by_ref,
+        _ => Ty::Unknown,
+    }
+}
+
 fn path_of(s: &str) -> Arc<[Name]> {
     s.split("::").map(Name::from).collect()
 }
@@ -282,6 +306,7 @@ impl Semantics {
                             _ => Ty::Unknown,
                         }
                     }
+                    Ty::External(p, args) => once_cell_access(p, args, name),
                     _ => Ty::Unknown,
                 }
             }
@@ -489,6 +514,15 @@ impl Semantics {
                     {
                         Ty::Callable(Box::new(self.ret_or_unit(files, at, *output, d)))
                     }
+                    // `dyn Trait`/`impl Trait` of a local trait: its methods are the trait's.
+                    Ty::Local(tr, args)
+                        if matches!(
+                            crate::semantic::resolve::item_kind(files, tr.0, tr.1),
+                            Some(crate::semantic::items::ItemKind::Trait)
+                        ) =>
+                    {
+                        Ty::Local(tr, args)
+                    }
                     _ => Ty::Unknown,
                 }
             }
@@ -541,7 +575,9 @@ impl Semantics {
             self.agree(at.file, at.scope, |m| {
                 match self.defmap.resolve(m, p, Ns::Types) {
                     Def::Item(f, i) => match item_kind(files, f, i) {
-                        Some(ItemKind::Adt { .. }) => Named::Adt((f, i)),
+                        // A local trait names the type of its objects and of generics
+                        // bounded by it: method calls go to its declarations.
+                        Some(ItemKind::Adt { .. } | ItemKind::Trait) => Named::Adt((f, i)),
                         Some(ItemKind::Alias(_)) => Named::Alias((f, i)),
                         _ => Named::Unknown,
                     },

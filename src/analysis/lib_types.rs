@@ -1,0 +1,76 @@
+//! Library types of symbolic expressions: finishes what the semantic layer cannot, a method
+//! call on a value of a library type (`self.http.get(url)` on a `reqwest::blocking::Client`
+//! field, `c.post(url).body(b)` on a `reqwest::Client` parameter). The semantic layer types
+//! fields, parameters and statics from declarations; which type a library *method* returns is
+//! data, kept in the catalogs (`returns` of `rules/async-apis.toml`, transitions of
+//! `rules/blocking-apis.toml`). Unknown stays unknown: a method the catalogs do not list on a
+//! type they do not list gives no type.
+
+use crate::semantic::defmap::FileInput;
+use crate::semantic::resolve::Semantics;
+use crate::semantic::types::{Sym, Ty};
+
+/// How many method hops a chain may take.
+const MAX_HOPS: u8 = 8;
+
+/// The canonical path of the library type of symbolic expression `sym` of file `file`: its
+/// declared type (after autoderef through references and smart pointers), or, for a method
+/// call on a value of a library type, the type the catalogs say that method returns.
+pub fn library_type(
+    sema: &Semantics,
+    files: &[FileInput<'_>],
+    file: u32,
+    sym: u32,
+) -> Option<String> {
+    lib_type(sema, files, file, sym, 0)
+}
+
+/// Whether symbolic expression `sym` of file `file` is of type `ty` (a canonical path, see
+/// [`crate::semantic::types::Ty::is`]), by its declared type or through catalogued library
+/// methods.
+pub fn sym_is(sema: &Semantics, files: &[FileInput<'_>], file: u32, sym: u32, ty: &str) -> bool {
+    let t = sema.sym_type(files, file, sym);
+    if t.is(ty) {
+        return true;
+    }
+    matches!(t, Ty::Unknown)
+        && !ty.ends_with('>')
+        && method_chain(sema, files, file, sym, 0).as_deref() == Some(ty)
+}
+
+fn lib_type(
+    sema: &Semantics,
+    files: &[FileInput<'_>],
+    file: u32,
+    sym: u32,
+    hops: u8,
+) -> Option<String> {
+    let t = sema.sym_type(files, file, sym);
+    match t.autoderef() {
+        Ty::External(..) => t.autoderef().external_path(),
+        Ty::Unknown => method_chain(sema, files, file, sym, hops),
+        _ => None,
+    }
+}
+
+/// The type a catalogued method returns on a receiver of a library type, for a `sym` that is
+/// such a method call.
+fn method_chain(
+    sema: &Semantics,
+    files: &[FileInput<'_>],
+    file: u32,
+    sym: u32,
+    hops: u8,
+) -> Option<String> {
+    if hops >= MAX_HOPS {
+        return None;
+    }
+    let Sym::MethodRet(base, name) = files.get(file as usize)?.items.syms.get(sym as usize)? else {
+        return None;
+    };
+    let recv = lib_type(sema, files, file, *base, hops + 1)?;
+    let returned = crate::analysis::blocking::catalog()
+        .transition(&recv, name)
+        .or_else(|| crate::analysis::async_apis::catalog().method_returns(&recv, name))?;
+    Some(returned.to_string())
+}
