@@ -200,7 +200,6 @@ pub fn lint_text(
                 Some((pos.line, pos.column)),
             );
             proc_macro2::extra::invalidate_current_thread_spans();
-            crate::analysis::macros::forget();
             return out;
         }
         Ok(file) => {
@@ -223,6 +222,7 @@ pub fn lint_text(
                 fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
             };
             let mut sink = Sink::new(&path);
+            crate::analysis::macros::remember_for_file();
             let facts = crate::walk::walk_file(&cx, &mut sink);
             let diagnostics = sink.into_diagnostics();
             drop(cx);

@@ -261,6 +261,9 @@ fn key(tokens: &TokenStream) -> Option<Key> {
 /// Parsed bodies of the current file, by kind.
 #[derive(Default)]
 struct Memo {
+    /// Set by [`remember_for_file`]: offsets identify a body only while one file's tree is walked
+    /// (every parse starts its offsets at 0), so outside that window nothing is remembered.
+    active: bool,
     logs: FxHashMap<Key, Option<Rc<Vec<Expr>>>>,
     lists: FxHashMap<Key, Option<Rc<Vec<Expr>>>>,
     selects: FxHashMap<Key, Option<Rc<SelectMacro>>>,
@@ -270,12 +273,27 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::default();
 }
 
+/// Remembers parsed bodies on this thread until [`forget`]. The driver calls it before walking a
+/// file's tree; every body parsed in between must come from that file.
+pub fn remember_for_file() {
+    MEMO.with(|m| {
+        *m.borrow_mut() = Memo {
+            active: true,
+            ..Memo::default()
+        }
+    });
+}
+
 fn remembered<T>(
     tokens: &TokenStream,
     table: fn(&mut Memo) -> &mut FxHashMap<Key, Option<Rc<T>>>,
     parse: fn(&TokenStream) -> Option<T>,
 ) -> Option<Parsed<T>> {
-    let Some(key) = key(tokens) else {
+    let key = MEMO
+        .with(|m| m.borrow().active)
+        .then(|| key(tokens))
+        .flatten();
+    let Some(key) = key else {
         return parse(tokens).map(|v| Parsed(Rc::new(v)));
     };
     if let Some(hit) = MEMO.with(|m| table(&mut m.borrow_mut()).get(&key).cloned()) {
@@ -286,8 +304,8 @@ fn remembered<T>(
     parsed.map(Parsed)
 }
 
-/// Drops the bodies parsed for the file that was just linted on this thread. The driver calls it
-/// when it is done with a file's tree (source positions restart with the next file).
+/// Drops the bodies parsed for the file that was just linted on this thread and stops
+/// remembering. The driver calls it when it is done with a file's tree.
 pub fn forget() {
     MEMO.with(|m| *m.borrow_mut() = Memo::default());
 }
