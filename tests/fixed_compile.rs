@@ -55,6 +55,14 @@ mod swallowed_cancellation_signal_origins_fixed;
 #[path = "../fixtures/unawaited-future/basic.fixed.rs"]
 mod unawaited_future_basic_fixed;
 
+// The imports the fixes made unused are gone, and no other became unused.
+#[deny(unused_imports)]
+#[path = "../fixtures/blocking-fs/unused-imports.fixed.rs"]
+mod blocking_fs_unused_imports_fixed;
+#[deny(unused_imports)]
+#[path = "../fixtures/blocking-sleep/unused-imports.fixed.rs"]
+mod blocking_sleep_unused_imports_fixed;
+
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
