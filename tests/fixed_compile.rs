@@ -57,52 +57,74 @@ mod swallowed_cancellation_signal_origins_fixed;
 mod unawaited_future_basic_fixed;
 
 // Fixtures whose fixed output only has to compile.
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/block-on-in-async/basic.fixed.rs"]
 mod block_on_in_async_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-call/std-net.fixed.rs"]
 mod blocking_call_std_net_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/basic.fixed.rs"]
 mod blocking_fs_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/path-metadata.fixed.rs"]
 mod blocking_fs_path_metadata_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/imports.fixed.rs"]
 mod blocking_sleep_imports_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/_engine/nested-modules.fixed.rs"]
 mod engine_nested_modules_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/_engine/suppress-file.fixed.rs"]
 mod engine_suppress_file_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/_engine/suppressions.fixed.rs"]
 mod engine_suppressions_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/format-captures.fixed.rs"]
 mod lock_across_await_format_captures_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/refcell.fixed.rs"]
 mod lock_across_await_refcell_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/temporaries.fixed.rs"]
 mod lock_across_await_temporaries_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/declared-handles.fixed.rs"]
 mod swallowed_cancellation_declared_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/field-handles.fixed.rs"]
 mod swallowed_cancellation_field_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/join-sets.fixed.rs"]
 mod swallowed_cancellation_join_sets_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/routed-results.fixed.rs"]
 mod swallowed_cancellation_routed_results_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/shutdown-forwarding.fixed.rs"]
 mod swallowed_cancellation_shutdown_forwarding_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/clippy-let-underscore.fixed.rs"]
 mod unawaited_future_clippy_let_underscore_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/fn-values.fixed.rs"]
 mod unawaited_future_fn_values_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unused-suppression/basic.fixed.rs"]
 mod unused_suppression_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unused-suppression/scoped.fixed.rs"]
 mod unused_suppression_scoped_fixed;
 
 // The imports the fixes made unused are gone, and no other became unused.
 #[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/unused-imports.fixed.rs"]
 mod blocking_fs_unused_imports_fixed;
 #[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/unused-imports.fixed.rs"]
 mod blocking_sleep_unused_imports_fixed;
 
