@@ -5,6 +5,10 @@ use std::path::Path;
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 
+mod unused_imports;
+
+pub use unused_imports::remove_unused_imports;
+
 /// Which fixes to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixLevel {

@@ -235,6 +235,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
         if text == original {
             continue;
         }
+        text = fix::remove_unused_imports(&original, &text);
         if write {
             let on_disk = std::fs::read(path.as_ref()).ok();
             if on_disk.as_deref() != Some(original.as_bytes()) {

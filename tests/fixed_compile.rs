@@ -10,6 +10,7 @@
     unused_mut,
     unused_must_use,
     dropping_copy_types,
+    unused_doc_comments,
     clippy::all
 )]
 
@@ -54,6 +55,78 @@ mod blocking_sleep_basic_fixed;
 mod swallowed_cancellation_signal_origins_fixed;
 #[path = "../fixtures/unawaited-future/basic.fixed.rs"]
 mod unawaited_future_basic_fixed;
+
+// Fixtures whose fixed output only has to compile.
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/block-on-in-async/basic.fixed.rs"]
+mod block_on_in_async_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-call/std-net.fixed.rs"]
+mod blocking_call_std_net_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/basic.fixed.rs"]
+mod blocking_fs_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/path-metadata.fixed.rs"]
+mod blocking_fs_path_metadata_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/imports.fixed.rs"]
+mod blocking_sleep_imports_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/_engine/nested-modules.fixed.rs"]
+mod engine_nested_modules_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/_engine/suppress-file.fixed.rs"]
+mod engine_suppress_file_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/_engine/suppressions.fixed.rs"]
+mod engine_suppressions_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/format-captures.fixed.rs"]
+mod lock_across_await_format_captures_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/refcell.fixed.rs"]
+mod lock_across_await_refcell_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/temporaries.fixed.rs"]
+mod lock_across_await_temporaries_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/declared-handles.fixed.rs"]
+mod swallowed_cancellation_declared_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/field-handles.fixed.rs"]
+mod swallowed_cancellation_field_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/join-sets.fixed.rs"]
+mod swallowed_cancellation_join_sets_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/routed-results.fixed.rs"]
+mod swallowed_cancellation_routed_results_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/shutdown-forwarding.fixed.rs"]
+mod swallowed_cancellation_shutdown_forwarding_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/clippy-let-underscore.fixed.rs"]
+mod unawaited_future_clippy_let_underscore_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/fn-values.fixed.rs"]
+mod unawaited_future_fn_values_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unused-suppression/basic.fixed.rs"]
+mod unused_suppression_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unused-suppression/scoped.fixed.rs"]
+mod unused_suppression_scoped_fixed;
+
+// The imports the fixes made unused are gone, and no other became unused.
+#[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/unused-imports.fixed.rs"]
+mod blocking_fs_unused_imports_fixed;
+#[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/unused-imports.fixed.rs"]
+mod blocking_sleep_unused_imports_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -271,11 +344,17 @@ fn fixed_outputs_are_clean() {
             .and_then(|n| n.to_str())
             .expect("rule folder")
             .to_string();
+        // `_engine` fixtures run every rule, as `tests/fixtures.rs` does.
+        let every_rule = async_lint::rules::by_id(&rule).is_none();
         let mut opts = async_lint::run::Options {
             paths: vec![p.to_path_buf()],
             format: async_lint::render::Format::Short,
             color: async_lint::cli::ColorChoice::Never,
-            select: vec![rule.clone()],
+            select: vec![if every_rule {
+                "ALL".into()
+            } else {
+                rule.clone()
+            }],
             ignore: Vec::new(),
             exclude: Vec::new(),
             config: None,
@@ -290,7 +369,7 @@ fn fixed_outputs_are_clean() {
             .diagnostics
             .iter()
             .filter(|d| {
-                d.rule.id == rule
+                (every_rule || d.rule.id == rule)
                     && d.fix
                         .as_ref()
                         .is_some_and(|f| f.applicability != async_lint::Applicability::Manual)

@@ -180,6 +180,8 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
         }
         (fixed, pending) = (next.text, next.skipped);
     }
+    // `use` items the fixes made unused are removed, as `--fix` does.
+    let fixed = fix::remove_unused_imports(text, &fixed);
     check_fixed_file(path, text, &fixed);
     similar::TextDiff::from_lines(text, &fixed)
         .unified_diff()
