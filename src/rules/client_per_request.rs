@@ -82,7 +82,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     let Some(ctx) = &scope.async_ctx else {
         return;
     };
-    if scope.in_sync_closure {
+    if scope.in_sync_closure || !names_a_client_crate(cx) {
         return;
     }
     let Some((kind, what)) = construction(cx, e).or_else(|| helper_call(cx, e)) else {
@@ -114,6 +114,27 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
 }
 
 /// The construction `e` is, if any: its kind and how messages name it.
+/// Whether the file names a crate whose clients or pools the rule knows: every construction, and
+/// every helper wrapping one, is resolved through the file's own paths and imports, so a file
+/// that names none of them has nothing to find (and the file-wide facts are never collected).
+fn names_a_client_crate(cx: &FileCx<'_>) -> bool {
+    thread_local! {
+        static NAMES: std::cell::Cell<(u64, bool)> = const { std::cell::Cell::new((u64::MAX, false)) };
+    }
+    NAMES.with(|cell| {
+        let (generation, found) = cell.get();
+        if generation == cx.generation {
+            return found;
+        }
+        let text = cx.source.text();
+        let found = ["reqwest", "redis", "sqlx", "hyper_util"]
+            .iter()
+            .any(|c| text.contains(c));
+        cell.set((cx.generation, found));
+        found
+    })
+}
+
 fn construction(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String)> {
     match e {
         Expr::Call(c) => {
