@@ -118,6 +118,19 @@ mod unused_suppression_basic_fixed;
 #[path = "../fixtures/unused-suppression/scoped.fixed.rs"]
 mod unused_suppression_scoped_fixed;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/block-on-in-async/once-cells.fixed.rs"]
+mod block_on_in_async_once_cells_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/generic-handles.fixed.rs"]
+mod swallowed_cancellation_generic_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/trait-futures.fixed.rs"]
+mod unawaited_future_trait_futures_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/unused-imports-kept.fixed.rs"]
+mod blocking_fs_unused_imports_kept_fixed;
+
 // The imports the fixes made unused are gone, and no other became unused.
 #[deny(unused_imports)]
 #[rustfmt::skip] // the fixed output is compared byte for byte
