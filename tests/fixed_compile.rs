@@ -131,6 +131,38 @@ mod unawaited_future_trait_futures_fixed;
 #[path = "../fixtures/blocking-fs/unused-imports-kept.fixed.rs"]
 mod blocking_fs_unused_imports_kept_fixed;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/fs-err.fixed.rs"]
+mod blocking_fs_fs_err_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/log-macros.fixed.rs"]
+mod blocking_fs_log_macros_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/declared-types.fixed.rs"]
+mod lock_across_await_declared_types_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/helpers.fixed.rs"]
+mod lock_across_await_helpers_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/join-handles.fixed.rs"]
+mod swallowed_cancellation_join_handles_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/select-loops.fixed.rs"]
+mod swallowed_cancellation_select_loops_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/async-trait.fixed.rs"]
+mod unawaited_future_async_trait_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/look-alikes.fixed.rs"]
+mod unawaited_future_look_alikes_fixed;
+
 // The imports the fixes made unused are gone, and no other became unused.
 #[deny(unused_imports)]
 #[rustfmt::skip] // the fixed output is compared byte for byte
