@@ -163,6 +163,14 @@ mod unawaited_future_async_trait_fixed;
 #[path = "../fixtures/unawaited-future/look-alikes.fixed.rs"]
 mod unawaited_future_look_alikes_fixed;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/runtimes.fixed.rs"]
+mod blocking_fs_runtimes_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/runtimes.fixed.rs"]
+mod blocking_sleep_runtimes_fixed;
+
 // The imports the fixes made unused are gone, and no other became unused.
 #[deny(unused_imports)]
 #[rustfmt::skip] // the fixed output is compared byte for byte
