@@ -88,6 +88,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                     color: use_color(opts.color),
                     width: None,
                     quiet: opts.output.quiet,
+                    passes: Some(opts.output.exit_code(&report) == 0),
                 };
                 if opts.workflow.statistics {
                     render::statistics::render(&report, opts.format == Format::Json, out)

@@ -96,6 +96,22 @@ fn info_findings_fail_only_with_fail_on_info() {
 }
 
 #[test]
+fn cargo_json_build_finished_agrees_with_the_exit_status() {
+    let dir = tree(&[("a.rs", BLOCKING)]);
+    let finished = |args: &[&str]| {
+        let mut all = vec!["--format", "cargo-json", "--no-cache"];
+        all.extend_from_slice(args);
+        let o = run_in(dir.path(), &all);
+        let last: Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+        assert_eq!(last["reason"], "build-finished");
+        (last["success"].as_bool().unwrap(), o.status.code().unwrap())
+    };
+    assert_eq!(finished(&["a.rs"]), (false, 1));
+    assert_eq!(finished(&["--fail-on", "error", "a.rs"]), (true, 0));
+    assert_eq!(finished(&["--exit-zero", "a.rs"]), (true, 0));
+}
+
+#[test]
 fn severity_off_disables_a_rule() {
     let dir = tree(&[
         ("a.rs", SLEEP_AND_FS),

@@ -97,8 +97,9 @@ struct BuildFinished {
     success: bool,
 }
 
-/// Writes one `compiler-message` line per diagnostic and file error, then `build-finished`.
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// Writes one `compiler-message` line per diagnostic and file error, then `build-finished`, whose
+/// `success` is `passes` (the run's exit status is 0).
+pub fn render(report: &Report, passes: bool, out: &mut dyn Write) -> io::Result<()> {
     for d in &report.diagnostics {
         let msg = CompilerMessage {
             message: diagnostic(report, d),
@@ -119,7 +120,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         &mut *out,
         &BuildFinished {
             reason: "build-finished",
-            success: report.exit_code() == 0,
+            success: passes,
         },
     )?;
     out.write_all(b"\n")
@@ -355,7 +356,7 @@ mod tests {
 
     fn lines(report: &Report) -> Vec<Value> {
         let mut out = Vec::new();
-        render(report, &mut out).unwrap();
+        render(report, report.exit_code() == 0, &mut out).unwrap();
         String::from_utf8(out)
             .unwrap()
             .lines()
@@ -382,6 +383,16 @@ mod tests {
             clean,
             vec![json!({"reason": "build-finished", "success": true})]
         );
+    }
+
+    #[test]
+    fn build_finished_states_whether_the_run_passes() {
+        // `--fail-on error` over warnings only, or `--exit-zero`: the run passes.
+        let mut out = Vec::new();
+        render(&fixture::report(), true, &mut out).unwrap();
+        let last: Value =
+            serde_json::from_str(String::from_utf8(out).unwrap().lines().last().unwrap()).unwrap();
+        assert_eq!(last, json!({"reason": "build-finished", "success": true}));
     }
 
     #[test]

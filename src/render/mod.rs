@@ -46,6 +46,9 @@ pub struct RenderOptions {
     pub width: Option<usize>,
     /// Print only the diagnostics, no summary footer (human format only; `--quiet`).
     pub quiet: bool,
+    /// Whether the run passes (exits 0) under `--fail-on` / `--exit-zero`, for formats that state
+    /// it (cargo-json's `build-finished.success`). None: any finding or file error fails.
+    pub passes: Option<bool>,
 }
 
 /// Renders `report` in `format` to `out`.
@@ -64,7 +67,9 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Github => github::render(report, out),
         Format::Sarif => sarif::render(report, out),
-        Format::CargoJson => cargo_json::render(report, out),
+        Format::CargoJson => {
+            cargo_json::render(report, opts.passes.unwrap_or(report.exit_code() == 0), out)
+        }
     }
 }
 
