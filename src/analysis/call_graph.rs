@@ -195,17 +195,31 @@ impl CallGraph {
         }
     }
 
-    /// A file's path relative to its crate root (for messages that name another file).
-    pub fn relative_path(&self, index: &CrateIndex, file: usize) -> String {
+    /// A file's path as a message about `from` names it: relative to the crate root both files
+    /// share, else to the common directory of their two crate roots (a helper in another
+    /// workspace member shows as `common/src/store.rs`, not an ambiguous `src/store.rs`).
+    pub fn relative_path(&self, index: &CrateIndex, file: usize, from: usize) -> String {
         let Some(f) = index.files.get(file) else {
             return String::new();
         };
-        let root = self
-            .krate
-            .get(file)
-            .and_then(|&k| self.roots.get(k as usize))
-            .and_then(Option::as_ref);
-        root.and_then(|r| f.path.strip_prefix(r).ok())
+        let root_of = |fi: usize| {
+            self.krate
+                .get(fi)
+                .and_then(|&k| self.roots.get(k as usize))
+                .and_then(Option::as_ref)
+        };
+        let base = match (root_of(file), root_of(from)) {
+            (Some(own), Some(caller)) if own == caller => Some(own.clone()),
+            (Some(own), Some(caller)) => {
+                let mut common = own.clone();
+                while !caller.starts_with(&common) && common.pop() {}
+                Some(common)
+            }
+            (own, _) => own.cloned(),
+        };
+        base.as_deref()
+            .and_then(|r| f.path.strip_prefix(r).ok())
+            .filter(|rel| !rel.as_os_str().is_empty())
             .unwrap_or(&f.path)
             .display()
             .to_string()

@@ -75,11 +75,11 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
         all.clone()
     };
     report_api_calls(index, g, rule, advice, out);
-    let mut shown: HashMap<usize, String> = HashMap::new();
-    let mut show = |fi: usize| -> String {
+    let mut shown: HashMap<(usize, usize), String> = HashMap::new();
+    let mut show = |fi: usize, from: usize| -> String {
         shown
-            .entry(fi)
-            .or_insert_with(|| g.relative_path(index, fi))
+            .entry((fi, from))
+            .or_insert_with(|| g.relative_path(index, fi, from))
             .clone()
     };
     for (fi, file) in index.files.iter().enumerate() {
@@ -116,7 +116,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                         let Some(b) = index.files[nfi].facts.blocking.get(bi as usize) else {
                             break;
                         };
-                        let _ = write!(chain, "{sep} `{}` ({}:{})", b.api, show(nfi), b.line);
+                        let _ = write!(chain, "{sep} `{}` ({}:{})", b.api, show(nfi, fi), b.line);
                         break;
                     }
                     Some(Cause::Api(afi, aci, a)) => {
@@ -130,7 +130,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                             chain,
                             "{sep} `{}` ({}:{})",
                             api.unwrap_or("a blocking API"),
-                            show(nfi),
+                            show(nfi, fi),
                             line
                         );
                         break;
@@ -140,7 +140,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                             chain,
                             "{sep} `{}` ({}:{})",
                             display_name(g, index, next as usize),
-                            show(nfi),
+                            show(nfi, fi),
                             line
                         );
                         node = next as usize;
