@@ -172,6 +172,10 @@ mod blocking_fs_unused_imports_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/unused-imports.fixed.rs"]
 mod blocking_sleep_unused_imports_fixed;
+#[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/unused-io-traits.fixed.rs"]
+mod blocking_fs_unused_io_traits_fixed;
 
 // Fixes that would hold a std guard across a new `.await` are manual: the fixed output still
 // spawns every fn (its futures are `Send`).
