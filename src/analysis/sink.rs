@@ -312,7 +312,7 @@ impl<'a> Sink<'a> {
 /// Why a fix adding an `.await` where `name` is alive is not applied.
 pub fn held_help(name: &str) -> String {
     format!(
-        "not applied: the `.await` it adds would hold `{name}` across a suspension point, which keeps the lock while waiting and makes the future not `Send`; release it before the call first"
+        "not applied: the `.await` it adds would hold `{name}` across a suspension point (a lock guard keeps its lock while waiting; a guard, a `RefCell` borrow or an `Rc` makes the future not `Send`); release it in a block that ends before the call first"
     )
 }
 

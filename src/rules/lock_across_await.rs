@@ -168,7 +168,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let interesting = [
-        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<",
+        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<", "Rc",
     ]
     .iter()
     .any(|n| text.contains(n));
