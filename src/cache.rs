@@ -37,7 +37,7 @@ use crate::project::CrateInfo;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
-const MAGIC: &str = "async-lint-cache 7";
+const MAGIC: &str = "async-lint-cache 8";
 
 /// Name of the cache file inside the cache directory.
 const FILE_NAME: &str = "cache.bin";

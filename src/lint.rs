@@ -223,6 +223,14 @@ pub fn lint_text(
             };
             let mut sink = Sink::new(&path);
             crate::analysis::macros::remember_for_file();
+            if !cx
+                .settings
+                .rules
+                .iter()
+                .any(|r| r.id == crate::rules::lock_across_await::LOCK_ACROSS_AWAIT.id)
+            {
+                crate::rules::lock_across_await::record_held(&cx, &path, &mut sink);
+            }
             let facts = crate::walk::walk_file(&cx, &mut sink);
             let diagnostics = sink.into_diagnostics();
             drop(cx);

@@ -49,6 +49,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     }
     cx.imports.borrow_mut().pop();
     w.sink.finish_deferred();
+    w.sink.gate_new_awaits(cx.source.text());
     w.facts.discarded = w.sink.take_discarded();
     w.facts.pending = w.sink.take_pending();
     if cx.settings.collect_facts {

@@ -180,6 +180,28 @@ mod blocking_fs_unused_imports_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/unused-imports.fixed.rs"]
 mod blocking_sleep_unused_imports_fixed;
+#[deny(unused_imports)]
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/unused-io-traits.fixed.rs"]
+mod blocking_fs_unused_io_traits_fixed;
+
+// Fixes that would hold a std guard across a new `.await` are manual: the fixed output still
+// spawns every fn (its futures are `Send`).
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/held-guards.fixed.rs"]
+mod blocking_sleep_held_guards_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/held-guards.fixed.rs"]
+mod blocking_fs_held_guards_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/held-guards.fixed.rs"]
+mod unawaited_future_held_guards_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/nested-loops.fixed.rs"]
+mod swallowed_cancellation_nested_loops_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/temporaries-in-branches.fixed.rs"]
+mod lock_across_await_temporaries_in_branches_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

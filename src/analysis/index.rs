@@ -172,6 +172,10 @@ pub struct DiscardedCall {
     pub kind: DiscardKind,
     /// Whether `.await` can be written at the call (the fix appends it to the call).
     pub can_await: bool,
+    /// A lock guard or borrow alive at the call, which an `.await` there would hold across a
+    /// suspension point (the fix is then manual).
+    #[serde(default)]
+    pub held_across_await: Option<String>,
     /// For a path call, the path as written ([`ItemSummary::paths`]; `u32::MAX` otherwise).
     pub path: u32,
     /// For a method call, the receiver's declared type ([`CallTarget::Method::recv_ty`]).

@@ -17,6 +17,18 @@ pub struct Sink<'a> {
     /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
     /// file byte range (see [`Sink::report_by_type`]).
     deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
+    /// Every async body a file hook analysed, and the values alive in them that must not be
+    /// held across an `.await` (see [`Sink::record_held`], [`Sink::gate_new_awaits`]).
+    bodies: Vec<Range<usize>>,
+    held: Vec<Held>,
+}
+
+/// A value that must not live across an `.await` (a synchronous lock guard, a `RefCell`
+/// borrow), alive over `live` in the async body `body`.
+struct Held {
+    live: Range<usize>,
+    body: Range<usize>,
+    name: String,
 }
 
 /// A finding whose condition is the type of an expression the file hook that found it could
@@ -62,7 +74,101 @@ impl<'a> Sink<'a> {
             discarded: Vec::new(),
             pending: Vec::new(),
             deferred: std::collections::HashMap::new(),
+            bodies: Vec::new(),
+            held: Vec::new(),
         }
+    }
+
+    /// Takes the bodies and held values `other` recorded (a scratch sink of a rule that ran only
+    /// for them).
+    pub fn adopt_held(&mut self, other: Sink<'_>) {
+        self.bodies.extend(other.bodies);
+        self.held.extend(other.held);
+    }
+
+    /// Records an async body a file hook analysed (the bodies nested in it are separate futures).
+    pub fn record_body(&mut self, body: Range<usize>) {
+        self.bodies.push(body);
+    }
+
+    /// Records `name`, a value alive over `live` in the async body `body` that must not be held
+    /// across an `.await`: a fix adding an `.await` there would hold it across a suspension
+    /// point (a lock held while waiting, and a future that is no longer `Send`).
+    pub fn record_held(&mut self, live: Range<usize>, body: Range<usize>, name: String) {
+        self.held.push(Held { live, body, name });
+    }
+
+    /// The value recorded by [`Sink::record_held`] that an `.await` written at `at` would be
+    /// held across.
+    pub fn held_at(&self, at: usize) -> Option<&str> {
+        let body = self
+            .bodies
+            .iter()
+            .filter(|b| b.start <= at && at < b.end)
+            .min_by_key(|b| b.end - b.start)?;
+        self.held
+            .iter()
+            .find(|h| h.body == *body && h.live.start < at && at <= h.live.end)
+            .map(|h| h.name.as_str())
+    }
+
+    /// Makes manual every applicable fix that writes a new `.await` (`text` is the file's) where
+    /// a recorded value is alive: the result would hold a lock guard or a borrow across the
+    /// `.await`, and a future holding a std guard is not `Send` (`tokio::spawn` rejects it).
+    pub fn gate_new_awaits(&mut self, text: &str) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        for d in &mut diagnostics {
+            self.gate_one(text, d);
+        }
+        self.diagnostics = diagnostics;
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in &mut pending {
+            self.gate_one(text, &mut p.diagnostic);
+        }
+        self.pending = pending;
+        let mut discarded = std::mem::take(&mut self.discarded);
+        for c in &mut discarded {
+            if c.can_await
+                && let Some(name) = self.held_at(c.range.end)
+            {
+                c.held_across_await = Some(name.to_string());
+            }
+        }
+        self.discarded = discarded;
+    }
+
+    fn gate_one(&self, text: &str, d: &mut Diagnostic) {
+        let Some(fix) = d.fix.as_ref() else {
+            return;
+        };
+        if fix.applicability == crate::diagnostic::Applicability::Manual {
+            return;
+        }
+        let name = fix.edits.iter().find_map(|e| {
+            let before = text.get(e.range.clone()).unwrap_or("");
+            let adds = e.replacement.matches(".await").count() > before.matches(".await").count();
+            if adds {
+                self.held_at(e.range.start)
+            } else {
+                None
+            }
+        });
+        let Some(name) = name else {
+            return;
+        };
+        let why = held_help(name);
+        let fix = d.fix.take().expect("checked");
+        d.help = Some(match d.help.take() {
+            Some(h) => format!("{h} ({why})"),
+            None => why,
+        });
+        d.fix = Some(Fix::manual(
+            format!("{} after releasing `{name}`", fix.message),
+            fix.edits,
+        ));
     }
 
     /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
@@ -201,6 +307,13 @@ impl<'a> Sink<'a> {
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diagnostics
     }
+}
+
+/// Why a fix adding an `.await` where `name` is alive is not applied.
+pub fn held_help(name: &str) -> String {
+    format!(
+        "not applied: the `.await` it adds would hold `{name}` across a suspension point (a lock guard keeps its lock while waiting; a guard, a `RefCell` borrow or an `Rc` makes the future not `Send`); release it in a block that ends before the call first"
+    )
 }
 
 #[cfg(test)]

@@ -33,6 +33,110 @@ const KNOWN_TYPES: &[&str] = &[
     "fs_err::OpenOptions",
 ];
 
+/// Std I/O traits whose method calls retyping fixes turn into `.await`ed calls of tokio's
+/// extension traits, with their methods. Such a trait's import is unused once the fixes awaited
+/// every call of its methods: a std I/O method never returns a future, so an awaited call is
+/// not one of its calls.
+const KNOWN_TRAITS: &[(&str, &[&str])] = &[
+    (
+        "std::io::Read",
+        &[
+            "read",
+            "read_vectored",
+            "read_to_end",
+            "read_to_string",
+            "read_exact",
+            "read_buf",
+            "read_buf_exact",
+            "by_ref",
+            "bytes",
+            "chain",
+            "take",
+        ],
+    ),
+    (
+        "std::io::Write",
+        &[
+            "write",
+            "write_vectored",
+            "flush",
+            "write_all",
+            "write_all_vectored",
+            "write_fmt",
+            "by_ref",
+        ],
+    ),
+    (
+        "std::io::Seek",
+        &[
+            "seek",
+            "rewind",
+            "stream_len",
+            "stream_position",
+            "seek_relative",
+        ],
+    ),
+    (
+        "std::io::BufRead",
+        &[
+            "fill_buf",
+            "consume",
+            "has_data_left",
+            "read_until",
+            "skip_until",
+            "read_line",
+            "split",
+            "lines",
+        ],
+    ),
+];
+
+/// The methods of `path` when it is one of [`KNOWN_TRAITS`].
+fn trait_methods(path: &str) -> Option<&'static [&'static str]> {
+    let path = path.strip_prefix("::").unwrap_or(path);
+    KNOWN_TRAITS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, m)| *m)
+}
+
+/// Calls `.m(..)` in `text` of a method in `methods` that are not followed by `.await`, and
+/// whether a `write!`/`writeln!` (which call `write_fmt`) is invoked; `None` if it does not lex.
+fn unawaited_calls(text: &str, methods: &[&str]) -> Option<(usize, bool)> {
+    let tokens: TokenStream = text[parse_base(text)..].parse().ok()?;
+    let mut out = (0, false);
+    scan_calls(tokens, methods, &mut out);
+    Some(out)
+}
+
+fn scan_calls(tokens: TokenStream, methods: &[&str], out: &mut (usize, bool)) {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tt) in tts.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => scan_calls(g.stream(), methods, out),
+            TokenTree::Ident(id) => {
+                let name = id.to_string();
+                if matches!(name.as_str(), "write" | "writeln")
+                    && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+                {
+                    out.1 = true;
+                }
+                let after_dot =
+                    i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+                let called = matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                if after_dot && called && methods.contains(&name.as_str()) {
+                    let awaited = matches!(tts.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+                        && matches!(tts.get(i + 3), Some(TokenTree::Ident(a)) if a == "await");
+                    if !awaited {
+                        out.0 += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// `fixed` without the private `use` names that were used in `original` and no longer are in
 /// `fixed` (see the module docs for when a name counts as certainly unused). Returns `fixed`
 /// unchanged when nothing is certain or the result would not parse.
@@ -70,10 +174,24 @@ pub fn remove_unused_imports(original: &str, fixed: &str) -> String {
         let now = after.get(name).copied().unwrap_or(0);
         was > own && now <= own
     };
+    // A std I/O trait: not named outside its `use` after fixing, its methods called unawaited
+    // before fixing and never after (and no `write!` for `Write`).
+    let trait_unused = |name: &str, methods: &[&str]| {
+        let own = own.get(name).copied().unwrap_or(0);
+        let now = after.get(name).copied().unwrap_or(0);
+        let (Some((was_calls, _)), Some((now_calls, now_macros))) = (
+            unawaited_calls(original, methods),
+            unawaited_calls(&fixed[base..], methods),
+        ) else {
+            return false;
+        };
+        now <= own && was_calls > 0 && now_calls == 0 && !(name == "Write" && now_macros)
+    };
     let mut edits: Vec<Range<usize>> = Vec::new();
     for item in &uses.items {
-        let plan = plan_tree(&item.tree, &|leaf: &Leaf| {
-            leaf.eligible && removable(leaf.name.as_str())
+        let plan = plan_tree(&item.tree, &|leaf: &Leaf| match leaf.trait_methods {
+            Some(methods) => trait_unused(leaf.name.as_str(), methods),
+            None => leaf.eligible && removable(leaf.name.as_str()),
         });
         match plan {
             Plan::All => edits.push(item_range(fixed, base, item.range.clone())),
@@ -194,6 +312,8 @@ struct Leaf {
     eligible: bool,
     /// Whether it is written `self` (the module of the enclosing path).
     is_self: bool,
+    /// For a std I/O trait imported under its own name, its methods ([`KNOWN_TRAITS`]).
+    trait_methods: Option<&'static [&'static str]>,
 }
 
 /// A `use` tree with byte ranges (relative to the parsed text).
@@ -276,6 +396,7 @@ fn build_tree(t: &syn::UseTree, prefix: &mut Vec<String>, leaves: &mut Vec<Strin
             Tree::Leaf(Leaf {
                 eligible: eligible(&name, &path),
                 is_self,
+                trait_methods: trait_methods(&path),
                 name,
             })
         }
@@ -290,6 +411,7 @@ fn build_tree(t: &syn::UseTree, prefix: &mut Vec<String>, leaves: &mut Vec<Strin
             Tree::Leaf(Leaf {
                 eligible: eligible(&name, &path.join("::")),
                 is_self: false,
+                trait_methods: None,
                 name,
             })
         }
@@ -457,6 +579,17 @@ mod tests {
         ] {
             assert_eq!(tidy(&b, &a), a, "{what}");
         }
+        // A std I/O trait whose every method call became an awaited one is removed.
+        let before = "use std::io::{self, Read, Write};\nasync fn f(p: &str) -> io::Result<()> { let mut f = std::fs::File::open(p)?; let mut s = String::new(); f.read_to_string(&mut s)?; Ok(()) }\nfn g(mut w: std::fs::File) { w.write_all(b\"x\").unwrap(); }\n";
+        let after = "use std::io::{self, Read, Write};\nasync fn f(p: &str) -> io::Result<()> { use tokio::io::AsyncReadExt; let mut f = tokio::fs::File::open(p).await?; let mut s = String::new(); f.read_to_string(&mut s).await?; Ok(()) }\nfn g(mut w: std::fs::File) { w.write_all(b\"x\").unwrap(); }\n";
+        assert_eq!(
+            tidy(before, after),
+            after.replace("{self, Read, Write}", "{self, Write}")
+        );
+        // `write!` calls `Write::write_fmt` without naming it: kept.
+        let before = "use std::io::Write;\nasync fn f(mut f: std::fs::File) { f.flush().unwrap(); }\nfn g(mut f: std::fs::File) { write!(f, \"x\").unwrap(); }\n";
+        let after = "use std::io::Write;\nasync fn f(mut f: tokio::fs::File) { f.flush().await.unwrap(); }\nfn g(mut f: std::fs::File) { write!(f, \"x\").unwrap(); }\n";
+        assert_eq!(tidy(before, after), after);
         // A trait-like name: used by method calls without being named.
         let before =
             "use std::io::Read;\nasync fn f(x: &mut std::fs::File) { Read::read(x, &mut []); }\n";

@@ -149,13 +149,26 @@ fn temp_help(kind: Kind, ctx: TempCtx, hoist: Option<&str>) -> String {
     }
 }
 
+/// Records the guards alive in `cx`'s async bodies in `sink` (see [`Sink::record_held`]) without
+/// reporting: for runs where this rule is not enabled, so that other rules' fixes still do not
+/// add an `.await` where a guard is held.
+pub fn record_held(
+    cx: &FileCx<'_>,
+    path: &std::sync::Arc<std::path::PathBuf>,
+    sink: &mut Sink<'_>,
+) {
+    let mut scratch = Sink::new(path);
+    check(cx, &mut scratch);
+    sink.adopt_held(scratch);
+}
+
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
     if !text.contains("async") {
         return;
     }
     let interesting = [
-        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<",
+        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<", "Rc",
     ]
     .iter()
     .any(|n| text.contains(n));
@@ -185,7 +198,20 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
 
 /// Reports every guard of one body (its text at `body`) that lives across an `.await`.
 fn report(cx: &FileCx<'_>, found: Vec<Tracked<LockData>>, body: Range<usize>, sink: &mut Sink<'_>) {
-    let body_text = cx.text(body).to_string();
+    let body_text = cx.text(body.clone()).to_string();
+    sink.record_body(body.clone());
+    for g in &found {
+        if g.data.cond.is_none() {
+            // rustc's `Send` analysis is scope-based: a named guard released by `drop(g)` or
+            // moved away still counts until its scope ends (taken here as the body's end).
+            let end = match (&g.end, g.hold) {
+                (Some((at, End::ScopeEnd)), _) | (Some((at, _)), Hold::Temp(_)) => at.start,
+                _ => body.end,
+            };
+            let name = g.name.clone().unwrap_or_else(|| g.data.acq_text.clone());
+            sink.record_held(g.range.start..end, body.clone(), name);
+        }
+    }
     for g in found {
         if g.crossed.is_empty() {
             continue;

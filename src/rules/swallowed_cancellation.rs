@@ -499,6 +499,7 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
                     .get(&range.start)
                     .copied()
                     .unwrap_or(LoopExit::Manual);
+                let exit = self.inner_exit(exit);
                 self.loops.push(LoopInfo {
                     label: l.label.as_ref().map(|l| l.name.ident.to_string()),
                     range,

@@ -66,7 +66,13 @@ fn message(call: &DiscardedCall) -> String {
 }
 
 fn help(call: &DiscardedCall, why: &str) -> String {
-    if call.can_await {
+    if let (true, Some(name)) = (call.can_await, &call.held_across_await) {
+        format!(
+            "{why}, and a future does nothing until it is polled: write `{}.await` once `{name}` is released ({})",
+            call.display,
+            crate::analysis::sink::held_help(name)
+        )
+    } else if call.can_await {
         format!(
             "{why}, and a future does nothing until it is polled: write `{}.await`, or spawn it and keep the `JoinHandle`",
             call.display
@@ -81,7 +87,12 @@ fn help(call: &DiscardedCall, why: &str) -> String {
 /// The fix: append `.await` where it can be written and the call provably returns a future (not
 /// only by its method name); else a manual fix.
 fn fix(call: &DiscardedCall, proven: bool) -> Fix {
-    if call.can_await && proven {
+    if let (true, true, Some(name)) = (call.can_await, proven, &call.held_across_await) {
+        Fix::manual(
+            format!("await `{}` after releasing `{name}`", call.display),
+            vec![Edit::insert(call.range.end, ".await")],
+        )
+    } else if call.can_await && proven {
         Fix::unsafe_(
             format!("await `{}`", call.display),
             vec![Edit::insert(call.range.end, ".await")],
@@ -235,6 +246,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         range,
         kind,
         can_await: scope.can_await(),
+        held_across_await: None,
         path: path_fact,
         recv_ty,
         recv_sym,

@@ -42,6 +42,8 @@ struct Frame {
     stmt_start: usize,
     /// Edition 2021: the block's tail temporaries belong to the enclosing scope.
     in_tail: bool,
+    /// The branch depth the frame was entered at.
+    branch_depth: u32,
 }
 
 /// One async body's interpreter of bindings, asking `T` which expressions produce values.
@@ -114,6 +116,7 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
             stmt: 0,
             stmt_start: 0,
             in_tail: false,
+            branch_depth: self.branch_depth,
         });
         id
     }
@@ -216,12 +219,12 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
     pub(super) fn await_point(&mut self, range: Range<usize>, awaited: Option<Range<usize>>) {
         let (bf, stmt) = self.block_pos();
         let depth = self.branch_depth;
-        let stmt_start = self
-            .frames
-            .iter()
-            .rev()
-            .find(|f| f.is_block)
-            .map_or(0, |f| f.stmt_start);
+        let block = self.frames.iter().rev().find(|f| f.is_block);
+        let stmt_start = block.map_or(0, |f| f.stmt_start);
+        // The awaited expression can be hoisted before its statement only when it is evaluated
+        // unconditionally by that statement: not in a match arm, a branch or a lazy operand
+        // (where it may not run, and may use the arm's bindings).
+        let hoistable = block.is_some_and(|f| f.branch_depth == depth);
         for i in 0..self.slots.len() {
             if !self.slots[i].alive {
                 continue;
@@ -236,6 +239,7 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
             if g.t.crossed.is_empty() {
                 g.first_await_stmt = owner_stmt;
                 if let (Hold::Temp(_), Some(aw)) = (g.t.hold, &awaited)
+                    && hoistable
                     && g.created_at == (bf, stmt, depth)
                     && !(aw.start <= g.t.range.start && g.t.range.end <= aw.end)
                 {

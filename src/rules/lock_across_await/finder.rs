@@ -39,6 +39,7 @@ impl Finder<'_, '_, '_> {
         let mut an = Interp::new(self.cx, self.locks());
         an.body_block(b);
         let found = an.finish();
+        record_rcs(self.cx, b, self.sink);
         super::report(self.cx, found, self.cx.range(b), self.sink);
         if uses {
             self.imports.pop();
@@ -211,6 +212,73 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
 }
 
 /// Opens an import scope for a block's `use` items, if it has any (then returns true).
+/// Records the `Rc`s bound by `let` in the async body `body` (not in the futures and closures
+/// nested in it) as values that must not live across a new `.await`: an `Rc` makes the future
+/// not `Send`. Each counts from its `let` to the end of its block.
+fn record_rcs(cx: &FileCx<'_>, body: &Block, sink: &mut Sink<'_>) {
+    struct Rcs<'c, 'a> {
+        cx: &'c FileCx<'a>,
+        block_end: usize,
+        found: Vec<(std::ops::Range<usize>, String)>,
+    }
+    impl<'ast> Visit<'ast> for Rcs<'_, '_> {
+        fn visit_block(&mut self, b: &'ast Block) {
+            let saved = self.block_end;
+            self.block_end = self.cx.range(b).end;
+            visit::visit_block(self, b);
+            self.block_end = saved;
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            let typed_rc = match &l.pat {
+                Pat::Type(t) => type_is_rc(&t.ty),
+                _ => false,
+            };
+            let built_rc = l.init.as_ref().is_some_and(|i| builds_rc(&i.expr));
+            if (typed_rc || built_rc)
+                && let Some(name) = local_name(&l.pat)
+            {
+                let start = self.cx.range(l).start;
+                self.found.push((start..self.block_end, name.to_string()));
+            }
+            visit::visit_local(self, l);
+        }
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    fn local_name(pat: &Pat) -> Option<&syn::Ident> {
+        match pat {
+            Pat::Ident(i) => Some(&i.ident),
+            Pat::Type(t) => local_name(&t.pat),
+            _ => None,
+        }
+    }
+    fn type_is_rc(ty: &syn::Type) -> bool {
+        matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Rc"))
+    }
+    fn builds_rc(e: &Expr) -> bool {
+        match e {
+            Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+                if p.path.segments.len() >= 2
+                    && p.path.segments[p.path.segments.len() - 2].ident == "Rc"
+                    && matches!(p.path.segments.last().map(|s| s.ident.to_string()).as_deref(), Some("new" | "clone" | "from"))),
+            _ => false,
+        }
+    }
+    if !cx.text(cx.range(body)).contains("Rc") {
+        return;
+    }
+    let mut v = Rcs {
+        cx,
+        block_end: cx.range(body).end,
+        found: Vec::new(),
+    };
+    v.visit_block(body);
+    for (live, name) in v.found {
+        sink.record_held(live, cx.range(body), name);
+    }
+}
+
 fn push_block_uses(imports: &mut Imports, b: &Block) -> bool {
     let uses = b
         .stmts

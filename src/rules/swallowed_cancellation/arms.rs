@@ -4,6 +4,16 @@
 use super::*;
 
 impl Analyzer<'_, '_, '_> {
+    /// How a branch may leave a loop entered now with `exit`: a `break` of a loop nested in
+    /// another loop leaves only the inner one, and the outer one re-enters it with the shutdown
+    /// future already complete (a spin), so there the fix is manual. `return` leaves them all.
+    pub(super) fn inner_exit(&self, exit: LoopExit) -> LoopExit {
+        match exit {
+            LoopExit::Break if !self.loops.is_empty() => LoopExit::Manual,
+            e => e,
+        }
+    }
+
     pub(super) fn visit_match(&mut self, m: &syn::ExprMatch) {
         if let Some(join) = self.joined(&m.expr) {
             let inspects = m.arms.iter().any(|a| {
@@ -256,7 +266,7 @@ impl Analyzer<'_, '_, '_> {
             range: self.cx.range(w),
             keyword: self.cx.span_range(w.while_token.span),
             checks_state,
-            exit: LoopExit::Break,
+            exit: self.inner_exit(LoopExit::Break),
         });
         self.visit_block(&w.body);
         self.loops.pop();
@@ -286,7 +296,7 @@ impl Analyzer<'_, '_, '_> {
             range: self.cx.range(f),
             keyword: self.cx.span_range(f.for_token.span),
             checks_state: false,
-            exit: LoopExit::Break,
+            exit: self.inner_exit(LoopExit::Break),
         });
         self.visit_block(&f.body);
         self.loops.pop();
