@@ -213,7 +213,10 @@ impl CallGraph {
             (Some(own), Some(caller)) => {
                 let mut common = own.clone();
                 while !caller.starts_with(&common) && common.pop() {}
-                Some(common)
+                // Roots written differently (a named relative file beside absolute context
+                // files of a partial run) share only `/`: keep the callee's own root.
+                let only_fs_root = common.has_root() && common.parent().is_none();
+                Some(if only_fs_root { own.clone() } else { common })
             }
             (own, _) => own.cloned(),
         };
