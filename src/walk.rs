@@ -242,6 +242,13 @@ impl Walker<'_, '_, '_> {
             if hit.api_entry().is_some_and(|a| a.transitive == Some(false)) {
                 continue;
             }
+            if hit
+                .api_entry()
+                .is_some_and(|a| a.effect == Some(blocking::Effect::NestedRuntime))
+                && blocking::runtime_moved_off(self.cx, e)
+            {
+                continue;
+            }
             let line = self.cx.line(blocking::hit_range(self.cx, e, &hit).start);
             self.facts.blocking.push(BlockingFact {
                 caller,
@@ -566,9 +573,18 @@ fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool
     if !cx.settings.collect_facts {
         return;
     }
-    let Some((name, unwrap)) = single_binding(pat) else {
+    let Some((name, mut unwrap)) = single_binding(pat) else {
         return;
     };
+    let mut e = e;
+    // `let x = match e { Ok(x) => x, Err(..) => return };` binds `e`'s inner value.
+    if let Expr::Match(m) = crate::analysis::paths::peel(e)
+        && !unwrap
+        && !elem
+        && crate::analysis::syms::unwrapping_match(m)
+    {
+        (e, unwrap) = (&*m.expr, true);
+    }
     let Some(r) = span::cheap_expr_range(e) else {
         return;
     };
@@ -601,8 +617,10 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
     if !cx.settings.collect_facts {
         return;
     }
+    // `let Ok(x) = e else { .. }` binds `e`'s inner value as `if let` does; a refutable
+    // pattern of another shape binds nothing `expr_source` would record.
     if let Some(i) = &l.init
-        && i.diverge.is_none()
+        && (i.diverge.is_none() || single_binding(&l.pat).is_some_and(|(_, unwrap)| unwrap))
     {
         expr_source(cx, &l.pat, &i.expr, limit, false);
     }

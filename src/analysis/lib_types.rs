@@ -13,6 +13,11 @@ use crate::semantic::types::{Sym, Ty};
 /// How many method hops a chain may take.
 const MAX_HOPS: u8 = 8;
 
+/// In the types of a conditional finding ([`crate::analysis::index::Pending`]): the finding
+/// also holds when the crate cannot type the expression at all (its shape already proves it,
+/// and only a known other type refutes it).
+pub const UNTYPED: &str = "_";
+
 /// The canonical path of the library type of symbolic expression `sym` of file `file`: its
 /// declared type (after autoderef through references and smart pointers), or, for a method
 /// call on a value of a library type, the type the catalogs say that method returns.
@@ -27,9 +32,12 @@ pub fn library_type(
 
 /// Whether symbolic expression `sym` of file `file` is of type `ty` (a canonical path, see
 /// [`crate::semantic::types::Ty::is`]), by its declared type or through catalogued library
-/// methods.
+/// methods; [`UNTYPED`]: whether it has no type the crate knows.
 pub fn sym_is(sema: &Semantics, files: &[FileInput<'_>], file: u32, sym: u32, ty: &str) -> bool {
     let t = sema.sym_type(files, file, sym);
+    if ty == UNTYPED {
+        return matches!(t, Ty::Unknown) && method_chain(sema, files, file, sym, 0).is_none();
+    }
     if t.is(ty) {
         return true;
     }

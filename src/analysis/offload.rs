@@ -5,6 +5,7 @@
 //! ([`paths::OFFLOADER_NAMES`]). A closure that is also called (`job()`), or passed anywhere
 //! else, may run inline and stays async code.
 
+use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{Expr, Stmt};
 
@@ -44,6 +45,172 @@ pub fn offloaded_closures(stmts: &[Stmt], out: &mut Vec<usize>) {
         }
         if uses.offloaded > 0 && uses.other == 0 {
             out.push(std::ptr::from_ref(closure) as usize);
+        }
+    }
+}
+
+/// Whether the value `stmts[i]` (`let name = ..;`) binds only ever moves into `move` sync
+/// closures handed to an offloader (`std::thread::spawn(move || rt.block_on(..))`): it is used,
+/// and dropped, off the executor. The move must be certain: not inside a branch or a loop, and
+/// no `?`, `return`, `break` or `continue` before it (which would drop the value here). Any
+/// other use, in a macro body too, or none at all, is no.
+pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
+    let Some(Stmt::Local(local)) = stmts.get(i) else {
+        return false;
+    };
+    let Some(name) = bound_name(&local.pat) else {
+        return false;
+    };
+    let mut uses = Moves {
+        name,
+        moved: 0,
+        other: 0,
+        branch: 0,
+        exits: false,
+    };
+    for later in &stmts[i + 1..] {
+        if let Stmt::Local(l) = later
+            && bound_name(&l.pat) == Some(name)
+        {
+            if let Some(init) = &l.init {
+                uses.visit_expr(&init.expr);
+            }
+            break;
+        }
+        uses.visit_stmt(later);
+    }
+    uses.moved > 0 && uses.other == 0
+}
+
+/// Counts the uses of one variable: captured by a `move` sync closure handed to an offloader,
+/// or anything else.
+struct Moves<'n> {
+    name: &'n syn::Ident,
+    moved: usize,
+    other: usize,
+    /// How many branches or loops the visit is in.
+    branch: usize,
+    /// Whether an early exit (`?`, `return`, ..) was seen.
+    exits: bool,
+}
+
+impl Moves<'_> {
+    fn args<'a>(&mut self, offloader: bool, args: impl Iterator<Item = &'a Expr>) {
+        for arg in args {
+            if offloader
+                && let Expr::Closure(c) = paths::peel(arg)
+                && c.capture.is_some()
+                && c.asyncness.is_none()
+                && mentions(c.body.to_token_stream(), self.name)
+            {
+                if self.branch == 0 && !self.exits {
+                    self.moved += 1;
+                } else {
+                    self.other += 1;
+                }
+            } else {
+                self.visit_expr(arg);
+            }
+        }
+    }
+}
+
+fn mentions(tokens: proc_macro2::TokenStream, name: &syn::Ident) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *name,
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+impl<'ast> Visit<'ast> for Moves<'_> {
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.visit_expr(&e.cond);
+        self.branch += 1;
+        self.visit_block(&e.then_branch);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+        self.branch -= 1;
+    }
+
+    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
+        self.visit_expr(&e.expr);
+        self.branch += 1;
+        e.arms.iter().for_each(|a| self.visit_arm(a));
+        self.branch -= 1;
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.branch += 1;
+        visit::visit_expr_while(self, e);
+        self.branch -= 1;
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.branch += 1;
+        visit::visit_expr_for_loop(self, e);
+        self.branch -= 1;
+    }
+
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        self.branch += 1;
+        visit::visit_expr_loop(self, e);
+        self.branch -= 1;
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // An exit inside a closure leaves the closure, not this block.
+        let exits = self.exits;
+        self.branch += 1;
+        visit::visit_expr_closure(self, c);
+        self.branch -= 1;
+        self.exits = exits;
+    }
+
+    fn visit_expr_try(&mut self, e: &'ast syn::ExprTry) {
+        visit::visit_expr_try(self, e);
+        self.exits = true;
+    }
+
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        visit::visit_expr_return(self, e);
+        self.exits = true;
+    }
+
+    fn visit_expr_break(&mut self, e: &'ast syn::ExprBreak) {
+        visit::visit_expr_break(self, e);
+        self.exits = true;
+    }
+
+    fn visit_expr_continue(&mut self, e: &'ast syn::ExprContinue) {
+        visit::visit_expr_continue(self, e);
+        self.exits = true;
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        let offloader = paths::call_last_segment(call)
+            .is_some_and(|i| paths::OFFLOADER_NAMES.iter().any(|n| i == n));
+        self.visit_expr(&call.func);
+        self.args(offloader, call.args.iter());
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let offloader = paths::OFFLOADER_NAMES.iter().any(|n| m.method == n);
+        self.visit_expr(&m.receiver);
+        self.args(offloader, m.args.iter());
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if p.qself.is_none() && p.path.is_ident(self.name) {
+            self.other += 1;
+        }
+        visit::visit_expr_path(self, p);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if mentions(mac.tokens.clone(), self.name) {
+            self.other += 1;
         }
     }
 }
@@ -122,6 +289,47 @@ mod tests {
         let mut out = Vec::new();
         offloaded_closures(&block.stmts, &mut out);
         out.len()
+    }
+
+    fn moved(src: &str) -> bool {
+        let block: syn::Block = syn::parse_str(src).unwrap();
+        moved_into_offloaded(&block.stmts, 0)
+    }
+
+    #[test]
+    fn values_moved_into_threads() {
+        assert!(moved(
+            "{ let rt = Runtime::new().unwrap(); std::thread::spawn(move || rt.block_on(f())); }"
+        ));
+        assert!(moved(
+            "{ let rt = new(); thread::Builder::new().spawn(move || { let _g = rt.enter(); rt.block_on(f()) }).unwrap(); }"
+        ));
+        // Borrowed by a closure that is not `move`, used on this thread, or never moved.
+        assert!(!moved(
+            "{ let rt = new(); std::thread::scope(|s| s.spawn(|| rt.block_on(f()))); }"
+        ));
+        assert!(!moved(
+            "{ let rt = new(); thread::spawn(move || rt.block_on(f())); rt.enter(); }"
+        ));
+        assert!(!moved("{ let rt = new(); }"));
+        assert!(!moved("{ let rt = new(); run(move || rt.block_on(f())); }"));
+        assert!(!moved(
+            "{ let rt = new(); thread::spawn(move || g()); log!(rt); }"
+        ));
+        // Moved only on one branch, or after an early exit: dropped here otherwise.
+        assert!(!moved(
+            "{ let rt = new(); if on { thread::spawn(move || rt.block_on(f())); } }"
+        ));
+        assert!(!moved(
+            "{ let rt = new(); let x = g()?; thread::spawn(move || rt.block_on(f())); }"
+        ));
+        assert!(moved(
+            "{ let rt = new(); let x = g(|| h()?); thread::spawn(move || rt.block_on(f())).join()?; }"
+        ));
+        // Shadowed: the later binding's uses are not this one's.
+        assert!(moved(
+            "{ let rt = new(); thread::spawn(move || rt.block_on(f())); let rt = other(); rt.block_on(g()); }"
+        ));
     }
 
     #[test]

@@ -242,6 +242,29 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
     Some(cx.items.borrow_mut().sym(sym))
 }
 
+/// Whether `m` is the unwrapping idiom `match e { Ok(x) => x, Err(..) => return .. }` (or
+/// `Some(x) => x`): one unguarded arm yields the `Ok`/`Some` value, every other arm leaves the
+/// scope, so the match has the type of `e`'s inner value (a `let` bound to it is recorded as
+/// [`Source::Unwrap`] of `e`).
+pub fn unwrapping_match(m: &syn::ExprMatch) -> bool {
+    use crate::analysis::bindings::patterns::{binding, diverges};
+    let mut yields = 0;
+    for arm in &m.arms {
+        // A guarded arm is a `Pat::Guard`, which `binding` does not accept.
+        let value = binding(&arm.pat).is_some_and(|(id, unwraps)| {
+            unwraps
+                && matches!(crate::analysis::paths::peel(&arm.body), Expr::Path(p)
+                        if p.qself.is_none() && p.path.is_ident(id))
+        });
+        if value {
+            yields += 1;
+        } else if !diverges(&arm.body) {
+            return false;
+        }
+    }
+    yields == 1
+}
+
 /// The collection a `for` loop iterates: `v` of `v.iter()`, `v.iter_mut()`, `v.into_iter()`,
 /// `v.drain(..)` (their items are `v`'s elements, after autoderef).
 fn iterated(e: &Expr) -> &Expr {

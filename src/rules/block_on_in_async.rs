@@ -205,6 +205,10 @@ fn report(
         return;
     };
     let effect = api.effect.unwrap_or(Effect::Deadlock);
+    if effect == Effect::NestedRuntime && blocking::runtime_moved_off(cx, e) {
+        // Built here, but blocked on and dropped in the thread it moves into.
+        return;
+    }
     if effect == Effect::Blocks && is_block_on_body(cx, owner) {
         // async-std supports nesting: inside `block_on(async { .. })` the thread drives only
         // that future, so blocking it again stalls nothing else.

@@ -228,9 +228,13 @@ fn report(cx: &FileCx<'_>, found: Vec<Tracked<LockData>>, body: Range<usize>, si
                 continue;
             }
             let (message, help, fix) = parts(cx, &g, kind, &body_text);
+            let types = types.iter().map(|t| t.to_string());
+            let untyped = c
+                .untyped
+                .then(|| crate::analysis::lib_types::UNTYPED.to_string());
             let r = sink.report_by_type(
                 c.at.0..c.at.1,
-                types.iter().map(|t| t.to_string()).collect(),
+                types.chain(untyped).collect(),
                 c.fallback && kind == g.data.kind,
                 &LOCK_ACROSS_AWAIT,
                 g.range.clone(),

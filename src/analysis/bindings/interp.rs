@@ -423,10 +423,16 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
         } else {
             self.eval(&init.expr);
         }
-        if let Some((_, diverge)) = &init.diverge {
+        if let Some((else_token, diverge)) = &init.diverge {
+            // `let .. else`: when the pattern fails to match, the initializer's temporaries
+            // (lifetime-extended ones included) are dropped before the `else` block runs
+            // (rust-lang/rust#99518), so they end at `else`; a guard the pattern binds is added
+            // only after the statement.
+            self.pop_frame(self.cx.span_range(else_token.span));
             self.branch(|s| s.eval(diverge), true);
+        } else {
+            self.pop_frame(semi);
         }
-        self.pop_frame(semi);
         self.shadow(&names);
         if let Some(s) = seed {
             self.add(Hold::Named, Some(s.name), s.data, s.range, block_owner);

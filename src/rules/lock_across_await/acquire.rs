@@ -34,6 +34,9 @@ pub(super) struct Cond {
     pub(super) lock: &'static [&'static str],
     pub(super) borrow: &'static [&'static str],
     pub(super) fallback: bool,
+    /// Also holds when the crate cannot type the expression (the call's shape proves a
+    /// synchronous lock unless the receiver's type is known to be something else).
+    pub(super) untyped: bool,
 }
 
 /// Where an "awaited elsewhere" lock is known to be async: the same fn (locals, parameters,
@@ -354,6 +357,19 @@ impl Locks<'_, '_> {
     /// is awaited in the same declaration.
     fn unknown_type<'e>(&self, mut acq: Acq<'e>, mc: &ExprMethodCall) -> Option<Acq<'e>> {
         if acq.proof {
+            // The shape (`Ok(g) = m.write()`, `.write().unwrap()`) proves the lock is not an
+            // async one, not that `write` is a lock's: a method of the crate's own type named
+            // like one (`Backend::write() -> Result<WriteTxn, E>`) has the same shape. Held
+            // unless the crate types the receiver as something other than a synchronous lock.
+            if let Some(at) = self.expr_at(&mc.receiver) {
+                acq.cond = Some(Cond {
+                    at,
+                    lock: lock_types::sync_receivers(&mc.method.to_string()),
+                    borrow: &[],
+                    fallback: true,
+                    untyped: true,
+                });
+            }
             return Some(acq);
         }
         let fallback = acq.kind == Kind::Borrow || {
@@ -376,6 +392,7 @@ impl Locks<'_, '_> {
             lock,
             borrow,
             fallback,
+            untyped: false,
         });
         (acq.cond.is_some() || fallback).then_some(acq)
     }
@@ -392,6 +409,7 @@ impl Locks<'_, '_> {
             lock: lock_types::LOCK_GUARD_TYPES,
             borrow: lock_types::BORROW_GUARD_TYPES,
             fallback: false,
+            untyped: false,
         });
         Some(acq)
     }
@@ -447,6 +465,7 @@ impl Locks<'_, '_> {
             lock: lock_types::LOCK_GUARD_TYPES,
             borrow: lock_types::BORROW_GUARD_TYPES,
             fallback: false,
+            untyped: false,
         })
     }
 
