@@ -474,7 +474,9 @@ fn encode_facts(outcome: &mut FileOutcome, hash: Option<[u64; 2]>) -> Option<Arc
 }
 
 /// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
-/// bad file never loses the rest of the run's findings.
+/// bad file never loses the rest of the run's findings. Without a cache too, the facts are
+/// kept encoded until the crate-wide phase, as a run that fills the cache keeps them (full
+/// corpus: 410 MiB peak with the structures, 311 MiB encoded).
 pub(crate) fn lint_file_catching_panics(
     path: &Arc<PathBuf>,
     info: crate::project::CrateInfo,
@@ -483,7 +485,14 @@ pub(crate) fn lint_file_catching_panics(
 ) -> FileOutcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
         Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
-        None => lint::lint_file(Arc::clone(path), info, settings),
+        None => {
+            let mut outcome = lint::lint_file(Arc::clone(path), info, settings);
+            if outcome.error.is_none() {
+                // Not hashed: no group key is made from it.
+                encode_facts(&mut outcome, None);
+            }
+            outcome
+        }
     }))
     .unwrap_or_else(|_| {
         proc_macro2::extra::invalidate_current_thread_spans();
