@@ -91,7 +91,7 @@ fn resolve_group(
             members.iter().map(|m| {
                 (
                     paths[m.position].as_path(),
-                    m.stamp.as_ref().map(|s| s.hash),
+                    m.stamp.as_ref().and_then(|s| s.hash),
                 )
             }),
             &(digest, policies),

@@ -380,9 +380,13 @@ fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>
     found.files = crate::workflow::select_files(opts, found.files)?;
     let mut infos = CrateInfoCache::default();
     let mut files = Vec::with_capacity(found.files.len());
+    // A set: a run that names every crate of a vendored tree (704 paths, 26k files) spent a
+    // sixth of its warm time comparing each file with each named path.
+    let named_paths: std::collections::HashSet<&Path> =
+        opts.paths.iter().map(PathBuf::as_path).collect();
     for p in found.files {
         let scope = scopes.of_file(&p, opts)?;
-        let named = opts.paths.contains(&p);
+        let named = named_paths.contains(p.as_path());
         if (!named || opts.workflow.force_exclude) && scopes.excludes(scope, &p) {
             continue;
         }
