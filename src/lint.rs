@@ -268,6 +268,7 @@ pub fn lint_text(
                 items: RefCell::new(crate::semantic::items::Collector::new(&file.attrs)),
                 item_scope: std::cell::Cell::new(0),
                 fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
+                let_moved_off: std::cell::OnceCell::new(),
             };
             let mut sink = Sink::new(&path);
             crate::analysis::macros::remember_for_file();

@@ -546,40 +546,17 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
     }
 }
 
-/// The hits at `e`: what [`classify`] proves, else, for a catalogued method on a receiver whose
-/// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
-/// hit per catalogued type with that method (see [`Hit::when`]).
 /// Whether `e`, a runtime constructor (`Runtime::new()`, `Builder::..build()`), initializes a
 /// `let` (through `?`, `.unwrap()`, `.expect(..)`) whose runtime only moves into threads
 /// ([`crate::analysis::offload::moved_into_offloaded`]): it is neither blocked on nor dropped
 /// in the code that builds it, which is what panics in async code.
 pub fn runtime_moved_off(cx: &FileCx<'_>, e: &Expr) -> bool {
-    let range = cx.range(e);
-    let Some(blocks) = crate::analysis::retype::enclosing_stmts(cx, range.clone()) else {
-        return false;
-    };
-    let Some(&(block, at)) = blocks.last() else {
-        return false;
-    };
-    let Some(syn::Stmt::Local(l)) = block.stmts.get(at) else {
-        return false;
-    };
-    let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
-        return false;
-    };
-    let mut built = crate::analysis::paths::peel(&init.expr);
-    loop {
-        match built {
-            Expr::Try(t) => built = crate::analysis::paths::peel(&t.expr),
-            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-                built = crate::analysis::paths::peel(&m.receiver);
-            }
-            _ => break,
-        }
-    }
-    cx.range(built) == range && crate::analysis::offload::moved_into_offloaded(&block.stmts, at)
+    cx.let_moved_off(cx.range(e))
 }
 
+/// The hits at `e`: what [`classify`] proves, else, for a catalogued method on a receiver whose
+/// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
+/// hit per catalogued type with that method (see [`Hit::when`]).
 pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
     if let Some(hit) = classify(cx, e) {
         return vec![hit];

@@ -88,6 +88,77 @@ pub struct FileCx<'a> {
     /// The fn being walked and its impl (indices of the file's fns and impls; `u32::MAX`:
     /// none), for symbolic types of `self` and calls.
     pub(crate) fn_owner: std::cell::Cell<(u32, u32)>,
+    /// For the file's `let` statements that may bind a runtime, by the range of the value they
+    /// bind: whether that value only moves into offloaded threads (see
+    /// [`FileCx::let_moved_off`]); built on first use.
+    pub(crate) let_moved_off: std::cell::OnceCell<std::collections::HashMap<(usize, usize), bool>>,
+}
+
+impl FileCx<'_> {
+    /// Whether the expression at `range` is the value of a `let` (through `?`, `.unwrap()`,
+    /// `.expect(..)`; not inside a macro body) whose binding only ever moves into `move`
+    /// closures handed to an offloader ([`crate::analysis::offload::moved_into_offloaded`]).
+    /// Only values built by a `..::new(..)` call or a `.build()` method (the runtime
+    /// constructors) are answered; one walk of the file on first use, then a lookup.
+    pub fn let_moved_off(&self, range: Range<usize>) -> bool {
+        self.let_moved_off
+            .get_or_init(|| {
+                let mut finder = LetFinder {
+                    cx: self,
+                    out: std::collections::HashMap::new(),
+                };
+                syn::visit::Visit::visit_file(&mut finder, self.file);
+                finder.out
+            })
+            .get(&(range.start, range.end))
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+struct LetFinder<'c, 'a> {
+    cx: &'c FileCx<'a>,
+    out: std::collections::HashMap<(usize, usize), bool>,
+}
+
+/// Whether `e` may build a runtime: a path call ending in `new` or a `.build()`.
+fn may_build_runtime(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => matches!(
+            &*c.func,
+            syn::Expr::Path(p) if p.path.segments.len() > 1
+                && p.path.segments.last().is_some_and(|s| s.ident == "new")
+        ),
+        syn::Expr::MethodCall(m) => m.method == "build",
+        _ => false,
+    }
+}
+
+impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
+    fn visit_block(&mut self, block: &'a syn::Block) {
+        for (at, stmt) in block.stmts.iter().enumerate() {
+            let syn::Stmt::Local(l) = stmt else { continue };
+            let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
+                continue;
+            };
+            let mut built = crate::analysis::paths::peel(&init.expr);
+            loop {
+                match built {
+                    syn::Expr::Try(t) => built = crate::analysis::paths::peel(&t.expr),
+                    syn::Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                        built = crate::analysis::paths::peel(&m.receiver);
+                    }
+                    _ => break,
+                }
+            }
+            if may_build_runtime(built) {
+                let r = self.cx.range(built);
+                let moved = crate::analysis::offload::moved_into_offloaded(&block.stmts, at);
+                self.out.entry((r.start, r.end)).or_insert(moved);
+            }
+        }
+        syn::visit::visit_block(self, block);
+    }
 }
 
 impl FileCx<'_> {

@@ -103,6 +103,7 @@ fn with_cx<R>(src: &str, edition: Edition, f: impl FnOnce(&FileCx<'_>) -> R) -> 
         items: RefCell::new(crate::semantic::items::Collector::new(&file.attrs)),
         item_scope: std::cell::Cell::new(0),
         fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
+        let_moved_off: std::cell::OnceCell::new(),
     };
     f(&cx)
 }
