@@ -211,3 +211,53 @@ fn structured_programs_lint_and_fix_cleanly() {
         "the generator rarely hits a rule"
     );
 }
+
+/// Long chains of calls on receivers of unknown type (a builder with many steps, a
+/// `.send().await?` pipeline) are typed once per link: an earlier version re-inferred each
+/// receiver from two sources at every link, `2^n` work that hung on a real 40-call chain.
+#[test]
+fn long_method_chains_lint_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let links = 300;
+    let chains = [
+        ("send.rs", format!("foo(){}", ".send()".repeat(links))),
+        ("await.rs", format!("foo(){}", ".send().await?".repeat(links))),
+        ("lock.rs", format!("foo(){}", ".lock().unwrap()".repeat(links))),
+        ("map.rs", format!("v.iter(){}", ".map(|h| h.join())".repeat(links))),
+        (
+            "command.rs",
+            format!(
+                "std::process::Command::new(\"a\"){}.spawn().unwrap().wait()",
+                ".arg(\"x\")".repeat(links)
+            ),
+        ),
+    ];
+    for (name, chain) in &chains {
+        let text = format!("async fn f() -> Result<(), E> {{\n    let _o = {chain};\n    Ok(())\n}}\n");
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_async-lint"))
+        .args(["--no-cache", "--format", "json", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("linting {} chains of {links} calls took over 60 s", chains.len());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The command chain still ends in a blocking `wait()`: typing went through every link.
+    let rules: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["blocking-call"], "{doc:#}");
+}

@@ -92,8 +92,54 @@ const ITEM_CLOSURES: &[&str] = &[
 
 /// The type of `e` when syntax proves it (see the module docs); else what the async-API catalog
 /// knows ([`crate::analysis::async_apis::infer`]).
+///
+/// Both sources recurse into the receiver of a method call, so without a memo a chain of `n`
+/// unknown calls (`x.send().send()...`) costs `2^n`; each sub-expression is therefore inferred
+/// once per outermost call (the locals in scope do not change during one call).
 pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
-    infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e))
+    let key = e as *const Expr as usize;
+    let outermost = INFER_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        match m.as_ref() {
+            Some(memo) => memo.get(&key).copied().map_or(Ok(false), Err),
+            None => {
+                *m = Some(std::collections::HashMap::new());
+                Ok(true)
+            }
+        }
+    });
+    let outermost = match outermost {
+        Err(known) => return known,
+        Ok(outermost) => outermost,
+    };
+    // Clears the memo when the outermost call ends, also by unwinding: its keys are addresses
+    // of this file's syntax tree.
+    // (`then_some(ClearMemo)` would build, and drop, a guard on inner calls too.)
+    let _clear = if outermost { Some(ClearMemo) } else { None };
+    let ty = infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e));
+    if !outermost {
+        INFER_MEMO.with(|m| {
+            if let Some(memo) = m.borrow_mut().as_mut() {
+                memo.insert(key, ty);
+            }
+        });
+    }
+    ty
+}
+
+thread_local! {
+    /// The memo of the [`infer`] call in progress on this thread, by expression address.
+    static INFER_MEMO: std::cell::RefCell<Option<std::collections::HashMap<usize, Option<Ty>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Drops the [`INFER_MEMO`] of the outermost [`infer`] call.
+struct ClearMemo;
+
+impl Drop for ClearMemo {
+    fn drop(&mut self) {
+        INFER_MEMO.with(|m| *m.borrow_mut() = None);
+    }
 }
 
 fn infer_blocking(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
