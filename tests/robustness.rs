@@ -221,9 +221,18 @@ fn long_method_chains_lint_in_linear_time() {
     let links = 300;
     let chains = [
         ("send.rs", format!("foo(){}", ".send()".repeat(links))),
-        ("await.rs", format!("foo(){}", ".send().await?".repeat(links))),
-        ("lock.rs", format!("foo(){}", ".lock().unwrap()".repeat(links))),
-        ("map.rs", format!("v.iter(){}", ".map(|h| h.join())".repeat(links))),
+        (
+            "await.rs",
+            format!("foo(){}", ".send().await?".repeat(links)),
+        ),
+        (
+            "lock.rs",
+            format!("foo(){}", ".lock().unwrap()".repeat(links)),
+        ),
+        (
+            "map.rs",
+            format!("v.iter(){}", ".map(|h| h.join())".repeat(links)),
+        ),
         (
             "command.rs",
             format!(
@@ -233,7 +242,8 @@ fn long_method_chains_lint_in_linear_time() {
         ),
     ];
     for (name, chain) in &chains {
-        let text = format!("async fn f() -> Result<(), E> {{\n    let _o = {chain};\n    Ok(())\n}}\n");
+        let text =
+            format!("async fn f() -> Result<(), E> {{\n    let _o = {chain};\n    Ok(())\n}}\n");
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_async-lint"))
@@ -246,7 +256,10 @@ fn long_method_chains_lint_in_linear_time() {
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(60) {
             child.kill().unwrap();
-            panic!("linting {} chains of {links} calls took over 60 s", chains.len());
+            panic!(
+                "linting {} chains of {links} calls took over 60 s",
+                chains.len()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -95,11 +95,13 @@ pub struct FileCx<'a> {
 }
 
 impl FileCx<'_> {
-    /// Whether the expression at `range` is the value of a `let` (through `?`, `.unwrap()`,
-    /// `.expect(..)`; not inside a macro body) whose binding only ever moves into `move`
-    /// closures handed to an offloader ([`crate::analysis::offload::moved_into_offloaded`]).
-    /// Only values built by a `..::new(..)` call or a `.build()` method (the runtime
-    /// constructors) are answered; one walk of the file on first use, then a lookup.
+    /// Whether the value built at `range` (through `?`, `.unwrap()`, `.expect(..)`; not inside a
+    /// macro body) is not dropped where it is built: the value of a `let` whose binding moves
+    /// off the executor, is leaked or shut down in the background
+    /// ([`crate::analysis::offload::moved_into_offloaded`]), or the argument of `Arc::new` /
+    /// `Rc::new` (shared: the last owner drops it). Only values built by a `..::new(..)` call or
+    /// a `.build()` method (the runtime constructors) are answered; one walk of the file on
+    /// first use, then a lookup.
     pub fn let_moved_off(&self, range: Range<usize>) -> bool {
         self.let_moved_off
             .get_or_init(|| {
@@ -141,16 +143,7 @@ impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
             let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
                 continue;
             };
-            let mut built = crate::analysis::paths::peel(&init.expr);
-            loop {
-                match built {
-                    syn::Expr::Try(t) => built = crate::analysis::paths::peel(&t.expr),
-                    syn::Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-                        built = crate::analysis::paths::peel(&m.receiver);
-                    }
-                    _ => break,
-                }
-            }
+            let built = unwrapped(&init.expr);
             if may_build_runtime(built) {
                 let r = self.cx.range(built);
                 let moved = crate::analysis::offload::moved_into_offloaded(&block.stmts, at);
@@ -158,6 +151,36 @@ impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
             }
         }
         syn::visit::visit_block(self, block);
+    }
+
+    fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
+        // `Arc::new(Runtime::new()?)`: shared ownership, so the last owner (which may well be
+        // a thread or a `spawn_blocking` closure) drops it; where that is, is unknown.
+        if let syn::Expr::Path(p) = crate::analysis::paths::peel(&call.func)
+            && let [.., owner, new] = &p.path.segments.iter().collect::<Vec<_>>()[..]
+            && new.ident == "new"
+            && (owner.ident == "Arc" || owner.ident == "Rc")
+            && let Some(arg) = call.args.first()
+            && may_build_runtime(unwrapped(arg))
+        {
+            let r = self.cx.range(unwrapped(arg));
+            self.out.insert((r.start, r.end), true);
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+}
+
+/// `e` without `?`, `.unwrap()` and `.expect(..)` around it.
+fn unwrapped(e: &syn::Expr) -> &syn::Expr {
+    let mut built = crate::analysis::paths::peel(e);
+    loop {
+        match built {
+            syn::Expr::Try(t) => built = crate::analysis::paths::peel(&t.expr),
+            syn::Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+                built = crate::analysis::paths::peel(&m.receiver);
+            }
+            _ => return built,
+        }
     }
 }
 

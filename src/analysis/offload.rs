@@ -49,11 +49,15 @@ pub fn offloaded_closures(stmts: &[Stmt], out: &mut Vec<usize>) {
     }
 }
 
-/// Whether the value `stmts[i]` (`let name = ..;`) binds only ever moves into `move` sync
-/// closures handed to an offloader (`std::thread::spawn(move || rt.block_on(..))`): it is used,
-/// and dropped, off the executor. The move must be certain: not inside a branch or a loop, and
-/// no `?`, `return`, `break` or `continue` before it (which would drop the value here). Any
-/// other use, in a macro body too, or none at all, is no.
+/// Whether the value `stmts[i]` (`let name = ..;`) binds is never dropped in this block: it
+/// certainly moves into a `move` sync closure handed to an offloader
+/// (`std::thread::spawn(move || rt.block_on(..))`: used, and dropped, off the executor), is
+/// leaked (`std::mem::forget(rt)`) or is shut down without blocking
+/// (`rt.shutdown_background()`). Certain means: not inside a branch or a loop, and no `?`,
+/// `return`, `break` or `continue` before it (which would drop the value here). Uses before it
+/// borrow the value (a move would not compile) and do not drop it. A value with no such use, or
+/// with a use that may move it elsewhere (in a branch, as another call's argument, in a macro),
+/// is no.
 pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
     let Some(Stmt::Local(local)) = stmts.get(i) else {
         return false;
@@ -79,7 +83,7 @@ pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
         }
         uses.visit_stmt(later);
     }
-    uses.moved > 0 && uses.other == 0
+    uses.moved > 0
 }
 
 /// Counts the uses of one variable: captured by a `move` sync closure handed to an offloader,
@@ -95,6 +99,15 @@ struct Moves<'n> {
 }
 
 impl Moves<'_> {
+    /// Whether a use here certainly runs: outside branches and loops, before any early exit.
+    fn certain(&self) -> bool {
+        self.branch == 0 && !self.exits
+    }
+
+    fn is_name(&self, e: &Expr) -> bool {
+        matches!(paths::peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+    }
+
     fn args<'a>(&mut self, offloader: bool, args: impl Iterator<Item = &'a Expr>) {
         for arg in args {
             if offloader
@@ -189,6 +202,15 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        // `std::mem::forget(rt)`: leaked, never dropped.
+        if self.certain()
+            && is_mem_forget(&call.func)
+            && call.args.len() == 1
+            && call.args.first().is_some_and(|a| self.is_name(a))
+        {
+            self.moved += 1;
+            return;
+        }
         let offloader = paths::call_last_segment(call)
             .is_some_and(|i| paths::OFFLOADER_NAMES.iter().any(|n| i == n));
         self.visit_expr(&call.func);
@@ -196,6 +218,11 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        // `rt.shutdown_background()`: consumed without blocking, as tokio allows in async code.
+        if self.certain() && m.method == "shutdown_background" && self.is_name(&m.receiver) {
+            self.moved += 1;
+            return;
+        }
         let offloader = paths::OFFLOADER_NAMES.iter().any(|n| m.method == n);
         self.visit_expr(&m.receiver);
         self.args(offloader, m.args.iter());
@@ -213,6 +240,23 @@ impl<'ast> Visit<'ast> for Moves<'_> {
             self.other += 1;
         }
     }
+}
+
+/// `std::mem::forget`, `mem::forget` or `core::mem::forget`.
+fn is_mem_forget(func: &Expr) -> bool {
+    let Expr::Path(p) = paths::peel(func) else {
+        return false;
+    };
+    let segs: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    matches!(
+        segs.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["std" | "core", "mem", "forget"] | ["mem", "forget"]
+    )
 }
 
 fn bound_name(pat: &syn::Pat) -> Option<&syn::Ident> {
