@@ -77,6 +77,9 @@ fn method_chain(
         return None;
     };
     let recv = lib_type(sema, files, file, *base, hops + 1)?;
+    if matches!(&**name, "clone" | "to_owned") {
+        return Some(recv);
+    }
     let returned = crate::analysis::blocking::catalog()
         .transition(&recv, name)
         .or_else(|| crate::analysis::async_apis::catalog().method_returns(&recv, name))?;
