@@ -229,7 +229,8 @@ fn result_evidence(cx: &FileCx<'_>, fut: &Expr) -> Option<(Range<usize>, String)
 }
 
 /// The spawned future's output as a symbolic type when it is a call of a fn this file does not
-/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`): the symbol of
+/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`) or of a method on a
+/// receiver the semantic layer types (`spawn(conn.run())`, `conn: Arc<Conn>`): the symbol of
 /// awaiting that call, where it is, and the fn's name.
 fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, String)> {
     let call = match paths::peel(fut) {
@@ -242,14 +243,19 @@ fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, Strin
         },
         call => call,
     };
-    let Expr::Call(c) = call else {
-        return None;
+    let name = match call {
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let name = path.segments.last()?.ident.to_string();
+            if path.segments.len() == 1 && cx.local(&name).is_some() {
+                return None;
+            }
+            name
+        }
+        // `spawn(conn.run())`: the receiver's declared type picks the method (phase 2).
+        Expr::MethodCall(m) => m.method.to_string(),
+        _ => return None,
     };
-    let path = paths::call_path(c)?;
-    let name = path.segments.last()?.ident.to_string();
-    if path.segments.len() == 1 && cx.local(&name).is_some() {
-        return None;
-    }
     let awaited = Expr::Await(syn::ExprAwait {
         attrs: Vec::new(),
         base: Box::new(call.clone()),

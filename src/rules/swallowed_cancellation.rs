@@ -342,6 +342,9 @@ struct Discard {
     join: Join,
     /// `.ok()`, `.unwrap_or_default()`.. applied to the join, if any.
     method: Option<String>,
+    /// The error was mapped away first (`.map_err(|_| ..)`): matching the join instead would
+    /// drop what the closure does, so the fix is manual.
+    manual: bool,
 }
 
 /// Whether a return type is `Result<(), E>` (or an alias `io::Result<()>`): `Ok(())` is a

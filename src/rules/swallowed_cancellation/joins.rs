@@ -206,14 +206,38 @@ impl Analyzer<'_, '_, '_> {
             || (self.tokio_only && path_is(&canon, name))
     }
 
-    /// `J`, or `J.ok()` / `.unwrap_or_default()` / `.unwrap_or(..)` / `.unwrap_or_else(|_| ..)`.
+    /// `J`, or `J.ok()` / `.unwrap_or_default()` / `.unwrap_or(..)` / `.unwrap_or_else(|_| ..)`;
+    /// `J` through Ok-preserving combinators (`J.map(f)`, whose `Err` is still the
+    /// `JoinError`), and `J.map_err(|_| ..)` whose closure does not look at the error (as a
+    /// whole expression: the caller drops it).
     pub(super) fn discard(&mut self, e: &Expr) -> Option<Discard> {
         if let Some(join) = self.joined(e) {
-            return Some(Discard { join, method: None });
+            return Some(Discard {
+                join,
+                method: None,
+                manual: false,
+            });
         }
         let Expr::MethodCall(m) = paths::peel(e) else {
             return None;
         };
+        let name = m.method.to_string();
+        if matches!(name.as_str(), "map" | "inspect" | "and_then") && m.args.len() == 1 {
+            let join = self.joined_chain(e)?;
+            return (!join.option && !join.timeout).then_some(Discard {
+                join,
+                method: None,
+                manual: false,
+            });
+        }
+        if name == "map_err" && !maps_error(m) {
+            let join = self.joined_chain(&m.receiver)?;
+            return (!join.option && !join.timeout).then_some(Discard {
+                join,
+                method: Some(name),
+                manual: true,
+            });
+        }
         if !self.discarding_method(m) {
             return None;
         }
@@ -223,7 +247,8 @@ impl Analyzer<'_, '_, '_> {
         }
         Some(Discard {
             join,
-            method: Some(m.method.to_string()),
+            method: Some(name),
+            manual: false,
         })
     }
 
@@ -374,7 +399,7 @@ impl Analyzer<'_, '_, '_> {
             (Some(_), Expr::MethodCall(m)) => &*m.receiver,
             _ => inner,
         };
-        if d.join.timeout {
+        if d.join.timeout || d.manual {
             self.report_manual(range, discard_message(&code), &d.join);
             return;
         }
@@ -536,5 +561,22 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         self.visit_expr(e);
+    }
+}
+
+/// Whether `.map_err(..)` keeps or looks at the error: a one-argument closure that uses or
+/// inspects it (`|e| e.to_string()`, `|e| panic!(..)`), or anything that is not such a closure
+/// (`MyError::from`). A closure that ignores it (`|_| ()`) does not.
+fn maps_error(m: &syn::ExprMethodCall) -> bool {
+    match m.args.first().map(paths::peel) {
+        Some(Expr::Closure(c)) if m.args.len() == 1 && c.inputs.len() == 1 => {
+            let binding = c
+                .inputs
+                .first()
+                .and_then(simple_ident)
+                .map(|i| i.to_string());
+            handles_error(&c.body, binding.as_deref())
+        }
+        _ => true,
     }
 }
