@@ -57,6 +57,8 @@ fn lib_type(
     match t.autoderef() {
         Ty::External(..) => t.autoderef().external_path(),
         Ty::Unknown => method_chain(sema, files, file, sym, hops),
+        // A local newtype over a library type (`impl Deref for Http { type Target = Client; }`).
+        Ty::Local(item, _) => sema.deref_target(files, *item).autoderef().external_path(),
         _ => None,
     }
 }

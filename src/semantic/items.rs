@@ -215,6 +215,9 @@ pub struct ImplFact {
     /// non-marker trait bound, inline or in the `where` clause, as an `impl Trait` type
     /// ([`ItemSummary::types`]; [`NONE`] when there is none or several).
     pub params: Box<[(Name, u32)]>,
+    /// `type Target = T;` of an impl of a trait named `Deref` ([`ItemSummary::types`];
+    /// [`NONE`]: none). Whether the trait is std's is decided by resolution.
+    pub deref_target: u32,
 }
 
 /// A path as written (`a::b::c`, `Self::f`, `::std::mem::drop`), generic arguments dropped.
@@ -488,6 +491,17 @@ impl Collector {
         };
         let self_args = self.self_args(&imp.self_ty);
         let params = self.generic_bounds(&imp.generics);
+        let deref_target = match &imp.trait_ {
+            Some((p, _)) if p.segments.last().is_some_and(|s| s.ident == "Deref") => imp
+                .items
+                .iter()
+                .find_map(|it| match it {
+                    syn::ImplItem::Type(t) if t.ident == "Target" => Some(self.type_ref(&t.ty)),
+                    _ => None,
+                })
+                .unwrap_or(NONE),
+            _ => NONE,
+        };
         let id = self.summary.impls.len() as u32;
         self.summary.impls.push(ImplFact {
             scope,
@@ -496,6 +510,7 @@ impl Collector {
             trait_generic,
             self_args,
             params,
+            deref_target,
         });
         id
     }

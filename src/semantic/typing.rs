@@ -224,6 +224,18 @@ fn once_cell_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
     }
 }
 
+/// What method `name` returns on a value of library type `p<args>`, when this layer knows:
+/// once-cell accessors, std collections' accessors, lock acquisitions.
+fn library_method(p: &[Name], args: &[Ty], name: &str) -> Ty {
+    match once_cell_access(p, args, name) {
+        Ty::Unknown => match collection_access(p, args, name) {
+            Ty::Unknown => acquire(p, args, name),
+            t => t,
+        },
+        t => t,
+    }
+}
+
 /// std's sequences: what their element accessors return.
 const SEQUENCES: &[&str] = &["std::vec::Vec", "std::collections::VecDeque"];
 
@@ -493,7 +505,20 @@ impl Semantics {
             },
             Sym::Field(base, name) => {
                 let b = self.sym_ty(files, file, *base, d);
-                self.field_type(files, b.autoderef(), name, d)
+                let mut t = b.autoderef().clone();
+                // Autoderef: a field the type does not have is looked up on its
+                // `Deref::Target` (`state.tx` on a newtype over `Arc<Inner>`).
+                for _ in 0..4 {
+                    let field = self.field_type(files, &t, name, d);
+                    if field != Ty::Unknown {
+                        return field;
+                    }
+                    let Ty::Local(item, _) = t else {
+                        return Ty::Unknown;
+                    };
+                    t = self.deref_target(files, item).autoderef().clone();
+                }
+                Ty::Unknown
             }
             Sym::Static { path, scope } => self.static_type(files, file, *scope, *path, d),
             Sym::Ret {
@@ -532,16 +557,15 @@ impl Semantics {
                     Ty::Local(item, _) => {
                         match self.method_of(files, *item, &|n: &str| n == &**name) {
                             Callee::Fn(f, i) => self.fn_ret(files, f, i, d),
+                            Callee::Unknown => match self.deref_target(files, *item).autoderef() {
+                                // `Deref<Target = Vec<T>>` and the like: std's methods.
+                                Ty::External(p, args) => library_method(p, args, name),
+                                _ => Ty::Unknown,
+                            },
                             _ => Ty::Unknown,
                         }
                     }
-                    Ty::External(p, args) => match once_cell_access(p, args, name) {
-                        Ty::Unknown => match collection_access(p, args, name) {
-                            Ty::Unknown => acquire(p, args, name),
-                            t => t,
-                        },
-                        t => t,
-                    },
+                    Ty::External(p, args) => library_method(p, args, name),
                     Ty::Slice(elem) => sequence_access(elem, name),
                     _ => Ty::Unknown,
                 }
@@ -636,6 +660,27 @@ impl Semantics {
                 .unwrap_or(Ty::Unknown),
             _ => Ty::Unknown,
         }
+    }
+
+    /// The `Deref::Target` of local type `item` (through its one impl of std's `Deref`), read
+    /// in the impl's scope; unknown when it has none.
+    pub fn deref_target(&self, files: &[FileInput<'_>], item: ItemRef) -> Ty {
+        let Some((f, imp)) = self.deref_impl(item) else {
+            return Ty::Unknown;
+        };
+        let Some(fact) = files
+            .get(f as usize)
+            .and_then(|x| x.items.impls.get(imp as usize))
+        else {
+            return Ty::Unknown;
+        };
+        let at = At {
+            file: f,
+            scope: fact.scope,
+            imp,
+            subst: &[],
+        };
+        self.type_ref(files, at, fact.deref_target, MAX_DEPTH / 2)
     }
 
     /// The type arguments of impl `imp`'s self type (`impl<R: Repo> Service<R>`: `R` as the
