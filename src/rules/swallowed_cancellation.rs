@@ -181,6 +181,8 @@ struct Cond {
 }
 
 const JOIN_HANDLE: &[&str] = &["tokio::task::JoinHandle"];
+/// A collection of tokio handles (see [`crate::semantic::types::Ty::is`]).
+const HANDLE_ELEMS: &[&str] = &["[tokio::task::JoinHandle]"];
 const JOIN_SET: &[&str] = &["tokio::task::JoinSet"];
 /// Whose `.spawn(..)` returns a `JoinHandle`.
 const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];

@@ -354,7 +354,21 @@ impl Ty {
     /// external type `path` (a `MutexGuard<Receiver>` is a guard and, through it, a receiver).
     /// `path<_, !()>` additionally requires the second type argument not to be `()` (a
     /// `Result<T, ()>` carries no error to lose; an unknown argument is not `()`).
+    ///
+    /// `[path]` asks whether this is a collection (a `Vec`, `VecDeque`, slice or map values) of
+    /// `path`.
     pub fn is(&self, path: &str) -> bool {
+        if let Some(elem) = path.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+            return match self.autoderef() {
+                Ty::Slice(e) => e.is(elem),
+                Ty::External(p, args)
+                    if SEQUENCES.iter().chain(&[MAP_VALUES]).any(|s| is_path(p, s)) =>
+                {
+                    args.first().is_some_and(|e| e.is(elem))
+                }
+                _ => false,
+            };
+        }
         let (path, not_unit_error) = match path.strip_suffix("<_, !()>") {
             Some(p) => (p, true),
             None => (path, false),

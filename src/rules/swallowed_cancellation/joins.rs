@@ -341,6 +341,43 @@ impl Analyzer<'_, '_, '_> {
         }
     }
 
+    /// `join_all(x).await` whose handles are tracked (`Some(None)`) or iterate a collection
+    /// only the crate types (`join_all(self.tasks.drain(..))`: `Some(Some(cond))`, the
+    /// condition that its elements are tokio handles).
+    pub(super) fn join_all_cond(&self, e: &Expr) -> Option<Option<Cond>> {
+        if self.join_all_of_handles(e) {
+            return Some(None);
+        }
+        let Expr::Await(a) = paths::peel(e) else {
+            return None;
+        };
+        let Expr::Call(c) = paths::peel(&a.base) else {
+            return None;
+        };
+        if paths::call_last_segment(c).is_none_or(|i| i != "join_all") || c.args.len() != 1 {
+            return None;
+        }
+        let mut base = peel_ref(&c.args[0]);
+        while let Expr::MethodCall(m) = base
+            && matches!(
+                m.method.to_string().as_str(),
+                "into_iter" | "drain" | "iter_mut" | "iter"
+            )
+        {
+            base = peel_ref(&m.receiver);
+        }
+        let untracked = match ident_of(base) {
+            Some(_) if matches!(base, Expr::Path(_)) => false,
+            _ => matches!(base, Expr::Field(_) | Expr::MethodCall(_) | Expr::Call(_)),
+        };
+        (untracked && self.cx.settings.collect_facts).then(|| {
+            Some(Cond {
+                at: self.cx.range(base),
+                ty: HANDLE_ELEMS,
+            })
+        })
+    }
+
     /// `join_all(handles).await` on a tracked `Vec` of handles.
     pub(super) fn join_all_of_handles(&self, e: &Expr) -> bool {
         let Expr::Await(a) = paths::peel(e) else {
@@ -426,9 +463,8 @@ impl Analyzer<'_, '_, '_> {
         ));
     }
 
-    pub(super) fn report_join_all(&mut self, range: Range<usize>, code: &str) {
-        self.sink
-            .report(&SWALLOWED_CANCELLATION, range, join_all_message(code))
+    pub(super) fn report_join_all(&mut self, cond: Option<&Cond>, range: Range<usize>, code: &str) {
+        self.emit(cond, range, join_all_message(code))
             .help("check every result: `for r in join_all(handles).await { r?; }`, or use `try_join_all(handles).await?`")
             .fix(Fix::manual("check every result for panics and cancellation", Vec::new()));
     }
@@ -442,8 +478,8 @@ impl Analyzer<'_, '_, '_> {
         let range = self.cx.range(l);
         let mut reported = false;
         if is_wild(&l.pat) {
-            if self.join_all_of_handles(&init.expr) {
-                self.report_join_all(range.clone(), "let _ = join_all(..).await");
+            if let Some(cond) = self.join_all_cond(&init.expr) {
+                self.report_join_all(cond.as_ref(), range.clone(), "let _ = join_all(..).await");
                 reported = true;
             } else if let Some(d) = self.discard(&init.expr) {
                 let code = match &d.method {
@@ -546,8 +582,8 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let range = self.cx.range(e).start..self.cx.span_range(semi.span).end;
-        if self.join_all_of_handles(e) {
-            self.report_join_all(range, "join_all(..).await;");
+        if let Some(cond) = self.join_all_cond(e) {
+            self.report_join_all(cond.as_ref(), range, "join_all(..).await;");
             visit::visit_expr(self, e);
             return;
         }
