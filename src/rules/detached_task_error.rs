@@ -95,19 +95,30 @@ fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
         };
         let range = cx.range(e);
         let Some(evidence) = result_evidence(cx, spawn.future) else {
-            // A fn of another file: its declared output decides in phase 2.
-            if spawn.receiver.is_none()
-                && let Some((sym, at, name)) = crate_output(cx, spawn.future)
-            {
-                sink.report_if_type(
-                    sym,
-                    RESULTS.iter().map(|s| s.to_string()).collect(),
-                    &DETACHED_TASK_ERROR,
-                    range,
-                    message(&how),
-                )
-                .label(at, format!("`{name}` is declared to return a `Result`"))
-                .help(HELP);
+            // A fn of another file: its declared output decides in phase 2 (and, for a method
+            // spawn, the receiver's type too).
+            if let Some((sym, at, name)) = crate_output(cx, spawn.future) {
+                let results = RESULTS.iter().map(|s| s.to_string()).collect();
+                let reported = match spawn.receiver {
+                    None => sink.report_if_type(
+                        sym,
+                        results,
+                        &DETACHED_TASK_ERROR,
+                        range,
+                        message(&how),
+                    ),
+                    Some(recv) => sink.report_by_types(
+                        cx.range(recv),
+                        RUNTIMES.iter().map(|s| s.to_string()).collect(),
+                        (sym, results),
+                        &DETACHED_TASK_ERROR,
+                        range,
+                        message(&how),
+                    ),
+                };
+                reported
+                    .label(at, format!("`{name}` is declared to return a `Result`"))
+                    .help(HELP);
             }
             continue;
         };
