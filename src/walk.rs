@@ -507,6 +507,19 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
 
 /// Records where the bindings of `pat: ty` get their type: `x: T`, and
 /// `State(x): State<T>`-style extractor patterns (`x` is the wrapper's argument).
+/// Whether a written type leaves a part to inference (`Vec<_>`, `HashMap<_, _>`).
+fn has_infer(ty: &syn::Type) -> bool {
+    struct Infer(bool);
+    impl<'ast> Visit<'ast> for Infer {
+        fn visit_type_infer(&mut self, _: &'ast syn::TypeInfer) {
+            self.0 = true;
+        }
+    }
+    let mut v = Infer(false);
+    v.visit_type(ty);
+    v.0
+}
+
 fn typed_source(cx: &FileCx<'_>, pat: &syn::Pat, ty: &syn::Type) {
     if !cx.settings.collect_facts {
         return;
@@ -625,12 +638,20 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
     }
     // `let Ok(x) = e else { .. }` binds `e`'s inner value as `if let` does; a refutable
     // pattern of another shape binds nothing `expr_source` would record.
+    // `let v: Vec<_> = it.collect();`: a type with inferred parts says less than the
+    // initializer, which is the source.
+    let pat = match &l.pat {
+        syn::Pat::Type(pt) if l.init.is_some() && has_infer(&pt.ty) => &*pt.pat,
+        p => p,
+    };
     if let Some(i) = &l.init
-        && (i.diverge.is_none() || single_binding(&l.pat).is_some_and(|(_, unwrap)| unwrap))
+        && (i.diverge.is_none() || single_binding(pat).is_some_and(|(_, unwrap)| unwrap))
     {
-        expr_source(cx, &l.pat, &i.expr, limit, false);
+        expr_source(cx, pat, &i.expr, limit, false);
     }
-    if let syn::Pat::Type(pt) = &l.pat {
+    if let syn::Pat::Type(pt) = &l.pat
+        && !(l.init.is_some() && has_infer(&pt.ty))
+    {
         typed_source(cx, &pt.pat, &pt.ty);
     }
     let decl = match (&l.pat, &l.init) {

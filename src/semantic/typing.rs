@@ -247,8 +247,9 @@ const MAPS: &[&str] = &[
     "std::collections::btree_map::BTreeMap",
 ];
 
-/// The iterator `values()` of a map returns, as this layer sees it: items of its one type
-/// argument (`for v in map.values()` binds a `V`).
+/// The iterators of std's collections (`map.values()`, `v.drain(..)`), as this layer sees
+/// them: items of its one type argument (`for v in map.values()` binds a `V`; `collect()`
+/// gives a `Vec` of them).
 const MAP_VALUES: &str = "std::collections::hash_map::Values";
 
 fn option_of(t: Ty) -> Ty {
@@ -279,6 +280,7 @@ fn collection_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
         return match method {
             "remove" if is_path(p, "std::vec::Vec") => elem.clone(),
             "remove" => option_of(elem.clone()),
+            "drain" | "into_iter" | "iter" | "iter_mut" => items_of(elem.clone()),
             _ => sequence_access(elem, method),
         };
     }
@@ -289,13 +291,29 @@ fn collection_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
         return match method {
             "get" | "get_mut" => option_of(Ty::Ref(Box::new(value.clone()))),
             "remove" => option_of(value.clone()),
-            "values" | "values_mut" | "into_values" => {
-                Ty::External(path_of(MAP_VALUES), vec![value.clone()])
-            }
+            "values" | "values_mut" | "into_values" => items_of(value.clone()),
+            _ => Ty::Unknown,
+        };
+    }
+    if is_path(p, MAP_VALUES) {
+        // Items collected, filtered or reordered are still the items.
+        let Some(item) = args.first() else {
+            return Ty::Unknown;
+        };
+        return match method {
+            "collect" => Ty::External(path_of("std::vec::Vec"), vec![item.clone()]),
+            "filter" | "rev" | "skip" | "take" | "peekable" | "fuse" | "by_ref" | "step_by"
+            | "skip_while" | "take_while" => items_of(item.clone()),
+            "next" | "last" | "next_back" | "find" => option_of(item.clone()),
             _ => Ty::Unknown,
         };
     }
     Ty::Unknown
+}
+
+/// An iterator of `item`s (the iterators of std's collections, as this layer sees them).
+fn items_of(item: Ty) -> Ty {
+    Ty::External(path_of(MAP_VALUES), vec![item])
 }
 
 fn path_of(s: &str) -> Arc<[Name]> {
