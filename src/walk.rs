@@ -2,6 +2,7 @@
 //! offloaded closures, `use` scopes), looks inside macros whose body is Rust code, calls every
 //! enabled rule's hooks, and records the file's [`FileFacts`].
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use syn::visit::{self, Visit};
@@ -39,6 +40,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         offload_next_closure: false,
         awaited_call: false,
         closure_param: None,
+        closure_elem: None,
         inline_next_closure: false,
         runs_here_next_closure: false,
         offloaded_closures: Vec::new(),
@@ -70,6 +72,10 @@ struct Walker<'c, 'a, 's> {
     /// Set while visiting a closure argument of an iterator adapter over typed items: the
     /// index and type of the closure parameter that gets one item.
     closure_param: Option<(usize, typing::Ty)>,
+    /// Set while visiting a closure argument of an iterator adapter: the index of the closure
+    /// parameter that gets one item, the receiver it iterates and the bindings it sees (the
+    /// parameter's source, for phase 2: `self.subs.iter().for_each(|tx| ..)`).
+    closure_elem: Option<(usize, Range<usize>, u32)>,
     /// Set while visiting the arguments of an inline combinator (`map`, `for_each`, ..).
     inline_next_closure: bool,
     /// Set while visiting a closure that runs where it is written in other ways: called in
@@ -501,6 +507,19 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
 
 /// Records where the bindings of `pat: ty` get their type: `x: T`, and
 /// `State(x): State<T>`-style extractor patterns (`x` is the wrapper's argument).
+/// Whether a written type leaves a part to inference (`Vec<_>`, `HashMap<_, _>`).
+fn has_infer(ty: &syn::Type) -> bool {
+    struct Infer(bool);
+    impl<'ast> Visit<'ast> for Infer {
+        fn visit_type_infer(&mut self, _: &'ast syn::TypeInfer) {
+            self.0 = true;
+        }
+    }
+    let mut v = Infer(false);
+    v.visit_type(ty);
+    v.0
+}
+
 fn typed_source(cx: &FileCx<'_>, pat: &syn::Pat, ty: &syn::Type) {
     if !cx.settings.collect_facts {
         return;
@@ -619,12 +638,20 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
     }
     // `let Ok(x) = e else { .. }` binds `e`'s inner value as `if let` does; a refutable
     // pattern of another shape binds nothing `expr_source` would record.
+    // `let v: Vec<_> = it.collect();`: a type with inferred parts says less than the
+    // initializer, which is the source.
+    let pat = match &l.pat {
+        syn::Pat::Type(pt) if l.init.is_some() && has_infer(&pt.ty) => &*pt.pat,
+        p => p,
+    };
     if let Some(i) = &l.init
-        && (i.diverge.is_none() || single_binding(&l.pat).is_some_and(|(_, unwrap)| unwrap))
+        && (i.diverge.is_none() || single_binding(pat).is_some_and(|(_, unwrap)| unwrap))
     {
-        expr_source(cx, &l.pat, &i.expr, limit, false);
+        expr_source(cx, pat, &i.expr, limit, false);
     }
-    if let syn::Pat::Type(pt) = &l.pat {
+    if let syn::Pat::Type(pt) = &l.pat
+        && !(l.init.is_some() && has_infer(&pt.ty))
+    {
         typed_source(cx, &pt.pat, &pt.ty);
     }
     let decl = match (&l.pat, &l.init) {
@@ -961,6 +988,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     scope.in_sync_closure = true;
                 }
                 let param = self.closure_param.take();
+                let elem = self.closure_elem.take();
                 self.cx.locals.borrow_mut().push(false);
                 for (i, input) in c.inputs.iter().enumerate() {
                     match input {
@@ -969,10 +997,25 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                             self.bind(&pt.pat, ty);
                             self.declare(&pt.pat, &pt.ty);
                         }
-                        other => match param {
-                            Some((at, ty)) if at == i => self.bind(other, Some(ty)),
-                            _ => self.bind_unknown(other),
-                        },
+                        other => {
+                            match param {
+                                Some((at, ty)) if at == i => self.bind(other, Some(ty)),
+                                _ => self.bind_unknown(other),
+                            }
+                            // The item's type for phase 2: an element of the receiver.
+                            if let Some((at, r, limit)) = &elem
+                                && *at == i
+                                && let syn::Pat::Ident(p) = other
+                                && p.subpat.is_none()
+                            {
+                                let src = Source::Elem {
+                                    start: r.start as u32,
+                                    end: r.end as u32,
+                                    limit: *limit,
+                                };
+                                set_source(self.cx, &p.ident, src);
+                            }
+                        }
                     }
                 }
                 self.with_scope(scope, |w| w.visit_expr(&c.body));
@@ -1043,12 +1086,26 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 }
                 self.visit_expr(&mc.receiver);
                 let param = typing::closure_param(self.cx, &mc.receiver, &mc.method);
+                let elem = if self.cx.settings.collect_facts {
+                    typing::item_closure_param(&mc.method).and_then(|i| {
+                        let r = span::cheap_expr_range(&mc.receiver)?;
+                        let base = self.cx.base;
+                        Some((
+                            i,
+                            r.start + base..r.end + base,
+                            self.cx.locals.borrow().len(),
+                        ))
+                    })
+                } else {
+                    None
+                };
                 let inline = paths::is_inline_combinator(&mc.method);
                 for arg in &mc.args {
                     let closure = matches!(paths::peel(arg), Expr::Closure(_));
                     self.offload_next_closure = offloads && is_offloadable(arg);
                     self.inline_next_closure = inline && closure;
                     self.closure_param = param.filter(|_| closure);
+                    self.closure_elem = elem.clone().filter(|_| closure);
                     if inline {
                         self.record_point_free(arg);
                     }
@@ -1056,6 +1113,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     self.offload_next_closure = false;
                     self.inline_next_closure = false;
                     self.closure_param = None;
+                    self.closure_elem = None;
                 }
             }
             Expr::ForLoop(f) => {

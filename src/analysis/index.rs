@@ -198,6 +198,11 @@ pub struct Pending {
     pub sym: u32,
     /// The canonical paths of the types that make the finding hold (after autoderef).
     pub types: Vec<String>,
+    /// A second condition that must hold too: another expression's symbolic type and its
+    /// types (`rt.spawn(async { other::run().await })`: the receiver is a runtime and the
+    /// task's output a `Result`).
+    #[serde(default)]
+    pub also: Option<(u32, Vec<String>)>,
     /// The finding.
     pub diagnostic: crate::diagnostic::Diagnostic,
 }

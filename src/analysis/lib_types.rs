@@ -57,6 +57,8 @@ fn lib_type(
     match t.autoderef() {
         Ty::External(..) => t.autoderef().external_path(),
         Ty::Unknown => method_chain(sema, files, file, sym, hops),
+        // A local newtype over a library type (`impl Deref for Http { type Target = Client; }`).
+        Ty::Local(item, _) => sema.deref_target(files, *item).autoderef().external_path(),
         _ => None,
     }
 }
@@ -77,6 +79,9 @@ fn method_chain(
         return None;
     };
     let recv = lib_type(sema, files, file, *base, hops + 1)?;
+    if matches!(&**name, "clone" | "to_owned") {
+        return Some(recv);
+    }
     let returned = crate::analysis::blocking::catalog()
         .transition(&recv, name)
         .or_else(|| crate::analysis::async_apis::catalog().method_returns(&recv, name))?;

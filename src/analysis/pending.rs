@@ -16,10 +16,14 @@ pub fn settle(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
     let inputs = index.inputs();
     for (file, f) in index.files.iter().enumerate() {
         for p in &f.facts.pending {
-            let is = |t: &String| {
-                crate::analysis::lib_types::sym_is(sema, &inputs, file as u32, p.sym, t)
+            let is = |sym: u32, t: &String| {
+                crate::analysis::lib_types::sym_is(sema, &inputs, file as u32, sym, t)
             };
-            if p.types.iter().any(is) {
+            let also = p
+                .also
+                .as_ref()
+                .is_none_or(|(sym, types)| types.iter().any(|t| is(*sym, t)));
+            if also && p.types.iter().any(|t| is(p.sym, t)) {
                 let mut d = p.diagnostic.clone();
                 d.path = Arc::clone(&f.path);
                 out.push(d);

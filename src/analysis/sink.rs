@@ -36,6 +36,7 @@ struct Held {
 struct Deferred {
     types: Vec<String>,
     fallback: bool,
+    also: Option<(u32, Vec<String>)>,
     diagnostic: Diagnostic,
 }
 
@@ -208,6 +209,7 @@ impl<'a> Sink<'a> {
         self.pending.push(Pending {
             sym,
             types,
+            also: None,
             diagnostic,
         });
         Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
@@ -253,6 +255,29 @@ impl<'a> Sink<'a> {
         waiting.push(Deferred {
             types,
             fallback,
+            also: None,
+            diagnostic,
+        });
+        Reported(&mut waiting.last_mut().expect("just pushed").diagnostic)
+    }
+
+    /// [`Sink::report_by_type`] (without fallback) with a second condition: the expression of
+    /// symbolic type `also.0` must have one of `also.1` too.
+    pub fn report_by_types(
+        &mut self,
+        at: Range<usize>,
+        types: Vec<String>,
+        also: (u32, Vec<String>),
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let diagnostic = self.diagnostic(rule, range, message.into());
+        let waiting = self.deferred.entry((at.start, at.end)).or_default();
+        waiting.push(Deferred {
+            types,
+            fallback: false,
+            also: Some(also),
             diagnostic,
         });
         Reported(&mut waiting.last_mut().expect("just pushed").diagnostic)
@@ -280,6 +305,7 @@ impl<'a> Sink<'a> {
             self.pending.push(Pending {
                 sym,
                 types: d.types,
+                also: d.also,
                 diagnostic: d.diagnostic,
             });
         } else if d.fallback {

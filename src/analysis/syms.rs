@@ -18,8 +18,9 @@ const MAX_DEPTH: u8 = 8;
 /// A memoized "no symbolic type" (see [`crate::analysis::locals::Locals::memoize`]).
 const NO_SYM: u32 = NONE - 1;
 
-/// Methods whose result has the receiver's type.
-const IDENTITY: &[&str] = &["clone", "as_ref", "as_mut", "to_owned", "by_ref", "take"];
+/// Methods whose result has the receiver's type. `clone` and `to_owned` are not among them: on
+/// a reference or a lock guard they clone the value behind it (phase 2 peels those).
+const IDENTITY: &[&str] = &["as_ref", "as_mut", "by_ref", "take"];
 /// Methods whose result is the receiver's `Ok`/`Some` value.
 const UNWRAP: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 
@@ -265,14 +266,31 @@ pub fn unwrapping_match(m: &syn::ExprMatch) -> bool {
     yields == 1
 }
 
-/// The collection a `for` loop iterates: `v` of `v.iter()`, `v.iter_mut()`, `v.into_iter()`,
-/// `v.drain(..)` (their items are `v`'s elements, after autoderef).
+/// The collection a `for` loop (or an iterator adapter's closure) iterates: `v` of
+/// `v.iter()`, `v.iter_mut()`, `v.into_iter()`, `v.drain(..)`, also through adapters that keep
+/// the items (`v.iter().filter(..)`, `.rev()`, `.skip(n)`, ..): their items are `v`'s elements,
+/// after autoderef.
 fn iterated(e: &Expr) -> &Expr {
     match e {
         Expr::MethodCall(m)
             if matches!(
                 m.method.to_string().as_str(),
-                "iter" | "iter_mut" | "into_iter" | "drain"
+                "iter"
+                    | "iter_mut"
+                    | "into_iter"
+                    | "drain"
+                    | "filter"
+                    | "rev"
+                    | "take"
+                    | "skip"
+                    | "by_ref"
+                    | "peekable"
+                    | "fuse"
+                    | "cloned"
+                    | "copied"
+                    | "take_while"
+                    | "skip_while"
+                    | "step_by"
             ) =>
         {
             iterated(&m.receiver)

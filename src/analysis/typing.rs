@@ -202,14 +202,19 @@ pub fn items_of(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
 /// The type of parameter `index` of a closure passed to `recv.method(..)` when the method
 /// hands it one item of a typed collection or iterator (`handles.into_iter().map(|h| ..)`).
 pub fn closure_param(cx: &FileCx<'_>, recv: &Expr, method: &syn::Ident) -> Option<(usize, Ty)> {
-    let index = if method == "fold" || method == "try_fold" {
-        1
+    Some((item_closure_param(method)?, items_of(cx, recv)?))
+}
+
+/// Which parameter of a closure passed to iterator method `method` gets one item of the
+/// receiver (`map(|x| ..)`: 0, `fold(init, |acc, x| ..)`: 1), if the method hands it items.
+pub fn item_closure_param(method: &syn::Ident) -> Option<usize> {
+    if method == "fold" || method == "try_fold" {
+        Some(1)
     } else if ITEM_CLOSURES.iter().any(|n| method == n) {
-        0
+        Some(0)
     } else {
-        return None;
-    };
-    Some((index, items_of(cx, recv)?))
+        None
+    }
 }
 
 /// The known type a type annotation names (`Receiver<T>`, `&mut Child`, `Arc<Barrier>`,

@@ -369,6 +369,44 @@ const PLAIN_METHODS: &[&str] = &[
     "err",
 ];
 
+/// Accessors that read (or take one item of) the state a polling call returned:
+/// `q.lock().unwrap().pop()` checks a queue, it is not a job of the loop.
+const STATE_ACCESSORS: &[&str] = &[
+    "pop",
+    "pop_front",
+    "pop_back",
+    "get",
+    "first",
+    "last",
+    "front",
+    "back",
+    "contains",
+    "contains_key",
+    "take",
+    "copied",
+    "cloned",
+];
+
+/// Whether `e` is the result of a polling call, through unwrapping and field access
+/// (`self.q.lock().unwrap()`, `state.read()?.jobs`).
+fn on_polled(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) if POLLS.iter().any(|p| m.method == p) => true,
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "unwrap" | "expect" | "as_mut" | "as_ref" | "get_mut"
+            ) || STATE_ACCESSORS.iter().any(|a| m.method == a) =>
+        {
+            on_polled(&m.receiver)
+        }
+        Expr::Try(t) => on_polled(&t.expr),
+        Expr::Field(f) => on_polled(&f.base),
+        Expr::Paren(p) => on_polled(&p.expr),
+        _ => false,
+    }
+}
+
 /// Fn calls that build values: not work.
 const PLAIN_FNS: &[&str] = &[
     "from_millis",
@@ -419,8 +457,9 @@ impl<'ast> Visit<'ast> for Work<'_, '_> {
             }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
-                let plain =
-                    POLLS.contains(&name.as_str()) || PLAIN_METHODS.contains(&name.as_str());
+                let plain = POLLS.contains(&name.as_str())
+                    || PLAIN_METHODS.contains(&name.as_str())
+                    || (STATE_ACCESSORS.contains(&name.as_str()) && on_polled(&m.receiver));
                 if !plain {
                     self.found = true;
                     return;

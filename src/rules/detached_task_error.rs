@@ -95,19 +95,30 @@ fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
         };
         let range = cx.range(e);
         let Some(evidence) = result_evidence(cx, spawn.future) else {
-            // A fn of another file: its declared output decides in phase 2.
-            if spawn.receiver.is_none()
-                && let Some((sym, at, name)) = crate_output(cx, spawn.future)
-            {
-                sink.report_if_type(
-                    sym,
-                    RESULTS.iter().map(|s| s.to_string()).collect(),
-                    &DETACHED_TASK_ERROR,
-                    range,
-                    message(&how),
-                )
-                .label(at, format!("`{name}` is declared to return a `Result`"))
-                .help(HELP);
+            // A fn of another file: its declared output decides in phase 2 (and, for a method
+            // spawn, the receiver's type too).
+            if let Some((sym, at, name)) = crate_output(cx, spawn.future) {
+                let results = RESULTS.iter().map(|s| s.to_string()).collect();
+                let reported = match spawn.receiver {
+                    None => sink.report_if_type(
+                        sym,
+                        results,
+                        &DETACHED_TASK_ERROR,
+                        range,
+                        message(&how),
+                    ),
+                    Some(recv) => sink.report_by_types(
+                        cx.range(recv),
+                        RUNTIMES.iter().map(|s| s.to_string()).collect(),
+                        (sym, results),
+                        &DETACHED_TASK_ERROR,
+                        range,
+                        message(&how),
+                    ),
+                };
+                reported
+                    .label(at, format!("`{name}` is declared to return a `Result`"))
+                    .help(HELP);
             }
             continue;
         };
@@ -229,7 +240,8 @@ fn result_evidence(cx: &FileCx<'_>, fut: &Expr) -> Option<(Range<usize>, String)
 }
 
 /// The spawned future's output as a symbolic type when it is a call of a fn this file does not
-/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`): the symbol of
+/// define (`spawn(other::run(..))`, `spawn(async { other::run(..).await })`) or of a method on a
+/// receiver the semantic layer types (`spawn(conn.run())`, `conn: Arc<Conn>`): the symbol of
 /// awaiting that call, where it is, and the fn's name.
 fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, String)> {
     let call = match paths::peel(fut) {
@@ -242,14 +254,19 @@ fn crate_output(cx: &FileCx<'_>, fut: &Expr) -> Option<(u32, Range<usize>, Strin
         },
         call => call,
     };
-    let Expr::Call(c) = call else {
-        return None;
+    let name = match call {
+        Expr::Call(c) => {
+            let path = paths::call_path(c)?;
+            let name = path.segments.last()?.ident.to_string();
+            if path.segments.len() == 1 && cx.local(&name).is_some() {
+                return None;
+            }
+            name
+        }
+        // `spawn(conn.run())`: the receiver's declared type picks the method (phase 2).
+        Expr::MethodCall(m) => m.method.to_string(),
+        _ => return None,
     };
-    let path = paths::call_path(c)?;
-    let name = path.segments.last()?.ident.to_string();
-    if path.segments.len() == 1 && cx.local(&name).is_some() {
-        return None;
-    }
     let awaited = Expr::Await(syn::ExprAwait {
         attrs: Vec::new(),
         base: Box::new(call.clone()),

@@ -181,6 +181,8 @@ struct Cond {
 }
 
 const JOIN_HANDLE: &[&str] = &["tokio::task::JoinHandle"];
+/// A collection of tokio handles (see [`crate::semantic::types::Ty::is`]).
+const HANDLE_ELEMS: &[&str] = &["[tokio::task::JoinHandle]"];
 const JOIN_SET: &[&str] = &["tokio::task::JoinSet"];
 /// Whose `.spawn(..)` returns a `JoinHandle`.
 const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
@@ -342,6 +344,9 @@ struct Discard {
     join: Join,
     /// `.ok()`, `.unwrap_or_default()`.. applied to the join, if any.
     method: Option<String>,
+    /// The error was mapped away first (`.map_err(|_| ..)`): matching the join instead would
+    /// drop what the closure does, so the fix is manual.
+    manual: bool,
 }
 
 /// Whether a return type is `Result<(), E>` (or an alias `io::Result<()>`): `Ok(())` is a

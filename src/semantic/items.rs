@@ -209,6 +209,15 @@ pub struct ImplFact {
     /// The trait has generic arguments (`impl From<X> for T`): which impl a call of its fns
     /// picks depends on argument types.
     pub trait_generic: bool,
+    /// The self type's generic type arguments ([`ItemSummary::types`]): `Service<R>` has `R`.
+    pub self_args: Box<[u32]>,
+    /// The impl's generic type parameters with the type their bounds give them: the single
+    /// non-marker trait bound, inline or in the `where` clause, as an `impl Trait` type
+    /// ([`ItemSummary::types`]; [`NONE`] when there is none or several).
+    pub params: Box<[(Name, u32)]>,
+    /// `type Target = T;` of an impl of a trait named `Deref` ([`ItemSummary::types`];
+    /// [`NONE`]: none). Whether the trait is std's is decided by resolution.
+    pub deref_target: u32,
 }
 
 /// A path as written (`a::b::c`, `Self::f`, `::std::mem::drop`), generic arguments dropped.
@@ -259,7 +268,8 @@ pub struct ItemSummary {
     pub types: Vec<TypeRef>,
     /// Struct fields with their declared types.
     pub fields: Vec<FieldFact>,
-    /// Declared types of aliases, statics and consts.
+    /// Declared types of aliases, statics and consts, and the generic type parameters of
+    /// generic structs and enums (whose `ty` is an unknown type).
     pub item_types: Vec<ItemType>,
     /// Symbolic types of expressions rules asked about.
     pub syms: Vec<Sym>,
@@ -433,8 +443,7 @@ impl Collector {
                 let Some(last) = p.path.segments.last() else {
                     return NONE;
                 };
-                if p.path.segments.len() == 1
-                    && matches!(last.ident.to_string().as_str(), "Box" | "Arc" | "Rc")
+                if is_smart_pointer(&p.path)
                     && let syn::PathArguments::AngleBracketed(a) = &last.arguments
                     && let Some(syn::GenericArgument::Type(inner)) = a.args.first()
                 {
@@ -480,12 +489,28 @@ impl Collector {
             ),
             None => (NONE, false),
         };
+        let self_args = self.self_args(&imp.self_ty);
+        let params = self.generic_bounds(&imp.generics);
+        let deref_target = match &imp.trait_ {
+            Some((p, _)) if p.segments.last().is_some_and(|s| s.ident == "Deref") => imp
+                .items
+                .iter()
+                .find_map(|it| match it {
+                    syn::ImplItem::Type(t) if t.ident == "Target" => Some(self.type_ref(&t.ty)),
+                    _ => None,
+                })
+                .unwrap_or(NONE),
+            _ => NONE,
+        };
         let id = self.summary.impls.len() as u32;
         self.summary.impls.push(ImplFact {
             scope,
             self_ty,
             trait_path,
             trait_generic,
+            self_args,
+            params,
+            deref_target,
         });
         id
     }
@@ -571,7 +596,11 @@ impl Collector {
             cfg_test: cfg::test_cfg(attrs),
         });
         match item {
-            Item::Struct(s) => self.fields(id, &s.fields),
+            Item::Struct(s) => {
+                self.fields(id, &s.fields);
+                self.adt_params(id, &s.generics);
+            }
+            Item::Enum(e) => self.adt_params(id, &e.generics),
             Item::Type(t) => self.item_type(id, &t.ty, &t.generics),
             Item::Static(s) => self.item_type(id, &s.ty, &syn::Generics::default()),
             Item::Const(c) => self.item_type(id, &c.ty, &syn::Generics::default()),
@@ -708,7 +737,10 @@ pub fn single_trait(
     let mut traits = bounds.iter().filter_map(|b| match b {
         syn::TypeParamBound::Trait(t)
             if !t.path.segments.last().is_some_and(|s| {
-                matches!(s.ident.to_string().as_str(), "Send" | "Sync" | "Unpin")
+                matches!(
+                    s.ident.to_string().as_str(),
+                    "Send" | "Sync" | "Unpin" | "Sized" | "Clone" | "Copy" | "Debug" | "Display"
+                )
             }) =>
         {
             Some(&t.path)
@@ -791,6 +823,24 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
             _ => None,
         }
     })
+}
+
+/// Whether `path` names std's `Box`, `Arc` or `Rc`: the bare name (the prelude's `Box`, or the
+/// usual import), or the full std path (`std::sync::Arc`, `::std::rc::Rc`, `alloc::sync::Arc`,
+/// `std::boxed::Box`). Another crate's type of the same name (`triomphe::Arc`) is not.
+fn is_smart_pointer(path: &syn::Path) -> bool {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match names
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] => matches!(*one, "Box" | "Arc" | "Rc"),
+        ["std" | "alloc", "sync", "Arc"] | ["std" | "alloc", "rc", "Rc"] => true,
+        ["std" | "alloc", "boxed", "Box"] => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ pub struct Semantics {
     impl_fns: HashMap<ImplRef, Vec<u32>>,
     /// The fns of each trait.
     trait_fns: HashMap<ItemRef, Vec<u32>>,
+    /// The impl of std's `Deref` of each local type that has exactly one.
+    derefs: HashMap<ItemRef, Option<ImplRef>>,
     /// Answers remembered for the run.
     pub(super) memo: Memos,
 }
@@ -122,7 +124,20 @@ impl Semantics {
                     s.inherent.entry(ty).or_default().push(id);
                     continue;
                 }
-                let tr = s.resolve_item(m, &file.items.paths[imp.trait_path as usize]);
+                let trait_path = &file.items.paths[imp.trait_path as usize];
+                if imp.deref_target != NONE
+                    && let Def::External(p) = s.defmap.resolve(m, trait_path, Ns::Types)
+                    && matches!(p.first().map(|n| &**n), Some("std" | "core" | "alloc"))
+                    && p.len() == 3
+                    && &*p[1] == "ops"
+                    && &*p[2] == "Deref"
+                {
+                    s.derefs
+                        .entry(ty)
+                        .and_modify(|d| *d = None)
+                        .or_insert(Some(id));
+                }
+                let tr = s.resolve_item(m, trait_path);
                 if let Some(tr) = tr {
                     s.impl_trait.insert(id, tr);
                     s.impls_of_trait.entry(tr).or_default().push(id);
@@ -243,6 +258,11 @@ impl Semantics {
         None
     }
 
+    /// The impl of std's `Deref` of local type `ty`, when it has exactly one.
+    pub fn deref_impl(&self, ty: ItemRef) -> Option<ImplRef> {
+        self.derefs.get(&ty).copied().flatten()
+    }
+
     /// The local type impl `imp` of file `file` is for.
     pub fn impl_self_item(&self, file: u32, imp: u32) -> Option<ItemRef> {
         self.impl_self.get(&(file, imp)).copied()
@@ -260,7 +280,19 @@ impl Semantics {
         if matches!(item_kind(files, ty.0, ty.1), Some(ItemKind::Trait)) {
             return self.trait_method(files, ty, name, true);
         }
-        self.assoc_fn(files, ty, name, true)
+        let mut ty = ty;
+        // Autoderef: a method the type does not have is looked up on its `Deref::Target`.
+        for _ in 0..4 {
+            match self.assoc_fn(files, ty, name, true) {
+                Callee::Unknown => {}
+                c => return c,
+            }
+            match self.deref_target(files, ty) {
+                crate::semantic::types::Ty::Local(next, _) if next != ty => ty = next,
+                _ => return Callee::Unknown,
+            }
+        }
+        Callee::Unknown
     }
 
     /// The fn `name` of local type `ty`: inherent impls first, then impls of non-generic

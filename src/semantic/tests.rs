@@ -675,3 +675,46 @@ fn type_patterns_can_exclude_a_unit_error() {
     );
     assert!(boxed.is("std::result::Result<_, !()>"));
 }
+
+#[test]
+fn generic_struct_fields_take_the_arguments_of_the_use() {
+    let mut r = Run::loose(&[
+        (
+            "lib.rs",
+            "mod model;
+             fn open() -> Option<model::Service<model::Pg>> { None }
+             fn bare() -> Option<model::Service> { None }
+             fn caller() {}",
+        ),
+        (
+            "model.rs",
+            "pub struct Service<R> { pub repo: R, pub all: Vec<R> }
+             pub struct Pg;
+             pub struct R;",
+        ),
+    ]);
+    assert_eq!(r.ret_field("lib.rs", "caller", "open", "repo"), "local Pg");
+    assert_eq!(
+        r.ret_field("lib.rs", "caller", "open", "all"),
+        "std::vec::Vec<local Pg>"
+    );
+    // The parameter `R` is never the struct named `R`: without an argument it is unknown.
+    assert_eq!(r.ret_field("lib.rs", "caller", "bare", "repo"), "?");
+}
+
+#[test]
+fn a_guard_is_its_own_type_and_derefs_to_the_guarded_value() {
+    use crate::semantic::types::Ty;
+    let path = |s: &str| -> std::sync::Arc<[crate::semantic::items::Name]> {
+        s.split("::").map(Into::into).collect()
+    };
+    let rx = Ty::External(path("std::sync::mpsc::Receiver"), vec![Ty::Unknown]);
+    let guard = Ty::External(path("std::sync::MutexGuard"), vec![rx]);
+    assert!(guard.is("std::sync::MutexGuard"));
+    assert!(guard.is("std::sync::mpsc::Receiver"));
+    assert!(!guard.is("tokio::sync::mpsc::Receiver"));
+    assert_eq!(
+        guard.autoderef().external_path().as_deref(),
+        Some("std::sync::mpsc::Receiver")
+    );
+}

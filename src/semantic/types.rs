@@ -168,6 +168,61 @@ impl Collector {
             .push(crate::semantic::items::ItemType { item, ty, params });
     }
 
+    /// Records the generic type parameter names of struct or enum item `item` (with an
+    /// unknown type), so that its fields' types are read with the arguments of a use
+    /// (`Service<Pg>`) and a parameter never resolves to another item of that name.
+    pub fn adt_params(&mut self, item: u32, generics: &syn::Generics) {
+        let params: Box<[Name]> = generics
+            .type_params()
+            .map(|p| ident_name(&p.ident))
+            .collect();
+        if params.is_empty() {
+            return;
+        }
+        let ty = self.intern_type(TypeRef::Unknown);
+        self.summary_mut()
+            .item_types
+            .push(crate::semantic::items::ItemType { item, ty, params });
+    }
+
+    /// The generic type arguments of an impl's self type (`Service<R>`: `R`).
+    pub fn self_args(&mut self, ty: &syn::Type) -> Box<[u32]> {
+        match ty {
+            syn::Type::Paren(p) => self.self_args(&p.elem),
+            syn::Type::Group(g) => self.self_args(&g.elem),
+            syn::Type::Path(p) if p.qself.is_none() => {
+                match p.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => self.type_args(&a.args),
+                    _ => Box::default(),
+                }
+            }
+            _ => Box::default(),
+        }
+    }
+
+    /// The generic type parameters of an impl, each with the `impl Trait` type of its single
+    /// non-marker trait bound (inline and `where` bounds together), or [`NONE`].
+    pub fn generic_bounds(&mut self, generics: &syn::Generics) -> Box<[(Name, u32)]> {
+        let mut out = Vec::new();
+        for param in generics.type_params() {
+            let mut bounds = param.bounds.clone();
+            for pred in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+                if let syn::WherePredicate::Type(pt) = pred
+                    && matches!(&pt.bounded_ty, syn::Type::Path(b)
+                        if b.qself.is_none() && b.path.is_ident(&param.ident))
+                {
+                    bounds.extend(pt.bounds.iter().cloned());
+                }
+            }
+            let ty = match self.bound(&bounds) {
+                TypeRef::Unknown => NONE,
+                t => self.intern_type(t),
+            };
+            out.push((ident_name(&param.ident), ty));
+        }
+        out.into()
+    }
+
     /// Records a symbolic type; equal syms share one index.
     pub fn sym(&mut self, s: Sym) -> u32 {
         if let Some(&i) = self.sym_ids.get(&s) {

@@ -44,6 +44,135 @@ const TRANSPARENT: &[&str] = &[
     "axum::extract::Extension",
 ];
 
+/// Lock guards and cell borrows (canonical paths): each derefs to its first type argument.
+const GUARDS: &[&str] = &[
+    "std::sync::MutexGuard",
+    "std::sync::RwLockReadGuard",
+    "std::sync::RwLockWriteGuard",
+    "std::cell::Ref",
+    "std::cell::RefMut",
+    "parking_lot::MutexGuard",
+    "parking_lot::RwLockReadGuard",
+    "parking_lot::RwLockWriteGuard",
+    "tokio::sync::MutexGuard",
+    "tokio::sync::OwnedMutexGuard",
+    "tokio::sync::RwLockReadGuard",
+    "tokio::sync::RwLockWriteGuard",
+    "futures::lock::MutexGuard",
+    "async_std::sync::MutexGuard",
+];
+
+/// What acquiring a lock returns, by the lock's canonical path and method: the guard type and
+/// how it is wrapped (a std `LockResult`, an async lock's future, or nothing: parking_lot).
+const ACQUIRE: &[(&str, &str, &str, Wrap)] = &[
+    (
+        "std::sync::Mutex",
+        "lock",
+        "std::sync::MutexGuard",
+        Wrap::LockResult,
+    ),
+    (
+        "std::sync::RwLock",
+        "read",
+        "std::sync::RwLockReadGuard",
+        Wrap::LockResult,
+    ),
+    (
+        "std::sync::RwLock",
+        "write",
+        "std::sync::RwLockWriteGuard",
+        Wrap::LockResult,
+    ),
+    ("std::cell::RefCell", "borrow", "std::cell::Ref", Wrap::None),
+    (
+        "std::cell::RefCell",
+        "borrow_mut",
+        "std::cell::RefMut",
+        Wrap::None,
+    ),
+    (
+        "parking_lot::Mutex",
+        "lock",
+        "parking_lot::MutexGuard",
+        Wrap::None,
+    ),
+    (
+        "parking_lot::RwLock",
+        "read",
+        "parking_lot::RwLockReadGuard",
+        Wrap::None,
+    ),
+    (
+        "parking_lot::RwLock",
+        "write",
+        "parking_lot::RwLockWriteGuard",
+        Wrap::None,
+    ),
+    (
+        "tokio::sync::Mutex",
+        "lock",
+        "tokio::sync::MutexGuard",
+        Wrap::Future,
+    ),
+    (
+        "tokio::sync::Mutex",
+        "lock_owned",
+        "tokio::sync::OwnedMutexGuard",
+        Wrap::Future,
+    ),
+    (
+        "tokio::sync::RwLock",
+        "read",
+        "tokio::sync::RwLockReadGuard",
+        Wrap::Future,
+    ),
+    (
+        "tokio::sync::RwLock",
+        "write",
+        "tokio::sync::RwLockWriteGuard",
+        Wrap::Future,
+    ),
+    (
+        "futures::lock::Mutex",
+        "lock",
+        "futures::lock::MutexGuard",
+        Wrap::Future,
+    ),
+    (
+        "async_std::sync::Mutex",
+        "lock",
+        "async_std::sync::MutexGuard",
+        Wrap::Future,
+    ),
+];
+
+#[derive(Clone, Copy)]
+enum Wrap {
+    None,
+    LockResult,
+    Future,
+}
+
+/// The guard `method` acquires on a lock of canonical path `p` holding `args[0]`, when
+/// [`ACQUIRE`] lists it.
+fn acquire(p: &[Name], args: &[Ty], method: &str) -> Ty {
+    let Some((_, _, guard, wrap)) = ACQUIRE
+        .iter()
+        .find(|(lock, m, _, _)| *m == method && is_path(p, lock))
+    else {
+        return Ty::Unknown;
+    };
+    let Some(inner) = args.first() else {
+        return Ty::Unknown;
+    };
+    let guard = Ty::External(path_of(guard), vec![inner.clone()]);
+    match wrap {
+        Wrap::None => guard,
+        Wrap::LockResult => Ty::External(path_of("std::sync::LockResult"), vec![guard]),
+        Wrap::Future => Ty::Future(Box::new(guard)),
+    }
+}
+
 /// Futures named by aliases of library crates (`BoxFuture<'a, T>` is a future of `T`).
 const FUTURE_ALIASES: &[&str] = &[
     "futures::future::BoxFuture",
@@ -95,6 +224,98 @@ fn once_cell_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
     }
 }
 
+/// What method `name` returns on a value of library type `p<args>`, when this layer knows:
+/// once-cell accessors, std collections' accessors, lock acquisitions.
+fn library_method(p: &[Name], args: &[Ty], name: &str) -> Ty {
+    match once_cell_access(p, args, name) {
+        Ty::Unknown => match collection_access(p, args, name) {
+            Ty::Unknown => acquire(p, args, name),
+            t => t,
+        },
+        t => t,
+    }
+}
+
+/// std's sequences: what their element accessors return.
+const SEQUENCES: &[&str] = &["std::vec::Vec", "std::collections::VecDeque"];
+
+/// std's maps (`K, V`): what their value accessors return.
+const MAPS: &[&str] = &[
+    "std::collections::HashMap",
+    "std::collections::BTreeMap",
+    "std::collections::hash_map::HashMap",
+    "std::collections::btree_map::BTreeMap",
+];
+
+/// The iterators of std's collections (`map.values()`, `v.drain(..)`), as this layer sees
+/// them: items of its one type argument (`for v in map.values()` binds a `V`; `collect()`
+/// gives a `Vec` of them).
+const MAP_VALUES: &str = "std::collections::hash_map::Values";
+
+fn option_of(t: Ty) -> Ty {
+    Ty::External(path_of("std::option::Option"), vec![t])
+}
+
+/// Element accessors of a sequence of `elem` (a `Vec`, `VecDeque` or slice): `get(i)`,
+/// `first()`, `last()` give an `Option<&T>`, `pop()` an `Option<T>`, `remove(i)` a `T`
+/// (`VecDeque::remove` an `Option<T>`); anything else is unknown.
+fn sequence_access(elem: &Ty, method: &str) -> Ty {
+    let by_ref = || Ty::Ref(Box::new(elem.clone()));
+    match method {
+        "get" | "get_mut" | "first" | "last" | "first_mut" | "last_mut" | "front" | "back"
+        | "front_mut" | "back_mut" => option_of(by_ref()),
+        "pop" | "pop_front" | "pop_back" => option_of(elem.clone()),
+        _ => Ty::Unknown,
+    }
+}
+
+/// What std collection methods return on a value of external type `p<args>`: element
+/// accessors of sequences ([`sequence_access`]), `get`/`get_mut`/`remove` and `values()` of
+/// maps. Anything else is unknown.
+fn collection_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
+    if SEQUENCES.iter().any(|s| is_path(p, s)) {
+        let Some(elem) = args.first() else {
+            return Ty::Unknown;
+        };
+        return match method {
+            "remove" if is_path(p, "std::vec::Vec") => elem.clone(),
+            "remove" => option_of(elem.clone()),
+            "drain" | "into_iter" | "iter" | "iter_mut" => items_of(elem.clone()),
+            _ => sequence_access(elem, method),
+        };
+    }
+    if MAPS.iter().any(|m| is_path(p, m)) {
+        let Some(value) = args.get(1) else {
+            return Ty::Unknown;
+        };
+        return match method {
+            "get" | "get_mut" => option_of(Ty::Ref(Box::new(value.clone()))),
+            "remove" => option_of(value.clone()),
+            "values" | "values_mut" | "into_values" => items_of(value.clone()),
+            _ => Ty::Unknown,
+        };
+    }
+    if is_path(p, MAP_VALUES) {
+        // Items collected, filtered or reordered are still the items.
+        let Some(item) = args.first() else {
+            return Ty::Unknown;
+        };
+        return match method {
+            "collect" => Ty::External(path_of("std::vec::Vec"), vec![item.clone()]),
+            "filter" | "rev" | "skip" | "take" | "peekable" | "fuse" | "by_ref" | "step_by"
+            | "skip_while" | "take_while" => items_of(item.clone()),
+            "next" | "last" | "next_back" | "find" => option_of(item.clone()),
+            _ => Ty::Unknown,
+        };
+    }
+    Ty::Unknown
+}
+
+/// An iterator of `item`s (the iterators of std's collections, as this layer sees them).
+fn items_of(item: Ty) -> Ty {
+    Ty::External(path_of(MAP_VALUES), vec![item])
+}
+
 fn path_of(s: &str) -> Arc<[Name]> {
     s.split("::").map(Name::from).collect()
 }
@@ -120,35 +341,71 @@ fn future_output(ty: &Ty) -> Option<Ty> {
 }
 
 impl Ty {
-    /// The type a method call or field access on a value of this type sees: references and
-    /// transparent wrappers (`Arc`, `Box`, `Rc`, `Pin`, `web::Data`, `State`) peeled.
+    /// One autoderef step: a reference, a transparent wrapper or a lock guard peeled.
+    fn deref_step(&self) -> Option<&Ty> {
+        match self {
+            Ty::Ref(inner) => Some(inner),
+            Ty::External(p, args)
+                if !args.is_empty() && TRANSPARENT.iter().chain(GUARDS).any(|w| is_path(p, w)) =>
+            {
+                Some(&args[0])
+            }
+            _ => None,
+        }
+    }
+
+    /// The type a method call or field access on a value of this type sees: references,
+    /// transparent wrappers (`Arc`, `Box`, `Rc`, `Pin`, `web::Data`, `State`) and lock guards
+    /// (`MutexGuard<T>` derefs to `T`) peeled.
     pub fn autoderef(&self) -> &Ty {
         let mut t = self;
         for _ in 0..8 {
-            t = match t {
-                Ty::Ref(inner) => inner,
-                Ty::External(p, args)
-                    if !args.is_empty() && TRANSPARENT.iter().any(|w| is_path(p, w)) =>
-                {
-                    &args[0]
-                }
-                _ => return t,
-            };
+            match t.deref_step() {
+                Some(inner) => t = inner,
+                None => return t,
+            }
         }
         t
     }
 
-    /// Whether this (after [`Ty::autoderef`]) is the external type `path`.
+    /// Whether this, or a type it autoderefs to on the way to [`Ty::autoderef`], is the
+    /// external type `path` (a `MutexGuard<Receiver>` is a guard and, through it, a receiver).
     /// `path<_, !()>` additionally requires the second type argument not to be `()` (a
     /// `Result<T, ()>` carries no error to lose; an unknown argument is not `()`).
+    ///
+    /// `[path]` asks whether this is a collection (a `Vec`, `VecDeque`, slice or map values) of
+    /// `path`.
     pub fn is(&self, path: &str) -> bool {
+        if let Some(elem) = path.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+            return match self.autoderef() {
+                Ty::Slice(e) => e.is(elem),
+                Ty::External(p, args)
+                    if SEQUENCES.iter().chain(&[MAP_VALUES]).any(|s| is_path(p, s)) =>
+                {
+                    args.first().is_some_and(|e| e.is(elem))
+                }
+                _ => false,
+            };
+        }
         let (path, not_unit_error) = match path.strip_suffix("<_, !()>") {
             Some(p) => (p, true),
             None => (path, false),
         };
-        matches!(self.autoderef(), Ty::External(p, args)
-            if is_path(p, path)
-                && !(not_unit_error && args.get(1).is_some_and(|e| *e == Ty::Tuple(Vec::new()))))
+        let mut t = self;
+        for _ in 0..9 {
+            if matches!(t, Ty::External(p, args)
+                if is_path(p, path)
+                    && !(not_unit_error
+                        && args.get(1).is_some_and(|e| *e == Ty::Tuple(Vec::new()))))
+            {
+                return true;
+            }
+            match t.deref_step() {
+                Some(inner) => t = inner,
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The output, when this is a future (an `async fn` call, `impl Future`, `BoxFuture`).
@@ -275,12 +532,25 @@ impl Semantics {
                 self.type_ref(files, at, *ty, d)
             }
             Sym::SelfOf(imp) => match self.impl_self_item(file, *imp) {
-                Some(item) => Ty::Local(item, Vec::new()),
+                Some(item) => Ty::Local(item, self.impl_self_args(files, file, *imp, d)),
                 None => Ty::Unknown,
             },
             Sym::Field(base, name) => {
                 let b = self.sym_ty(files, file, *base, d);
-                self.field_type(files, b.autoderef(), name, d)
+                let mut t = b.autoderef().clone();
+                // Autoderef: a field the type does not have is looked up on its
+                // `Deref::Target` (`state.tx` on a newtype over `Arc<Inner>`).
+                for _ in 0..4 {
+                    let field = self.field_type(files, &t, name, d);
+                    if field != Ty::Unknown {
+                        return field;
+                    }
+                    let Ty::Local(item, _) = t else {
+                        return Ty::Unknown;
+                    };
+                    t = self.deref_target(files, item).autoderef().clone();
+                }
+                Ty::Unknown
             }
             Sym::Static { path, scope } => self.static_type(files, file, *scope, *path, d),
             Sym::Ret {
@@ -297,16 +567,38 @@ impl Semantics {
                     _ => Ty::Unknown,
                 }
             }
+            Sym::MethodRet(base, name) if matches!(&**name, "clone" | "to_owned") => {
+                // `Clone` of the value behind references and guards (`Arc::clone` keeps the
+                // `Arc`); a crate-local `clone` method is not looked for.
+                let mut t = self.sym_ty(files, file, *base, d);
+                loop {
+                    t = match t {
+                        Ty::Ref(inner) => *inner,
+                        Ty::External(p, mut args)
+                            if !args.is_empty() && GUARDS.iter().any(|g| is_path(&p, g)) =>
+                        {
+                            args.swap_remove(0)
+                        }
+                        t => break t,
+                    };
+                }
+            }
             Sym::MethodRet(base, name) => {
                 let b = self.sym_ty(files, file, *base, d);
                 match b.autoderef() {
                     Ty::Local(item, _) => {
                         match self.method_of(files, *item, &|n: &str| n == &**name) {
                             Callee::Fn(f, i) => self.fn_ret(files, f, i, d),
+                            Callee::Unknown => match self.deref_target(files, *item).autoderef() {
+                                // `Deref<Target = Vec<T>>` and the like: std's methods.
+                                Ty::External(p, args) => library_method(p, args, name),
+                                _ => Ty::Unknown,
+                            },
                             _ => Ty::Unknown,
                         }
                     }
-                    Ty::External(p, args) => once_cell_access(p, args, name),
+                    Ty::External(p, args) => library_method(p, args, name),
+                    Ty::Slice(elem) => sequence_access(elem, name),
                     _ => Ty::Unknown,
                 }
             }
@@ -340,6 +632,7 @@ impl Semantics {
                             "std::collections::HashSet",
                             "std::collections::BTreeSet",
                             "std::option::Option",
+                            MAP_VALUES,
                         ]
                         .iter()
                         .any(|c| is_path(p, c)) =>
@@ -355,7 +648,7 @@ impl Semantics {
     /// The declared type of field `name` of a value of type `base`.
     fn field_type(&self, files: &[FileInput<'_>], base: &Ty, name: &str, depth: u8) -> Ty {
         match base {
-            Ty::Local((f, i), _) => {
+            Ty::Local((f, i), args) => {
                 let Some(file) = files.get(*f as usize) else {
                     return Ty::Unknown;
                 };
@@ -371,11 +664,24 @@ impl Semantics {
                 let Some(item) = file.items.items.get(*i as usize) else {
                     return Ty::Unknown;
                 };
+                // A generic struct's parameters take the arguments of this use (unknown when
+                // not given), never another item of that name.
+                let its = &file.items.item_types;
+                let start = its.partition_point(|x| x.item < *i);
+                let subst: Vec<(Name, Ty)> = match its.get(start) {
+                    Some(it) if it.item == *i => it
+                        .params
+                        .iter()
+                        .cloned()
+                        .zip(args.iter().cloned().chain(std::iter::repeat(Ty::Unknown)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 let at = At {
                     file: *f,
                     scope: item.scope,
                     imp: NONE,
-                    subst: &[],
+                    subst: &subst,
                 };
                 self.type_ref(files, at, field.ty, depth + 1)
             }
@@ -386,6 +692,48 @@ impl Semantics {
                 .unwrap_or(Ty::Unknown),
             _ => Ty::Unknown,
         }
+    }
+
+    /// The `Deref::Target` of local type `item` (through its one impl of std's `Deref`), read
+    /// in the impl's scope; unknown when it has none.
+    pub fn deref_target(&self, files: &[FileInput<'_>], item: ItemRef) -> Ty {
+        let Some((f, imp)) = self.deref_impl(item) else {
+            return Ty::Unknown;
+        };
+        let Some(fact) = files
+            .get(f as usize)
+            .and_then(|x| x.items.impls.get(imp as usize))
+        else {
+            return Ty::Unknown;
+        };
+        let at = At {
+            file: f,
+            scope: fact.scope,
+            imp,
+            subst: &[],
+        };
+        self.type_ref(files, at, fact.deref_target, MAX_DEPTH / 2)
+    }
+
+    /// The type arguments of impl `imp`'s self type (`impl<R: Repo> Service<R>`: `R` as the
+    /// `Repo` trait), read in the impl's scope.
+    fn impl_self_args(&self, files: &[FileInput<'_>], file: u32, imp: u32, depth: u8) -> Vec<Ty> {
+        let Some(fact) = files
+            .get(file as usize)
+            .and_then(|f| f.items.impls.get(imp as usize))
+        else {
+            return Vec::new();
+        };
+        let at = At {
+            file,
+            scope: fact.scope,
+            imp,
+            subst: &[],
+        };
+        fact.self_args
+            .iter()
+            .map(|t| self.type_ref(files, at, *t, depth + 1))
+            .collect()
     }
 
     /// The declared type of the static or const `path` names.
@@ -566,9 +914,23 @@ impl Semantics {
             }
             if name == "Self" {
                 return match self.impl_self_item(at.file, at.imp) {
-                    Some(item) => Ty::Local(item, Vec::new()),
+                    Some(item) => {
+                        Ty::Local(item, self.impl_self_args(files, at.file, at.imp, depth))
+                    }
                     None => Ty::Unknown,
                 };
+            }
+            // A generic parameter of the impl around: the trait its bound names, or unknown.
+            if let Some(imp) = files
+                .get(at.file as usize)
+                .and_then(|f| f.items.impls.get(at.imp as usize))
+                && let Some((_, bound)) = imp.params.iter().find(|(n, _)| &**n == name)
+            {
+                let at = At {
+                    scope: imp.scope,
+                    ..at
+                };
+                return self.type_ref(files, at, *bound, depth + 1);
             }
         }
         let named = self.memo.type_paths.get_or((at.file, at.scope, path), || {

@@ -370,7 +370,7 @@ impl Analyzer<'_, '_, '_> {
                     } else {
                         text.to_string()
                     };
-                    self.report_join_all(range, &code);
+                    self.report_join_all(None, range, &code);
                 }
             }
             _ => {

@@ -206,14 +206,38 @@ impl Analyzer<'_, '_, '_> {
             || (self.tokio_only && path_is(&canon, name))
     }
 
-    /// `J`, or `J.ok()` / `.unwrap_or_default()` / `.unwrap_or(..)` / `.unwrap_or_else(|_| ..)`.
+    /// `J`, or `J.ok()` / `.unwrap_or_default()` / `.unwrap_or(..)` / `.unwrap_or_else(|_| ..)`;
+    /// `J` through Ok-preserving combinators (`J.map(f)`, whose `Err` is still the
+    /// `JoinError`), and `J.map_err(|_| ..)` whose closure does not look at the error (as a
+    /// whole expression: the caller drops it).
     pub(super) fn discard(&mut self, e: &Expr) -> Option<Discard> {
         if let Some(join) = self.joined(e) {
-            return Some(Discard { join, method: None });
+            return Some(Discard {
+                join,
+                method: None,
+                manual: false,
+            });
         }
         let Expr::MethodCall(m) = paths::peel(e) else {
             return None;
         };
+        let name = m.method.to_string();
+        if matches!(name.as_str(), "map" | "inspect" | "and_then") && m.args.len() == 1 {
+            let join = self.joined_chain(e)?;
+            return (!join.option && !join.timeout).then_some(Discard {
+                join,
+                method: None,
+                manual: false,
+            });
+        }
+        if name == "map_err" && !maps_error(m) {
+            let join = self.joined_chain(&m.receiver)?;
+            return (!join.option && !join.timeout).then_some(Discard {
+                join,
+                method: Some(name),
+                manual: true,
+            });
+        }
         if !self.discarding_method(m) {
             return None;
         }
@@ -223,7 +247,8 @@ impl Analyzer<'_, '_, '_> {
         }
         Some(Discard {
             join,
-            method: Some(m.method.to_string()),
+            method: Some(name),
+            manual: false,
         })
     }
 
@@ -316,6 +341,43 @@ impl Analyzer<'_, '_, '_> {
         }
     }
 
+    /// `join_all(x).await` whose handles are tracked (`Some(None)`) or iterate a collection
+    /// only the crate types (`join_all(self.tasks.drain(..))`: `Some(Some(cond))`, the
+    /// condition that its elements are tokio handles).
+    pub(super) fn join_all_cond(&self, e: &Expr) -> Option<Option<Cond>> {
+        if self.join_all_of_handles(e) {
+            return Some(None);
+        }
+        let Expr::Await(a) = paths::peel(e) else {
+            return None;
+        };
+        let Expr::Call(c) = paths::peel(&a.base) else {
+            return None;
+        };
+        if paths::call_last_segment(c).is_none_or(|i| i != "join_all") || c.args.len() != 1 {
+            return None;
+        }
+        let mut base = peel_ref(&c.args[0]);
+        while let Expr::MethodCall(m) = base
+            && matches!(
+                m.method.to_string().as_str(),
+                "into_iter" | "drain" | "iter_mut" | "iter"
+            )
+        {
+            base = peel_ref(&m.receiver);
+        }
+        let untracked = match ident_of(base) {
+            Some(_) if matches!(base, Expr::Path(_)) => false,
+            _ => matches!(base, Expr::Field(_) | Expr::MethodCall(_) | Expr::Call(_)),
+        };
+        (untracked && self.cx.settings.collect_facts).then(|| {
+            Some(Cond {
+                at: self.cx.range(base),
+                ty: HANDLE_ELEMS,
+            })
+        })
+    }
+
     /// `join_all(handles).await` on a tracked `Vec` of handles.
     pub(super) fn join_all_of_handles(&self, e: &Expr) -> bool {
         let Expr::Await(a) = paths::peel(e) else {
@@ -374,7 +436,7 @@ impl Analyzer<'_, '_, '_> {
             (Some(_), Expr::MethodCall(m)) => &*m.receiver,
             _ => inner,
         };
-        if d.join.timeout {
+        if d.join.timeout || d.manual {
             self.report_manual(range, discard_message(&code), &d.join);
             return;
         }
@@ -401,9 +463,8 @@ impl Analyzer<'_, '_, '_> {
         ));
     }
 
-    pub(super) fn report_join_all(&mut self, range: Range<usize>, code: &str) {
-        self.sink
-            .report(&SWALLOWED_CANCELLATION, range, join_all_message(code))
+    pub(super) fn report_join_all(&mut self, cond: Option<&Cond>, range: Range<usize>, code: &str) {
+        self.emit(cond, range, join_all_message(code))
             .help("check every result: `for r in join_all(handles).await { r?; }`, or use `try_join_all(handles).await?`")
             .fix(Fix::manual("check every result for panics and cancellation", Vec::new()));
     }
@@ -417,8 +478,8 @@ impl Analyzer<'_, '_, '_> {
         let range = self.cx.range(l);
         let mut reported = false;
         if is_wild(&l.pat) {
-            if self.join_all_of_handles(&init.expr) {
-                self.report_join_all(range.clone(), "let _ = join_all(..).await");
+            if let Some(cond) = self.join_all_cond(&init.expr) {
+                self.report_join_all(cond.as_ref(), range.clone(), "let _ = join_all(..).await");
                 reported = true;
             } else if let Some(d) = self.discard(&init.expr) {
                 let code = match &d.method {
@@ -521,8 +582,8 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let range = self.cx.range(e).start..self.cx.span_range(semi.span).end;
-        if self.join_all_of_handles(e) {
-            self.report_join_all(range, "join_all(..).await;");
+        if let Some(cond) = self.join_all_cond(e) {
+            self.report_join_all(cond.as_ref(), range, "join_all(..).await;");
             visit::visit_expr(self, e);
             return;
         }
@@ -536,5 +597,22 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         self.visit_expr(e);
+    }
+}
+
+/// Whether `.map_err(..)` keeps or looks at the error: a one-argument closure that uses or
+/// inspects it (`|e| e.to_string()`, `|e| panic!(..)`), or anything that is not such a closure
+/// (`MyError::from`). A closure that ignores it (`|_| ()`) does not.
+fn maps_error(m: &syn::ExprMethodCall) -> bool {
+    match m.args.first().map(paths::peel) {
+        Some(Expr::Closure(c)) if m.args.len() == 1 && c.inputs.len() == 1 => {
+            let binding = c
+                .inputs
+                .first()
+                .and_then(simple_ident)
+                .map(|i| i.to_string());
+            handles_error(&c.body, binding.as_deref())
+        }
+        _ => true,
     }
 }
