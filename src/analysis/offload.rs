@@ -69,6 +69,7 @@ pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
         name,
         moved: 0,
         other: 0,
+        after_move: 0,
         branch: 0,
         exits: false,
     };
@@ -83,7 +84,7 @@ pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
         }
         uses.visit_stmt(later);
     }
-    uses.moved > 0
+    uses.moved > 0 && uses.after_move == 0
 }
 
 /// Counts the uses of one variable: captured by a `move` sync closure handed to an offloader,
@@ -92,6 +93,8 @@ struct Moves<'n> {
     name: &'n syn::Ident,
     moved: usize,
     other: usize,
+    /// Uses after the first certain move (none compiles; counted to stay on the safe side).
+    after_move: usize,
     /// How many branches or loops the visit is in.
     branch: usize,
     /// Whether an early exit (`?`, `return`, ..) was seen.
@@ -231,6 +234,9 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
         if p.qself.is_none() && p.path.is_ident(self.name) {
             self.other += 1;
+            if self.moved > 0 {
+                self.after_move += 1;
+            }
         }
         visit::visit_expr_path(self, p);
     }
@@ -238,6 +244,9 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if mentions(mac.tokens.clone(), self.name) {
             self.other += 1;
+            if self.moved > 0 {
+                self.after_move += 1;
+            }
         }
     }
 }

@@ -18,9 +18,10 @@ const MAX_DEPTH: u8 = 8;
 /// A memoized "no symbolic type" (see [`crate::analysis::locals::Locals::memoize`]).
 const NO_SYM: u32 = NONE - 1;
 
-/// Methods whose result has the receiver's type. `clone` and `to_owned` are not among them: on
-/// a reference or a lock guard they clone the value behind it (phase 2 peels those).
-const IDENTITY: &[&str] = &["as_ref", "as_mut", "by_ref", "take"];
+/// Methods whose result has the receiver's type. `clone`, `to_owned` and `take` are not among
+/// them: on a reference or a lock guard they clone (or take) the value behind it, which phase 2
+/// peels (`m.lock().unwrap().take()` is an `Option`, not a guard).
+const IDENTITY: &[&str] = &["as_ref", "as_mut", "by_ref"];
 /// Methods whose result is the receiver's `Ok`/`Some` value.
 const UNWRAP: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 

@@ -513,6 +513,35 @@ impl Semantics {
         })
     }
 
+    /// What method `name` returns on a receiver of symbolic type `base`: a crate-local method's
+    /// declared return type, else std's collection, cell and lock accessors.
+    fn method_ret(
+        &self,
+        files: &[FileInput<'_>],
+        file: u32,
+        base: u32,
+        name: &str,
+        d: u8,
+    ) -> Ty {
+        let b = self.sym_ty(files, file, base, d);
+        match b.autoderef() {
+            Ty::Local(item, _) => {
+                match self.method_of(files, *item, &|n: &str| n == name) {
+                    Callee::Fn(f, i) => self.fn_ret(files, f, i, d),
+                    Callee::Unknown => match self.deref_target(files, *item).autoderef() {
+                        // `Deref<Target = Vec<T>>` and the like: std's methods.
+                        Ty::External(p, args) => library_method(p, args, name),
+                        _ => Ty::Unknown,
+                    },
+                    _ => Ty::Unknown,
+                }
+            }
+            Ty::External(p, args) => library_method(p, args, name),
+            Ty::Slice(elem) => sequence_access(elem, name),
+            _ => Ty::Unknown,
+        }
+    }
+
     fn sym_ty_uncached(&self, files: &[FileInput<'_>], file: u32, sym: u32, depth: u8) -> Ty {
         let Some(s) = files
             .get(file as usize)
@@ -583,25 +612,28 @@ impl Semantics {
                     };
                 }
             }
-            Sym::MethodRet(base, name) => {
-                let b = self.sym_ty(files, file, *base, d);
-                match b.autoderef() {
-                    Ty::Local(item, _) => {
-                        match self.method_of(files, *item, &|n: &str| n == &**name) {
-                            Callee::Fn(f, i) => self.fn_ret(files, f, i, d),
-                            Callee::Unknown => match self.deref_target(files, *item).autoderef() {
-                                // `Deref<Target = Vec<T>>` and the like: std's methods.
-                                Ty::External(p, args) => library_method(p, args, name),
-                                _ => Ty::Unknown,
-                            },
-                            _ => Ty::Unknown,
+            Sym::MethodRet(base, name) if &**name == "take" => {
+                // `Option::take` through references and guards (`self.task.take()`,
+                // `m.lock().unwrap().take()`): the `Option` itself, no longer borrowed from the
+                // guard. A crate's own `take` method is looked up as any other method.
+                let mut t = self.sym_ty(files, file, *base, d);
+                let t = loop {
+                    t = match t {
+                        Ty::Ref(inner) => *inner,
+                        Ty::External(p, mut args)
+                            if !args.is_empty() && GUARDS.iter().any(|g| is_path(&p, g)) =>
+                        {
+                            args.swap_remove(0)
                         }
-                    }
-                    Ty::External(p, args) => library_method(p, args, name),
-                    Ty::Slice(elem) => sequence_access(elem, name),
-                    _ => Ty::Unknown,
+                        t => break t,
+                    };
+                };
+                match t {
+                    Ty::External(ref p, _) if is_path(p, "std::option::Option") => t,
+                    _ => self.method_ret(files, file, *base, &**name, d),
                 }
             }
+            Sym::MethodRet(base, name) => self.method_ret(files, file, *base, &**name, d),
             Sym::Unwrap(inner) => {
                 let t = self.sym_ty(files, file, *inner, d);
                 // `Option<T>`, `Result<T, E>` and the library aliases `io::Result<T>`,
