@@ -138,9 +138,9 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
             }
         }
     }
+    check_fixed_file(path, text);
     let applied = fix::apply(text, &mine, FixLevel::Unsafe);
     if applied.fixes == 0 {
-        check_fixed_file(path, text, &applied.text);
         return String::new();
     }
     if let Err(e) = syn::parse_file(&applied.text) {
@@ -182,7 +182,6 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
     }
     // `use` items the fixes made unused are removed, as `--fix` does.
     let fixed = fix::remove_unused_imports(text, &fixed);
-    check_fixed_file(path, text, &fixed);
     similar::TextDiff::from_lines(text, &fixed)
         .unified_diff()
         .context_radius(2)
@@ -191,18 +190,46 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
 }
 
 /// Header line of fixtures whose fixed output must compile: the harness keeps
-/// `<name>.fixed.rs` beside them equal to the fixed text, and `tests/fixed_compile.rs` compiles
+/// `<name>.fixed.rs` beside them equal to what `async-lint --fix --unsafe-fixes <file>` writes
+/// (every rule's fixes, not only the fixture's rule's), and `tests/fixed_compile.rs` compiles
 /// (and runs) those files against the real runtimes.
 const COMPILES_MARKER: &str = "//! fixed: compiles";
 
+/// What `async-lint --fix --unsafe-fixes <path>` writes: every default rule, the binary's fix
+/// loop (passes, re-lints, unused imports); the text itself when nothing applies.
+fn fixed_by_the_cli(path: &Path, text: &str) -> String {
+    let mut opts = common::options(vec![path.to_path_buf()], &[]);
+    opts.fix = Some(FixLevel::Unsafe);
+    opts.workflow.no_cache = true;
+    opts.workflow.project_context = true;
+    let outcome = async_lint::run::fix_files(&opts, false).expect("fix run");
+    assert!(
+        outcome.errors.is_empty(),
+        "{}: fixing failed: {:?}",
+        rel(path),
+        outcome.errors
+    );
+    match outcome.changes.into_iter().find(|c| c.0 == path) {
+        Some((_, original, fixed)) => {
+            assert_eq!(original, text, "{}: changed while testing", rel(path));
+            fixed
+        }
+        None => text.to_string(),
+    }
+}
+
 /// Compares the committed `.fixed.rs` with the fixed text (`ASYNC_LINT_BLESS=1` rewrites it).
-fn check_fixed_file(path: &Path, text: &str, fixed: &str) {
+fn check_fixed_file(path: &Path, text: &str) {
     if !text.lines().any(|l| l.trim() == COMPILES_MARKER) {
         return;
     }
+    let fixed = &fixed_by_the_cli(path, text);
+    if let Err(e) = syn::parse_file(fixed) {
+        panic!("{}: fixed text does not parse: {e}\n{fixed}", rel(path));
+    }
     let target = path.with_extension("fixed.rs");
     let committed = std::fs::read_to_string(&target).unwrap_or_default();
-    if committed == fixed {
+    if &committed == fixed {
         return;
     }
     if std::env::var_os("ASYNC_LINT_BLESS").is_some() {
