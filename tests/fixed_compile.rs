@@ -11,6 +11,8 @@
     unused_must_use,
     dropping_copy_types,
     unused_doc_comments,
+    unexpected_cfgs,
+    let_underscore_lock,
     clippy::all
 )]
 
@@ -202,6 +204,41 @@ mod swallowed_cancellation_nested_loops_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/temporaries-in-branches.fixed.rs"]
 mod lock_across_await_temporaries_in_branches_fixed;
+
+// Fixtures made to compile for issue #16: every fixture with an applicable fix is compiled.
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/block-on-in-async/runtime-threads.fixed.rs"]
+mod block_on_in_async_runtime_threads_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-call/look-alikes.fixed.rs"]
+mod blocking_call_look_alikes_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-call/receivers-look-alikes.fixed.rs"]
+mod blocking_call_receivers_look_alikes_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/offloaded-closures.fixed.rs"]
+mod blocking_fs_offloaded_closures_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/point-free.fixed.rs"]
+mod blocking_fs_point_free_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/unused-imports-child-file.fixed.rs"]
+mod blocking_fs_unused_imports_child_file_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/cancel-unsafe-select/loops.fixed.rs"]
+mod cancel_unsafe_select_loops_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/cancel-unsafe-select/safe.fixed.rs"]
+mod cancel_unsafe_select_safe_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/detached-task-error/handled.fixed.rs"]
+mod detached_task_error_handled_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/let-else.fixed.rs"]
+mod lock_across_await_let_else_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/released.fixed.rs"]
+mod lock_across_await_released_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
