@@ -239,6 +239,26 @@ mod lock_across_await_let_else_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/released.fixed.rs"]
 mod lock_across_await_released_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/lock-across-await/named.fixed.rs"]
+mod lock_across_await_named_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/test-code.fixed.rs"]
+mod blocking_sleep_test_code_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-call/basic.fixed.rs"]
+mod blocking_call_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/receiver-types.fixed.rs"]
+mod unawaited_future_receiver_types_fixed;
+// `blocking-sleep/macros.rs` calls a macro it does not define (the linter must not look into a
+// macro it does not know): defined here, before the module, it swallows its input.
+macro_rules! my_macro {
+    ($($t:tt)*) => {};
+}
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-sleep/macros.fixed.rs"]
+mod blocking_sleep_macros_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
