@@ -259,6 +259,9 @@ macro_rules! my_macro {
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/macros.fixed.rs"]
 mod blocking_sleep_macros_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/library.fixed.rs"]
+mod unawaited_future_library_fixed;
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
