@@ -98,7 +98,7 @@ fn describe(report: &Report) -> String {
 }
 
 /// Checks the fix contract for one file's diagnostics; returns the fixed text's diff.
-fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> String {
+fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str], single: bool) -> String {
     let mine: Vec<_> = report
         .diagnostics
         .iter()
@@ -138,7 +138,7 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str]) -> Stri
             }
         }
     }
-    check_fixed_file(path, text);
+    check_fixed_file(path, text, single);
     let applied = fix::apply(text, &mine, FixLevel::Unsafe);
     if applied.fixes == 0 {
         return String::new();
@@ -219,11 +219,24 @@ fn fixed_by_the_cli(path: &Path, text: &str) -> String {
 }
 
 /// Compares the committed `.fixed.rs` with the fixed text (`ASYNC_LINT_BLESS=1` rewrites it).
-fn check_fixed_file(path: &Path, text: &str) {
-    if !text.lines().any(|l| l.trim() == COMPILES_MARKER) {
+///
+/// A single-file fixture that the CLI's fixes change must be marked (`single`): every fixture with
+/// an applicable fix is compiled after fixing. (Folder fixtures are `tests/fixed_folders.rs`'.)
+fn check_fixed_file(path: &Path, text: &str, single: bool) {
+    let marked = text.lines().any(|l| l.trim() == COMPILES_MARKER);
+    if !marked && !single {
         return;
     }
     let fixed = &fixed_by_the_cli(path, text);
+    if !marked {
+        assert!(
+            fixed == text,
+            "{}: `--fix --unsafe-fixes` changes it, so its fixed output must be compiled: mark it \
+             `{COMPILES_MARKER}`, bless its `.fixed.rs` and add that to tests/fixed_compile.rs",
+            rel(path)
+        );
+        return;
+    }
     if let Err(e) = syn::parse_file(fixed) {
         panic!("{}: fixed text does not parse: {e}\n{fixed}", rel(path));
     }
@@ -249,7 +262,8 @@ fn is_fixed_output(path: &Path) -> bool {
     path.to_string_lossy().ends_with(".fixed.rs")
 }
 
-fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
+/// `single`: a single-file fixture (its fixed output is compiled by `tests/fixed_compile.rs`).
+fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>, single: bool) {
     let rules = rules_for(name_path);
     let report = common::lint_paths(lint_paths, &rules);
     let mut mismatches = Vec::new();
@@ -261,7 +275,7 @@ fn snapshot(name_path: &Path, lint_paths: Vec<PathBuf>, files: Vec<PathBuf>) {
         if let Some(m) = common::compare(&rel(file), &expected, &got) {
             mismatches.push(m);
         }
-        let diff = check_fixes(file, &text, &report, &rules);
+        let diff = check_fixes(file, &text, &report, &rules, single);
         if !diff.is_empty() {
             let _ = write!(
                 content,
@@ -287,7 +301,12 @@ fn single_file_fixtures() {
         if is_fixed_output(path) {
             return;
         }
-        snapshot(path, vec![path.to_path_buf()], vec![path.to_path_buf()]);
+        snapshot(
+            path,
+            vec![path.to_path_buf()],
+            vec![path.to_path_buf()],
+            true,
+        );
     });
 }
 
@@ -309,7 +328,7 @@ fn folder_files(dir: &Path) -> Vec<PathBuf> {
 fn multi_file_fixtures() {
     insta::glob!("../fixtures", "*/*/lib.rs", |path| {
         let dir = path.parent().expect("folder");
-        snapshot(path, vec![dir.to_path_buf()], folder_files(dir));
+        snapshot(path, vec![dir.to_path_buf()], folder_files(dir), false);
     });
 }
 
@@ -327,6 +346,6 @@ fn workspace_fixtures() {
         }
         let files = folder_files(dir);
         assert!(!files.is_empty(), "{}: no .rs files", rel(dir));
-        snapshot(path, vec![dir.to_path_buf()], files);
+        snapshot(path, vec![dir.to_path_buf()], files, false);
     });
 }
