@@ -195,6 +195,13 @@ fn check_fixes(path: &Path, text: &str, report: &Report, rules: &[&str], single:
 /// (and runs) those files against the real runtimes.
 const COMPILES_MARKER: &str = "//! fixed: compiles";
 
+/// Single-file fixtures with an applicable fix whose fixed output is not compiled, and why.
+const NOT_COMPILED: &[(&str, &str)] = &[(
+    "fixtures/unawaited-future/library.rs",
+    "its `sqlx::query(..).execute(pool)` needs sqlx with a database driver: about a minute more \
+     of every cold CI build on 2 cores, for one fixture",
+)];
+
 /// What `async-lint --fix --unsafe-fixes <path>` writes: every default rule, the binary's fix
 /// loop (passes, re-lints, unused imports); the text itself when nothing applies.
 fn fixed_by_the_cli(path: &Path, text: &str) -> String {
@@ -228,6 +235,14 @@ fn check_fixed_file(path: &Path, text: &str, single: bool) {
         return;
     }
     let fixed = &fixed_by_the_cli(path, text);
+    if let Some((_, why)) = NOT_COMPILED.iter().find(|(p, _)| *p == rel(path)) {
+        assert!(
+            !marked && fixed != text,
+            "{}: listed in NOT_COMPILED ({why}) but marked or without an applicable fix",
+            rel(path)
+        );
+        return;
+    }
     if !marked {
         assert!(
             fixed == text,
