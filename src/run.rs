@@ -176,6 +176,7 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
         let info = cache.get(&path);
         let scope = scopes.of_file(&path, opts)?;
         let settings = &scopes.scopes[scope].settings;
+        let union = scopes.union();
         for pass in 0.. {
             let applied = fix::apply(&text, &diags, level);
             if applied.fixes == 0 {
@@ -201,11 +202,31 @@ pub fn fix_files(opts: &Options, write: bool) -> Result<FixOutcome, UsageError> 
             }
             text = applied.text;
             fixes += applied.fixes;
+            // The fixed text goes through phase 2 as well (alone): its suppressions, the test-code
+            // policy and the other filters that decided what the first run reported apply again,
+            // so a later pass never fixes a finding that is suppressed or was not reported.
             let relinted = run_on_big_stack(|| {
                 lint::lint_text(Arc::clone(&path), text.clone(), info, settings)
+            })
+            .map(|o| {
+                let project = if union.collect_facts {
+                    Project::load(std::slice::from_ref(path.as_ref()))
+                } else {
+                    Project::default()
+                };
+                finish_scoped(vec![(o, scope)], Vec::new(), project, &union, &scopes, None)
             });
             let mut relinted = Report {
-                diagnostics: relinted.map(|o| o.diagnostics).unwrap_or_default(),
+                // Whether a suppression is used depends on the rest of the crate, which this
+                // re-lint of one file does not see: only the first run's are acted upon.
+                diagnostics: relinted
+                    .map(|r| {
+                        r.diagnostics
+                            .into_iter()
+                            .filter(|d| d.rule.id != rules::suppressible().unused.id)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 ..Report::default()
             };
             if let Some(b) = &baseline {

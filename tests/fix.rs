@@ -119,3 +119,32 @@ fn permissions_are_kept() {
         "no temporary file left behind"
     );
 }
+
+/// The re-lint between fix passes keeps the first run's suppressions and test-code policy: a
+/// second pass (needed here because the first one edited the file) rewrites neither an allowed
+/// sleep nor one in a test that starts nothing, which were never reported.
+#[test]
+fn later_fix_passes_leave_suppressed_and_unreported_code_alone() {
+    let src = "use std::time::Duration;\n\n\
+        async fn allowed() {\n    std::thread::sleep(Duration::from_millis(1)); // async-lint: allow(blocking-sleep)\n}\n\n\
+        async fn reported() {\n    std::thread::sleep(Duration::from_millis(1));\n}\n\n\
+        #[tokio::test]\nasync fn quiet_test() {\n    std::thread::sleep(Duration::from_millis(1));\n}\n";
+    let (dir, p) = file(src);
+    let o = run_in(
+        dir.path(),
+        &["--fix", "--unsafe-fixes", "--format", "short", "a.rs"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let fixed = std::fs::read_to_string(&p).unwrap();
+    let expected = src.replacen(
+        "async fn reported() {\n    std::thread::sleep(Duration::from_millis(1));",
+        "async fn reported() {\n    tokio::time::sleep(Duration::from_millis(1)).await;",
+        1,
+    );
+    assert_eq!(fixed, expected);
+}
