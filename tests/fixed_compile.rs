@@ -23,8 +23,20 @@ mod blocking_sleep_overlap_fixed;
 #[path = "../fixtures/blocking-sleep/overlap.rs"]
 mod blocking_sleep_overlap_original;
 
+#[path = "../fixtures/lock-across-await/guard-copies.fixed.rs"]
+mod lock_across_await_guard_copies_fixed;
+#[path = "../fixtures/lock-across-await/taken-out.fixed.rs"]
+mod lock_across_await_taken_out_fixed;
 #[path = "../fixtures/lock-across-await/two-tasks.fixed.rs"]
 mod lock_across_await_two_tasks_fixed;
+#[path = "../fixtures/swallowed-cancellation/collected-handles.fixed.rs"]
+mod swallowed_cancellation_collected_handles_fixed;
+#[path = "../fixtures/swallowed-cancellation/combinator-discards.fixed.rs"]
+mod swallowed_cancellation_combinator_discards_fixed;
+#[path = "../fixtures/unawaited-future/container-receivers.fixed.rs"]
+mod unawaited_future_container_receivers_fixed;
+#[path = "../fixtures/unawaited-future/deref-newtypes.fixed.rs"]
+mod unawaited_future_deref_newtypes_fixed;
 
 #[path = "../fixtures/swallowed-cancellation/observed.fixed.rs"]
 mod swallowed_cancellation_observed_fixed;

@@ -515,14 +515,7 @@ impl Semantics {
 
     /// What method `name` returns on a receiver of symbolic type `base`: a crate-local method's
     /// declared return type, else std's collection, cell and lock accessors.
-    fn method_ret(
-        &self,
-        files: &[FileInput<'_>],
-        file: u32,
-        base: u32,
-        name: &str,
-        d: u8,
-    ) -> Ty {
+    fn method_ret(&self, files: &[FileInput<'_>], file: u32, base: u32, name: &str, d: u8) -> Ty {
         let b = self.sym_ty(files, file, base, d);
         match b.autoderef() {
             Ty::Local(item, _) => {
