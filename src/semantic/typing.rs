@@ -623,10 +623,10 @@ impl Semantics {
                 };
                 match t {
                     Ty::External(ref p, _) if is_path(p, "std::option::Option") => t,
-                    _ => self.method_ret(files, file, *base, &**name, d),
+                    _ => self.method_ret(files, file, *base, name, d),
                 }
             }
-            Sym::MethodRet(base, name) => self.method_ret(files, file, *base, &**name, d),
+            Sym::MethodRet(base, name) => self.method_ret(files, file, *base, name, d),
             Sym::Unwrap(inner) => {
                 let t = self.sym_ty(files, file, *inner, d);
                 // `Option<T>`, `Result<T, E>` and the library aliases `io::Result<T>`,
