@@ -18,55 +18,74 @@
 
 use std::time::{Duration, Instant};
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/overlap.fixed.rs"]
 mod blocking_sleep_overlap_fixed;
 #[path = "../fixtures/blocking-sleep/overlap.rs"]
 mod blocking_sleep_overlap_original;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/guard-copies.fixed.rs"]
 mod lock_across_await_guard_copies_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/taken-out.fixed.rs"]
 mod lock_across_await_taken_out_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/lock-across-await/two-tasks.fixed.rs"]
 mod lock_across_await_two_tasks_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/collected-handles.fixed.rs"]
 mod swallowed_cancellation_collected_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/combinator-discards.fixed.rs"]
 mod swallowed_cancellation_combinator_discards_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/container-receivers.fixed.rs"]
 mod unawaited_future_container_receivers_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/deref-newtypes.fixed.rs"]
 mod unawaited_future_deref_newtypes_fixed;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/observed.fixed.rs"]
 mod swallowed_cancellation_observed_fixed;
 #[path = "../fixtures/swallowed-cancellation/observed.rs"]
 mod swallowed_cancellation_observed_original;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/read-config.fixed.rs"]
 mod blocking_fs_read_config_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/channel.fixed.rs"]
 mod unawaited_future_channel_fixed;
 #[path = "../fixtures/unawaited-future/channel.rs"]
 mod unawaited_future_channel_original;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/record.fixed.rs"]
 mod unawaited_future_record_fixed;
 #[path = "../fixtures/unawaited-future/record.rs"]
 mod unawaited_future_record_original;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/block-on-in-async/local-runtime.fixed.rs"]
 mod block_on_in_async_local_runtime_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-call/socket-uses.fixed.rs"]
 mod blocking_call_socket_uses_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/file-uses.fixed.rs"]
 mod blocking_fs_file_uses_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/loop-values.fixed.rs"]
 mod swallowed_cancellation_loop_values_fixed;
 
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/basic.fixed.rs"]
 mod blocking_sleep_basic_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/signal-origins.fixed.rs"]
 mod swallowed_cancellation_signal_origins_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/basic.fixed.rs"]
 mod unawaited_future_basic_fixed;
 

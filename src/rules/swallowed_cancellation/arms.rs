@@ -204,7 +204,7 @@ impl Analyzer<'_, '_, '_> {
                             while_let_message(&j.desc, "Some(Ok(..))"),
                             &j,
                         );
-                    } else if is_wild(inner) {
+                    } else if is_wild(inner) && !panics_first(&w.body) {
                         self.report_manual(
                             header.clone(),
                             while_let_message(&j.desc, "Some(_)"),
@@ -239,7 +239,9 @@ impl Analyzer<'_, '_, '_> {
             self.push_frame();
         }
         if let Some((name, kind, origin, desc, cond)) = bound {
-            if name.starts_with('_') && kind == Kind::JoinResult {
+            if name.starts_with('_') && kind == Kind::JoinResult && panics_first(&w.body) {
+                // Every result crashes loudly in the body: nothing to report or track.
+            } else if name.starts_with('_') && kind == Kind::JoinResult {
                 let j = Join {
                     option: true,
                     timeout: false,
@@ -390,4 +392,41 @@ impl Analyzer<'_, '_, '_> {
         }
         visit::visit_expr_method_call(self, m);
     }
+}
+
+/// Whether a loop body panics before it can do anything else (`{ todo!("shutdown") }`): every
+/// result that enters it, failed joins included, crashes loudly, so nothing is swallowed. Only
+/// statements that cannot leave the body (`break`, `continue`, `return`, `?`) may come first.
+fn panics_first(body: &syn::Block) -> bool {
+    for stmt in &body.stmts {
+        let mac = match stmt {
+            syn::Stmt::Macro(m) => Some(&m.mac),
+            syn::Stmt::Expr(Expr::Macro(m), _) => Some(&m.mac),
+            _ => None,
+        };
+        if mac.is_some_and(|m| {
+            m.path.segments.last().is_some_and(|s| {
+                matches!(
+                    s.ident.to_string().as_str(),
+                    "panic" | "todo" | "unimplemented" | "unreachable"
+                )
+            })
+        }) {
+            return true;
+        }
+        if may_leave(quote::ToTokens::to_token_stream(stmt)) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether tokens hold a `break`, `continue`, `return` or `?`.
+fn may_leave(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue" || i == "return",
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+        proc_macro2::TokenTree::Group(g) => may_leave(g.stream()),
+        proc_macro2::TokenTree::Literal(_) => false,
+    })
 }
