@@ -251,21 +251,9 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     }
 }
 
-/// `std::mem::forget`, `mem::forget` or `core::mem::forget`.
+/// `std::mem::forget` (also as `mem::forget`, `core::mem::forget`, or imported).
 fn is_mem_forget(func: &Expr) -> bool {
-    let Expr::Path(p) = paths::peel(func) else {
-        return false;
-    };
-    let segs: Vec<String> = p
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    matches!(
-        segs.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["std" | "core", "mem", "forget"] | ["mem", "forget"]
-    )
+    crate::analysis::bindings::patterns::is_mem_fn(paths::peel(func), "forget")
 }
 
 fn bound_name(pat: &syn::Pat) -> Option<&syn::Ident> {

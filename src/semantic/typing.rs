@@ -226,6 +226,21 @@ fn once_cell_access(p: &[Name], args: &[Ty], method: &str) -> Ty {
 
 /// What method `name` returns on a value of library type `p<args>`, when this layer knows:
 /// once-cell accessors, std collections' accessors, lock acquisitions.
+/// The value behind references and lock guards (what `clone()` or `take()` on them reaches).
+fn behind_refs_and_guards(mut t: Ty) -> Ty {
+    loop {
+        t = match t {
+            Ty::Ref(inner) => *inner,
+            Ty::External(p, mut args)
+                if !args.is_empty() && GUARDS.iter().any(|g| is_path(&p, g)) =>
+            {
+                args.swap_remove(0)
+            }
+            t => return t,
+        };
+    }
+}
+
 fn library_method(p: &[Name], args: &[Ty], name: &str) -> Ty {
     match once_cell_access(p, args, name) {
         Ty::Unknown => match collection_access(p, args, name) {
@@ -592,35 +607,13 @@ impl Semantics {
             Sym::MethodRet(base, name) if matches!(&**name, "clone" | "to_owned") => {
                 // `Clone` of the value behind references and guards (`Arc::clone` keeps the
                 // `Arc`); a crate-local `clone` method is not looked for.
-                let mut t = self.sym_ty(files, file, *base, d);
-                loop {
-                    t = match t {
-                        Ty::Ref(inner) => *inner,
-                        Ty::External(p, mut args)
-                            if !args.is_empty() && GUARDS.iter().any(|g| is_path(&p, g)) =>
-                        {
-                            args.swap_remove(0)
-                        }
-                        t => break t,
-                    };
-                }
+                behind_refs_and_guards(self.sym_ty(files, file, *base, d))
             }
             Sym::MethodRet(base, name) if &**name == "take" => {
                 // `Option::take` through references and guards (`self.task.take()`,
                 // `m.lock().unwrap().take()`): the `Option` itself, no longer borrowed from the
                 // guard. A crate's own `take` method is looked up as any other method.
-                let mut t = self.sym_ty(files, file, *base, d);
-                let t = loop {
-                    t = match t {
-                        Ty::Ref(inner) => *inner,
-                        Ty::External(p, mut args)
-                            if !args.is_empty() && GUARDS.iter().any(|g| is_path(&p, g)) =>
-                        {
-                            args.swap_remove(0)
-                        }
-                        t => break t,
-                    };
-                };
+                let t = behind_refs_and_guards(self.sym_ty(files, file, *base, d));
                 match t {
                     Ty::External(ref p, _) if is_path(p, "std::option::Option") => t,
                     _ => self.method_ret(files, file, *base, name, d),

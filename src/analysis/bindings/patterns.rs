@@ -180,16 +180,21 @@ pub fn block_diverges(b: &Block) -> bool {
 
 /// `drop(x)`, `mem::drop(x)`, `std::mem::drop(x)`, `core::mem::drop(x)`.
 pub fn is_drop_call(call: &syn::ExprCall) -> bool {
-    let Expr::Path(p) = &*call.func else {
+    is_mem_fn(&call.func, "drop")
+}
+
+/// Whether `func` names `std::mem::{name}`: `name`, `mem::name`, `std::mem::name` or
+/// `core::mem::name`.
+pub fn is_mem_fn(func: &Expr, name: &str) -> bool {
+    let Expr::Path(p) = func else {
         return false;
     };
     let segs = &p.path.segments;
-    let n = segs.len();
-    let is = |i: usize, name: &str| segs.get(i).is_some_and(|s| s.ident == name);
-    match n {
-        1 => is(0, "drop"),
-        2 => is(0, "mem") && is(1, "drop"),
-        3 => (is(0, "std") || is(0, "core")) && is(1, "mem") && is(2, "drop"),
+    let is = |i: usize, n: &str| segs.get(i).is_some_and(|s| s.ident == n);
+    match segs.len() {
+        1 => is(0, name),
+        2 => is(0, "mem") && is(1, name),
+        3 => (is(0, "std") || is(0, "core")) && is(1, "mem") && is(2, name),
         _ => false,
     }
 }
