@@ -143,7 +143,7 @@ impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
             let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
                 continue;
             };
-            let built = unwrapped(&init.expr);
+            let built = crate::analysis::paths::peel_unwraps(&init.expr);
             if may_build_runtime(built) {
                 let r = self.cx.range(built);
                 let moved = crate::analysis::offload::moved_into_offloaded(&block.stmts, at);
@@ -161,26 +161,12 @@ impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
             && new.ident == "new"
             && (owner.ident == "Arc" || owner.ident == "Rc")
             && let Some(arg) = call.args.first()
-            && may_build_runtime(unwrapped(arg))
+            && may_build_runtime(crate::analysis::paths::peel_unwraps(arg))
         {
-            let r = self.cx.range(unwrapped(arg));
+            let r = self.cx.range(crate::analysis::paths::peel_unwraps(arg));
             self.out.insert((r.start, r.end), true);
         }
         syn::visit::visit_expr_call(self, call);
-    }
-}
-
-/// `e` without `?`, `.unwrap()` and `.expect(..)` around it.
-fn unwrapped(e: &syn::Expr) -> &syn::Expr {
-    let mut built = crate::analysis::paths::peel(e);
-    loop {
-        match built {
-            syn::Expr::Try(t) => built = crate::analysis::paths::peel(&t.expr),
-            syn::Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-                built = crate::analysis::paths::peel(&m.receiver);
-            }
-            _ => return built,
-        }
     }
 }
 

@@ -68,7 +68,6 @@ pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
     let mut uses = Moves {
         name,
         moved: 0,
-        other: 0,
         after_move: 0,
         branch: 0,
         exits: false,
@@ -87,12 +86,11 @@ pub fn moved_into_offloaded(stmts: &[Stmt], i: usize) -> bool {
     uses.moved > 0 && uses.after_move == 0
 }
 
-/// Counts the uses of one variable: captured by a `move` sync closure handed to an offloader,
-/// or anything else.
+/// Counts the certain moves of one variable off this block (into a `move` sync closure handed
+/// to an offloader, `mem::forget`, `shutdown_background()`) and its uses after them.
 struct Moves<'n> {
     name: &'n syn::Ident,
     moved: usize,
-    other: usize,
     /// Uses after the first certain move (none compiles; counted to stay on the safe side).
     after_move: usize,
     /// How many branches or loops the visit is in.
@@ -119,10 +117,8 @@ impl Moves<'_> {
                 && c.asyncness.is_none()
                 && mentions(c.body.to_token_stream(), self.name)
             {
-                if self.branch == 0 && !self.exits {
+                if self.certain() {
                     self.moved += 1;
-                } else {
-                    self.other += 1;
                 }
             } else {
                 self.visit_expr(arg);
@@ -232,21 +228,15 @@ impl<'ast> Visit<'ast> for Moves<'_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        if p.qself.is_none() && p.path.is_ident(self.name) {
-            self.other += 1;
-            if self.moved > 0 {
-                self.after_move += 1;
-            }
+        if p.qself.is_none() && p.path.is_ident(self.name) && self.moved > 0 {
+            self.after_move += 1;
         }
         visit::visit_expr_path(self, p);
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if mentions(mac.tokens.clone(), self.name) {
-            self.other += 1;
-            if self.moved > 0 {
-                self.after_move += 1;
-            }
+        if self.moved > 0 && mentions(mac.tokens.clone(), self.name) {
+            self.after_move += 1;
         }
     }
 }

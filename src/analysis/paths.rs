@@ -110,6 +110,17 @@ pub fn call_path(call: &ExprCall) -> Option<&syn::Path> {
     }
 }
 
+/// `e` without parentheses, `?`, `.unwrap()` and `.expect(..)` around it.
+pub fn peel_unwraps(e: &Expr) -> &Expr {
+    match peel(e) {
+        Expr::Try(t) => peel_unwraps(&t.expr),
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            peel_unwraps(&m.receiver)
+        }
+        other => other,
+    }
+}
+
 /// Strips parentheses, groups and references around an expression.
 pub fn peel(mut e: &Expr) -> &Expr {
     loop {

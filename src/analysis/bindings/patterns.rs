@@ -168,14 +168,19 @@ pub fn diverges(e: &Expr) -> bool {
 pub fn block_diverges(b: &Block) -> bool {
     match b.stmts.last() {
         Some(Stmt::Expr(e, _)) => diverges(e),
-        Some(Stmt::Macro(m)) => m.mac.path.segments.last().is_some_and(|s| {
-            s.ident == "panic"
-                || s.ident == "unreachable"
-                || s.ident == "todo"
-                || s.ident == "unimplemented"
-        }),
+        Some(Stmt::Macro(m)) => is_panic_macro(&m.mac),
         _ => false,
     }
+}
+
+/// `panic!`, `unreachable!`, `todo!` or `unimplemented!` (by the macro path's last segment).
+pub fn is_panic_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| {
+        s.ident == "panic"
+            || s.ident == "unreachable"
+            || s.ident == "todo"
+            || s.ident == "unimplemented"
+    })
 }
 
 /// `drop(x)`, `mem::drop(x)`, `std::mem::drop(x)`, `core::mem::drop(x)`.

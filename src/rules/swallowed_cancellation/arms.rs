@@ -404,14 +404,7 @@ fn panics_first(body: &syn::Block) -> bool {
             syn::Stmt::Expr(Expr::Macro(m), _) => Some(&m.mac),
             _ => None,
         };
-        if mac.is_some_and(|m| {
-            m.path.segments.last().is_some_and(|s| {
-                matches!(
-                    s.ident.to_string().as_str(),
-                    "panic" | "todo" | "unimplemented" | "unreachable"
-                )
-            })
-        }) {
+        if mac.is_some_and(crate::analysis::bindings::patterns::is_panic_macro) {
             return true;
         }
         if may_leave(quote::ToTokens::to_token_stream(stmt)) {

@@ -259,16 +259,7 @@ pub(super) fn is_unit_variant_name(i: &syn::Ident) -> bool {
     i.to_string().chars().next().is_some_and(char::is_uppercase)
 }
 
-/// Strips `?`, `.unwrap()`, `.expect(..)` from an expression.
-pub(super) fn peel_unwraps(e: &Expr) -> &Expr {
-    match paths::peel(e) {
-        Expr::Try(t) => peel_unwraps(&t.expr),
-        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-            peel_unwraps(&m.receiver)
-        }
-        other => other,
-    }
-}
+pub(super) use crate::analysis::paths::peel_unwraps;
 
 // ---------------------------------------------------------------------------------------------
 // Handler / arm inspection visitors
