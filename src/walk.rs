@@ -183,6 +183,14 @@ impl Walker<'_, '_, '_> {
                     async_apis::param_type(self.cx, &pt.ty, &sig.generics).map(blocking::Ty::One)
                 });
                 self.bind(&pt.pat, ty);
+                if crate::analysis::typing::is_type_param(&pt.ty, &sig.generics)
+                    && let syn::Pat::Ident(p) = &*pt.pat
+                {
+                    self.cx
+                        .locals
+                        .borrow_mut()
+                        .set_generic(&p.ident.to_string());
+                }
                 // A generic parameter bounded by one trait (`s: &S` with `S: Station`) is
                 // typed as that trait, as `&impl Station` is.
                 let bounded = crate::analysis::typing::bounded_generic(&pt.ty, &sig.generics);

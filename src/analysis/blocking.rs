@@ -484,6 +484,11 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
         Expr::Call(c) => {
             let path = paths::call_path(c)?;
             let (rule, api, entry) = classify_path(cx, path)?;
+            if matches!(entry, Entry::Catalog(a) if a.trait_method == Some(true))
+                && c.args.first().is_some_and(|recv| no_lookup_shown(cx, recv))
+            {
+                return None;
+            }
             Some(Hit {
                 rule,
                 api,
@@ -496,6 +501,9 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
             let name = m.method.to_string();
             if let Some((tr, i)) = cat.trait_methods.get(&name) {
                 let api = cat.apis.get(*i).filter(|_| cx.in_scope(tr))?;
+                if no_lookup_shown(cx, &m.receiver) {
+                    return None;
+                }
                 return Some(Hit {
                     rule: api.rule.as_str(),
                     api: format!("{tr}::{name}"),
@@ -543,6 +551,36 @@ pub fn classify<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Option<Hit<'a, 'e>> {
             })
         }
         _ => None,
+    }
+}
+
+/// Whether a catalogued trait method (`std::net::ToSocketAddrs::to_socket_addrs`, the only one)
+/// on `recv` is not shown to block: its impl is the receiver type's, and only a name lookup
+/// blocks. A receiver declared with a type parameter of its fn may be a `SocketAddr` (the caller
+/// picks the impl), and a literal address (`"127.0.0.1:80"`, `("10.0.0.1", 80)`) is parsed
+/// without a lookup. Unknown means no finding.
+fn no_lookup_shown(cx: &FileCx<'_>, recv: &Expr) -> bool {
+    let literal = |e: &Expr| match paths::peel(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
+    };
+    let mut e = paths::peel(recv);
+    while let Expr::Reference(r) = e {
+        e = paths::peel(&r.expr);
+    }
+    match e {
+        Expr::Path(p) if p.qself.is_none() => p
+            .path
+            .get_ident()
+            .is_some_and(|id| cx.local_is_generic(&id.to_string())),
+        Expr::Lit(_) => literal(e).is_some_and(|s| s.parse::<std::net::SocketAddr>().is_ok()),
+        Expr::Tuple(t) if t.elems.len() == 2 => {
+            literal(&t.elems[0]).is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok())
+        }
+        _ => false,
     }
 }
 

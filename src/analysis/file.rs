@@ -203,6 +203,12 @@ impl FileCx<'_> {
         self.locals.borrow().lookup_ty(name)
     }
 
+    /// Whether `name` is a local declared with a type parameter of its fn (`addr: A`,
+    /// `addr: impl ToSocketAddrs`): which impl its trait methods run is the caller's choice.
+    pub fn local_is_generic(&self, name: &str) -> bool {
+        self.locals.borrow().is_generic(name)
+    }
+
     /// Whether a visible `use` brings the item at canonical `path` into scope (a trait, for
     /// its methods).
     pub fn in_scope(&self, path: &str) -> bool {

@@ -55,6 +55,9 @@ struct Binding {
     /// Its symbolic type once read from its source (`u32::MAX`: not yet; see
     /// [`Locals::memoize`]).
     memo: u32,
+    /// Declared as a type parameter of its fn (`a: A`, `a: &A`, `a: impl Trait`): its type, and
+    /// so the impl its trait methods run, is the caller's choice.
+    generic: bool,
 }
 
 /// The bindings of the fn being walked: one frame per block, closure or `for` body.
@@ -86,6 +89,7 @@ impl Locals {
             decl: u32::MAX,
             src: (Source::None, 0, u32::MAX),
             memo: u32::MAX,
+            generic: false,
         });
     }
 
@@ -141,6 +145,18 @@ impl Locals {
         if let Some(b) = self.bindings.iter_mut().rev().find(|b| b.name == name) {
             b.decl = decl;
         }
+    }
+
+    /// Marks the latest binding of `name` as declared with a type parameter of its fn.
+    pub fn set_generic(&mut self, name: &str) {
+        if let Some(b) = self.bindings.iter_mut().rev().find(|b| b.name == name) {
+            b.generic = true;
+        }
+    }
+
+    /// Whether local `name` is declared with a type parameter of its fn ([`Locals::set_generic`]).
+    pub fn is_generic(&self, name: &str) -> bool {
+        self.find(name).is_some_and(|b| b.generic)
     }
 
     /// The declared type (a path of the file's item summary) of local `name`, if it has one.

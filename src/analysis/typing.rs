@@ -357,6 +357,22 @@ pub fn bind_pattern(
     }
 }
 
+/// Whether a parameter declared `ty` in a fn with `generics` has a type the caller chooses: a
+/// type parameter of the fn (also behind references) or `impl Trait`.
+pub fn is_type_param(ty: &syn::Type, generics: &syn::Generics) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_type_param(&r.elem, generics),
+        syn::Type::Paren(p) => is_type_param(&p.elem, generics),
+        syn::Type::Group(g) => is_type_param(&g.elem, generics),
+        syn::Type::ImplTrait(_) => true,
+        syn::Type::Path(p) if p.qself.is_none() => p
+            .path
+            .get_ident()
+            .is_some_and(|name| generics.type_params().any(|tp| tp.ident == *name)),
+        _ => false,
+    }
+}
+
 /// The trait bounding generic parameter `ty` (also behind references) of a fn, as a type
 /// path, when it has exactly one bound besides the markers, inline or in the `where` clause,
 /// and that bound is not a closure trait (`Fn*(..)`, typed elsewhere).
