@@ -612,6 +612,17 @@ fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool
     {
         (e, unwrap) = (&*m.expr, true);
     }
+    // `let x = { a; b.c.clone() };`: the tail's value, when the block binds nothing of its own.
+    if let Expr::Block(b) = crate::analysis::paths::peel(e)
+        && b.label.is_none()
+        && b.block
+            .stmts
+            .iter()
+            .all(|s| !matches!(s, syn::Stmt::Local(_) | syn::Stmt::Item(_)))
+        && let Some(syn::Stmt::Expr(tail, None)) = b.block.stmts.last()
+    {
+        e = tail;
+    }
     let Some(r) = span::cheap_expr_range(e) else {
         return;
     };

@@ -123,6 +123,20 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
         Expr::Paren(p) => return build(cx, &p.expr, d),
         Expr::Group(g) => return build(cx, &g.expr, d),
         Expr::Reference(r) => return build(cx, &r.expr, d),
+        // `{ a; b.c.clone() }`: its tail's, when the block binds nothing of its own (the
+        // bindings a tail could name are those around the block).
+        Expr::Block(b)
+            if b.label.is_none()
+                && b.block
+                    .stmts
+                    .iter()
+                    .all(|s| !matches!(s, syn::Stmt::Local(_) | syn::Stmt::Item(_))) =>
+        {
+            return match b.block.stmts.last() {
+                Some(syn::Stmt::Expr(tail, None)) => build(cx, tail, d),
+                _ => None,
+            };
+        }
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => return build(cx, &u.expr, d),
         Expr::Path(p) if p.qself.is_none() => {
             if let Some(id) = p.path.get_ident() {

@@ -354,7 +354,8 @@ impl Locks<'_, '_> {
     /// An acquisition on a receiver the file cannot type. Proven ones are kept; the others hold
     /// if the receiver's crate-wide type is a synchronous lock (or `RefCell`) with that method,
     /// and, when the receiver has no symbolic type at all, unless the same receiver's acquisition
-    /// is awaited in the same declaration.
+    /// is awaited in the same declaration or the method is a `try_` one (whose `Result` of a
+    /// guard tokio's locks give too).
     fn unknown_type<'e>(&self, mut acq: Acq<'e>, mc: &ExprMethodCall) -> Option<Acq<'e>> {
         if acq.proof {
             // The shape (`Ok(g) = m.write()`, `.write().unwrap()`) proves the lock is not an
@@ -372,16 +373,20 @@ impl Locks<'_, '_> {
             }
             return Some(acq);
         }
-        let fallback = acq.kind == Kind::Borrow || {
-            let recv = receiver_text(&mc.receiver);
-            let scope = lock_scope(&recv, self.decl.fn_key, self.env.self_ty.as_deref());
-            !scope.is_some_and(|s| {
-                self.decl
-                    .async_locks
-                    .iter()
-                    .any(|(sc, r)| *sc == s && *r == recv)
-            })
-        };
+        // `m.try_lock()` / `try_read()` / `try_write()` give a `Result` of a guard on tokio's
+        // locks too: unlike a bare `lock()` (a future there), their shape proves nothing.
+        let async_shaped = acq.kind == Kind::Lock && mc.method.to_string().starts_with("try_");
+        let fallback = acq.kind == Kind::Borrow
+            || !async_shaped && {
+                let recv = receiver_text(&mc.receiver);
+                let scope = lock_scope(&recv, self.decl.fn_key, self.env.self_ty.as_deref());
+                !scope.is_some_and(|s| {
+                    self.decl
+                        .async_locks
+                        .iter()
+                        .any(|(sc, r)| *sc == s && *r == recv)
+                })
+            };
         let types = lock_types::sync_receivers(&mc.method.to_string());
         let (lock, borrow): (&[&str], &[&str]) = match acq.kind {
             Kind::Lock => (types, &[]),
