@@ -269,6 +269,7 @@ pub fn lint_text(
                 item_scope: std::cell::Cell::new(0),
                 fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
                 let_moved_off: std::cell::OnceCell::new(),
+                test_items: std::cell::Cell::new(0),
             };
             let mut sink = Sink::new(&path);
             crate::analysis::macros::remember_for_file();

@@ -42,15 +42,35 @@ pub struct CrateInfo {
 }
 
 impl CrateInfo {
-    /// The tokio features code in `file` builds with: the dev-dependencies' count too in test,
-    /// bench and example code (a `tests`, `benches` or `examples` directory).
-    pub fn tokio_features_for(&self, file: &Path) -> crate::tokio_features::TokioFeatures {
-        let dev = file.components().any(|c| {
-            matches!(
-                c.as_os_str().to_str(),
-                Some("tests" | "benches" | "examples")
-            )
-        });
+    /// The info for a file of the package that no target of it builds (a fixture, a script):
+    /// which tokio features it would build with is unknown.
+    pub fn outside_targets(self) -> CrateInfo {
+        CrateInfo {
+            tokio_features: crate::tokio_features::TokioFeatures::Unknown,
+            tokio_dev_features: crate::tokio_features::TokioFeatures::Unknown,
+            ..self
+        }
+    }
+
+    /// The tokio features code in `file` builds with: the dev-dependencies' count too in test
+    /// code (`in_test`: inside a test-only item), and in test, bench and example files (a
+    /// `tests`, `benches` or `examples` directory, or a `tests.rs`/`test.rs` module file).
+    pub fn tokio_features_for(
+        &self,
+        file: &Path,
+        in_test: bool,
+    ) -> crate::tokio_features::TokioFeatures {
+        let dev = in_test
+            || file.components().any(|c| {
+                matches!(
+                    c.as_os_str().to_str(),
+                    Some("tests" | "benches" | "examples")
+                )
+            })
+            || matches!(
+                file.file_stem().and_then(|s| s.to_str()),
+                Some("tests" | "test")
+            );
         if dev {
             self.tokio_dev_features
         } else {
@@ -68,6 +88,8 @@ pub struct CrateInfoCache {
     by_abs_dir: HashMap<PathBuf, CrateInfo>,
     /// Manifest path → parsed manifest (`None`: unreadable or malformed).
     manifests: HashMap<PathBuf, Option<Arc<Table>>>,
+    /// Package directory → its crate info and its targets' directories.
+    packages: HashMap<PathBuf, (CrateInfo, Arc<[PathBuf]>)>,
 }
 
 impl CrateInfoCache {
@@ -89,14 +111,11 @@ impl CrateInfoCache {
     }
 
     fn for_abs_dir(&mut self, abs: &Path) -> CrateInfo {
-        let mut visited = Vec::new();
+        if let Some(known) = self.by_abs_dir.get(abs) {
+            return *known;
+        }
         let mut info = CrateInfo::default();
         for dir in abs.ancestors() {
-            if let Some(known) = self.by_abs_dir.get(dir) {
-                info = *known;
-                break;
-            }
-            visited.push(dir.to_path_buf());
             let manifest = dir.join("Cargo.toml");
             if !manifest.is_file() {
                 continue;
@@ -105,16 +124,52 @@ impl CrateInfoCache {
                 // Malformed: it is this crate's manifest, we just cannot read it.
                 None => break,
                 Some(table) if table.contains_key("package") => {
-                    info = self.crate_info(dir, &table);
+                    let (package, roots) = self.package(dir, &table);
+                    let rel = abs.strip_prefix(dir).unwrap_or(Path::new(""));
+                    info = if roots.iter().any(|r| rel.starts_with(r)) {
+                        package
+                    } else {
+                        package.outside_targets()
+                    };
                     break;
                 }
                 Some(_) => {} // a virtual manifest: keep looking
             }
         }
-        for dir in visited {
-            self.by_abs_dir.insert(dir, info);
-        }
+        self.by_abs_dir.insert(abs.to_path_buf(), info);
         info
+    }
+
+    /// The crate info of the package whose manifest is in `dir`, and the directories its
+    /// targets' files live in (relative to `dir`): `src`, `tests`, `benches`, `examples`, and
+    /// the directory of every target path the manifest sets (`[lib] path = "lib.rs"`: all of it).
+    fn package(&mut self, dir: &Path, manifest: &Table) -> (CrateInfo, Arc<[PathBuf]>) {
+        if let Some(known) = self.packages.get(dir) {
+            return known.clone();
+        }
+        let info = self.crate_info(dir, manifest);
+        let mut roots: Vec<PathBuf> = ["src", "tests", "benches", "examples"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let single = manifest.get("lib").into_iter();
+        let many = ["bin", "test", "bench", "example"]
+            .iter()
+            .filter_map(|k| manifest.get(*k)?.as_array())
+            .flatten();
+        for target in single.chain(many) {
+            if let Some(path) = target.get("path").and_then(Value::as_str) {
+                roots.push(
+                    Path::new(path)
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .to_path_buf(),
+                );
+            }
+        }
+        let known = (info, Arc::from(roots));
+        self.packages.insert(dir.to_path_buf(), known.clone());
+        known
     }
 
     fn manifest(&mut self, path: &Path) -> Option<Arc<Table>> {
@@ -228,10 +283,12 @@ impl CrateInfoCache {
         CrateInfo {
             edition,
             runtimes,
-            tokio_features: normal.or(dev).unwrap_or_default(),
+            // Library and binary code sees the normal dependencies only; tests, benches and
+            // examples the dev-dependencies too.
+            tokio_features: normal.unwrap_or(TokioFeatures::Absent),
             tokio_dev_features: match (normal, dev) {
                 (Some(n), Some(d)) => n.union(d),
-                (n, d) => n.or(d).unwrap_or_default(),
+                (n, d) => n.or(d).unwrap_or(TokioFeatures::Absent),
             },
         }
     }
@@ -321,6 +378,42 @@ mod tests {
         );
         let b = cache.get(&t.path().join("b/src/lib.rs")).tokio_features;
         assert!(b.enables("time") && b.enables("io-util"), "{b:?}");
+    }
+
+    #[test]
+    fn tokio_absent_from_library_code_and_unknown_outside_targets() {
+        use crate::tokio_features::TokioFeatures;
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "lib/Cargo.toml",
+            "[package]\nname = \"l\"\n[dependencies]\nfutures = \"0.3\"\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n",
+        );
+        write(
+            t.path(),
+            "root/Cargo.toml",
+            "[package]\nname = \"r\"\n[lib]\npath = \"lib.rs\"\n",
+        );
+        let mut cache = CrateInfoCache::default();
+        let lib = cache.get(&t.path().join("lib/src/lib.rs"));
+        assert_eq!(lib.tokio_features, TokioFeatures::Absent);
+        let features = |file: &str, in_test: bool| lib.tokio_features_for(Path::new(file), in_test);
+        assert!(!features("src/lib.rs", false).enables("fs"));
+        assert!(
+            features("src/lib.rs", true).enables("fs"),
+            "a test-only item"
+        );
+        assert!(features("tests/it.rs", false).enables("fs"));
+        assert!(features("src/store/tests.rs", false).enables("fs"));
+        assert!(!features("src/lib.rs", true).enables("net"));
+        // A file no target builds (a fixture of the package): nothing is known.
+        let fixture = cache.get(&t.path().join("lib/fixtures/case/lib.rs"));
+        assert_eq!(fixture.tokio_features, TokioFeatures::Unknown);
+        assert_eq!(fixture.tokio_dev_features, TokioFeatures::Unknown);
+        assert_eq!(fixture.edition, lib.edition);
+        // `[lib] path = "lib.rs"`: the package's whole directory holds target files.
+        let rooted = cache.get(&t.path().join("root/sub/mod.rs"));
+        assert_eq!(rooted.tokio_features, TokioFeatures::Absent);
     }
 
     #[test]

@@ -12,10 +12,17 @@ const FEATURES: [&str; 10] = [
 ];
 
 /// The tokio features a crate enables (`features = [..]`, `full`, workspace inheritance).
-/// Unknown (no manifest, no tokio dependency) allows everything: only a manifest that declares
-/// tokio without a feature makes a fix that needs it manual.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TokioFeatures(Option<u16>);
+pub enum TokioFeatures {
+    /// No manifest was read: every feature is allowed.
+    #[default]
+    Unknown,
+    /// The manifest declares no tokio dependency for this code (another runtime, or none): a
+    /// fix that writes a tokio path would not build.
+    Absent,
+    /// tokio with these features (bits in [`FEATURES`] order).
+    Enabled(u16),
+}
 
 impl TokioFeatures {
     /// Features from a tokio dependency spec (`"1"`, `{ version, features }`), plus those of the
@@ -37,22 +44,29 @@ impl TokioFeatures {
                 }
             }
         }
-        TokioFeatures(Some(bits))
+        TokioFeatures::Enabled(bits)
     }
 
-    /// Union of two crates' declarations (a dependency in several tables).
+    /// Union of two declarations (a dependency in several tables, dev code seeing both).
     pub fn union(self, other: TokioFeatures) -> TokioFeatures {
-        match (self.0, other.0) {
-            (Some(a), Some(b)) => TokioFeatures(Some(a | b)),
-            (a, b) => TokioFeatures(a.or(b)),
+        use TokioFeatures::*;
+        match (self, other) {
+            (Enabled(a), Enabled(b)) => Enabled(a | b),
+            (Enabled(a), _) | (_, Enabled(a)) => Enabled(a),
+            (Absent, Absent) => Absent,
+            _ => Unknown,
         }
     }
 
-    /// Whether `feature` is enabled, or unknown.
+    /// Whether `feature` is enabled, or unknown (never with tokio [`TokioFeatures::Absent`]).
     pub fn enables(self, feature: &str) -> bool {
-        match (self.0, FEATURES.iter().position(|f| *f == feature)) {
-            (Some(bits), Some(i)) => bits & (1 << i) != 0,
-            _ => true,
+        match self {
+            TokioFeatures::Unknown => true,
+            TokioFeatures::Absent => false,
+            TokioFeatures::Enabled(bits) => FEATURES
+                .iter()
+                .position(|f| *f == feature)
+                .is_none_or(|i| bits & (1 << i) != 0),
         }
     }
 
@@ -85,6 +99,15 @@ pub fn gate(features: TokioFeatures, paths: &[&str], help: String, fix: Fix) -> 
     if fix.applicability == Applicability::Manual {
         return (help, fix);
     }
+    if features == TokioFeatures::Absent && paths.iter().any(|p| p.starts_with("tokio::")) {
+        return (
+            format!("{help} (needs the `tokio` crate, which this crate does not depend on)"),
+            Fix::manual(
+                format!("{} after adding the `tokio` dependency", fix.message),
+                fix.edits,
+            ),
+        );
+    }
     let Some(feature) = features.missing(paths.iter().filter_map(|p| feature_of(p))) else {
         return (help, fix);
     };
@@ -103,6 +126,33 @@ mod tests {
 
     fn spec(text: &str) -> Value {
         text.parse::<toml::Table>().unwrap()["tokio"].clone()
+    }
+
+    #[test]
+    fn absent_tokio_makes_tokio_fixes_manual() {
+        let fix = || Fix::unsafe_("replace".to_string(), Vec::new());
+        let (help, gated) = gate(
+            TokioFeatures::Absent,
+            &["tokio::fs::read"],
+            "use tokio".into(),
+            fix(),
+        );
+        assert_eq!(gated.applicability, Applicability::Manual);
+        assert!(help.contains("does not depend on"), "{help}");
+        let (_, kept) = gate(
+            TokioFeatures::Unknown,
+            &["tokio::fs::read"],
+            "use tokio".into(),
+            fix(),
+        );
+        assert_eq!(kept.applicability, Applicability::Unsafe);
+        let (_, other) = gate(
+            TokioFeatures::Absent,
+            &["async_std::fs::read"],
+            "use async-std".into(),
+            fix(),
+        );
+        assert_eq!(other.applicability, Applicability::Unsafe);
     }
 
     #[test]

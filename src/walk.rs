@@ -152,6 +152,13 @@ impl Walker<'_, '_, '_> {
 
     fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block, decl: FnDecl<'_>) {
         let fn_index = self.push_fn(sig, &decl, Some(block));
+        let test_only = {
+            let f = &self.facts.fns[fn_index];
+            f.test_attr || f.cfg_test == crate::semantic::cfg::TestCfg::Only
+        };
+        self.cx
+            .test_items
+            .set(self.cx.test_items.get() + u32::from(test_only));
         let impl_ty = decl.impl_ty;
         let name = self.facts.fns[fn_index].name.clone();
         let range = self.facts.fns[fn_index].range.clone();
@@ -202,6 +209,9 @@ impl Walker<'_, '_, '_> {
         self.with_scope(scope, |w| w.visit_block(block));
         self.cx.locals.borrow_mut().pop();
         self.cx.fn_owner.set(outer_owner);
+        self.cx
+            .test_items
+            .set(self.cx.test_items.get() - u32::from(test_only));
     }
 
     /// Binds the names `pat` introduces in the innermost locals frame.
@@ -825,11 +835,15 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     }
                     self.cx.item_scope.set(inner);
                     self.cx.imports.borrow_mut().push_module(items.iter());
+                    let test_only =
+                        u32::from(test_cfg(&m.attrs) == crate::semantic::cfg::TestCfg::Only);
+                    self.cx.test_items.set(self.cx.test_items.get() + test_only);
                     self.with_scope(Scope::default(), |w| {
                         for i in items {
                             w.visit_item(i);
                         }
                     });
+                    self.cx.test_items.set(self.cx.test_items.get() - test_only);
                     self.cx.imports.borrow_mut().pop();
                     self.cx.item_scope.set(outer);
                 } else if collect {

@@ -175,6 +175,8 @@ fn fixed_folder_fixtures_build() {
             "_engine/ws-reexports",
             "_engine/ws-targets",
             "_engine/ws-types",
+            "blocking-fs/no-tokio",
+            "blocking-fs/reexported-tokio",
             "blocking-fs/tokio-features",
             "blocking-sleep/multi-file",
             "blocking-sleep/transitive",

@@ -750,12 +750,7 @@ fn typed_fix(
     }
     let mut paths = vec![replacement];
     paths.extend(traits);
-    crate::tokio_features::gate(
-        cx.crate_info.tokio_features_for(cx.path),
-        &paths,
-        help,
-        Fix::unsafe_(msg, edits),
-    )
+    crate::tokio_features::gate(cx.tokio_features(), &paths, help, Fix::unsafe_(msg, edits))
 }
 
 /// The help text and fix for a blocking-fs / blocking-call hit: the runtime's async

@@ -92,6 +92,9 @@ pub struct FileCx<'a> {
     /// bind: whether that value only moves into offloaded threads (see
     /// [`FileCx::let_moved_off`]); built on first use.
     pub(crate) let_moved_off: std::cell::OnceCell<std::collections::HashMap<(usize, usize), bool>>,
+    /// How many items around the walk are test-only (`#[cfg(test)]` modules and fns, test fns):
+    /// their code builds with the dev-dependencies.
+    pub(crate) test_items: std::cell::Cell<u32>,
 }
 
 impl FileCx<'_> {
@@ -207,6 +210,23 @@ impl FileCx<'_> {
     /// `addr: impl ToSocketAddrs`): which impl its trait methods run is the caller's choice.
     pub fn local_is_generic(&self, name: &str) -> bool {
         self.locals.borrow().is_generic(name)
+    }
+
+    /// The tokio features the code being walked builds with: the dev-dependencies' count too in
+    /// test code (a test-only item around it, or a `tests`, `benches` or `examples` file). A
+    /// crate without a tokio dependency that imports a `tokio` re-exported by another crate
+    /// (`use hbb_common::tokio;`) writes `tokio::` paths through it, with unknown features.
+    pub fn tokio_features(&self) -> crate::tokio_features::TokioFeatures {
+        use crate::tokio_features::TokioFeatures;
+        match self
+            .crate_info
+            .tokio_features_for(self.path, self.test_items.get() > 0)
+        {
+            TokioFeatures::Absent if self.imports.borrow().lookup("tokio").is_some() => {
+                TokioFeatures::Unknown
+            }
+            features => features,
+        }
     }
 
     /// Whether a visible `use` brings the item at canonical `path` into scope (a trait, for

@@ -70,12 +70,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         )
     };
     let (help, fix) = if cx.runtime() == Runtime::Tokio {
-        crate::tokio_features::gate(
-            cx.crate_info.tokio_features_for(cx.path),
-            &[replacement],
-            help,
-            fix,
-        )
+        crate::tokio_features::gate(cx.tokio_features(), &[replacement], help, fix)
     } else {
         (help, fix)
     };
