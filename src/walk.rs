@@ -506,6 +506,10 @@ fn constructed(cx: &FileCx<'_>, init: &Expr) -> Option<u32> {
         }
         Expr::Call(c) => {
             let path = paths::call_path(c)?;
+            // `Arc::clone(&x)`, `Arc::new(x)`: typed as `x` (see `syms`), not as a constructor.
+            if crate::analysis::syms::pointer_to_place(cx, c).is_some() {
+                return None;
+            }
             let n = path.segments.len();
             let owner = path.segments.iter().nth(n.checked_sub(2)?)?;
             if !owner

@@ -8,6 +8,7 @@
 use syn::Expr;
 
 use crate::analysis::FileCx;
+use crate::analysis::imports::display;
 use crate::analysis::locals::Source;
 use crate::semantic::items::NONE;
 use crate::semantic::types::Sym;
@@ -149,7 +150,14 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                 if let Some((index, (src, scope, imp), memo)) = local {
                     // A binding's source reads the same wherever it is used: read it once
                     // (a cheap query reads only declared types).
-                    let reads = !at.cheap || matches!(src, Source::Type(..));
+                    let reads = !at.cheap
+                        || match src {
+                            Source::Type(..) => true,
+                            Source::Init { start, end, .. } => {
+                                copies_a_place(cx.text(start as usize..end as usize))
+                            }
+                            _ => false,
+                        };
                     if reads && memo != NONE {
                         return (memo != NO_SYM).then_some(memo);
                     }
@@ -205,6 +213,11 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
             if p.qself.is_some() {
                 return None;
             }
+            // `Arc::clone(&x)`, `Arc::new(x)`, `Box::new(x)`: a pointer to `x`'s value, whose
+            // methods are the value's.
+            if let Some(place) = pointer_to_place(cx, c) {
+                return build(cx, place, d);
+            }
             // A local closure or fn pointer shadows items of that name.
             if let Some(id) = p.path.get_ident()
                 && cx
@@ -227,6 +240,55 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
     Some(cx.items.borrow_mut().sym(sym))
 }
 
+/// The place `c` makes a smart pointer to, when `c` is `Arc::clone(&x)`, `Rc::new(x)` or
+/// `Box::new(x)` on a local or a field chain `x`: the pointer's methods are the place's. (Not
+/// on other values: `Arc::clone(&m.lock().unwrap())` clones the `Arc` behind a guard.)
+pub fn pointer_to_place<'e>(cx: &FileCx<'_>, c: &'e syn::ExprCall) -> Option<&'e Expr> {
+    let [arg] = c.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let mut place = crate::analysis::paths::peel(arg);
+    if let Expr::Reference(r) = place {
+        place = crate::analysis::paths::peel(&r.expr);
+    }
+    let mut base = place;
+    while let Expr::Field(f) = base {
+        base = crate::analysis::paths::peel(&f.base);
+    }
+    if !matches!(base, Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some()) {
+        return None;
+    }
+    let Expr::Path(f) = crate::analysis::paths::peel(&c.func) else {
+        return None;
+    };
+    let canon = display(&cx.resolve(&f.path));
+    let (ty, func) = canon.rsplit_once("::")?;
+    (matches!(ty, "std::sync::Arc" | "std::rc::Rc" | "std::boxed::Box")
+        && matches!(func, "clone" | "new" | "from"))
+    .then_some(place)
+}
+
+/// Whether an initializer's text only copies a place: a local or a field chain, borrowed,
+/// `.clone()`d or `Arc::clone(&..)`d (`self.manager.clone()`, `&ctx.pool`). Typing it costs no
+/// more than typing the place, so even a cheap query reads it.
+fn copies_a_place(text: &str) -> bool {
+    let mut t = text.trim();
+    if let Some(inner) = t
+        .strip_prefix("Arc::clone(")
+        .or_else(|| t.strip_prefix("Rc::clone("))
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        t = inner.trim();
+    }
+    t = t.strip_suffix(".clone()").unwrap_or(t);
+    t = t.strip_prefix('&').unwrap_or(t).trim_start();
+    !t.is_empty()
+        && t.len() <= 96
+        && t.split('.').all(|seg| {
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 /// The symbolic type of a binding from where its value comes from.
 fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
     let text = |start: u32, end: u32| cx.text(start as usize..end as usize);
@@ -242,8 +304,11 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
                 imp: at.imp,
             }
         }
-        // A cheap query does not re-read initializers.
-        _ if at.cheap => return None,
+        // A cheap query re-reads only initializers that copy a place (`self.manager.clone()`).
+        Source::Init { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
+            return None;
+        }
+        Source::Elem { .. } | Source::Unwrap { .. } if at.cheap => return None,
         Source::Init { start, end, limit } => {
             return build(cx, &expr(start, end)?, At { limit, ..at });
         }
