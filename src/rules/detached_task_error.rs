@@ -87,6 +87,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
             Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
         };
         let Some(spawn) = spawn_of(cx, e) else {
+            handle_of_helper(cx, e, &drop, sink);
             continue;
         };
         let how = match &drop {
@@ -158,9 +159,12 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
             match &l.pat {
                 Pat::Wild(_) => Some(Drop::Now(&init.expr, "dropped by `let _ =`")),
                 Pat::Ident(p) if p.subpat.is_none() => {
-                    // Only a spawn's binding is looked for in the rest of the block (re-reading
-                    // the rest for every `let` made the rule quadratic in a block's length).
-                    spawn_of(cx, &init.expr)?;
+                    // Only a spawn's binding, or one named as unused (`_h`, which may hold a
+                    // helper's handle), is looked for in the rest of the block (re-reading the
+                    // rest for every `let` made the rule quadratic in a block's length).
+                    if !p.ident.to_string().starts_with('_') {
+                        spawn_of(cx, &init.expr)?;
+                    }
                     let name = p.ident.to_string();
                     let used = rest.iter().any(|s| mentions(s.to_token_stream(), &name));
                     (!used).then_some(Drop::Unused(&init.expr, name))
@@ -185,6 +189,43 @@ struct Spawn<'a> {
     future: &'a Expr,
     /// The receiver of a method spawn (`rt.spawn(..)`), whose type must be proved.
     receiver: Option<&'a Expr>,
+}
+
+/// A dropped call of a fn or method that is not a spawn: reported when the crate declares it to
+/// return a tokio `JoinHandle` of a `Result` (`fn start(self) -> JoinHandle<io::Result<()>>`,
+/// its caller dropping the handle), settled in phase 2 on the declared type.
+fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<'_>) {
+    let call = paths::peel(e);
+    let name = match call {
+        Expr::Call(c) => match paths::call_path(c).and_then(|p| p.segments.last()) {
+            Some(last) => last.ident.to_string(),
+            None => return,
+        },
+        Expr::MethodCall(m) => m.method.to_string(),
+        _ => return,
+    };
+    let sym = crate::analysis::syms::sym_of(cx, call);
+    if sym == crate::semantic::items::NONE {
+        return;
+    }
+    let how = match drop {
+        Drop::Now(_, how) => format!("the `JoinHandle` returned by `{name}` is {how}"),
+        Drop::Unused(_, binding) => {
+            format!("the `JoinHandle` returned by `{name}` is bound to `{binding}` and never used")
+        }
+    };
+    let handles = RESULTS
+        .iter()
+        .map(|r| format!("tokio::task::JoinHandle<{r}>"))
+        .collect();
+    sink.report_if_type(
+        sym,
+        handles,
+        &DETACHED_TASK_ERROR,
+        cx.range(call),
+        message(&how),
+    )
+    .help(HELP);
 }
 
 /// The spawned future of a spawn call.

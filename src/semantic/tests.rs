@@ -665,6 +665,20 @@ fn type_patterns_can_exclude_a_unit_error() {
     let io = Ty::External(path.clone(), vec![Ty::Tuple(Vec::new()), Ty::Unknown]);
     assert!(unit.is("std::result::Result"));
     assert!(!unit.is("std::result::Result<_, !()>"));
+    let handle = |out: Ty| {
+        Ty::External(
+            ["tokio", "task", "JoinHandle"]
+                .iter()
+                .map(|s| (*s).into())
+                .collect(),
+            vec![out],
+        )
+    };
+    assert!(handle(io.clone()).is("tokio::task::JoinHandle<std::result::Result<_, !()>>"));
+    assert!(!handle(unit.clone()).is("tokio::task::JoinHandle<std::result::Result<_, !()>>"));
+    assert!(
+        !handle(Ty::Tuple(Vec::new())).is("tokio::task::JoinHandle<std::result::Result<_, !()>>")
+    );
     assert!(
         io.is("std::result::Result<_, !()>"),
         "an unknown error is not `()`"

@@ -389,8 +389,20 @@ impl Ty {
     /// `Result<T, ()>` carries no error to lose; an unknown argument is not `()`).
     ///
     /// `[path]` asks whether this is a collection (a `Vec`, `VecDeque`, slice or map values) of
-    /// `path`.
+    /// `path`; `outer<inner>` whether this is `outer` with a first type argument that is
+    /// `inner` (itself a pattern: `tokio::task::JoinHandle<std::io::Result>`).
     pub fn is(&self, path: &str) -> bool {
+        if let Some((outer, inner)) = path.split_once('<')
+            && let Some(inner) = inner.strip_suffix('>')
+            && !inner.starts_with("_,")
+        {
+            return match self.autoderef() {
+                Ty::External(p, args) if is_path(p, outer) => {
+                    args.first().is_some_and(|a| a.is(inner))
+                }
+                _ => false,
+            };
+        }
         if let Some(elem) = path.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
             return match self.autoderef() {
                 Ty::Slice(e) => e.is(elem),
