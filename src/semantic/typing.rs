@@ -760,6 +760,17 @@ impl Semantics {
             imp,
             subst: &[],
         };
+        // `impl AsyncClient` with `type AsyncClient = Client<Arc<Mutex<Conn>>>`: the arguments
+        // are the alias's.
+        if fact.self_args.is_empty()
+            && fact.self_ty != NONE
+            && depth < 8
+            && let Some(p) = files[file as usize].items.paths.get(fact.self_ty as usize)
+            && let Ty::Local(_, args) =
+                self.path_type(files, at, p, fact.self_ty, Vec::new(), depth + 1)
+        {
+            return args;
+        }
         fact.self_args
             .iter()
             .map(|t| self.type_ref(files, at, *t, depth + 1))
