@@ -274,7 +274,9 @@ mod lock_across_await_released_fixed;
 #[path = "../fixtures/lock-across-await/named.fixed.rs"]
 mod lock_across_await_named_fixed;
 // `blocking-sleep/test-code.rs` marks a test `#[sqlx::test]` (any attribute ending in `test` is a
-// test for the linter); sqlx is too heavy a dev-dependency for an attribute: tokio's stands in.
+// test for the linter); sqlx's `test` needs its query macros, too heavy a build for an attribute:
+// tokio's stands in here (the fixed outputs that need the real sqlx are compiled by
+// `tests/fixed_compile_sqlx.rs`).
 extern crate tokio as sqlx;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/test-code.fixed.rs"]
@@ -471,10 +473,14 @@ fn block_on_fix_awaits_without_a_nested_runtime() {
     });
 }
 
-/// Every `.fixed.rs` under fixtures/ is compiled by this file.
+/// Every `.fixed.rs` under fixtures/ is compiled by this file or `fixed_compile_sqlx.rs`.
 #[test]
 fn every_fixed_output_is_compiled_here() {
-    let me = include_str!("fixed_compile.rs");
+    let me = [
+        include_str!("fixed_compile.rs"),
+        include_str!("fixed_compile_sqlx.rs"),
+    ]
+    .concat();
     for e in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
         .into_iter()
         .flatten()
