@@ -217,7 +217,7 @@ pub fn lint_text(
     if text.len() as u64 > MAX_FILE_BYTES {
         return FileOutcome::error(path, too_large(text.len() as u64), None);
     }
-    let source = SourceText::new(text);
+    let source = Arc::new(SourceText::new(text));
     let pre = scan::scan(source.text());
     if pre.max_depth > MAX_NESTING {
         let pos = source.position(pre.deepest_at);
@@ -251,6 +251,7 @@ pub fn lint_text(
             return out;
         }
         Ok(file) => {
+            let _parsed = crate::span::ParsedFile::install(Arc::clone(&source), base);
             let known = crate::rules::suppressible();
             let mut suppressions = suppress::parse(&source, &pre.comments, known);
             suppress::refine(&mut suppressions, &source, &file, base, known);
@@ -296,7 +297,7 @@ pub fn lint_text(
     crate::analysis::macros::forget();
     let (diagnostics, facts, suppressions) = outcome;
     FileOutcome {
-        source: Some(Arc::new(source)),
+        source: Some(source),
         path,
         diagnostics,
         suppressions,

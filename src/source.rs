@@ -50,7 +50,33 @@ impl SourceText {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
+        self.column_offset(start, char_column)
+    }
+
+    /// Byte offset, in the text parsed from byte `base` on (after a BOM or shebang), of a 1-based
+    /// line and 0-based character column of that parsed text: what `Span::byte_range` gives for
+    /// the position `Span::start` reports, without its per-file map of character offsets.
+    pub fn parsed_offset(&self, base: usize, line: usize, char_column: usize) -> usize {
+        let start = match line {
+            0 | 1 => base.min(self.text.len()),
+            _ => match self.line_starts.get(line - 1) {
+                Some(&s) => s,
+                None => self.text.len(),
+            },
+        };
+        self.column_offset(start, char_column).saturating_sub(base)
+    }
+
+    /// Byte offset of the `char_column`th character after the line position `start` (a char
+    /// boundary), clamped to that line's end.
+    fn column_offset(&self, start: usize, char_column: usize) -> usize {
         let rest = &self.text[start..];
+        let ascii = rest.as_bytes().get(..char_column).filter(|b| b.is_ascii());
+        if let Some(prefix) = ascii
+            && !prefix.contains(&b'\n')
+        {
+            return start + char_column;
+        }
         let line_end = rest.find('\n').map_or(self.text.len(), |i| start + i);
         rest.char_indices()
             .nth(char_column)
@@ -96,5 +122,33 @@ mod tests {
         assert_eq!(src.position(6), Position { line: 2, column: 3 });
         assert_eq!(src.offset_of(2, 2), 6);
         assert_eq!(src.line_text(2), "é x");
+    }
+
+    #[test]
+    fn parsed_offsets_match_proc_macro2() {
+        let text = "\u{feff}#!/usr/bin/env run\nfn é() { \"ü\"; }\n  struct S;\n";
+        let src = SourceText::new(text.to_string());
+        let base = "\u{feff}#!/usr/bin/env run".len();
+        let parsed = &text[base..];
+        let file: syn::File = syn::parse_str(parsed).unwrap();
+        fn spans_of(ts: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::Span>) {
+            for tt in ts {
+                out.push(tt.span());
+                if let proc_macro2::TokenTree::Group(g) = tt {
+                    out.push(g.span_open());
+                    out.push(g.span_close());
+                    spans_of(g.stream(), out);
+                }
+            }
+        }
+        let mut spans = vec![proc_macro2::Span::call_site()];
+        spans_of(quote::ToTokens::to_token_stream(&file), &mut spans);
+        assert!(spans.len() > 12);
+        for span in spans {
+            let (s, e) = (span.start(), span.end());
+            let ours = src.parsed_offset(base, s.line, s.column)
+                ..src.parsed_offset(base, e.line, e.column);
+            assert_eq!(ours, span.byte_range(), "{:?}", &parsed[span.byte_range()]);
+        }
     }
 }

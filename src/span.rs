@@ -6,16 +6,69 @@
 //! `.await`, field accesses) end in a token the AST keeps, so their range is read directly; any
 //! other shape falls back to `Spanned`.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use syn::Expr;
 use syn::spanned::Spanned;
+
+use crate::source::SourceText;
+
+thread_local! {
+    /// The file this thread parsed last, with the offset its parse started at (see
+    /// [`ParsedFile`]).
+    static PARSED: RefCell<Option<(Arc<SourceText>, usize)>> = const { RefCell::new(None) };
+}
+
+/// While alive, [`ByteRange::bytes`] reads spans as positions in `source` parsed from byte `base`
+/// on: a line/column lookup instead of proc-macro2's `byte_range`, which keeps a map of character
+/// offsets per file and cost 5% of a cold run. Install it only around the parse and walk of that
+/// text; spans from any other text then read wrong offsets.
+pub struct ParsedFile {
+    previous: Option<(Arc<SourceText>, usize)>,
+}
+
+impl ParsedFile {
+    /// Makes `source`, parsed from `base` on, this thread's file until the guard drops.
+    pub fn install(source: Arc<SourceText>, base: usize) -> Self {
+        ParsedFile {
+            previous: PARSED.with(|p| p.replace(Some((source, base)))),
+        }
+    }
+}
+
+impl Drop for ParsedFile {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        PARSED.with(|p| *p.borrow_mut() = previous);
+    }
+}
+
+/// A span's byte range in the parsed text (what `Span::byte_range` gives).
+pub trait ByteRange {
+    /// The byte range; read from the installed [`ParsedFile`] when there is one.
+    fn bytes(&self) -> Range<usize>;
+}
+
+impl ByteRange for proc_macro2::Span {
+    fn bytes(&self) -> Range<usize> {
+        PARSED.with(|p| match &*p.borrow() {
+            Some((source, base)) => {
+                let (start, end) = (self.start(), self.end());
+                source.parsed_offset(*base, start.line, start.column)
+                    ..source.parsed_offset(*base, end.line, end.column)
+            }
+            None => self.byte_range(),
+        })
+    }
+}
 
 /// Byte range of `e` in the parsed text (add the file's base offset for file offsets).
 pub fn expr_range(e: &Expr) -> Range<usize> {
     match (start(e), end(e)) {
         (Some(s), Some(t)) if s <= t => s..t,
-        _ => e.span().byte_range(),
+        _ => e.span().bytes(),
     }
 }
 
@@ -32,39 +85,39 @@ pub fn cheap_expr_range(e: &Expr) -> Option<Range<usize>> {
 pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
     match ty {
         syn::Type::Reference(r) => {
-            let s = r.and_token.spans[0].byte_range().start;
+            let s = r.and_token.spans[0].bytes().start;
             let t = cheap_type_range(&r.elem)?.end;
             (s <= t).then_some(s..t)
         }
         syn::Type::Path(p) if p.qself.is_none() => {
             let s = match p.path.leading_colon {
-                Some(c) => c.spans[0].byte_range().start,
-                None => p.path.segments.first()?.ident.span().byte_range().start,
+                Some(c) => c.spans[0].bytes().start,
+                None => p.path.segments.first()?.ident.span().bytes().start,
             };
             let last = p.path.segments.last()?;
             let t = match &last.arguments {
-                syn::PathArguments::None => last.ident.span().byte_range().end,
-                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.byte_range().end,
+                syn::PathArguments::None => last.ident.span().bytes().end,
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.bytes().end,
                 syn::PathArguments::Parenthesized(_) => return None,
             };
             (s <= t).then_some(s..t)
         }
         syn::Type::Paren(p) => {
             cheap_type_range(&p.elem)?;
-            let s = p.paren_token.span.open().byte_range().start;
-            Some(s..p.paren_token.span.close().byte_range().end)
+            let s = p.paren_token.span.open().bytes().start;
+            Some(s..p.paren_token.span.close().bytes().end)
         }
         // `dyn Trait + Send`, `impl Trait` (trait bounds without parenthesized arguments).
         syn::Type::TraitObject(t) => {
             let s = match &t.dyn_token {
-                Some(d) => d.span.byte_range().start,
+                Some(d) => d.span.bytes().start,
                 None => bound_range(t.bounds.first()?)?.start,
             };
             let e = bound_range(t.bounds.last()?)?.end;
             (s <= e).then_some(s..e)
         }
         syn::Type::ImplTrait(t) => {
-            let s = t.impl_token.span.byte_range().start;
+            let s = t.impl_token.span.bytes().start;
             let e = bound_range(t.bounds.last()?)?.end;
             (s <= e).then_some(s..e)
         }
@@ -85,8 +138,8 @@ fn bound_range(b: &syn::TypeParamBound) -> Option<Range<usize>> {
             cheap_type_range(&ty)
         }
         syn::TypeParamBound::Lifetime(l) => {
-            let s = l.apostrophe.byte_range().start;
-            Some(s..l.ident.span().byte_range().end)
+            let s = l.apostrophe.bytes().start;
+            Some(s..l.ident.span().bytes().end)
         }
         _ => None,
     }
@@ -104,16 +157,16 @@ fn start(e: &Expr) -> Option<usize> {
         Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p
             .path
             .leading_colon
-            .map(|c| c.spans[0].byte_range().start)
+            .map(|c| c.spans[0].bytes().start)
             .or_else(|| {
                 p.path
                     .segments
                     .first()
-                    .map(|s| s.ident.span().byte_range().start)
+                    .map(|s| s.ident.span().bytes().start)
             }),
-        Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().byte_range().start),
+        Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().bytes().start),
         // `&v`, `&mut self.items` (`for x in &v`).
-        Expr::Reference(r) => start(&r.expr).map(|_| r.and_token.spans[0].byte_range().start),
+        Expr::Reference(r) => start(&r.expr).map(|_| r.and_token.spans[0].bytes().start),
         _ => None,
     }
     .filter(|_| attrs_empty(e))
@@ -122,16 +175,16 @@ fn start(e: &Expr) -> Option<usize> {
 /// Byte offset where `e` ends, when it is cheap to know.
 fn end(e: &Expr) -> Option<usize> {
     match e {
-        Expr::Call(c) => Some(c.paren_token.span.close().byte_range().end),
-        Expr::MethodCall(m) => Some(m.paren_token.span.close().byte_range().end),
-        Expr::Await(a) => Some(a.await_token.span.byte_range().end),
-        Expr::Try(t) => Some(t.question_token.spans[0].byte_range().end),
-        Expr::Index(i) => Some(i.bracket_token.span.close().byte_range().end),
-        Expr::Paren(p) => Some(p.paren_token.span.close().byte_range().end),
+        Expr::Call(c) => Some(c.paren_token.span.close().bytes().end),
+        Expr::MethodCall(m) => Some(m.paren_token.span.close().bytes().end),
+        Expr::Await(a) => Some(a.await_token.span.bytes().end),
+        Expr::Try(t) => Some(t.question_token.spans[0].bytes().end),
+        Expr::Index(i) => Some(i.bracket_token.span.close().bytes().end),
+        Expr::Paren(p) => Some(p.paren_token.span.close().bytes().end),
         Expr::Reference(r) => end(&r.expr),
         Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.span().byte_range().end),
-            syn::Member::Unnamed(i) => Some(i.span.byte_range().end),
+            syn::Member::Named(i) => Some(i.span().bytes().end),
+            syn::Member::Unnamed(i) => Some(i.span.bytes().end),
         },
         Expr::Path(p)
             if p.path
@@ -139,10 +192,7 @@ fn end(e: &Expr) -> Option<usize> {
                 .last()
                 .is_some_and(|s| s.arguments.is_none()) =>
         {
-            p.path
-                .segments
-                .last()
-                .map(|s| s.ident.span().byte_range().end)
+            p.path.segments.last().map(|s| s.ident.span().bytes().end)
         }
         _ => None,
     }
@@ -172,12 +222,7 @@ mod tests {
         struct V(usize);
         impl<'a> syn::visit::Visit<'a> for V {
             fn visit_expr(&mut self, e: &'a Expr) {
-                assert_eq!(
-                    expr_range(e),
-                    e.span().byte_range(),
-                    "{}",
-                    quote::quote!(#e)
-                );
+                assert_eq!(expr_range(e), e.span().bytes(), "{}", quote::quote!(#e));
                 self.0 += 1;
                 syn::visit::visit_expr(self, e);
             }
@@ -200,13 +245,10 @@ mod tests {
             "&impl Station",
         ] {
             let ty: syn::Type = syn::parse_str(src).unwrap();
-            assert_eq!(cheap_type_range(&ty), Some(ty.span().byte_range()), "{src}");
+            assert_eq!(cheap_type_range(&ty), Some(ty.span().bytes()), "{src}");
         }
         let closure: syn::Type = syn::parse_str("Box<dyn Fn() -> u8>").unwrap();
-        assert_eq!(
-            cheap_type_range(&closure),
-            Some(closure.span().byte_range())
-        );
+        assert_eq!(cheap_type_range(&closure), Some(closure.span().bytes()));
         let tuple: syn::Type = syn::parse_str("(A, B)").unwrap();
         assert_eq!(cheap_type_range(&tuple), None);
         proc_macro2::extra::invalidate_current_thread_spans();

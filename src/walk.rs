@@ -333,7 +333,7 @@ impl Walker<'_, '_, '_> {
         if kind == MacroKind::Opaque {
             if self.is_log_macro(mac)
                 && macros::may_contain_code(&mac.tokens)
-                && let Some(args) = macros::parse_log_args(&mac.tokens)
+                && let Some(args) = macros::parse_log_args(mac)
             {
                 let mut scope = self.scope().clone();
                 scope.in_macro = true;
@@ -349,7 +349,7 @@ impl Walker<'_, '_, '_> {
         self.scopes.push(scope);
         match kind {
             MacroKind::Select => {
-                if let Some(sel) = macros::parse_select(&mac.tokens) {
+                if let Some(sel) = macros::parse_select(mac) {
                     for b in &sel.branches {
                         if let Some(f) = &b.future {
                             self.visit_expr(f);
@@ -362,7 +362,7 @@ impl Walker<'_, '_, '_> {
                 }
             }
             MacroKind::ExprList => {
-                if let Some(list) = macros::parse_expr_list(&mac.tokens) {
+                if let Some(list) = macros::parse_expr_list(mac) {
                     for e in &list {
                         self.visit_expr(e);
                     }

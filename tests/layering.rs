@@ -27,7 +27,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Per-file infrastructure below the analysis.
     ("fsutil", &[]),
     ("allocator", &[]),
-    ("span", &[]),
+    ("span", &["source"]),
     ("source", &[]),
     ("diagnostic", &["source"]),
     ("tokio_features", &["diagnostic", "source"]),

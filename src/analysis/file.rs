@@ -1,6 +1,7 @@
 //! The per-file view rules and analyses see ([`FileCx`]) and the run-wide [`Settings`] it
 //! carries. The lint driver (`crate::lint`) builds one per file.
 
+use crate::span::ByteRange;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -242,7 +243,7 @@ impl FileCx<'_> {
 
     /// Byte range of a span in the file.
     pub fn span_range(&self, span: proc_macro2::Span) -> Range<usize> {
-        let r = span.byte_range();
+        let r = span.bytes();
         r.start + self.base..r.end + self.base
     }
 

@@ -2,6 +2,7 @@
 //! `select!` branches, `join!`/`try_join!`/`pin!` arguments, `vec!`, the `format!`/`println!`/
 //! `write!` family and the `assert!` family. A body that does not parse is skipped silently.
 
+use crate::span::ByteRange;
 use std::cell::RefCell;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -247,15 +248,14 @@ impl<'a> IntoIterator for &'a Parsed<Vec<Expr>> {
     }
 }
 
-/// Identity of a macro body within the file being linted: the byte offset of its first token
-/// (two bodies that start at the same token are the same tokens; rules hold clones of macro
-/// nodes, so addresses differ). None for an empty body or one with no source position.
+/// Identity of a macro body within the file being linted: the byte offset of its opening
+/// delimiter (rules hold clones of macro nodes, so addresses differ). None for a macro with no
+/// source position.
 type Key = usize;
 
-fn key(tokens: &TokenStream) -> Option<Key> {
-    let first = tokens.clone().into_iter().next()?;
-    let range = first.span().byte_range();
-    (!range.is_empty()).then_some(range.start)
+fn key(mac: &Macro) -> Option<Key> {
+    let open = mac.delimiter.span().open().bytes();
+    (!open.is_empty()).then_some(open.start)
 }
 
 /// Parsed bodies of the current file, by kind.
@@ -285,14 +285,12 @@ pub fn remember_for_file() {
 }
 
 fn remembered<T>(
-    tokens: &TokenStream,
+    mac: &Macro,
     table: fn(&mut Memo) -> &mut FxHashMap<Key, Option<Rc<T>>>,
     parse: fn(&TokenStream) -> Option<T>,
 ) -> Option<Parsed<T>> {
-    let key = MEMO
-        .with(|m| m.borrow().active)
-        .then(|| key(tokens))
-        .flatten();
+    let tokens = &mac.tokens;
+    let key = MEMO.with(|m| m.borrow().active).then(|| key(mac)).flatten();
     let Some(key) = key else {
         return parse(tokens).map(|v| Parsed(Rc::new(v)));
     };
@@ -313,19 +311,19 @@ pub fn forget() {
 /// Parses the arguments of a `tracing` / `log` macro into the expressions they evaluate:
 /// `target: expr`, `parent: expr`, `field = expr`, `a.b = %expr`, `?expr`, `%expr`, format
 /// arguments, separated by `,` (or `;` before log's message). None if it does not parse.
-pub fn parse_log_args(tokens: &TokenStream) -> Option<Parsed<Vec<Expr>>> {
-    remembered(tokens, |m| &mut m.logs, log_args)
+pub fn parse_log_args(mac: &Macro) -> Option<Parsed<Vec<Expr>>> {
+    remembered(mac, |m| &mut m.logs, log_args)
 }
 
 /// Parses a `select!` body, or None if it does not parse.
-pub fn parse_select(tokens: &TokenStream) -> Option<Parsed<SelectMacro>> {
-    remembered(tokens, |m| &mut m.selects, select)
+pub fn parse_select(mac: &Macro) -> Option<Parsed<SelectMacro>> {
+    remembered(mac, |m| &mut m.selects, select)
 }
 
 /// Parses a comma-separated expression list (also `biased;` prefixes, `vec![x; n]`,
 /// `pin!(let x = ..;)` statements), or None if it does not parse.
-pub fn parse_expr_list(tokens: &TokenStream) -> Option<Parsed<Vec<Expr>>> {
-    remembered(tokens, |m| &mut m.lists, expr_list)
+pub fn parse_expr_list(mac: &Macro) -> Option<Parsed<Vec<Expr>>> {
+    remembered(mac, |m| &mut m.lists, expr_list)
 }
 
 /// Cheap test: could this macro body contain anything a rule looks for? Rules look at calls,
@@ -367,7 +365,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kind(&mac), MacroKind::Select);
-        let s = parse_select(&mac.tokens).unwrap();
+        let s = parse_select(&mac).unwrap();
         assert!(s.biased);
         assert_eq!(s.branches.len(), 3);
         assert!(s.branches[1].condition.is_some());
@@ -377,19 +375,19 @@ mod tests {
     #[test]
     fn parses_lists() {
         let mac: Macro = syn::parse_str("tokio::join!(a(), b.c().await)").unwrap();
-        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
+        assert_eq!(parse_expr_list(&mac).unwrap().len(), 2);
         let mac: Macro = syn::parse_str("vec![f(); 3]").unwrap();
-        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 2);
+        assert_eq!(parse_expr_list(&mac).unwrap().len(), 2);
         let mac: Macro = syn::parse_str("tokio::pin!(let f = g(););")
             .unwrap_or_else(|_| syn::parse_str("tokio::pin!(let f = g();)").unwrap());
-        assert_eq!(parse_expr_list(&mac.tokens).unwrap().len(), 1);
+        assert_eq!(parse_expr_list(&mac).unwrap().len(), 1);
     }
 
     #[test]
     fn parses_log_arguments() {
         let count = |src: &str| {
             let mac: Macro = syn::parse_str(src).unwrap();
-            parse_log_args(&mac.tokens).map(|v| v.len())
+            parse_log_args(&mac).map(|v| v.len())
         };
         assert_eq!(
             count("tracing::info!(size = f(p)?.len(), \"stored\")"),

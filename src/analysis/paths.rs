@@ -84,7 +84,10 @@ pub const INLINE_COMBINATORS: &[&str] = &[
 
 /// Whether `name` is a combinator that runs its closure inline (see [`INLINE_COMBINATORS`]).
 pub fn is_inline_combinator(name: &syn::Ident) -> bool {
-    INLINE_COMBINATORS.iter().any(|n| name == n)
+    // Asked of every method call several times: one hash lookup, not ~50 comparisons.
+    static NAMES: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| INLINE_COMBINATORS.iter().copied().collect());
+    NAMES.contains(name.to_string().as_str())
 }
 
 /// Whether a resolved path starting with `root` is in the standard library (`std`, `core`,

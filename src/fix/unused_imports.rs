@@ -13,6 +13,7 @@
 //!   through `use super::*`;
 //! - the result re-parses.
 
+use crate::span::ByteRange;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -357,7 +358,7 @@ impl<'a> Visit<'a> for UseCollector<'_> {
         }
         let mut leaves = Vec::new();
         let tree = build_tree(&u.tree, &mut Vec::new(), &mut leaves);
-        let range = u.span().byte_range();
+        let range = u.span().bytes();
         let own = self
             .text
             .get(range.clone())
@@ -417,11 +418,10 @@ fn build_tree(t: &syn::UseTree, prefix: &mut Vec<String>, leaves: &mut Vec<Strin
         }
         syn::UseTree::Glob(_) => Tree::Keep,
         syn::UseTree::Group(g) => Tree::Group(
-            g.brace_token.span.open().byte_range().start
-                ..g.brace_token.span.close().byte_range().end,
+            g.brace_token.span.open().bytes().start..g.brace_token.span.close().bytes().end,
             g.items
                 .iter()
-                .map(|i| (i.span().byte_range(), build_tree(i, prefix, leaves)))
+                .map(|i| (i.span().bytes(), build_tree(i, prefix, leaves)))
                 .collect(),
         ),
     }

@@ -150,7 +150,7 @@ fn check_select(cx: &FileCx<'_>, mac: &Macro, sink: &mut Sink<'_>) {
     if !is_select(cx, mac) {
         return;
     }
-    let Some(select) = macros::parse_select(&mac.tokens) else {
+    let Some(select) = macros::parse_select(mac) else {
         return;
     };
     for (i, branch) in select.branches.iter().enumerate() {

@@ -9,6 +9,7 @@
 //!   `lock-across-await` in the item (the file for a crate-level inner attribute), and
 //!   `clippy::let_underscore_future` covers `unawaited-future` on `let _ = ..` there.
 
+use crate::span::ByteRange;
 use std::ops::Range;
 
 use syn::visit::Visit;
@@ -98,11 +99,11 @@ struct Collect<'a> {
 
 impl Collect<'_> {
     fn line(&self, span: proc_macro2::Span) -> usize {
-        self.src.position(span.byte_range().start + self.base).line
+        self.src.position(span.bytes().start + self.base).line
     }
 
     fn end_line(&self, span: proc_macro2::Span) -> usize {
-        let r = span.byte_range();
+        let r = span.bytes();
         self.src
             .position(
                 (r.end + self.base)
@@ -169,18 +170,16 @@ impl Collect<'_> {
 
 fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
     match s {
-        syn::Stmt::Local(l) => {
-            Some(l.let_token.span.byte_range().start..l.semi_token.span.byte_range().end)
-        }
+        syn::Stmt::Local(l) => Some(l.let_token.span.bytes().start..l.semi_token.span.bytes().end),
         syn::Stmt::Expr(e, semi) => {
             let r = crate::span::expr_range(e);
-            Some(r.start..semi.map_or(r.end, |s| s.span.byte_range().end))
+            Some(r.start..semi.map_or(r.end, |s| s.span.bytes().end))
         }
         syn::Stmt::Macro(m) => {
-            let start = m.mac.path.segments.first()?.ident.span().byte_range().start;
+            let start = m.mac.path.segments.first()?.ident.span().bytes().start;
             let end = match m.semi_token {
-                Some(s) => s.span.byte_range().end,
-                None => m.mac.delimiter.span().close().byte_range().end,
+                Some(s) => s.span.bytes().end,
+                None => m.mac.delimiter.span().close().bytes().end,
             };
             Some(start..end)
         }

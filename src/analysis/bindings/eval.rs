@@ -421,7 +421,7 @@ impl<T: Tracker> Interp<'_, '_, T> {
         let label = self.cx.range(&mac.path).start..self.cx.span_range(mac.bang_token.span).end;
         match kind {
             MacroKind::Select => {
-                let Some(sel) = macros::parse_select(&mac.tokens) else {
+                let Some(sel) = macros::parse_select(mac) else {
                     self.await_point(label, None);
                     return;
                 };
@@ -445,7 +445,7 @@ impl<T: Tracker> Interp<'_, '_, T> {
                 }
             }
             MacroKind::ExprList if name == "join" || name == "try_join" => {
-                if let Some(list) = macros::parse_expr_list(&mac.tokens) {
+                if let Some(list) = macros::parse_expr_list(mac) {
                     for e in &list {
                         self.consume(e);
                     }
@@ -454,7 +454,7 @@ impl<T: Tracker> Interp<'_, '_, T> {
             }
             MacroKind::ExprList => {
                 let moves = name == "pin";
-                if let Some(list) = macros::parse_expr_list(&mac.tokens) {
+                if let Some(list) = macros::parse_expr_list(mac) {
                     for e in &list {
                         if moves {
                             self.consume(e);

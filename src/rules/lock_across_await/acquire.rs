@@ -3,6 +3,7 @@
 //! it, else by the call's shape, and helpers declared to return a guard. [`Locks`] answers the
 //! binding model's questions ([`Tracker`]) for the lock rule.
 
+use crate::span::ByteRange;
 use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{Expr, ExprMethodCall, Pat};
@@ -116,7 +117,7 @@ impl<'ast> Visit<'ast> for AsyncLockNames {
 
 /// Identity of a fn for [`LockScope::Fn`]: the address-free start of its signature.
 pub(super) fn fn_key(sig: &syn::Signature) -> usize {
-    sig.fn_token.span.byte_range().start
+    sig.fn_token.span.bytes().start
 }
 
 /// What an analysis knows about the declaration it runs in.

@@ -190,7 +190,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
         }
         match kind {
             MacroKind::Select => {
-                if let Some(sel) = macros::parse_select(&mac.tokens) {
+                if let Some(sel) = macros::parse_select(mac) {
                     for b in &sel.branches {
                         if let Some(f) = &b.future {
                             self.visit_expr(f);
@@ -200,7 +200,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
                 }
             }
             MacroKind::ExprList => {
-                if let Some(list) = macros::parse_expr_list(&mac.tokens) {
+                if let Some(list) = macros::parse_expr_list(mac) {
                     for e in &list {
                         self.visit_expr(e);
                     }

@@ -542,7 +542,7 @@ impl Analyzer<'_, '_, '_> {
             Expr::Macro(m)
                 if macro_name(&m.mac).is_some_and(|n| n == "vec") && !m.mac.tokens.is_empty() =>
             {
-                macros::parse_expr_list(&m.mac.tokens)
+                macros::parse_expr_list(&m.mac)
                     .is_some_and(|l| !l.is_empty() && l.iter().all(|x| self.spawn_call(x)))
             }
             _ => false,

@@ -187,7 +187,7 @@ impl Analyzer<'_, '_, '_> {
         if !self.is_join_macro(mac, "try_join") {
             return None;
         }
-        let args = macros::parse_expr_list(&mac.tokens)?;
+        let args = macros::parse_expr_list(mac)?;
         let first = args.iter().find_map(|a| self.join_future(a, ""))?;
         (!first.option).then(|| Join {
             desc: "try_join!(..)".to_string(),

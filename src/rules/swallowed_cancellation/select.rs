@@ -10,7 +10,7 @@ impl Analyzer<'_, '_, '_> {
         }
         if discarded
             && self.is_join_macro(mac, "join")
-            && let Some(args) = macros::parse_expr_list(&mac.tokens)
+            && let Some(args) = macros::parse_expr_list(mac)
             && let Some(j) = args
                 .iter()
                 .find_map(|a| self.join_future(a, "").filter(|j| !j.option))
@@ -20,7 +20,7 @@ impl Analyzer<'_, '_, '_> {
         }
         match macros::kind(mac) {
             MacroKind::Select => {
-                let Some(sel) = macros::parse_select(&mac.tokens) else {
+                let Some(sel) = macros::parse_select(mac) else {
                     return;
                 };
                 if !self.loops.is_empty() {
@@ -49,7 +49,7 @@ impl Analyzer<'_, '_, '_> {
             }
             MacroKind::ExprList => {
                 if macros::may_contain_code(&mac.tokens)
-                    && let Some(list) = macros::parse_expr_list(&mac.tokens)
+                    && let Some(list) = macros::parse_expr_list(mac)
                 {
                     for e in &list {
                         self.visit_expr(e);
@@ -115,7 +115,7 @@ impl Analyzer<'_, '_, '_> {
         if !self.is_join_macro(&m.mac, "join") {
             return false;
         }
-        let Some(args) = macros::parse_expr_list(&m.mac.tokens) else {
+        let Some(args) = macros::parse_expr_list(&m.mac) else {
             return false;
         };
         let joins: Vec<Option<Join>> = args

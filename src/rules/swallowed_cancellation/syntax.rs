@@ -427,14 +427,14 @@ impl Stops<'_> {
         }
         match macros::kind(mac) {
             MacroKind::Select => {
-                if let Some(sel) = macros::parse_select(&mac.tokens) {
+                if let Some(sel) = macros::parse_select(mac) {
                     for b in &sel.branches {
                         self.visit_expr(&b.handler);
                     }
                 }
             }
             MacroKind::ExprList => {
-                if let Some(list) = macros::parse_expr_list(&mac.tokens) {
+                if let Some(list) = macros::parse_expr_list(mac) {
                     for e in &list {
                         self.visit_expr(e);
                     }
