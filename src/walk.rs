@@ -54,6 +54,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     w.sink.gate_new_awaits(cx.source.text());
     w.facts.discarded = w.sink.take_discarded();
     w.facts.pending = w.sink.take_pending();
+    w.facts.client_builds = w.sink.take_client_builds();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }
@@ -325,6 +326,7 @@ impl Walker<'_, '_, '_> {
             context_start: small(context_start),
             in_async,
             in_closure,
+            in_loop: scope.loop_depth > 0,
         });
     }
 

@@ -95,6 +95,9 @@ pub struct CallFact {
     /// Whether the call is inside a sync closure of its fn (inline or offloaded): it does not
     /// necessarily run when the fn runs.
     pub in_closure: bool,
+    /// Whether the call is in the body of a loop of its fn, async block or closure (the
+    /// iterated expression of a `for` is not): it runs on every iteration.
+    pub in_loop: bool,
 }
 
 // There are many calls (158k on the 38 async crates): keep the fact at 56 bytes.
@@ -123,6 +126,23 @@ pub struct BlockingFact {
     /// A method on a receiver phase 1 could not type: it blocks only if the receiver's
     /// symbolic type ([`ItemSummary::syms`]) is this catalogued type.
     pub when: Option<(u32, String)>,
+}
+
+/// A fn whose body builds a connection-pooling client or pool unconditionally, outside any
+/// closure, block or branch: every call of it builds one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClientBuild {
+    /// File offset of the fn's name (as [`FnFact::range`] starts).
+    pub fn_start: u32,
+    /// The construction, as messages name it (`` `reqwest::Client::new()` ``).
+    pub what: String,
+    /// 1-based line of the construction.
+    pub line: u32,
+    /// It builds a database pool, not a client.
+    pub pool: bool,
+    /// The fn's body is only the construction (calls of it in its own file are reported when
+    /// the file is walked).
+    pub wrapper: bool,
 }
 
 /// How a call's value is thrown away (see [`DiscardedCall`]).
@@ -223,6 +243,9 @@ pub struct FileFacts {
     /// Start offsets of calls inside fn bodies that spawn a future onto the runtime
     /// ([`crate::analysis::spawns`]), in walk order.
     pub spawns: Vec<u32>,
+    /// Fns that build a connection-pooling client or pool on every call (recorded by
+    /// `client-per-request` through [`crate::analysis::Sink::record_client_build`]).
+    pub client_builds: Vec<ClientBuild>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -258,6 +281,7 @@ impl FileFacts {
             blocking: self.blocking.clone(),
             pending: self.pending.clone(),
             spawns: self.spawns.clone(),
+            client_builds: self.client_builds.clone(),
             items: self.items.detached(),
         }
     }

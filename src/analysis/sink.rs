@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::index::{DiscardedCall, Pending};
+use crate::analysis::index::{ClientBuild, DiscardedCall, Pending};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
 
 /// Where rules report findings for one file.
@@ -14,6 +14,7 @@ pub struct Sink<'a> {
     diagnostics: Vec<Diagnostic>,
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
+    client_builds: Vec<ClientBuild>,
     /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
     /// file byte range (see [`Sink::report_by_type`]).
     deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
@@ -74,6 +75,7 @@ impl<'a> Sink<'a> {
             diagnostics: Vec::new(),
             discarded: Vec::new(),
             pending: Vec::new(),
+            client_builds: Vec::new(),
             deferred: std::collections::HashMap::new(),
             bodies: Vec::new(),
             held: Vec::new(),
@@ -175,6 +177,18 @@ impl<'a> Sink<'a> {
     /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
     pub fn record_discarded(&mut self, call: DiscardedCall) {
         self.discarded.push(call);
+    }
+
+    /// Records a fn that builds a client on every call (see [`FileFacts::client_builds`]).
+    ///
+    /// [`FileFacts::client_builds`]: crate::analysis::index::FileFacts::client_builds
+    pub fn record_client_build(&mut self, build: ClientBuild) {
+        self.client_builds.push(build);
+    }
+
+    /// Takes the client-build facts recorded so far.
+    pub fn take_client_builds(&mut self) -> Vec<ClientBuild> {
+        std::mem::take(&mut self.client_builds)
     }
 
     /// Takes the discarded-call facts recorded so far.

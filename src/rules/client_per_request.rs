@@ -8,6 +8,11 @@
 //! body (not inside a closure), or the body of an `async fn` this file registers as a handler
 //! (axum `get(h)` and friends, actix `web::get().to(h)`, route attributes such as `#[get("/")]`).
 //! Test code (test fns, `cfg(test)` modules, files under `tests/` or `benches/`) is not checked.
+//!
+//! Phase 2 ([`resolve`]): a call, in a loop of async code, of a crate fn that builds a client on
+//! every call (recorded per file by [`record_builders`]: a construction its body makes
+//! unconditionally, outside closures, blocks and branches), resolved through the call graph,
+//! wherever that fn is.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -17,10 +22,11 @@ use syn::{Expr, Item};
 
 use crate::analysis::context::{AsyncKind, Scope};
 use crate::analysis::imports::{CanonPath, path_is};
+use crate::analysis::index::{ClientBuild, CrateIndex};
 use crate::analysis::paths;
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::{Family, FixAvailability, Hooks};
 use crate::semantic::cfg::{TestCfg, test_cfg};
 
@@ -32,7 +38,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a connection-pooling client or pool is built per request or per loop iteration instead of once and shared",
         fix: FixAvailability::Never,
-        hooks: Hooks { expr: Some(check), ..Hooks::NONE },
+        hooks: Hooks { expr: Some(check), file: Some(record_builders), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -401,5 +407,195 @@ impl<'ast> Visit<'ast> for Collect<'_, '_> {
             _ => {}
         }
         visit::visit_expr(self, e);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fns that build a client on every call, and calls of them in loops (phase 2).
+
+/// Records the fns of the file that build a client or pool on every call (not in test code).
+fn record_builders(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
+    if !cx.settings.collect_facts || !names_a_client_crate(cx) || is_test_path(cx.path) {
+        return;
+    }
+    let mut b = Builders { cx, sink };
+    b.visit_file(cx.file);
+}
+
+struct Builders<'c, 'a, 's> {
+    cx: &'c FileCx<'a>,
+    sink: &'c mut Sink<'s>,
+}
+
+impl Builders<'_, '_, '_> {
+    fn record(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, body: &syn::Block) {
+        if crate::semantic::items::is_test_fn(attrs) || test_cfg(attrs) == TestCfg::Only {
+            return;
+        }
+        // The statements every call runs, up to one that may return early (a cache checked
+        // first: `if let Some(c) = CACHED.get() { return c.clone(); }`).
+        let mut found = None;
+        for s in &body.stmts {
+            let e = match s {
+                syn::Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
+                syn::Stmt::Expr(e, _) => Some(e),
+                _ => None,
+            };
+            found = e.and_then(|e| unconditional_construction(self.cx, e));
+            if found.is_some() || self.cx.text(self.cx.range(s)).contains("return") {
+                break;
+            }
+        }
+        let Some((kind, what, at)) = found else {
+            return;
+        };
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let build = ClientBuild {
+            fn_start: small(self.cx.span_range(sig.ident.span()).start),
+            what,
+            line: small(self.cx.line(at)),
+            pool: matches!(kind, Kind::Pool),
+            wrapper: wrapped_construction(self.cx, body).is_some(),
+        };
+        self.sink.record_client_build(build);
+    }
+}
+
+impl<'ast> Visit<'ast> for Builders<'_, '_, '_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if test_cfg(&m.attrs) != TestCfg::Only {
+            visit::visit_item_mod(self, m);
+        }
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.record(&f.attrs, &f.sig, &f.block);
+        visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.record(&f.attrs, &f.sig, &f.block);
+        visit::visit_impl_item_fn(self, f);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(body) = &f.default {
+            self.record(&f.attrs, &f.sig, body);
+        }
+        visit::visit_trait_item_fn(self, f);
+    }
+}
+
+/// A construction `e` makes whenever it is evaluated: `e` itself, or one in the operands it
+/// always evaluates (receivers, arguments, `.await`, `?`, fields of a struct literal), never
+/// inside a closure, an async or plain block, a branch or a loop. Its kind, how messages name it,
+/// and its file offset.
+fn unconditional_construction(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String, usize)> {
+    if let Some((kind, what)) = construction(cx, e) {
+        return Some((kind, what, crate::span::expr_range(e).start + cx.base));
+    }
+    let within = |es: &mut dyn Iterator<Item = &Expr>| {
+        for a in es {
+            if let Some(found) = unconditional_construction(cx, a) {
+                return Some(found);
+            }
+        }
+        None
+    };
+    match e {
+        Expr::Await(a) => unconditional_construction(cx, &a.base),
+        Expr::Try(t) => unconditional_construction(cx, &t.expr),
+        Expr::Paren(p) => unconditional_construction(cx, &p.expr),
+        Expr::Reference(r) => unconditional_construction(cx, &r.expr),
+        Expr::Field(f) => unconditional_construction(cx, &f.base),
+        Expr::Cast(c) => unconditional_construction(cx, &c.expr),
+        Expr::Return(r) => unconditional_construction(cx, r.expr.as_deref()?),
+        Expr::MethodCall(m) => {
+            unconditional_construction(cx, &m.receiver).or_else(|| within(&mut m.args.iter()))
+        }
+        Expr::Call(c) => within(&mut c.args.iter()),
+        Expr::Struct(s) => within(&mut s.fields.iter().map(|f| &f.expr)),
+        Expr::Tuple(t) => within(&mut t.elems.iter()),
+        _ => None,
+    }
+}
+
+/// Phase 2: calls in a loop of async code (not in a closure, not in test code) of a crate fn
+/// that builds a client on every call, wherever the call graph resolves them to.
+fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
+    if index.files.iter().all(|f| f.facts.client_builds.is_empty()) {
+        return;
+    }
+    let graph = index.call_graph();
+    let inputs = index.inputs();
+    let sema = index.semantics();
+    for (fi, file) in index.files.iter().enumerate() {
+        if is_test_path(&file.path) {
+            continue;
+        }
+        for (ci, call) in file.facts.calls.iter().enumerate() {
+            if !call.in_async || !call.in_loop || call.in_closure {
+                continue;
+            }
+            let Some((callee_file, callee_fn)) =
+                graph.callee(fi, ci).and_then(|n| graph.location(n))
+            else {
+                continue;
+            };
+            let Some(callee) = index.files[callee_file].facts.fns.get(callee_fn) else {
+                continue;
+            };
+            let start = u32::try_from(callee.range.start).unwrap_or(u32::MAX);
+            let Some(build) = index.files[callee_file]
+                .facts
+                .client_builds
+                .iter()
+                .find(|b| b.fn_start == start)
+            else {
+                continue;
+            };
+            // A wrapper of the same file: reported by the walk already.
+            if build.wrapper && callee_file == fi {
+                continue;
+            }
+            if sema.is_test(&inputs, fi as u32, call.caller) {
+                continue;
+            }
+            let name = match &callee.impl_ty {
+                Some(t) => format!("{t}::{}", callee.name),
+                None => callee.name.to_string(),
+            };
+            let at = if callee_file == fi {
+                format!("line {}", build.line)
+            } else {
+                format!(
+                    "{}:{}",
+                    graph.relative_path(index, callee_file, fi),
+                    build.line
+                )
+            };
+            let kind = if build.pool { Kind::Pool } else { Kind::Client };
+            let context = call.context_start as usize;
+            let label = match file.facts.fns.get(call.caller as usize) {
+                Some(f) if f.range.start == context => f.range.clone(),
+                _ => context..context + "async".len(),
+            };
+            out.push(Diagnostic {
+                rule: &CLIENT_PER_REQUEST,
+                severity: CLIENT_PER_REQUEST.severity,
+                message: format!(
+                    "`{name}(..)` builds a new connection pool on every call ({} at {at}) and is called on every iteration of this loop: connections are never reused",
+                    build.what
+                ),
+                path: file.path.clone(),
+                range: call.range(),
+                labels: vec![Label {
+                    range: label,
+                    message: "async context starts here".to_string(),
+                }],
+                help: Some(help(kind).to_string()),
+                fix: None,
+            });
+        }
     }
 }
