@@ -98,6 +98,12 @@ for app in "${apps[@]}"; do
     dropped=$(drop_git_members "$dir")
     [ -z "$dropped" ] || echo "$app: not built (git dependencies): $dropped"
     check_errors "$dir" "$work/$app.before"
+    # A check that never got to compiling (a dependency that cannot be fetched, a manifest that
+    # does not resolve) proves nothing: the app is reported as not built and not counted.
+    if grep -qE '^error: (failed to (get|load|select|parse)|no matching package|could not find `Cargo.toml`)' "$work/$app.before.log"; then
+        echo "$app: not built (the check before fixing does not resolve: see $work/$app.before.log)"
+        continue
+    fi
     "$bin" --no-cache --unsafe-fixes --fix "$dir" >/dev/null 2>&1 || true
     changed=$( (diff -rq -x target -x .git -x Cargo.toml -x Cargo.lock "$apps_dir/$app" "$dir" || true) | wc -l)
     check_errors "$dir" "$work/$app.after"

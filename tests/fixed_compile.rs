@@ -189,6 +189,10 @@ mod swallowed_cancellation_join_handles_fixed;
 mod swallowed_cancellation_select_loops_fixed;
 
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/select-value-in-arm.fixed.rs"]
+mod swallowed_cancellation_select_value_in_arm_fixed;
+
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/async-trait.fixed.rs"]
 mod unawaited_future_async_trait_fixed;
 

@@ -223,6 +223,11 @@ pub struct Pending {
     /// task's output a `Result`).
     #[serde(default)]
     pub also: Option<(u32, Vec<String>)>,
+    /// Dropped if a type of the crate declares a method of this name, when the expression has
+    /// no type the crate knows ([`crate::analysis::sink::Fallback::UnlessMethod`]); with
+    /// `sym` [`crate::semantic::items::NONE`] it is otherwise reported.
+    #[serde(default)]
+    pub unless_method: Option<String>,
     /// The finding.
     pub diagnostic: crate::diagnostic::Diagnostic,
 }

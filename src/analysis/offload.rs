@@ -210,6 +210,16 @@ impl<'ast> Visit<'ast> for Moves<'_> {
             self.moved += 1;
             return;
         }
+        // `let shared = Arc::new(rt);`: shared ownership, the last owner drops it and where
+        // that is is unknown (as for `Arc::new(Runtime::new()?)`).
+        if self.certain()
+            && is_shared_new(&call.func)
+            && call.args.len() == 1
+            && call.args.first().is_some_and(|a| self.is_name(a))
+        {
+            self.moved += 1;
+            return;
+        }
         let offloader = paths::call_last_segment(call)
             .is_some_and(|i| paths::OFFLOADER_NAMES.iter().any(|n| i == n));
         self.visit_expr(&call.func);
@@ -239,6 +249,14 @@ impl<'ast> Visit<'ast> for Moves<'_> {
             self.after_move += 1;
         }
     }
+}
+
+/// `Arc::new` or `Rc::new`, however qualified.
+fn is_shared_new(func: &Expr) -> bool {
+    matches!(paths::peel(func), Expr::Path(p)
+        if p.path.segments.len() >= 2
+            && p.path.segments.last().is_some_and(|s| s.ident == "new")
+            && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "Arc" || s.ident == "Rc"))
 }
 
 /// `std::mem::forget` (also as `mem::forget`, `core::mem::forget`, or imported).
@@ -334,6 +352,14 @@ mod tests {
         ));
         assert!(moved(
             "{ let rt = new(); thread::Builder::new().spawn(move || { let _g = rt.enter(); rt.block_on(f()) }).unwrap(); }"
+        ));
+        // Shared: `Arc::new(rt)` in a later statement, like `Arc::new(Runtime::new()?)`.
+        assert!(moved(
+            "{ let rt = new(); let h = Arc::new(rt); thread::spawn(move || h.block_on(f())); }"
+        ));
+        assert!(moved("{ let rt = new(); let h = std::rc::Rc::new(rt); }"));
+        assert!(!moved(
+            "{ let rt = new(); if on { let h = Arc::new(rt); } }"
         ));
         // Borrowed by a closure that is not `move`, used on this thread, or never moved.
         assert!(!moved(

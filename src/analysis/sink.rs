@@ -36,9 +36,29 @@ struct Held {
 /// not type: see [`Sink::report_by_type`].
 struct Deferred {
     types: Vec<String>,
-    fallback: bool,
+    fallback: Fallback,
     also: Option<(u32, Vec<String>)>,
     diagnostic: Diagnostic,
+}
+
+/// What a finding of [`Sink::report_by_type`] does when nothing types its expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// It is dropped.
+    No,
+    /// It is reported.
+    Yes,
+    /// It is reported unless a type of the crate declares a method of this name: the call that
+    /// made the expression a candidate (`key.borrow()`) may be that method rather than the
+    /// library's (`RefCell::borrow`). The veto also applies when the expression has a symbolic
+    /// type the crate cannot resolve ([`crate::analysis::lib_types::UNTYPED`]).
+    UnlessMethod(&'static str),
+}
+
+impl From<bool> for Fallback {
+    fn from(yes: bool) -> Fallback {
+        if yes { Fallback::Yes } else { Fallback::No }
+    }
 }
 
 /// A just-reported diagnostic, to attach labels, help and a fix to.
@@ -224,6 +244,7 @@ impl<'a> Sink<'a> {
             sym,
             types,
             also: None,
+            unless_method: None,
             diagnostic,
         });
         Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
@@ -252,14 +273,14 @@ impl<'a> Sink<'a> {
     /// byte range) has one of `types`, for `file` hooks, which run before the walk knows the
     /// bindings an expression sees. When the walk reaches that expression it is settled
     /// ([`Sink::settle_deferred`]): an expression with a symbolic type becomes a
-    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported only if
-    /// `fallback`.
+    /// [`Sink::report_if_type`] finding; one without (or never reached) is reported as
+    /// `fallback` says.
     #[allow(clippy::too_many_arguments)]
     pub fn report_by_type(
         &mut self,
         at: Range<usize>,
         types: Vec<String>,
-        fallback: bool,
+        fallback: impl Into<Fallback>,
         rule: &'static RuleMeta,
         range: Range<usize>,
         message: impl Into<String>,
@@ -268,7 +289,7 @@ impl<'a> Sink<'a> {
         let waiting = self.deferred.entry((at.start, at.end)).or_default();
         waiting.push(Deferred {
             types,
-            fallback,
+            fallback: fallback.into(),
             also: None,
             diagnostic,
         });
@@ -290,7 +311,7 @@ impl<'a> Sink<'a> {
         let waiting = self.deferred.entry((at.start, at.end)).or_default();
         waiting.push(Deferred {
             types,
-            fallback: false,
+            fallback: Fallback::No,
             also: Some(also),
             diagnostic,
         });
@@ -315,14 +336,28 @@ impl<'a> Sink<'a> {
     }
 
     fn settle_one(&mut self, d: Deferred, sym: u32) {
+        let unless_method = match d.fallback {
+            Fallback::UnlessMethod(m) => Some(m.to_string()),
+            _ => None,
+        };
         if sym != crate::semantic::items::NONE {
             self.pending.push(Pending {
                 sym,
                 types: d.types,
                 also: d.also,
+                unless_method,
                 diagnostic: d.diagnostic,
             });
-        } else if d.fallback {
+        } else if unless_method.is_some() {
+            // Untyped: phase 2 knows whether the crate declares the method.
+            self.pending.push(Pending {
+                sym,
+                types: Vec::new(),
+                also: None,
+                unless_method,
+                diagnostic: d.diagnostic,
+            });
+        } else if d.fallback == Fallback::Yes {
             self.diagnostics.push(d.diagnostic);
         }
     }
@@ -395,7 +430,22 @@ mod tests {
             60..70,
             "untyped, fallback",
         );
-        sink.report_by_type(44..46, types, false, rule, 70..80, "untyped, no fallback");
+        sink.report_by_type(
+            44..46,
+            types.clone(),
+            false,
+            rule,
+            70..80,
+            "untyped, no fallback",
+        );
+        sink.report_by_type(
+            48..50,
+            types,
+            Fallback::UnlessMethod("borrow"),
+            rule,
+            80..90,
+            "untyped, unless the crate declares `borrow`",
+        );
         assert!(sink.has_deferred());
         let mut calls = 0;
         sink.settle_deferred(&(10..13), || {
@@ -409,14 +459,30 @@ mod tests {
         assert_eq!(calls, 1, "typed once, and only for a waited-for range");
         sink.settle_deferred(&(40..42), || crate::semantic::items::NONE);
         sink.settle_deferred(&(44..46), || crate::semantic::items::NONE);
+        sink.settle_deferred(&(48..50), || crate::semantic::items::NONE);
         sink.finish_deferred();
         assert!(!sink.has_deferred());
         let pending = sink.take_pending();
-        let kept: Vec<(&str, u32)> = pending
+        let kept: Vec<(&str, u32, Option<&str>)> = pending
             .iter()
-            .map(|p| (p.diagnostic.message.as_str(), p.sym))
+            .map(|p| {
+                let unless = p.unless_method.as_deref();
+                (p.diagnostic.message.as_str(), p.sym, unless)
+            })
             .collect();
-        assert_eq!(kept, vec![("reached", 7), ("same expression", 7)]);
+        let none = crate::semantic::items::NONE;
+        assert_eq!(
+            kept,
+            vec![
+                ("reached", 7, None),
+                ("same expression", 7, None),
+                (
+                    "untyped, unless the crate declares `borrow`",
+                    none,
+                    Some("borrow")
+                ),
+            ]
+        );
         let reported: Vec<String> = sink
             .into_diagnostics()
             .into_iter()

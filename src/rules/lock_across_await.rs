@@ -19,6 +19,7 @@ use syn::visit::Visit;
 use crate::analysis::bindings::{End, Hoist, Hold, Release, TempCtx, Tracked};
 use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{FileTypes, Kind, TyEnv};
+use crate::analysis::sink::Fallback;
 use crate::analysis::{FileCx, Reported, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Edit, Fix, Severity};
@@ -235,7 +236,11 @@ fn report(cx: &FileCx<'_>, found: Vec<Tracked<LockData>>, body: Range<usize>, si
             let r = sink.report_by_type(
                 c.at.0..c.at.1,
                 types.chain(untyped).collect(),
-                c.fallback && kind == g.data.kind,
+                match (c.fallback && kind == g.data.kind, c.method) {
+                    (false, _) => Fallback::No,
+                    (true, "") => Fallback::Yes,
+                    (true, m) => Fallback::UnlessMethod(m),
+                },
                 &LOCK_ACROSS_AWAIT,
                 g.range.clone(),
                 message,

@@ -295,6 +295,10 @@ struct Analyzer<'c, 'a, 's> {
     untyped_aborts: bool,
     /// `loop`s whose value is provably `()` (or a fn's `Result<(), E>` tail), by start offset.
     loop_exits: std::collections::HashMap<usize, LoopExit>,
+    /// Macros whose value a `let` binds through a tail chain (`let d = match s { A => {
+    /// select! { .. } } .. }`), by start offset: braced ones in statement position are not
+    /// discarded statements.
+    valued_macros: std::collections::HashSet<usize>,
 }
 
 /// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings on
@@ -325,6 +329,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
         frames: Scopes::default(),
         loops: Vec::new(),
         loop_exits: std::collections::HashMap::new(),
+        valued_macros: std::collections::HashSet::new(),
         tokio_only,
         types,
         impl_ty: None,
@@ -477,7 +482,10 @@ impl<'ast> Visit<'ast> for Analyzer<'_, '_, '_> {
             Stmt::Expr(e, Some(semi)) => self.stmt_expr(e, semi),
             Stmt::Expr(Expr::Macro(m), None) => self.visit_mac(&m.mac, false),
             Stmt::Expr(e, None) => self.visit_expr(e),
-            Stmt::Macro(m) => self.visit_mac(&m.mac, true),
+            Stmt::Macro(m) => {
+                let valued = self.valued_macros.contains(&self.cx.range(&m.mac).start);
+                self.visit_mac(&m.mac, !valued)
+            }
             Stmt::Item(i) => self.visit_item(i),
         }
     }

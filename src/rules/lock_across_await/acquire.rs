@@ -38,6 +38,29 @@ pub(super) struct Cond {
     /// Also holds when the crate cannot type the expression (the call's shape proves a
     /// synchronous lock unless the receiver's type is known to be something else).
     pub(super) untyped: bool,
+    /// The acquiring method (`borrow`): when nothing types the receiver, a method of the
+    /// crate's own types with this name may be what is called, and the finding is dropped.
+    pub(super) method: &'static str,
+}
+
+/// The acquiring methods [`core_kind`] knows, as static names.
+const ACQUIRING: &[&str] = &[
+    "lock",
+    "read",
+    "write",
+    "try_lock",
+    "try_read",
+    "try_write",
+    "borrow",
+    "borrow_mut",
+    "borrow_and_update",
+    "try_borrow",
+    "try_borrow_mut",
+];
+
+/// The static name of an acquiring method (`""` for any other).
+fn acquiring_name(m: &syn::Ident) -> &'static str {
+    ACQUIRING.iter().find(|n| m == *n).copied().unwrap_or("")
 }
 
 /// Where an "awaited elsewhere" lock is known to be async: the same fn (locals, parameters,
@@ -370,6 +393,8 @@ impl Locks<'_, '_> {
                     borrow: &[],
                     fallback: true,
                     untyped: true,
+                    // `.unwrap()` on the acquisition proves a std lock (issue #14): no veto.
+                    method: "",
                 });
             }
             return Some(acq);
@@ -399,6 +424,7 @@ impl Locks<'_, '_> {
             borrow,
             fallback,
             untyped: false,
+            method: acquiring_name(&mc.method),
         });
         (acq.cond.is_some() || fallback).then_some(acq)
     }
@@ -416,6 +442,7 @@ impl Locks<'_, '_> {
             borrow: lock_types::BORROW_GUARD_TYPES,
             fallback: false,
             untyped: false,
+            method: "",
         });
         Some(acq)
     }
@@ -472,6 +499,7 @@ impl Locks<'_, '_> {
             borrow: lock_types::BORROW_GUARD_TYPES,
             fallback: false,
             untyped: false,
+            method: "",
         })
     }
 

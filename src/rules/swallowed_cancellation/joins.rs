@@ -475,6 +475,12 @@ impl Analyzer<'_, '_, '_> {
             self.shadow(&l.pat);
             return;
         };
+        let mut tails = Vec::new();
+        tail_macros(&init.expr, &mut tails);
+        for m in tails {
+            let at = self.cx.range(m).start;
+            self.valued_macros.insert(at);
+        }
         let range = self.cx.range(l);
         let mut reported = false;
         if is_wild(&l.pat) {
@@ -614,5 +620,32 @@ fn maps_error(m: &syn::ExprMethodCall) -> bool {
             handles_error(&c.body, binding.as_deref())
         }
         _ => true,
+    }
+}
+
+/// The macros whose value is the value of `e` through blocks, `if`/`else` branches and `match`
+/// arms (`match s { A => { select! { .. } } .. }`).
+fn tail_macros<'e>(e: &'e Expr, out: &mut Vec<&'e syn::Macro>) {
+    let block_tail = |b: &'e syn::Block, out: &mut Vec<&'e syn::Macro>| match b.stmts.last() {
+        Some(Stmt::Expr(tail, None)) => tail_macros(tail, out),
+        Some(Stmt::Macro(m)) if m.semi_token.is_none() => out.push(&m.mac),
+        _ => {}
+    };
+    match paths::peel(e) {
+        Expr::Macro(m) => out.push(&m.mac),
+        Expr::Block(b) => block_tail(&b.block, out),
+        Expr::Unsafe(u) => block_tail(&u.block, out),
+        Expr::If(i) => {
+            block_tail(&i.then_branch, out);
+            if let Some((_, other)) = &i.else_branch {
+                tail_macros(other, out);
+            }
+        }
+        Expr::Match(m) => {
+            for arm in &m.arms {
+                tail_macros(&arm.body, out);
+            }
+        }
+        _ => {}
     }
 }

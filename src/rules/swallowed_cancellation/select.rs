@@ -215,8 +215,13 @@ impl Analyzer<'_, '_, '_> {
         {
             return;
         }
-        // The handler forwards the shutdown (cancels a child token, closes, drains) and another
-        // branch of the same `select!` leaves the loop when the forwarded work ends.
+        // The handler forwards the shutdown (cancels a child token, closes, drains, sends it on)
+        // and another branch of the same `select!` leaves the loop when the forwarded work ends,
+        // or the signal is the only branch: the loop is a dispatcher that passes every signal on
+        // (a second Ctrl+C included) to whoever shuts down.
+        if flags.forwards && all.iter().filter(|o| o.future.is_some()).count() == 1 {
+            return;
+        }
         if flags.forwards
             && all.iter().any(|other| {
                 !std::ptr::eq(other, b) && {
