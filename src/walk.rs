@@ -653,6 +653,36 @@ fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool
     set_source(cx, name, src);
 }
 
+/// Records the sources of the names a struct pattern binds from `e` (`let Modules { output, ..
+/// } = modules;`): each is a field of `e`.
+fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
+    let Some(r) = span::cheap_expr_range(e) else {
+        return;
+    };
+    let base = cx.base;
+    let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
+    for fp in &ps.fields {
+        let (syn::Member::Named(field), syn::Pat::Ident(p)) = (&fp.member, &*fp.pat) else {
+            continue;
+        };
+        if p.subpat.is_some() {
+            continue;
+        }
+        let f = cx.span_range(field.span());
+        let field = ((f.start) as u32, (f.end) as u32);
+        set_source(
+            cx,
+            &p.ident,
+            Source::Field {
+                start,
+                end,
+                limit,
+                field,
+            },
+        );
+    }
+}
+
 /// Binds the names a `let` introduces in the innermost locals frame, with the types its
 /// annotation or initializer proves, and records their declared types (for phase 2). The walk
 /// calls it after each `let`; a block hook that reads its statements in order calls it too, to
@@ -683,6 +713,11 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
         && (i.diverge.is_none() || single_binding(pat).is_some_and(|(_, unwrap)| unwrap))
     {
         expr_source(cx, pat, &i.expr, limit, false);
+    }
+    if let (syn::Pat::Struct(ps), Some(i)) = (pat, &l.init)
+        && i.diverge.is_none()
+    {
+        field_sources(cx, ps, &i.expr, limit);
     }
     if let syn::Pat::Type(pt) = &l.pat
         && !(l.init.is_some() && has_infer(&pt.ty))

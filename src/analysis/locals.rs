@@ -32,6 +32,17 @@ pub enum Source {
         /// Bindings visible to it.
         limit: u32,
     },
+    /// `let S { field: name, .. } = e` (or the shorthand `S { field }`): a field of `e`.
+    Field {
+        /// Start of the destructured expression.
+        start: u32,
+        /// Its end.
+        end: u32,
+        /// Bindings visible to it.
+        limit: u32,
+        /// The field's name, by its byte range in the pattern.
+        field: (u32, u32),
+    },
     /// `if let Some(name) = e` / `Ok(name)`: the inner value of `e`.
     Unwrap {
         /// Start of the scrutinee.

@@ -153,7 +153,7 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                     let reads = !at.cheap
                         || match src {
                             Source::Type(..) => true,
-                            Source::Init { start, end, .. } => {
+                            Source::Init { start, end, .. } | Source::Field { start, end, .. } => {
                                 copies_a_place(cx.text(start as usize..end as usize))
                             }
                             _ => false,
@@ -309,6 +309,18 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
             return None;
         }
         Source::Elem { .. } | Source::Unwrap { .. } if at.cheap => return None,
+        Source::Field { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
+            return None;
+        }
+        Source::Field {
+            start,
+            end,
+            limit,
+            field,
+        } => {
+            let base = build(cx, &expr(start, end)?, At { limit, ..at })?;
+            Sym::Field(base, text(field.0, field.1).into())
+        }
         Source::Init { start, end, limit } => {
             return build(cx, &expr(start, end)?, At { limit, ..at });
         }

@@ -45,6 +45,14 @@ const SLEEPS: &[&str] = &[
     "futures_timer::Delay::new",
 ];
 
+/// Yields to the scheduler: awaiting one of these between polls makes the loop spin, hot.
+const YIELDS: &[&str] = &[
+    "tokio::task::yield_now",
+    "async_std::task::yield_now",
+    "smol::future::yield_now",
+    "futures_lite::future::yield_now",
+];
+
 /// Methods that read shared state without awaiting.
 const POLLS: &[&str] = &[
     "load",
@@ -63,10 +71,16 @@ const POLLS: &[&str] = &[
     "is_closed",
 ];
 
-fn message(keyword: &str, state: &str) -> String {
-    format!(
-        "this {keyword} polls `{state}` and sleeps between checks: a busy-wait that adds latency and wakes for nothing"
-    )
+fn message(keyword: &str, state: &str, yields: bool) -> String {
+    if yields {
+        format!(
+            "this {keyword} polls `{state}` and only yields between checks: a busy-wait that keeps a worker thread spinning"
+        )
+    } else {
+        format!(
+            "this {keyword} polls `{state}` and sleeps between checks: a busy-wait that adds latency and wakes for nothing"
+        )
+    }
 }
 
 fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
@@ -89,6 +103,7 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     let mut awaits = Awaits {
         cx,
         sleep: None,
+        yields: false,
         other: false,
     };
     awaits.visit_block(body);
@@ -124,19 +139,28 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         _ => return,
     };
     let state_range = cx.range(at);
-    sink.report(&BUSY_WAIT, keyword_range, message(keyword, &state))
-        .label(state_range, "the state is read here, without awaiting")
-        .label(
-            awaits.sleep.unwrap_or(0..0),
-            "the only `.await` is a timer sleep",
-        )
-        .help(HELP);
+    let wait = if awaits.yields {
+        "the only `.await` is a `yield_now()`, which returns at once"
+    } else {
+        "the only `.await` is a timer sleep"
+    };
+    sink.report(
+        &BUSY_WAIT,
+        keyword_range,
+        message(keyword, &state, awaits.yields),
+    )
+    .label(state_range, "the state is read here, without awaiting")
+    .label(awaits.sleep.unwrap_or(0..0), wait)
+    .help(HELP);
 }
 
-/// The `.await`s of a loop body: whether all of them are timer sleeps.
+/// The `.await`s of a loop body: whether all of them are timer sleeps or yields.
 struct Awaits<'c, 'a> {
     cx: &'c FileCx<'a>,
+    /// The first sleep or yield awaited.
     sleep: Option<Range<usize>>,
+    /// Whether every wait is a yield (no timer sleep).
+    yields: bool,
     other: bool,
 }
 
@@ -145,8 +169,13 @@ impl<'ast> Visit<'ast> for Awaits<'_, '_> {
         match e {
             Expr::Closure(_) | Expr::Async(_) => {}
             Expr::Await(a) => {
-                if is_sleep(self.cx, &a.base) {
-                    self.sleep.get_or_insert_with(|| self.cx.range(e));
+                if let Some(kind) = wait_kind(self.cx, &a.base) {
+                    if self.sleep.is_none() {
+                        self.sleep = Some(self.cx.range(e));
+                        self.yields = kind == Wait::Yield;
+                    } else if kind == Wait::Sleep {
+                        self.yields = false;
+                    }
                 } else {
                     self.other = true;
                 }
@@ -178,16 +207,33 @@ fn mac_may_await(mac: &syn::Macro) -> bool {
             .is_some_and(|s| s.ident == "select")
 }
 
-/// Whether `e` is a call of a timer sleep.
-fn is_sleep(cx: &FileCx<'_>, e: &Expr) -> bool {
+/// How a loop waits between polls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// A timer sleep.
+    Sleep,
+    /// A yield to the scheduler, which returns at once.
+    Yield,
+}
+
+/// Whether `e` is a call of a timer sleep or a yield.
+fn wait_kind(cx: &FileCx<'_>, e: &Expr) -> Option<Wait> {
     let Expr::Call(c) = paths::peel(e) else {
-        return false;
+        return None;
     };
-    let Some(path) = paths::call_path(c) else {
-        return false;
-    };
-    let canon = cx.resolve(path);
-    SLEEPS.iter().any(|s| path_is(&canon, s))
+    let canon = cx.resolve(paths::call_path(c)?);
+    if SLEEPS.iter().any(|s| path_is(&canon, s)) {
+        Some(Wait::Sleep)
+    } else if YIELDS.iter().any(|s| path_is(&canon, s)) {
+        Some(Wait::Yield)
+    } else {
+        None
+    }
+}
+
+/// Whether `e` is a call of a timer sleep or a yield.
+fn is_sleep(cx: &FileCx<'_>, e: &Expr) -> bool {
+    wait_kind(cx, e).is_some()
 }
 
 /// The first polling call in a condition: its receiver's text and the call.

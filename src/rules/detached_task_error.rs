@@ -328,6 +328,20 @@ fn block_evidence(cx: &FileCx<'_>, block: &Block) -> Option<(Range<usize>, Strin
                 _ => None,
             };
         }
+        // `x.await.map_err(Error::Filtering)`: an awaited value's error mapped or given a
+        // context (`anyhow`'s `context`, `with_context`) is a `Result`.
+        if let Expr::MethodCall(m) = tail
+            && matches!(
+                m.method.to_string().as_str(),
+                "map_err" | "context" | "with_context" | "ok_or" | "ok_or_else"
+            )
+            && matches!(paths::peel(&m.receiver), Expr::Await(_))
+        {
+            return Some((
+                cx.range(tail),
+                format!("the task ends in `.{}(..)` of an awaited value", m.method),
+            ));
+        }
         if let Expr::Await(aw) = tail
             && let Some(name) = callee_name(&aw.base)
             && local_fn(cx, &name) == Some(FnKind::AsyncResult)
