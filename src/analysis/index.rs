@@ -143,6 +143,10 @@ pub struct ClientBuild {
     /// The fn's body is only the construction (calls of it in its own file are reported when
     /// the file is walked).
     pub wrapper: bool,
+    /// The fn is an `async` method that uses what it builds only there (sends requests with it,
+    /// lends it): the construction's file byte range.
+    #[serde(default)]
+    pub used_here: Option<(u32, u32)>,
 }
 
 /// How a call's value is thrown away (see [`DiscardedCall`]).

@@ -9,10 +9,17 @@
 //! (axum `get(h)` and friends, actix `web::get().to(h)`, route attributes such as `#[get("/")]`).
 //! Test code (test fns, `cfg(test)` modules, files under `tests/` or `benches/`) is not checked.
 //!
+//! Phase 2 also reports ([`per_call`]) an async method that builds a client on every call, only
+//! uses it there, and is called from two or more fns of the crate (an API client's
+//! `get(&self, ..)`).
+//!
 //! Phase 2 ([`resolve`]): a call, in a loop of async code, of a crate fn that builds a client on
 //! every call (recorded per file by [`record_builders`]: a construction its body makes
 //! unconditionally, outside closures, blocks and branches), resolved through the call graph,
 //! wherever that fn is.
+
+mod in_loops;
+mod per_call;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -26,7 +33,7 @@ use crate::analysis::index::{ClientBuild, CrateIndex};
 use crate::analysis::paths;
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Family, FixAvailability, Hooks};
 use crate::semantic::cfg::{TestCfg, test_cfg};
 
@@ -456,6 +463,8 @@ impl Builders<'_, '_, '_> {
             line: small(self.cx.line(at)),
             pool: matches!(kind, Kind::Pool),
             wrapper: wrapped_construction(self.cx, body).is_some(),
+            used_here: per_call::used_here(self.cx, sig, body)
+                .map(|r| (small(r.start), small(r.end))),
         };
         self.sink.record_client_build(build);
     }
@@ -520,82 +529,12 @@ fn unconditional_construction(cx: &FileCx<'_>, e: &Expr) -> Option<(Kind, String
     }
 }
 
-/// Phase 2: calls in a loop of async code (not in a closure, not in test code) of a crate fn
-/// that builds a client on every call, wherever the call graph resolves them to.
+/// Phase 2: calls in loops of fns that build a client on every call ([`in_loops`]), and methods
+/// that build one per call for several callers ([`per_call`]).
 fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
     if index.files.iter().all(|f| f.facts.client_builds.is_empty()) {
         return;
     }
-    let graph = index.call_graph();
-    let inputs = index.inputs();
-    let sema = index.semantics();
-    for (fi, file) in index.files.iter().enumerate() {
-        if is_test_path(&file.path) {
-            continue;
-        }
-        for (ci, call) in file.facts.calls.iter().enumerate() {
-            if !call.in_async || !call.in_loop || call.in_closure {
-                continue;
-            }
-            let Some((callee_file, callee_fn)) =
-                graph.callee(fi, ci).and_then(|n| graph.location(n))
-            else {
-                continue;
-            };
-            let Some(callee) = index.files[callee_file].facts.fns.get(callee_fn) else {
-                continue;
-            };
-            let start = u32::try_from(callee.range.start).unwrap_or(u32::MAX);
-            let Some(build) = index.files[callee_file]
-                .facts
-                .client_builds
-                .iter()
-                .find(|b| b.fn_start == start)
-            else {
-                continue;
-            };
-            // A wrapper of the same file: reported by the walk already.
-            if build.wrapper && callee_file == fi {
-                continue;
-            }
-            if sema.is_test(&inputs, fi as u32, call.caller) {
-                continue;
-            }
-            let name = match &callee.impl_ty {
-                Some(t) => format!("{t}::{}", callee.name),
-                None => callee.name.to_string(),
-            };
-            let at = if callee_file == fi {
-                format!("line {}", build.line)
-            } else {
-                format!(
-                    "{}:{}",
-                    graph.relative_path(index, callee_file, fi),
-                    build.line
-                )
-            };
-            let kind = if build.pool { Kind::Pool } else { Kind::Client };
-            let context = call.context_start as usize;
-            let label = match file.facts.fns.get(call.caller as usize) {
-                Some(f) if f.range.start == context => f.range.clone(),
-                _ => context..context + "async".len(),
-            };
-            out.push(Diagnostic {
-                rule: &CLIENT_PER_REQUEST,
-                severity: CLIENT_PER_REQUEST.severity,
-                message: format!(
-                    "`{name}(..)` builds a new connection pool on every call ({} at {at}) and is called on every iteration of this loop: connections are never reused",
-                    build.what
-                ),
-                path: file.path.clone(),
-                range: call.range(),
-                labels: vec![Label {
-                    range: label,
-                    message: "async context starts here".to_string(),
-                }],
-                help: Some(help(kind).to_string()),
-                fix: None,
-            });
-        }
-    }
+    in_loops::resolve(index, out);
+    per_call::resolve(index, out);
 }
