@@ -470,6 +470,22 @@ const PLAIN_FNS: &[&str] = &[
     "max",
 ];
 
+/// Whether `e` always leaves the loop: a `return` or `break`, or a block that ends in one.
+fn ends_in_exit(e: &Expr) -> bool {
+    match paths::peel(e) {
+        Expr::Return(_) | Expr::Break(_) => true,
+        Expr::Block(b) => block_ends_in_exit(&b.block),
+        _ => false,
+    }
+}
+
+fn block_ends_in_exit(b: &syn::Block) -> bool {
+    match b.stmts.last() {
+        Some(syn::Stmt::Expr(e, _)) => ends_in_exit(e),
+        _ => false,
+    }
+}
+
 /// Whether the loop body does work besides polling and sleeping: a call that is not a sleep,
 /// a polling method, a value constructor or a combinator (a periodic job gated by a flag is
 /// not a busy-wait).
@@ -491,6 +507,26 @@ impl<'ast> Visit<'ast> for Work<'_, '_> {
         }
         match e {
             Expr::Closure(_) | Expr::Async(_) => {}
+            // What a branch that leaves the loop does runs once, on the way out (handing the
+            // polled item over, notifying a waiter): not work of every iteration.
+            Expr::Match(m) => {
+                self.visit_expr(&m.expr);
+                for arm in m.arms.iter().filter(|a| !ends_in_exit(&a.body)) {
+                    self.visit_pat(&arm.pat);
+                    self.visit_expr(&arm.body);
+                }
+            }
+            Expr::If(i) => {
+                self.visit_expr(&i.cond);
+                if !block_ends_in_exit(&i.then_branch) {
+                    self.visit_block(&i.then_branch);
+                }
+                if let Some((_, other)) = &i.else_branch
+                    && !ends_in_exit(other)
+                {
+                    self.visit_expr(other);
+                }
+            }
             Expr::Call(c) => {
                 let plain = is_sleep(self.cx, e)
                     || paths::call_last_segment(c)
