@@ -103,7 +103,8 @@ impl FileCx<'_> {
     /// macro body) is not dropped where it is built: the value of a `let` whose binding moves
     /// off the executor, is leaked or shut down in the background
     /// ([`crate::analysis::offload::moved_into_offloaded`]), or the argument of `Arc::new` /
-    /// `Rc::new` (shared: the last owner drops it). Only values built by a `..::new(..)` call or
+    /// `Rc::new` (shared: the last owner drops it), or the value a sync fn returns (its caller
+    /// decides). Only values built by a `..::new(..)` call or
     /// a `.build()` method (the runtime constructors) are answered; one walk of the file on
     /// first use, then a lookup.
     pub fn let_moved_off(&self, range: Range<usize>) -> bool {
@@ -140,7 +141,106 @@ fn may_build_runtime(e: &syn::Expr) -> bool {
     }
 }
 
+impl LetFinder<'_, '_> {
+    /// A fn body whose value is a runtime it builds (`Builder::..build()` as the tail, through
+    /// `Ok(..)`, `?`, `.unwrap()`; or a `let rt = ..;` whose `rt` the tail hands back, with no
+    /// `?` or `return` in between): the runtime goes to the caller, it is not dropped here.
+    fn returned_runtimes(&mut self, body: &syn::Block) {
+        let Some(syn::Stmt::Expr(tail, None)) = body.stmts.last() else {
+            return;
+        };
+        let tail_value = returned_value(tail);
+        if may_build_runtime(tail_value) {
+            let r = self.cx.range(tail_value);
+            self.out.insert((r.start, r.end), true);
+            return;
+        }
+        let syn::Expr::Path(p) = tail_value else {
+            return;
+        };
+        let Some(name) = p.path.get_ident() else {
+            return;
+        };
+        let n = body.stmts.len();
+        for (at, stmt) in body.stmts[..n - 1].iter().enumerate().rev() {
+            let syn::Stmt::Local(l) = stmt else { continue };
+            let syn::Pat::Ident(pi) = &l.pat else {
+                continue;
+            };
+            if pi.ident != *name {
+                continue;
+            }
+            let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
+                return;
+            };
+            let built = crate::analysis::paths::peel_unwraps(&init.expr);
+            if may_build_runtime(built) && !may_exit(&body.stmts[at + 1..n - 1]) {
+                let r = self.cx.range(built);
+                self.out.insert((r.start, r.end), true);
+            }
+            return;
+        }
+    }
+}
+
+/// The value a tail expression hands back: through `Ok(..)` / `Some(..)`, `?`, `.unwrap()`,
+/// and adapters of the error (`.map_err(..)`, `.context(..)`, `.with_context(..)`).
+fn returned_value(e: &syn::Expr) -> &syn::Expr {
+    let e = crate::analysis::paths::peel_unwraps(e);
+    match e {
+        syn::Expr::MethodCall(m)
+            if m.args.len() == 1
+                && ["map_err", "context", "with_context", "wrap_err"]
+                    .iter()
+                    .any(|a| m.method == a) =>
+        {
+            returned_value(&m.receiver)
+        }
+        syn::Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+            syn::Expr::Path(p) if p.path.is_ident("Ok") || p.path.is_ident("Some") => {
+                returned_value(&c.args[0])
+            }
+            _ => e,
+        },
+        _ => e,
+    }
+}
+
+/// Whether statements may leave the fn early (`?`, `return`), outside closures.
+fn may_exit(stmts: &[syn::Stmt]) -> bool {
+    struct Exit(bool);
+    impl<'a> syn::visit::Visit<'a> for Exit {
+        fn visit_expr(&mut self, e: &'a syn::Expr) {
+            match e {
+                syn::Expr::Try(_) | syn::Expr::Return(_) => self.0 = true,
+                syn::Expr::Closure(_) | syn::Expr::Async(_) => {}
+                _ => syn::visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut x = Exit(false);
+    for s in stmts {
+        syn::visit::Visit::visit_stmt(&mut x, s);
+    }
+    x.0
+}
+
 impl<'a> syn::visit::Visit<'a> for LetFinder<'_, 'a> {
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        if f.sig.asyncness.is_none() {
+            self.returned_runtimes(&f.block);
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        if f.sig.asyncness.is_none() {
+            self.returned_runtimes(&f.block);
+        }
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+
     fn visit_block(&mut self, block: &'a syn::Block) {
         for (at, stmt) in block.stmts.iter().enumerate() {
             let syn::Stmt::Local(l) = stmt else { continue };

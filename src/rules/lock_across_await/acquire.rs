@@ -271,10 +271,34 @@ fn acquisition<'e>(e: &'e Expr, helper: HelperKind<'_>) -> Option<Acq<'e>> {
                     return helper_acquisition(cur, wrapped, helper);
                 }
             }
+            // `Pin::new(g)`, `Box::new(g)`: the wrapper owns the guard, which lives as long as it.
+            Expr::Call(c) if is_owning_wrapper(c) => cur = peel(&c.args[0]),
             Expr::Call(_) => return helper_acquisition(cur, wrapped, helper),
             _ => return None,
         }
     }
+}
+
+/// `Pin::new(x)`, `Box::new(x)`, `Box::pin(x)` (however qualified): a value that owns `x`.
+fn is_owning_wrapper(c: &syn::ExprCall) -> bool {
+    let Expr::Path(p) = peel(&c.func) else {
+        return false;
+    };
+    let segs: Vec<_> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    c.args.len() == 1
+        && matches!(
+            segs.iter()
+                .rev()
+                .take(2)
+                .map(String::as_str)
+                .collect::<Vec<_>>()[..],
+            ["new", "Pin"] | ["new", "Box"] | ["pin", "Box"]
+        )
 }
 
 /// A raw fallible acquisition (`m.lock()`, `m.try_lock()`, `m.try_lock().ok()`) matched by `Ok(g)`
