@@ -106,7 +106,7 @@ impl Moves<'_> {
     }
 
     fn is_name(&self, e: &Expr) -> bool {
-        matches!(paths::peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+        paths::is_local(e, self.name)
     }
 
     fn args<'a>(&mut self, offloader: bool, args: impl Iterator<Item = &'a Expr>) {
@@ -281,7 +281,7 @@ struct Uses<'n> {
 
 impl Uses<'_> {
     fn is_name(&self, e: &Expr) -> bool {
-        matches!(paths::peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+        paths::is_local(e, self.name)
     }
 
     fn args<'a>(&mut self, offloader: bool, args: impl Iterator<Item = &'a Expr>) {

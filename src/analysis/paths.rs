@@ -124,6 +124,27 @@ pub fn peel_unwraps(e: &Expr) -> &Expr {
     }
 }
 
+/// `e` without parentheses, `.await`, `?`, `.unwrap()` and `.expect(..)` around it: the value an
+/// awaited, unwrapped call produces.
+pub fn peel_results(e: &Expr) -> &Expr {
+    match peel(e) {
+        Expr::Await(a) => peel_results(&a.base),
+        Expr::Try(t) => peel_results(&t.expr),
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            peel_results(&m.receiver)
+        }
+        other => other,
+    }
+}
+
+/// Whether `e` is a plain path naming the local `name` (`rt`, not `self.rt` or `Self::rt`).
+pub fn is_local<I: ?Sized>(e: &Expr, name: &I) -> bool
+where
+    syn::Ident: PartialEq<I>,
+{
+    matches!(peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
 /// Strips parentheses, groups and references around an expression.
 pub fn peel(mut e: &Expr) -> &Expr {
     loop {

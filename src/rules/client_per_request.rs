@@ -272,18 +272,7 @@ fn wrapped_construction(cx: &FileCx<'_>, block: &syn::Block) -> Option<(Kind, St
     let [syn::Stmt::Expr(tail, None)] = block.stmts.as_slice() else {
         return None;
     };
-    let mut e = paths::peel(tail);
-    loop {
-        match e {
-            Expr::Await(a) => e = paths::peel(&a.base),
-            Expr::Try(t) => e = paths::peel(&t.expr),
-            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-                e = paths::peel(&m.receiver)
-            }
-            _ => break,
-        }
-    }
-    construction(cx, e)
+    construction(cx, paths::peel_results(tail))
 }
 
 fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {

@@ -75,7 +75,7 @@ pub fn moves_name(body: &Expr, name: &str) -> bool {
     }
     impl Moves<'_> {
         fn is(&self, e: &Expr) -> bool {
-            matches!(peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+            crate::analysis::paths::is_local(e, self.name)
         }
     }
     impl<'ast> Visit<'ast> for Moves<'_> {

@@ -150,7 +150,7 @@ fn used_construction<'s>(cx: &FileCx<'_>, s: &'s Stmt, rest: &'s [Stmt]) -> Opti
     match s {
         Stmt::Local(l) => {
             let init = l.init.as_ref().filter(|i| i.diverge.is_none())?;
-            let built = peel_result(&init.expr);
+            let built = paths::peel_results(&init.expr);
             if let (syn::Pat::Ident(p), Some(_)) = (&l.pat, construction(cx, built)) {
                 if p.subpat.is_some() {
                     return None;
@@ -198,21 +198,6 @@ fn chained_request<'e>(cx: &FileCx<'_>, e: &'e Expr) -> Option<&'e Expr> {
     }
 }
 
-/// `e` without the `?`, `.await`, `.unwrap()` and `.expect(..)` around a construction.
-fn peel_result(e: &Expr) -> &Expr {
-    let mut e = paths::peel(e);
-    loop {
-        match e {
-            Expr::Await(a) => e = paths::peel(&a.base),
-            Expr::Try(t) => e = paths::peel(&t.expr),
-            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
-                e = paths::peel(&m.receiver)
-            }
-            _ => return e,
-        }
-    }
-}
-
 /// The uses of a bound client: as the receiver of a method other than `clone` or by reference
 /// (requests), anything else (returned, stored, cloned, moved, named in a macro) escapes.
 struct Uses<'n> {
@@ -223,7 +208,7 @@ struct Uses<'n> {
 
 impl Uses<'_> {
     fn is_name(&self, e: &Expr) -> bool {
-        matches!(paths::peel(e), Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name))
+        paths::is_local(e, self.name)
     }
 }
 
