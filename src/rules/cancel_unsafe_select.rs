@@ -9,6 +9,8 @@
 //! let the loop go on (its handler does not end in `break`/`return`/a panic). `lock`/`read`/`write`/`acquire` count only when the receiver
 //! is proved a tokio `Mutex`, `RwLock` or `Semaphore` (phase 2 decides on its declared type).
 
+mod helpers;
+
 use syn::{Expr, Macro, Stmt};
 
 use crate::analysis::context::Scope;
@@ -197,6 +199,9 @@ fn check_future(cx: &FileCx<'_>, future: &Expr, sink: &mut Sink<'_>) {
     let range = cx.range(future);
     let text = short(cx.text(range.clone()));
     match future {
+        Expr::MethodCall(m) if helpers::unsafe_callee(cx, future).is_some() => {
+            helper_future(cx, future, range, &text, sink);
+        }
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
             if let Some((_, _, loss)) = METHODS
@@ -225,10 +230,35 @@ fn check_future(cx: &FileCx<'_>, future: &Expr, sink: &mut Sink<'_>) {
             if path_is(&canon, "tokio::io::copy") && c.args.len() == 2 {
                 sink.report(&CANCEL_UNSAFE_SELECT, range, message(&text, Loss::Copy))
                     .help(help(Loss::Copy));
+                return;
             }
+            helper_future(cx, future, range, &text, sink);
         }
         _ => {}
     }
+}
+
+/// A call of an async fn of the file that awaits a not-cancel-safe read or write
+/// ([`helpers`]): `Self::read_req(&mut conn)`.
+fn helper_future(
+    cx: &FileCx<'_>,
+    future: &Expr,
+    range: std::ops::Range<usize>,
+    text: &str,
+    sink: &mut Sink<'_>,
+) {
+    let Some((name, u)) = helpers::unsafe_callee(cx, future) else {
+        return;
+    };
+    sink.report(
+        &CANCEL_UNSAFE_SELECT,
+        range,
+        format!(
+            "`{text}` is not cancel-safe: `{name}` awaits `{}` (line {}), so whenever another branch wins, what it already read or wrote is lost",
+            u.awaited, u.line
+        ),
+    )
+    .help(help(Loss::Read));
 }
 
 /// `tokio::time::timeout(d, f)` -> `f`: the timeout owns a freshly created `f`.
