@@ -178,12 +178,21 @@ impl Known {
 struct Cond {
     at: Range<usize>,
     ty: &'static [&'static str],
+    /// Another expression whose type, if it is one of these, makes the finding hold too (the
+    /// call `map.join_next()` of a crate type declared to return a tokio join result).
+    or: Option<(Range<usize>, &'static [&'static str])>,
 }
 
 const JOIN_HANDLE: &[&str] = &["tokio::task::JoinHandle"];
 /// A collection of tokio handles (see [`crate::semantic::types::Ty::is`]).
 const HANDLE_ELEMS: &[&str] = &["[tokio::task::JoinHandle]"];
 const JOIN_SET: &[&str] = &["tokio::task::JoinSet"];
+/// What `join_next()` gives: a tokio join result in an `Option` (a crate's own wrapper of a
+/// `JoinSet`, declared `-> Option<Result<T, tokio::task::JoinError>>`).
+const JOIN_NEXT_OUTPUT: &[&str] = &[
+    "std::option::Option<std::result::Result<_, tokio::task::JoinError>>",
+    "future std::option::Option<std::result::Result<_, tokio::task::JoinError>>",
+];
 /// Whose `.spawn(..)` returns a `JoinHandle`.
 const RUNTIMES: &[&str] = &["tokio::runtime::Runtime", "tokio::runtime::Handle"];
 

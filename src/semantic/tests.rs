@@ -691,6 +691,32 @@ fn type_patterns_can_exclude_a_unit_error() {
 }
 
 #[test]
+fn type_patterns_reach_second_arguments_and_future_outputs() {
+    use crate::semantic::types::Ty;
+    let ext =
+        |p: &str, args: Vec<Ty>| Ty::External(p.split("::").map(|s| s.into()).collect(), args);
+    let join_error = ext("tokio::task::JoinError", Vec::new());
+    let joined = ext(
+        "std::option::Option",
+        vec![ext("std::result::Result", vec![Ty::Unknown, join_error])],
+    );
+    let other = ext(
+        "std::option::Option",
+        vec![ext(
+            "std::result::Result",
+            vec![Ty::Unknown, ext("crate::TaskFailed", Vec::new())],
+        )],
+    );
+    let pattern = "std::option::Option<std::result::Result<_, tokio::task::JoinError>>";
+    assert!(joined.is(pattern));
+    assert!(!other.is(pattern), "another error type");
+    let future = Ty::Future(Box::new(joined.clone()));
+    assert!(!future.is(pattern), "a future is not its output");
+    assert!(future.is(&format!("future {pattern}")));
+    assert!(!joined.is(&format!("future {pattern}")), "not a future");
+}
+
+#[test]
 fn generic_struct_fields_take_the_arguments_of_the_use() {
     let mut r = Run::loose(&[
         (

@@ -390,8 +390,26 @@ impl Ty {
     ///
     /// `[path]` asks whether this is a collection (a `Vec`, `VecDeque`, slice or map values) of
     /// `path`; `outer<inner>` whether this is `outer` with a first type argument that is
-    /// `inner` (itself a pattern: `tokio::task::JoinHandle<std::io::Result>`).
+    /// `inner` (itself a pattern: `tokio::task::JoinHandle<std::io::Result>`), `outer<_, inner>`
+    /// whether its second type argument is `inner`; `future P` whether this is a future whose
+    /// output is `P`.
     pub fn is(&self, path: &str) -> bool {
+        // `future P`: a future whose output is `P` (a call of an `async fn`).
+        if let Some(output) = path.strip_prefix("future ") {
+            return self.future_output().is_some_and(|o| o.is(output));
+        }
+        // `outer<_, inner>`: the second type argument is `inner` (`Result<_, JoinError>`).
+        if let Some((outer, inner)) = path.split_once('<')
+            && let Some(second) = inner.strip_suffix('>').and_then(|i| i.strip_prefix("_,"))
+            && second.trim() != "!()"
+        {
+            return match self.autoderef() {
+                Ty::External(p, args) if is_path(p, outer) => {
+                    args.get(1).is_some_and(|a| a.is(second.trim()))
+                }
+                _ => false,
+            };
+        }
         if let Some((outer, inner)) = path.split_once('<')
             && let Some(inner) = inner.strip_suffix('>')
             && !inner.starts_with("_,")

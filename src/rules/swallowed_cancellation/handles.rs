@@ -263,6 +263,7 @@ impl Analyzer<'_, '_, '_> {
             cond: Some(Cond {
                 at: self.cx.range(recv),
                 ty: RUNTIMES,
+                or: None,
             }),
             ..Known::new(Kind::Handle, "")
         })
@@ -373,16 +374,17 @@ impl Analyzer<'_, '_, '_> {
         for b in frame {
             if b.kind == Kind::JoinResult && !b.used {
                 let message = unused_result_message(&b.name, &b.target);
-                let mut r = self
-                    .emit(b.cond.as_ref(), b.decl.clone(), message)
-                    .help(JOIN_HELP);
-                if let Some(o) = b.origin {
-                    r = r.label(o, b.origin_label);
-                }
-                r.fix(Fix::manual(
-                    "check the result: propagate panics and handle cancellation",
-                    Vec::new(),
-                ));
+                let (origin, origin_label) = (b.origin, b.origin_label);
+                self.emit(b.cond.as_ref(), b.decl.clone(), message, &|r| {
+                    let mut r = r.help(JOIN_HELP);
+                    if let Some(o) = origin.clone() {
+                        r = r.label(o, origin_label);
+                    }
+                    r.fix(Fix::manual(
+                        "check the result: propagate panics and handle cancellation",
+                        Vec::new(),
+                    ))
+                });
             }
         }
     }

@@ -57,14 +57,21 @@ impl Analyzer<'_, '_, '_> {
             )
         {
             let recv = peel_ref(&m.receiver);
+            // A value of the file's own type (`map: JoinMap<u64>`) is decided crate-wide too.
             let tracked = ident_of(recv)
                 .and_then(|id| self.lookup(&id.to_string()))
-                .filter(|b| b.kind != Kind::Shadow);
+                .filter(|b| b.kind != Kind::Shadow && b.kind != Kind::Typed);
             let Some(b) = tracked else {
                 let desc = format!("{}.{}(){suffix}", self.short_text(recv), m.method);
+                // Or a crate type whose `join_next` is declared to return a join result.
+                let call = self.cx.range(base);
                 return self.untyped_join(recv, JOIN_SET, desc).map(|j| Join {
                     option: true,
                     origin_label: "",
+                    cond: j.cond.map(|c| Cond {
+                        or: Some((call, JOIN_NEXT_OUTPUT)),
+                        ..c
+                    }),
                     ..j
                 });
             };
@@ -141,6 +148,7 @@ impl Analyzer<'_, '_, '_> {
             cond: Some(Cond {
                 at: self.cx.range(e),
                 ty,
+                or: None,
             }),
         })
     }
@@ -168,17 +176,33 @@ impl Analyzer<'_, '_, '_> {
         cond: Option<&Cond>,
         range: Range<usize>,
         message: String,
-    ) -> crate::analysis::Reported<'_> {
+        decorate: &dyn for<'r> Fn(crate::analysis::Reported<'r>) -> crate::analysis::Reported<'r>,
+    ) {
         match cond {
-            Some(c) => self.sink.report_by_type(
-                c.at.clone(),
-                c.ty.iter().map(|t| t.to_string()).collect(),
-                false,
-                &SWALLOWED_CANCELLATION,
-                range,
-                message,
-            ),
-            None => self.sink.report(&SWALLOWED_CANCELLATION, range, message),
+            Some(c) => {
+                if let Some((at, ty)) = &c.or {
+                    // The same finding on the other condition (the run drops a duplicate).
+                    decorate(self.sink.report_by_type(
+                        at.clone(),
+                        ty.iter().map(|t| t.to_string()).collect(),
+                        false,
+                        &SWALLOWED_CANCELLATION,
+                        range.clone(),
+                        message.clone(),
+                    ));
+                }
+                decorate(self.sink.report_by_type(
+                    c.at.clone(),
+                    c.ty.iter().map(|t| t.to_string()).collect(),
+                    false,
+                    &SWALLOWED_CANCELLATION,
+                    range,
+                    message,
+                ));
+            }
+            None => {
+                decorate(self.sink.report(&SWALLOWED_CANCELLATION, range, message));
+            }
         }
     }
 
@@ -374,6 +398,7 @@ impl Analyzer<'_, '_, '_> {
             Some(Cond {
                 at: self.cx.range(base),
                 ty: HANDLE_ELEMS,
+                or: None,
             })
         })
     }
@@ -441,32 +466,37 @@ impl Analyzer<'_, '_, '_> {
             return;
         }
         let fix = self.match_fix(range.clone(), join_expr, d.join.option);
-        let mut r = self
-            .emit(d.join.cond.as_ref(), range, discard_message(&code))
-            .help(join_help(&d.join));
-        if let Some(o) = d.join.origin.clone() {
-            r = r.label(o, d.join.origin_label);
-        }
-        r.fix(fix);
+        let help = join_help(&d.join);
+        let (origin, origin_label) = (d.join.origin.clone(), d.join.origin_label);
+        self.emit(d.join.cond.as_ref(), range, discard_message(&code), &|r| {
+            let mut r = r.help(help);
+            if let Some(o) = origin.clone() {
+                r = r.label(o, origin_label);
+            }
+            r.fix(fix.clone())
+        });
     }
 
     pub(super) fn report_manual(&mut self, range: Range<usize>, message: String, join: &Join) {
-        let mut r = self
-            .emit(join.cond.as_ref(), range, message)
-            .help(join_help(join));
-        if let Some(o) = join.origin.clone() {
-            r = r.label(o, join.origin_label);
-        }
-        r.fix(Fix::manual(
-            "handle the `Err` case: resume the panic, handle cancellation explicitly",
-            Vec::new(),
-        ));
+        let help = join_help(join);
+        let (origin, origin_label) = (join.origin.clone(), join.origin_label);
+        self.emit(join.cond.as_ref(), range, message, &|r| {
+            let mut r = r.help(help);
+            if let Some(o) = origin.clone() {
+                r = r.label(o, origin_label);
+            }
+            r.fix(Fix::manual(
+                "handle the `Err` case: resume the panic, handle cancellation explicitly",
+                Vec::new(),
+            ))
+        });
     }
 
     pub(super) fn report_join_all(&mut self, cond: Option<&Cond>, range: Range<usize>, code: &str) {
-        self.emit(cond, range, join_all_message(code))
-            .help("check every result: `for r in join_all(handles).await { r?; }`, or use `try_join_all(handles).await?`")
-            .fix(Fix::manual("check every result for panics and cancellation", Vec::new()));
+        self.emit(cond, range, join_all_message(code), &|r| {
+            r.help("check every result: `for r in join_all(handles).await { r?; }`, or use `try_join_all(handles).await?`")
+                .fix(Fix::manual("check every result for panics and cancellation", Vec::new()))
+        });
     }
 
     /// `let` statements: `let _ = J;`, and new tracked bindings.
