@@ -55,6 +55,7 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     w.facts.discarded = w.sink.take_discarded();
     w.facts.pending = w.sink.take_pending();
     w.facts.client_builds = w.sink.take_client_builds();
+    w.facts.select = w.sink.take_select_facts();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }

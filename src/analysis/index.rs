@@ -149,6 +149,18 @@ pub struct ClientBuild {
     pub used_here: Option<(u32, u32)>,
 }
 
+/// What `cancel-unsafe-select` keeps for phase 2: the async fns of a file that are not
+/// cancel-safe, and the `select!` branches in loops that call a fn the file cannot resolve.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SelectFacts {
+    /// Not-cancel-safe async fns: file offset of the name (as [`FnFact::range`] starts), the
+    /// not-cancel-safe call they await (shortened) and its 1-based line.
+    pub unsafe_fns: Vec<(u32, String, u32)>,
+    /// Branch futures that call a fn of another file: the call's start offset (as
+    /// [`CallFact::start`]), its end, and its short text.
+    pub branch_calls: Vec<(u32, u32, String)>,
+}
+
 /// How a call's value is thrown away (see [`DiscardedCall`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DiscardKind {
@@ -255,6 +267,10 @@ pub struct FileFacts {
     /// Fns that build a connection-pooling client or pool on every call (recorded by
     /// `client-per-request` through [`crate::analysis::Sink::record_client_build`]).
     pub client_builds: Vec<ClientBuild>,
+    /// Not-cancel-safe async fns and unresolved `select!` branch calls (recorded by
+    /// `cancel-unsafe-select` through [`crate::analysis::Sink::select_facts`]).
+    #[serde(default)]
+    pub select: SelectFacts,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -291,6 +307,7 @@ impl FileFacts {
             pending: self.pending.clone(),
             spawns: self.spawns.clone(),
             client_builds: self.client_builds.clone(),
+            select: self.select.clone(),
             items: self.items.detached(),
         }
     }

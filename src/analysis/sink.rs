@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::index::{ClientBuild, DiscardedCall, Pending};
+use crate::analysis::index::{ClientBuild, DiscardedCall, Pending, SelectFacts};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
 
 /// Where rules report findings for one file.
@@ -15,6 +15,7 @@ pub struct Sink<'a> {
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
     client_builds: Vec<ClientBuild>,
+    select: SelectFacts,
     /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
     /// file byte range (see [`Sink::report_by_type`]).
     deferred: std::collections::HashMap<(usize, usize), Vec<Deferred>>,
@@ -96,6 +97,7 @@ impl<'a> Sink<'a> {
             discarded: Vec::new(),
             pending: Vec::new(),
             client_builds: Vec::new(),
+            select: SelectFacts::default(),
             deferred: std::collections::HashMap::new(),
             bodies: Vec::new(),
             held: Vec::new(),
@@ -204,6 +206,16 @@ impl<'a> Sink<'a> {
     /// [`FileFacts::client_builds`]: crate::analysis::index::FileFacts::client_builds
     pub fn record_client_build(&mut self, build: ClientBuild) {
         self.client_builds.push(build);
+    }
+
+    /// The `select!` facts of this file, to record into (see [`SelectFacts`]).
+    pub fn select_facts(&mut self) -> &mut SelectFacts {
+        &mut self.select
+    }
+
+    /// Takes the `select!` facts recorded so far.
+    pub fn take_select_facts(&mut self) -> SelectFacts {
+        std::mem::take(&mut self.select)
     }
 
     /// Takes the client-build facts recorded so far.

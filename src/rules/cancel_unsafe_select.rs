@@ -9,6 +9,7 @@
 //! let the loop go on (its handler does not end in `break`/`return`/a panic). `lock`/`read`/`write`/`acquire` count only when the receiver
 //! is proved a tokio `Mutex`, `RwLock` or `Semaphore` (phase 2 decides on its declared type).
 
+mod across_files;
 mod helpers;
 
 use syn::{Expr, Macro, Stmt};
@@ -30,7 +31,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a `select!` branch in a loop re-creates a future that is not cancel-safe, losing its progress whenever another branch wins",
         fix: FixAvailability::Never,
-        hooks: Hooks { block: Some(check_block), expr: Some(check_expr), resolve: Some(resolve), ..Hooks::NONE },
+        hooks: Hooks { block: Some(check_block), expr: Some(check_expr), file: Some(across_files::record), resolve: Some(resolve) },
     }
 }
 
@@ -248,6 +249,15 @@ fn helper_future(
     sink: &mut Sink<'_>,
 ) {
     let Some((name, u)) = helpers::unsafe_callee(cx, future) else {
+        // A fn of another file: phase 2 follows the call ([`across_files`]).
+        if cx.settings.collect_facts && helpers::calls_elsewhere(cx, future) {
+            let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            sink.select_facts().branch_calls.push((
+                small(range.start),
+                small(range.end),
+                text.to_string(),
+            ));
+        }
         return;
     };
     sink.report(
@@ -299,7 +309,12 @@ fn short(text: &str) -> String {
     text.to_string()
 }
 
-/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings whose
-/// receiver has the required declared type; this hook adds nothing, it makes a run of this rule
-/// collect the facts that settling needs.
-fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
+/// Phase 2: calls of not-cancel-safe fns of other files ([`across_files`]); the findings whose
+/// receiver needs a declared type are settled with every rule's in
+/// [`crate::analysis::pending::settle`].
+fn resolve(
+    index: &crate::analysis::index::CrateIndex,
+    out: &mut Vec<crate::diagnostic::Diagnostic>,
+) {
+    across_files::resolve(index, out);
+}

@@ -42,6 +42,8 @@ const READ_NUMBERS: &[&str] = &[
 /// A not-cancel-safe async fn of the file: what it awaits that makes it so, and where.
 #[derive(Clone)]
 pub(super) struct Unsafe {
+    /// File offset of the fn's name.
+    pub(super) fn_start: usize,
     /// The awaited call, shortened (`conn_read.read_exact(..)`).
     pub(super) awaited: String,
     /// Its 1-based line.
@@ -51,8 +53,8 @@ pub(super) struct Unsafe {
 /// The file's async fns by name, in two namespaces: methods (`Self::f`, `self.f`) and free fns.
 #[derive(Default)]
 struct Fns<'f> {
-    methods: HashMap<String, Vec<&'f syn::Block>>,
-    free: HashMap<String, Vec<&'f syn::Block>>,
+    methods: HashMap<String, Vec<(&'f syn::Block, usize)>>,
+    free: HashMap<String, Vec<(&'f syn::Block, usize)>>,
     /// Names declared (async or not) more than once, per namespace: not resolved.
     sync_methods: Vec<String>,
     sync_free: Vec<String>,
@@ -64,6 +66,39 @@ pub(super) fn unsafe_callee(cx: &FileCx<'_>, future: &Expr) -> Option<(String, U
     let found = analysis(cx);
     let table = if method { &found.0 } else { &found.1 };
     table.get(&name).map(|u| (name, u.clone()))
+}
+
+/// Every not-cancel-safe async fn of the file (for calls of them from other files).
+pub(super) fn unsafe_fns(cx: &FileCx<'_>) -> Vec<Unsafe> {
+    let found = analysis(cx);
+    let mut all: Vec<Unsafe> = found.0.values().chain(found.1.values()).cloned().collect();
+    all.sort_by_key(|u| u.fn_start);
+    all
+}
+
+/// Whether a branch future calls a fn the file does not declare (another file may): a path call
+/// (`read_message(..)`, `util::read_message(..)`) or `Self::f` / `self.f` of no fn of the file.
+pub(super) fn calls_elsewhere(cx: &FileCx<'_>, future: &Expr) -> bool {
+    if !matches!(paths::peel(future), Expr::Call(_)) && callee(future).is_none() {
+        return false;
+    }
+    match callee(future) {
+        Some((_, name)) => !declared(cx).contains(&name),
+        None => true,
+    }
+}
+
+/// The names of every fn the file declares (any namespace, inline modules included).
+fn declared(cx: &FileCx<'_>) -> std::collections::HashSet<String> {
+    struct Names(std::collections::HashSet<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_signature(&mut self, s: &'ast syn::Signature) {
+            self.0.insert(s.ident.to_string());
+        }
+    }
+    let mut n = Names(Default::default());
+    n.visit_file(cx.file);
+    n.0
 }
 
 /// `Self::f(..)`, `self.f(..)` (method) or `f(..)` (free fn).
@@ -105,7 +140,7 @@ fn analysis(cx: &FileCx<'_>) -> std::rc::Rc<Tables> {
 
 fn compute(cx: &FileCx<'_>) -> Tables {
     let mut fns = Fns::default();
-    collect(&cx.file.items, &mut fns);
+    collect(cx, &cx.file.items, &mut fns);
     let methods = unique(&fns.methods, &fns.sync_methods);
     let free = unique(&fns.free, &fns.sync_free);
     let mut found: Tables = Default::default();
@@ -113,7 +148,7 @@ fn compute(cx: &FileCx<'_>) -> Tables {
     loop {
         let mut changed = false;
         for (is_method, table) in [(true, &methods), (false, &free)] {
-            for (name, body) in table {
+            for (name, (body, start)) in table {
                 let known = if is_method { &found.0 } else { &found.1 };
                 if known.contains_key(name) {
                     continue;
@@ -121,6 +156,7 @@ fn compute(cx: &FileCx<'_>) -> Tables {
                 let mut f = Finder {
                     cx,
                     found: &found,
+                    fn_start: *start,
                     hit: None,
                 };
                 f.visit_block(body);
@@ -143,22 +179,23 @@ fn compute(cx: &FileCx<'_>) -> Tables {
 
 /// The names declared once, as async fns only.
 fn unique<'f>(
-    m: &HashMap<String, Vec<&'f syn::Block>>,
+    m: &HashMap<String, Vec<(&'f syn::Block, usize)>>,
     sync: &[String],
-) -> HashMap<String, &'f syn::Block> {
+) -> HashMap<String, (&'f syn::Block, usize)> {
     m.iter()
         .filter(|(n, b)| b.len() == 1 && !sync.contains(n))
         .map(|(n, b)| (n.clone(), b[0]))
         .collect()
 }
 
-fn collect<'f>(items: &'f [Item], fns: &mut Fns<'f>) {
+fn collect<'f>(cx: &FileCx<'_>, items: &'f [Item], fns: &mut Fns<'f>) {
     for item in items {
         match item {
             Item::Fn(f) => {
                 let name = f.sig.ident.to_string();
                 if f.sig.asyncness.is_some() {
-                    fns.free.entry(name).or_default().push(&f.block);
+                    let start = cx.span_range(f.sig.ident.span()).start;
+                    fns.free.entry(name).or_default().push((&f.block, start));
                 } else {
                     fns.sync_free.push(name);
                 }
@@ -168,7 +205,8 @@ fn collect<'f>(items: &'f [Item], fns: &mut Fns<'f>) {
                     if let ImplItem::Fn(f) = it {
                         let name = f.sig.ident.to_string();
                         if f.sig.asyncness.is_some() {
-                            fns.methods.entry(name).or_default().push(&f.block);
+                            let start = cx.span_range(f.sig.ident.span()).start;
+                            fns.methods.entry(name).or_default().push((&f.block, start));
                         } else {
                             fns.sync_methods.push(name);
                         }
@@ -180,7 +218,7 @@ fn collect<'f>(items: &'f [Item], fns: &mut Fns<'f>) {
             Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     let mut nested = Fns::default();
-                    collect(inner, &mut nested);
+                    collect(cx, inner, &mut nested);
                     fns.sync_free.extend(nested.free.into_keys());
                     fns.sync_free.extend(nested.sync_free);
                     fns.sync_methods.extend(nested.methods.into_keys());
@@ -197,6 +235,7 @@ fn collect<'f>(items: &'f [Item], fns: &mut Fns<'f>) {
 struct Finder<'c, 'a, 't> {
     cx: &'c FileCx<'a>,
     found: &'t Tables,
+    fn_start: usize,
     hit: Option<Unsafe>,
 }
 
@@ -225,6 +264,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
                 if unsafe_call {
                     let r = self.cx.range(base);
                     self.hit = Some(Unsafe {
+                        fn_start: self.fn_start,
                         awaited: super::short(self.cx.text(r.clone())),
                         line: self.cx.line(r.start),
                     });
