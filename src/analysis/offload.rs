@@ -128,11 +128,7 @@ impl Moves<'_> {
 }
 
 fn mentions(tokens: proc_macro2::TokenStream, name: &syn::Ident) -> bool {
-    tokens.into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == *name,
-        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), name),
-        _ => false,
-    })
+    crate::analysis::bindings::patterns::mentions(tokens, &name.to_string())
 }
 
 impl<'ast> Visit<'ast> for Moves<'_> {
@@ -318,12 +314,7 @@ impl<'ast> Visit<'ast> for Uses<'_> {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         // A use inside a macro body cannot be judged: count it as one that may run the closure.
-        let named = mac
-            .tokens
-            .clone()
-            .into_iter()
-            .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == *self.name));
-        if named {
+        if mentions(mac.tokens.clone(), self.name) {
             self.other += 1;
         }
     }

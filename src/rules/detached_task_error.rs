@@ -10,7 +10,6 @@
 
 use std::ops::Range;
 
-use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Item, Pat, ReturnType, Stmt, Type};
@@ -166,7 +165,9 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                         spawn_of(cx, &init.expr)?;
                     }
                     let name = p.ident.to_string();
-                    let used = rest.iter().any(|s| mentions(s.to_token_stream(), &name));
+                    let used = rest.iter().any(|s| {
+                        crate::analysis::bindings::patterns::mentions(s.to_token_stream(), &name)
+                    });
                     (!used).then_some(Drop::Unused(&init.expr, name))
                 }
                 _ => None,
@@ -174,15 +175,6 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
         }
         _ => None,
     }
-}
-
-/// Whether `tokens` contain the identifier `name` (also inside macro bodies).
-fn mentions(tokens: TokenStream, name: &str) -> bool {
-    tokens.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == name,
-        TokenTree::Group(g) => mentions(g.stream(), name),
-        _ => false,
-    })
 }
 
 struct Spawn<'a> {

@@ -234,12 +234,8 @@ impl<'ast> Visit<'ast> for Uses<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let named = mac
-            .tokens
-            .clone()
-            .into_iter()
-            .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == *self.name));
-        if named {
+        let name = self.name.to_string();
+        if crate::analysis::bindings::patterns::mentions(mac.tokens.clone(), &name) {
             self.escapes += 1;
         }
     }
