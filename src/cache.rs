@@ -36,6 +36,7 @@ use crate::analysis::index::FileFacts;
 use crate::diagnostic::{Diagnostic, FileError};
 use crate::lint::{self, EncodedFacts, FileOutcome, Settings};
 use crate::project::CrateInfo;
+use crate::spill::Spill;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
@@ -243,12 +244,14 @@ impl Cache {
         Some(replay(Arc::clone(path), cached, hash, e.facts.clone()))
     }
 
-    /// Lints `path`, replaying its cached outcome when its content is unchanged.
+    /// Lints `path`, replaying its cached outcome when its content is unchanged; new facts are
+    /// parked in `spill` when there is one.
     pub fn lint_file(
         &self,
         path: Arc<PathBuf>,
         info: CrateInfo,
         settings: &Settings,
+        spill: Option<&Spill>,
     ) -> FileOutcome {
         let Ok(bytes) = lint::read_limited(&path) else {
             return lint::lint_file(path, info, settings);
@@ -265,7 +268,7 @@ impl Cache {
         let mut outcome = lint::lint_bytes(path, bytes, info, settings);
         // The facts are encoded once, for the cache and for the crate-wide phase, which decodes
         // them group by group: the structures are not kept beside their encoding.
-        let facts = encode_facts(&mut outcome, Some(hash));
+        let facts = encode_facts(&mut outcome, Some(hash), spill);
         let cached: Cached<_, _, &str> = match &outcome.error {
             Some(e) => Cached::Error {
                 message: &e.message,
@@ -287,7 +290,7 @@ impl Cache {
             .map(|(outcome, facts)| Entry {
                 hash,
                 outcome,
-                facts: EncodedFacts::Bytes(facts),
+                facts,
             });
         self.new
             .lock()
@@ -458,38 +461,57 @@ fn encode_parts(payload: &Payload, fingerprint: [u64; 2]) -> (Vec<u8>, Vec<u8>) 
 }
 
 /// Replaces `outcome`'s facts by their encoding (in its stamp, with `hash`), which the
-/// crate-wide phase decodes group by group; returns the encoding (`None`: it failed, and the
-/// facts are kept as they are).
-fn encode_facts(outcome: &mut FileOutcome, hash: Option<[u64; 2]>) -> Option<Arc<[u8]>> {
-    let facts: Option<Arc<[u8]>> =
-        crate::allocator::long_lived(|| postcard::to_allocvec(&outcome.facts).ok().map(Arc::from));
+/// crate-wide phase decodes group by group: parked in `spill` when there is one, else in
+/// memory. Returns the encoding (`None`: it failed, and the facts are kept as they are).
+fn encode_facts(
+    outcome: &mut FileOutcome,
+    hash: Option<[u64; 2]>,
+    spill: Option<&Spill>,
+) -> Option<EncodedFacts> {
+    let facts = match spill {
+        Some(spill) => postcard::to_allocvec(&outcome.facts)
+            .ok()
+            .map(|bytes| spill.park(&bytes).unwrap_or_else(|| kept(&bytes))),
+        None => crate::allocator::long_lived(|| {
+            postcard::to_allocvec(&outcome.facts)
+                .ok()
+                .map(|b| EncodedFacts::Bytes(Arc::from(b)))
+        }),
+    };
     if facts.is_some() {
         outcome.facts = FileFacts::default();
     }
     outcome.stamp = Some(lint::Stamp {
         hash,
-        encoded_facts: facts.clone().map(EncodedFacts::Bytes),
+        encoded_facts: facts.clone(),
     });
     facts
+}
+
+/// An encoding kept in memory, in the long-lived heap.
+fn kept(bytes: &[u8]) -> EncodedFacts {
+    crate::allocator::long_lived(|| EncodedFacts::Bytes(Arc::from(bytes)))
 }
 
 /// [`lint::lint_file`], with a panic (a bug) turned into an error entry for that file so that one
 /// bad file never loses the rest of the run's findings. Without a cache too, the facts are
 /// kept encoded until the crate-wide phase, as a run that fills the cache keeps them (full
-/// corpus: 410 MiB peak with the structures, 311 MiB encoded).
+/// corpus: 410 MiB peak with the structures, 311 MiB encoded), parked in `spill` when there is
+/// one.
 pub(crate) fn lint_file_catching_panics(
     path: &Arc<PathBuf>,
     info: crate::project::CrateInfo,
     settings: &Settings,
     cache: Option<&Cache>,
+    spill: Option<&Spill>,
 ) -> FileOutcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
-        Some(cache) => cache.lint_file(Arc::clone(path), info, settings),
+        Some(cache) => cache.lint_file(Arc::clone(path), info, settings, spill),
         None => {
             let mut outcome = lint::lint_file(Arc::clone(path), info, settings);
             if outcome.error.is_none() {
                 // Not hashed: no group key is made from it.
-                encode_facts(&mut outcome, None);
+                encode_facts(&mut outcome, None, spill);
             }
             outcome
         }
@@ -667,7 +689,7 @@ mod tests {
 
         let cache = Cache::open(&cache_dir);
         assert!(cache.is_empty());
-        let first = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        let first = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings, None);
         assert!(first.error.is_some());
         // A cache file of an earlier layout, left by an older async-lint.
         std::fs::create_dir_all(&cache_dir).unwrap();
@@ -688,13 +710,14 @@ mod tests {
             old: forged,
             ..Cache::open(&cache_dir)
         };
-        let replayed = forged_cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        let replayed =
+            forged_cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings, None);
         assert!(replayed.error.is_none(), "the cached outcome was replayed");
 
         // Changed content: a miss, linted for real.
         std::fs::write(&src, "fn f() {}\n").unwrap();
         let cache = Cache::open(&cache_dir);
-        let fresh = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        let fresh = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings, None);
         assert!(fresh.error.is_none());
         cache.save(None);
 
@@ -704,7 +727,7 @@ mod tests {
         cache.save(Some(&[dir.path().join("other.rs")]));
         assert!(Cache::open(&cache_dir).is_empty());
         let cache = Cache::open(&cache_dir);
-        let _ = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings);
+        let _ = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &settings, None);
         cache.save(Some(std::slice::from_ref(&src)));
 
         // Another configuration does not trust this cache.
@@ -713,7 +736,7 @@ mod tests {
             ..Settings::default()
         };
         let cache = Cache::open(&cache_dir);
-        let relinted = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &other);
+        let relinted = cache.lint_file(Arc::clone(&path), CrateInfo::default(), &other, None);
         assert!(relinted.error.is_none());
         assert!(
             cache

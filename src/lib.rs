@@ -36,6 +36,7 @@ pub mod selection;
 pub mod semantic;
 pub mod source;
 pub mod span;
+pub mod spill;
 pub mod suppress;
 pub mod tokio_features;
 pub mod walk;

@@ -138,9 +138,13 @@ pub fn lint_context(
             let replayed = cache.and_then(|c| c.replay_only(path, *info, settings));
             let mut o = match replayed {
                 Some(o) => o,
-                None => {
-                    crate::cache::lint_file_catching_panics(path, *info, &facts_only[*scope], None)
-                }
+                None => crate::cache::lint_file_catching_panics(
+                    path,
+                    *info,
+                    &facts_only[*scope],
+                    None,
+                    None,
+                ),
             };
             o.source = None;
             o.error.is_none().then_some(o)
