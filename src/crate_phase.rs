@@ -66,6 +66,11 @@ pub fn resolve_groups(
         .into_iter()
         .flat_map(|members| resolve_group(members, paths, &project, digest, settings, cache))
         .collect();
+    if !rest.is_empty() {
+        // The largest group's tables are gone: give their pages back before the others
+        // allocate theirs (their peaks would otherwise stack on its freed pages).
+        rayon::broadcast(|_| crate::allocator::release_freed_memory());
+    }
     out.extend(
         rest.into_par_iter()
             .map(|members| resolve_group(members, paths, &project, digest, settings, cache))
