@@ -198,6 +198,111 @@ fn end(e: &Expr) -> Option<usize> {
     }
 }
 
+/// Byte offset where a statement starts (its first token, outer attributes included) in the
+/// parsed text: read from the AST for the common shapes, else from `Spanned`.
+pub fn stmt_start(s: &syn::Stmt) -> usize {
+    let cheap = match s {
+        syn::Stmt::Local(l) => Some(match l.attrs.first() {
+            Some(a) => a.pound_token.spans[0].bytes().start,
+            None => l.let_token.span.bytes().start,
+        }),
+        syn::Stmt::Expr(e, _) => expr_start(e),
+        syn::Stmt::Macro(m) => match m.attrs.first() {
+            Some(a) => Some(a.pound_token.spans[0].bytes().start),
+            None => path_start(&m.mac.path),
+        },
+        syn::Stmt::Item(_) => None,
+    };
+    cheap.unwrap_or_else(|| s.span().bytes().start)
+}
+
+/// Byte offset of an expression's first token (outer attributes included), when the AST holds
+/// it directly.
+fn expr_start(e: &Expr) -> Option<usize> {
+    if let Some(a) = expr_attrs(e).and_then(|a| a.first()) {
+        return Some(a.pound_token.spans[0].bytes().start);
+    }
+    let label = |l: &Option<syn::Label>| l.as_ref().map(|l| l.name.apostrophe.bytes().start);
+    match e {
+        Expr::Call(c) => expr_start(&c.func),
+        Expr::MethodCall(m) => expr_start(&m.receiver),
+        Expr::Await(a) => expr_start(&a.base),
+        Expr::Field(f) => expr_start(&f.base),
+        Expr::Try(t) => expr_start(&t.expr),
+        Expr::Index(i) => expr_start(&i.expr),
+        Expr::Binary(b) => expr_start(&b.left),
+        Expr::Assign(a) => expr_start(&a.left),
+        Expr::Cast(c) => expr_start(&c.expr),
+        Expr::Path(p) if p.qself.is_none() => path_start(&p.path),
+        Expr::Paren(p) => Some(p.paren_token.span.open().bytes().start),
+        Expr::Tuple(t) => Some(t.paren_token.span.open().bytes().start),
+        Expr::Array(a) => Some(a.bracket_token.span.open().bytes().start),
+        Expr::Reference(r) => Some(r.and_token.spans[0].bytes().start),
+        Expr::Lit(l) => Some(l.lit.span().bytes().start),
+        Expr::Macro(m) => path_start(&m.mac.path),
+        Expr::Struct(s) if s.qself.is_none() => path_start(&s.path),
+        Expr::If(i) => Some(i.if_token.span.bytes().start),
+        Expr::Match(m) => Some(m.match_token.span.bytes().start),
+        Expr::Let(l) => Some(l.let_token.span.bytes().start),
+        Expr::Return(r) => Some(r.return_token.span.bytes().start),
+        Expr::Break(b) => Some(b.break_token.span.bytes().start),
+        Expr::Continue(c) => Some(c.continue_token.span.bytes().start),
+        Expr::Async(a) => Some(a.async_token.span.bytes().start),
+        Expr::Unsafe(u) => Some(u.unsafe_token.span.bytes().start),
+        Expr::Block(b) => {
+            label(&b.label).or_else(|| Some(b.block.brace_token.span.open().bytes().start))
+        }
+        Expr::Loop(l) => label(&l.label).or_else(|| Some(l.loop_token.span.bytes().start)),
+        Expr::While(w) => label(&w.label).or_else(|| Some(w.while_token.span.bytes().start)),
+        Expr::ForLoop(f) => label(&f.label).or_else(|| Some(f.for_token.span.bytes().start)),
+        _ => None,
+    }
+}
+
+/// The outer attributes of the expression shapes [`expr_start`] reads.
+fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
+    Some(match e {
+        Expr::Call(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Field(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        Expr::Index(x) => &x.attrs,
+        Expr::Binary(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::Cast(x) => &x.attrs,
+        Expr::Path(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
+        Expr::Tuple(x) => &x.attrs,
+        Expr::Array(x) => &x.attrs,
+        Expr::Reference(x) => &x.attrs,
+        Expr::Lit(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Struct(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::Let(x) => &x.attrs,
+        Expr::Return(x) => &x.attrs,
+        Expr::Break(x) => &x.attrs,
+        Expr::Continue(x) => &x.attrs,
+        Expr::Async(x) => &x.attrs,
+        Expr::Unsafe(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Loop(x) => &x.attrs,
+        Expr::While(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        _ => return None,
+    })
+}
+
+/// Byte offset of a path's first token (its leading `::` or first segment).
+fn path_start(p: &syn::Path) -> Option<usize> {
+    match p.leading_colon {
+        Some(c) => Some(c.spans[0].bytes().start),
+        None => p.segments.first().map(|s| s.ident.span().bytes().start),
+    }
+}
+
 fn attrs_empty(e: &Expr) -> bool {
     match e {
         Expr::Call(c) => c.attrs.is_empty(),
@@ -230,6 +335,41 @@ mod tests {
         let mut v = V(0);
         syn::visit::visit_file(&mut v, &file);
         assert!(v.0 > 15);
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+
+    #[test]
+    fn stmt_starts_match_spanned() {
+        let src = r#"fn f() {
+            let x = 1;
+            #[allow(unused)] let y = 2;
+            a::b(x).c::<u8>(1)?.d.await;
+            ::std::thread::sleep(d);
+            x + 1; x = 2; x as u8; (x, y); [1, 2]; &mut v; -x; !x;
+            "lit"; 3u8; println!("{x}"); #[cfg(a)] foo(); Foo { a: 1 };
+            if a { b } else { c } match x { _ => {} } while let Some(x) = it.next() {}
+            'outer: loop { break 'outer; } for i in 0..3 { continue; } loop {}
+            async move { x.await }; unsafe { f() }; { 1 } 'b: { 2 }
+            return; |x| x + 1; move || y; <T as Trait>::f(); fn inner() {} x.0 .1;
+            *x; ..; 1..2; x?; mac![]
+        }"#;
+        let file: syn::File = syn::parse_str(src).unwrap();
+        struct V(usize);
+        impl<'a> syn::visit::Visit<'a> for V {
+            fn visit_stmt(&mut self, s: &'a syn::Stmt) {
+                assert_eq!(
+                    stmt_start(s),
+                    s.span().bytes().start,
+                    "{}",
+                    quote::quote!(#s)
+                );
+                self.0 += 1;
+                syn::visit::visit_stmt(self, s);
+            }
+        }
+        let mut v = V(0);
+        syn::visit::visit_file(&mut v, &file);
+        assert!(v.0 > 45, "{}", v.0);
         proc_macro2::extra::invalidate_current_thread_spans();
     }
 

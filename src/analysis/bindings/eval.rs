@@ -3,7 +3,6 @@
 
 use std::ops::Range;
 
-use quote::ToTokens;
 use syn::{BinOp, Expr, Pat};
 
 use super::interp::Seed;
@@ -154,10 +153,13 @@ impl<T: Tracker> Interp<'_, '_, T> {
             | Expr::Infer(_)
             | Expr::Verbatim(_) => {}
             Expr::Async(a) if a.capture.is_some() && self.any_named_alive() => {
-                self.capture(e, a.block.to_token_stream());
+                let braces = self.cx.span_range(a.block.brace_token.span.join());
+                self.capture(e, &a.block, Some(braces));
             }
             Expr::Closure(c) if c.capture.is_some() && self.any_named_alive() => {
-                self.capture(e, c.body.to_token_stream());
+                let body = crate::span::cheap_expr_range(&c.body)
+                    .map(|r| r.start + self.cx.base..r.end + self.cx.base);
+                self.capture(e, &c.body, body);
             }
             Expr::Closure(c) if self.any_named_alive() => self.capture_moved(&c.body, e),
             Expr::Async(_) | Expr::Closure(_) => {}

@@ -5,6 +5,8 @@ use std::ops::Range;
 
 use syn::{Block, Expr, Stmt};
 
+use quote::ToTokens;
+
 use super::patterns::{binding, bound_names, captures_or_mentions, is_ok_pat, moves_name};
 use super::{End, Hoist, Hold, Produced, TempCtx, Tracked, Tracker};
 use crate::analysis::FileCx;
@@ -270,7 +272,7 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
         }
         let n = b.stmts.len();
         for (i, s) in b.stmts.iter().enumerate() {
-            let start = self.cx.range(s).start;
+            let start = crate::span::stmt_start(s) + self.cx.base;
             if let Some(f) = self.frames.last_mut() {
                 f.stmt = i;
                 f.stmt_start = start;
@@ -494,15 +496,32 @@ impl<'c, 'a, T: Tracker> Interp<'c, 'a, T> {
     }
 
     /// A `move` closure or `async move` block mentioning a value (also as an inline format
-    /// argument, `"{g}"`) takes it.
-    pub(super) fn capture(&mut self, e: &Expr, body: proc_macro2::TokenStream) {
+    /// argument, `"{g}"`) takes it. `body` is the closure's body or the block, `text` a byte
+    /// range of the file that holds it: a name absent from that text cannot be mentioned, so
+    /// the body's tokens are only built when some alive name occurs there.
+    pub(super) fn capture(&mut self, e: &Expr, body: &dyn ToTokens, text: Option<Range<usize>>) {
+        let candidates: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                let g = &self.slots[i];
+                g.alive
+                    && g.shadowed_in.is_none()
+                    && g.t.name.as_deref().is_some_and(|n| {
+                        text.as_ref()
+                            .is_none_or(|r| self.cx.text(r.clone()).contains(n))
+                    })
+            })
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let tokens = body.to_token_stream();
         let r = self.cx.range(e);
-        for i in 0..self.slots.len() {
-            let g = &self.slots[i];
-            if g.alive
-                && g.shadowed_in.is_none()
-                && let Some(n) = &g.t.name
-                && captures_or_mentions(&body, n)
+        for i in candidates {
+            if self.slots[i]
+                .t
+                .name
+                .as_deref()
+                .is_some_and(|n| captures_or_mentions(&tokens, n))
             {
                 self.kill(i, r.clone(), End::Moved);
             }

@@ -30,14 +30,22 @@ impl<T: Tracker> Interp<'_, '_, T> {
             let Some(rest) = b.stmts.get(first..) else {
                 continue;
             };
-            if rest
-                .iter()
-                .any(|s| captures_or_mentions(&s.to_token_stream(), name))
+            // A name absent from the text of the statements cannot be mentioned by them.
+            let Some(from) = rest
+                .first()
+                .map(|s| crate::span::stmt_start(s) + self.cx.base)
+            else {
+                continue;
+            };
+            let close = self.cx.span_range(b.brace_token.span.close());
+            if self.cx.text(from..close.start).contains(name)
+                && rest
+                    .iter()
+                    .any(|s| captures_or_mentions(&s.to_token_stream(), name))
             {
                 continue;
             }
-            let Some(stmt) = rest.first() else { continue };
-            let at = self.cx.range(stmt).start;
+            let at = from;
             // A block can hold the value when no `let` between its and the `.await`'s statements
             // would go out of scope.
             let scope_from = g
