@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::analysis::call_graph::CallGraph;
-use crate::analysis::index::{CallFact, CrateIndex, IndexedFile};
+use crate::analysis::index::{CallFact, CallTarget, CrateIndex, IndexedFile};
 use crate::analysis::rule::Rule;
 use crate::diagnostic::{Diagnostic, Fix, Label};
 
@@ -151,12 +151,15 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
                     chain.push_str(", ..");
                 }
             }
+            // The help shows the call as written (`config::init(..)`), which resolves where
+            // the call is; the bare name may not be in scope there.
+            let written = written_path(file, call).unwrap_or_else(|| name.clone());
             out.push(at_call(
                 rule,
                 file,
                 call,
                 format!("`{name}` blocks: {chain}"),
-                advice(&name),
+                advice(&written),
             ));
         }
     }
@@ -331,6 +334,37 @@ fn report_api_calls(
             advice(&format!("{path}()")),
         ));
     }
+}
+
+/// Keywords a path segment can only be written as a raw identifier (`r#ref`).
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "static", "struct", "trait", "true", "try", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
+    "unsized", "virtual", "yield",
+];
+
+/// A path call's callee as written (`config::init()`, raw identifiers escaped again), or
+/// `None` for a method call.
+fn written_path(file: &IndexedFile, call: &CallFact) -> Option<String> {
+    let CallTarget::Path { path, .. } = call.target else {
+        return None;
+    };
+    let p = file.facts.items.paths.get(path as usize)?;
+    let mut out = String::new();
+    for (k, seg) in p.segments.iter().enumerate() {
+        if k > 0 || p.leading_colon {
+            out.push_str("::");
+        }
+        let seg: &str = seg;
+        if KEYWORDS.contains(&seg) {
+            out.push_str("r#");
+        }
+        out.push_str(seg);
+    }
+    out.push_str("()");
+    Some(out)
 }
 
 /// Where the async context of `call` starts: the name of its `async fn` (the caller's name, when
