@@ -118,6 +118,8 @@ impl Walker<'_, '_, '_> {
         body: Option<&syn::Block>,
     ) -> usize {
         let has_body = body.is_some();
+        let never_returns =
+            body.is_some_and(crate::analysis::bindings::patterns::body_never_completes);
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let body = body.map_or((0, 0), |b| {
             let open = self.cx.span_range(b.brace_token.span.open());
@@ -132,6 +134,7 @@ impl Walker<'_, '_, '_> {
         };
         self.facts.fns.push(FnFact {
             ret,
+            never_returns,
             name: Arc::from(sig.ident.to_string()),
             impl_ty: decl.impl_ty.clone(),
             trait_name: decl.trait_name.clone(),

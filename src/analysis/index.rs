@@ -481,6 +481,7 @@ mod tests {
             range: 3..9,
             body: (0, 0),
             ret: crate::semantic::items::NONE,
+            never_returns: false,
         };
         let ty: Arc<str> = Arc::from("DetachedClient");
         let facts = FileFacts {

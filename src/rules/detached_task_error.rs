@@ -433,11 +433,15 @@ enum FnKind {
 /// they disagree or do not return a `Result`.
 fn local_fn(cx: &FileCx<'_>, name: &str) -> Option<FnKind> {
     let mut found = None;
-    let mut visit = |sig: &syn::Signature| {
+    let mut visit = |sig: &syn::Signature, body: &Block| {
         if sig.ident != name {
             return;
         }
-        let kind = if sig.asyncness.is_some() && returns_result(&sig.output) {
+        // A body that never completes has no output to lose, whatever it declares.
+        let kind = if sig.asyncness.is_some()
+            && returns_result(&sig.output)
+            && !crate::analysis::bindings::patterns::body_never_completes(body)
+        {
             FnKind::AsyncResult
         } else {
             FnKind::Other
@@ -448,14 +452,14 @@ fn local_fn(cx: &FileCx<'_>, name: &str) -> Option<FnKind> {
             Some(_) => FnKind::Other,
         });
     };
-    fn walk(items: &[Item], f: &mut dyn FnMut(&syn::Signature)) {
+    fn walk(items: &[Item], f: &mut dyn FnMut(&syn::Signature, &Block)) {
         for item in items {
             match item {
-                Item::Fn(func) => f(&func.sig),
+                Item::Fn(func) => f(&func.sig, &func.block),
                 Item::Impl(imp) => {
                     for it in &imp.items {
                         if let syn::ImplItem::Fn(m) = it {
-                            f(&m.sig);
+                            f(&m.sig, &m.block);
                         }
                     }
                 }

@@ -74,6 +74,10 @@ pub struct FnFact {
     /// The declared return type ([`ItemSummary::types`]; [`NONE`] for `()`): for an `async fn`,
     /// its output.
     pub ret: u32,
+    /// Its body provably never completes (it ends in a `loop` nothing leaves, with no `return`
+    /// or `?`): there is no output, whatever the declared type.
+    #[serde(default)]
+    pub never_returns: bool,
 }
 
 /// Visibility, as far as resolution uses it.

@@ -39,6 +39,7 @@ impl Summariser {
         let ret = self.c.return_type(&sig.output);
         self.fns.push(FnFact {
             ret,
+            never_returns: false,
             name: Arc::from(sig.ident.to_string()),
             impl_ty: None,
             trait_name: None,

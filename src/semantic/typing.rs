@@ -536,7 +536,9 @@ impl Semantics {
             imp,
             subst: &[],
         };
-        let out = if f.ret == NONE {
+        let out = if f.never_returns {
+            Ty::Unknown
+        } else if f.ret == NONE {
             Ty::Tuple(Vec::new())
         } else {
             self.type_ref(files, at, f.ret, depth + 1)

@@ -173,6 +173,89 @@ pub fn block_diverges(b: &Block) -> bool {
     }
 }
 
+/// Whether a fn body provably never completes: it ends in a `loop` that nothing leaves (no
+/// `break` to it, no `return` and no `?` anywhere in the body outside closures, async blocks
+/// and nested items, no macro whose tokens hold one of those). Such a fn has no output.
+pub fn body_never_completes(b: &Block) -> bool {
+    let Some(Stmt::Expr(Expr::Loop(last), _)) = b.stmts.last() else {
+        return false;
+    };
+    let (before, _) = b.stmts.split_at(b.stmts.len() - 1);
+    // Before the last loop only `return` and `?` leave the fn (a `break` there leaves another
+    // loop): no label to match, and bare breaks never at depth 1.
+    let mut exits = Exits {
+        label: None,
+        depth: 2,
+        found: false,
+    };
+    for s in before {
+        syn::visit::Visit::visit_stmt(&mut exits, s);
+    }
+    exits.label = last.label.as_ref().map(|l| l.name.ident.to_string());
+    exits.depth = 0;
+    // The last loop is entered at depth 1: a bare `break` at that depth leaves it.
+    syn::visit::Visit::visit_expr_loop(&mut exits, last);
+    !exits.found
+}
+
+/// Finds a way out of a fn body for [`body_never_completes`]; `depth` counts the loops
+/// entered, the body's last loop being the first.
+struct Exits {
+    label: Option<String>,
+    depth: usize,
+    found: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Exits {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Return(_) | Expr::Try(_) => self.found = true,
+            Expr::Break(b) => {
+                let to_last = match &b.label {
+                    Some(l) => self.label.as_ref().is_some_and(|n| l.ident == n),
+                    None => self.depth == 1,
+                };
+                self.found |= to_last;
+                syn::visit::visit_expr(self, e);
+            }
+            _ => syn::visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.depth += 1;
+        syn::visit::visit_expr_loop(self, l);
+        self.depth -= 1;
+    }
+
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.depth += 1;
+        syn::visit::visit_expr_while(self, w);
+        self.depth -= 1;
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.depth += 1;
+        syn::visit::visit_expr_for_loop(self, f);
+        self.depth -= 1;
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        fn exits(tokens: TokenStream) -> bool {
+            tokens.into_iter().any(|tt| match tt {
+                TokenTree::Ident(i) => i == "return" || i == "break",
+                TokenTree::Punct(p) => p.as_char() == '?',
+                TokenTree::Group(g) => exits(g.stream()),
+                TokenTree::Literal(_) => false,
+            })
+        }
+        self.found |= exits(m.tokens.clone());
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
 /// `panic!`, `unreachable!`, `todo!` or `unimplemented!` (by the macro path's last segment).
 pub fn is_panic_macro(mac: &syn::Macro) -> bool {
     mac.path.segments.last().is_some_and(|s| {
@@ -236,4 +319,35 @@ pub fn is_future_adapter(m: &syn::Ident) -> bool {
         || m == "into_future"
         || m == "now_or_never"
         || m == "shared"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_never_completes;
+
+    fn never(body: &str) -> bool {
+        let f: syn::ItemFn = syn::parse_str(&format!("async fn f() -> R {body}")).unwrap();
+        body_never_completes(&f.block)
+    }
+
+    #[test]
+    fn endless_loops_nothing_leaves_never_complete() {
+        assert!(never("{ let a = 1; loop { tick().await; } }"));
+        assert!(never("{ loop { for x in v { if x { break; } } } }"));
+        assert!(never(
+            "{ loop { while go() { break; } let c = || return 1; } }"
+        ));
+        assert!(never("{ for x in v { break; } loop { info!(\"tick\"); } }"));
+        assert!(never("{ 'a: loop { 'b: loop { break 'b; } } }"));
+        assert!(!never("{ loop { work().await?; } }"));
+        assert!(!never("{ let x = get()?; loop {} }"));
+        assert!(!never("{ loop { if done() { break; } } }"));
+        assert!(!never("{ 'a: loop { loop { break 'a; } } }"));
+        assert!(!never("{ loop { if done() { return Ok(()); } } }"));
+        assert!(!never("{ loop { select! { _ = a => break } } }"));
+        assert!(!never("{ loop { m!(x?) } }"));
+        assert!(never("{ loop {}; }"));
+        assert!(!never("{ work().await }"));
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
 }
