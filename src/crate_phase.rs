@@ -165,9 +165,15 @@ fn resolve_group(
     }
     drop(slot);
     let mut used: Vec<Vec<(usize, usize)>> = vec![Vec::new(); own.len()];
+    let mut startup = None;
     for (k, (_, diags, policy)) in own.iter_mut().enumerate() {
         if let Some(policy) = policy {
             crate::analysis::test_policy::apply(&index, *policy, k, diags);
+            if crate::analysis::startup::governs_any(diags) {
+                startup
+                    .get_or_insert_with(|| crate::analysis::startup::StartupCode::compute(&index))
+                    .apply(&index, k, diags);
+            }
         }
     }
     for (f, di, ri) in index

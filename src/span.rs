@@ -216,9 +216,9 @@ pub fn stmt_start(s: &syn::Stmt) -> usize {
     cheap.unwrap_or_else(|| s.span().bytes().start)
 }
 
-/// Byte offset of an expression's first token (outer attributes included), when the AST holds
-/// it directly.
-fn expr_start(e: &Expr) -> Option<usize> {
+/// Byte offset of an expression's first token (outer attributes included) in the parsed text,
+/// when the AST holds it directly.
+pub fn expr_start(e: &Expr) -> Option<usize> {
     if let Some(a) = expr_attrs(e).and_then(|a| a.first()) {
         return Some(a.pound_token.spans[0].bytes().start);
     }

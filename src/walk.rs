@@ -56,6 +56,8 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     w.facts.pending = w.sink.take_pending();
     w.facts.client_builds = w.sink.take_client_builds();
     w.facts.select = w.sink.take_select_facts();
+    w.facts.startup.sort_unstable();
+    w.facts.startup.dedup();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }
@@ -212,6 +214,14 @@ impl Walker<'_, '_, '_> {
             }
         }
         self.with_scope(scope, |w| w.visit_block(block));
+        if sig.asyncness.is_some() && self.cx.settings.collect_facts {
+            crate::analysis::startup::clean_calls(
+                block,
+                self.cx.base,
+                fn_index as u32,
+                &mut self.facts.startup,
+            );
+        }
         self.cx.locals.borrow_mut().pop();
         self.cx.fn_owner.set(outer_owner);
         self.cx

@@ -271,6 +271,10 @@ pub struct FileFacts {
     /// `cancel-unsafe-select` through [`crate::analysis::Sink::select_facts`]).
     #[serde(default)]
     pub select: SelectFacts,
+    /// The calls of async fns that run before the fn first suspends, as (file offset, fn
+    /// index, awaited there), sorted ([`crate::analysis::startup`]).
+    #[serde(default)]
+    pub startup: Vec<(u32, u32, bool)>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -308,6 +312,7 @@ impl FileFacts {
             spawns: self.spawns.clone(),
             client_builds: self.client_builds.clone(),
             select: self.select.clone(),
+            startup: self.startup.clone(),
             items: self.items.detached(),
         }
     }

@@ -26,6 +26,7 @@ pub mod scan;
 pub use crate::span;
 pub mod sink;
 pub mod spawns;
+pub mod startup;
 pub mod syms;
 pub mod task_types;
 pub mod templates;

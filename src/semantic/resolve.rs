@@ -509,6 +509,19 @@ impl Semantics {
         }
     }
 
+    /// Whether every crate file `file` belongs to is a binary or an example (its `pub` items
+    /// cannot be reached from outside the crate); false for a file of no crate.
+    pub fn only_in_bins(&self, file: u32) -> bool {
+        let mut crates = self.defmap.crates_of(file).peekable();
+        crates.peek().is_some()
+            && crates.all(|k| {
+                matches!(
+                    k.kind,
+                    CrateKind::Target(TargetKind::Bin | TargetKind::Example)
+                )
+            })
+    }
+
     /// Whether fn `index` of file `file` is test code for certain.
     pub fn is_test(&self, files: &[FileInput<'_>], file: u32, index: u32) -> bool {
         self.test_ctx(files, file, index).is_test()
