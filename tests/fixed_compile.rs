@@ -106,6 +106,9 @@ mod blocking_fs_path_metadata_fixed;
 #[path = "../fixtures/blocking-fs/startup.fixed.rs"]
 mod blocking_fs_startup_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/test-support.fixed.rs"]
+mod blocking_fs_test_support_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-sleep/imports.fixed.rs"]
 mod blocking_sleep_imports_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte

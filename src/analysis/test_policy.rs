@@ -2,7 +2,8 @@
 //! `blocking-call`), applied in phase 2 to their findings, direct and transitive.
 //!
 //! Test code ([`crate::semantic::resolve::TestCtx`]: a fn with a test attribute, an item of a
-//! `#[cfg(test)]` module, a file of a test or bench target) blocks its own runtime only: a
+//! `#[cfg(test)]` module, a file of a test or bench target; for this policy also a fn of a module
+//! or package named as test support, [`crate::semantic::defmap::is_test_support_name`]) blocks its own runtime only: a
 //! `std::fs::write` of a fixture or a `sleep` so that a timestamp differs stalls nothing else.
 //! It matters once the test has started concurrent work on that runtime (a spawned server, a
 //! task): then the blocked thread is one that work needs, and the test may hang. So by default
@@ -77,7 +78,8 @@ pub fn apply(
         let Ok(fi) = u32::try_from(fi) else {
             return true;
         };
-        if !sema.is_test(inputs, file as u32, fi) {
+        if !sema.is_test(inputs, file as u32, fi) && !sema.in_test_support(inputs, file as u32, fi)
+        {
             return true;
         }
         let note = match policy {

@@ -129,6 +129,17 @@ pub struct Module {
     pub is_block: bool,
     /// Whether its cfg (or an enclosing module's) keeps it out of non-test builds.
     pub cfg_test: TestCfg,
+    /// Whether it (or an enclosing module, or its package) is named as test support
+    /// ([`is_test_support_name`]: `mod test_utils`, `mod testing`, a `foo-test-fakes` package).
+    pub test_support: bool,
+}
+
+/// Whether a module or package name names test support: one of its `_`/`-` separated words is
+/// `test`, `tests`, `testing`, `testutil` or `testutils` (`test_utils`, `docs_rs_test_fakes`;
+/// not `contest` or `attest`).
+pub fn is_test_support_name(name: &str) -> bool {
+    name.split(['_', '-'])
+        .any(|w| matches!(w, "test" | "tests" | "testing" | "testutil" | "testutils"))
 }
 
 /// A fast hasher for keys that are already well-mixed integers.
@@ -596,7 +607,11 @@ impl Builder<'_, '_> {
                 continue;
             };
             let k = self.new_crate(CrateKind::Target(t.kind), Some(ti), t.edition);
-            let root = self.add_file(k, file, None, true, TestCfg::No);
+            let support = project
+                .packages
+                .get(t.package)
+                .is_some_and(|p| is_test_support_name(&p.name));
+            let root = self.add_file(k, file, None, true, TestCfg::No, support);
             self.map.crates[k as usize].root = root;
             if t.kind == TargetKind::Lib {
                 lib_roots.insert(ti, root);
@@ -637,13 +652,13 @@ impl Builder<'_, '_> {
                 .package_of(self.files[f as usize].path)
                 .map_or(Edition::E2021, |p| project.packages[p].edition);
             let k = self.new_crate(CrateKind::LooseRoot, None, edition);
-            let root = self.add_file(k, f, None, true, TestCfg::No);
+            let root = self.add_file(k, f, None, true, TestCfg::No, false);
             self.map.crates[k as usize].root = root;
         }
         for f in 0..self.files.len() as u32 {
             if self.map.memberships[f as usize].is_empty() {
                 let k = self.new_crate(CrateKind::Orphan, None, Edition::E2021);
-                let root = self.add_file(k, f, None, false, TestCfg::No);
+                let root = self.add_file(k, f, None, false, TestCfg::No, false);
                 self.map.crates[k as usize].root = root;
             }
         }
@@ -678,6 +693,7 @@ impl Builder<'_, '_> {
         parent: Option<ModId>,
         mod_rs: bool,
         cfg_test: TestCfg,
+        test_support: bool,
     ) -> ModId {
         let file = self.files[f as usize];
         let summary = file.items;
@@ -694,20 +710,22 @@ impl Builder<'_, '_> {
         };
         let file_cfg = cfg_test.and(summary.cfg_test);
         for (s, scope) in summary.scopes.iter().enumerate() {
-            let (parent, dir, cfg, is_block) = if s == 0 {
-                (parent, own_dir.clone(), file_cfg, false)
+            let (parent, dir, cfg, is_block, support) = if s == 0 {
+                (parent, own_dir.clone(), file_cfg, false, test_support)
             } else {
                 let p = base + scope.parent;
                 let pdir = self.dirs.get(p as usize).cloned().unwrap_or_default();
-                let pcfg = self.map.modules[p as usize].cfg_test;
+                let pm = &self.map.modules[p as usize];
+                let (pcfg, psupport) = (pm.cfg_test, pm.test_support);
                 match &scope.kind {
                     ScopeKind::Module { name, path_attr } => (
                         Some(p),
                         pdir.join(path_attr.as_deref().unwrap_or(name)),
                         pcfg.and(scope.cfg_test),
                         false,
+                        psupport || is_test_support_name(name),
                     ),
-                    _ => (Some(p), pdir, pcfg, true),
+                    _ => (Some(p), pdir, pcfg, true, psupport),
                 }
             };
             self.push_module(
@@ -717,6 +735,7 @@ impl Builder<'_, '_> {
                     parent,
                     is_block,
                     cfg_test: cfg,
+                    test_support: support,
                 },
                 dir,
             );
@@ -745,6 +764,8 @@ impl Builder<'_, '_> {
                 }
             };
             let cfg = self.map.modules[at as usize].cfg_test.and(item.cfg_test);
+            let support =
+                self.map.modules[at as usize].test_support || is_test_support_name(&item.name);
             let child_file = candidates
                 .iter()
                 .find_map(|c| self.by_path.get(&crate::semantic::project::normalize(c)))
@@ -758,7 +779,7 @@ impl Builder<'_, '_> {
             });
             match child_file {
                 Some(cf) if !already => {
-                    let child = self.add_file(k, cf, Some(at), path_attr.is_some(), cfg);
+                    let child = self.add_file(k, cf, Some(at), path_attr.is_some(), cfg, support);
                     self.bind_decl(at, &item.name, Ns::Types, Def::Module(child), item.vis);
                 }
                 _ => {
@@ -770,6 +791,7 @@ impl Builder<'_, '_> {
                             parent: Some(at),
                             is_block: false,
                             cfg_test: cfg,
+                            test_support: support,
                         },
                         PathBuf::new(),
                     );

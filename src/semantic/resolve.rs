@@ -509,6 +509,22 @@ impl Semantics {
         }
     }
 
+    /// Whether fn `index` of file `file` is in a module (or package) named as test support
+    /// (`mod test_utils`, `mod testing`, a `*-test-fakes` package): test helpers that are not
+    /// behind `#[cfg(test)]`.
+    pub fn in_test_support(&self, files: &[FileInput<'_>], file: u32, index: u32) -> bool {
+        let Some(f) = files
+            .get(file as usize)
+            .and_then(|x| x.fns.get(index as usize))
+        else {
+            return false;
+        };
+        self.defmap
+            .modules_of(file, f.scope)
+            .filter_map(|m| self.defmap.modules.get(m as usize))
+            .any(|m| m.test_support)
+    }
+
     /// Whether every crate file `file` belongs to is a binary or an example (its `pub` items
     /// cannot be reached from outside the crate); false for a file of no crate.
     pub fn only_in_bins(&self, file: u32) -> bool {

@@ -759,3 +759,29 @@ fn a_guard_is_its_own_type_and_derefs_to_the_guarded_value() {
         Some("std::sync::mpsc::Receiver")
     );
 }
+
+#[test]
+fn test_support_names_are_whole_words() {
+    use crate::semantic::defmap::is_test_support_name;
+    for yes in [
+        "test",
+        "tests",
+        "testing",
+        "test_utils",
+        "docs_rs_test_fakes",
+        "app-test",
+        "testutil",
+    ] {
+        assert!(is_test_support_name(yes), "{yes}");
+    }
+    for no in [
+        "contest",
+        "attest",
+        "latest",
+        "testify",
+        "protest_log",
+        "tester",
+    ] {
+        assert!(!is_test_support_name(no), "{no}");
+    }
+}
