@@ -346,7 +346,7 @@ mod tests {
             a::b(x).c::<u8>(1)?.d.await;
             ::std::thread::sleep(d);
             x + 1; x = 2; x as u8; (x, y); [1, 2]; &mut v; -x; !x;
-            "lit"; 3u8; println!("{x}"); #[cfg(a)] foo(); Foo { a: 1 };
+            "lit"; 3u8; info!("{x}"); #[cfg(a)] foo(); Foo { a: 1 };
             if a { b } else { c } match x { _ => {} } while let Some(x) = it.next() {}
             'outer: loop { break 'outer; } for i in 0..3 { continue; } loop {}
             async move { x.await }; unsafe { f() }; { 1 } 'b: { 2 }
