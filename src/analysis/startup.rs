@@ -20,6 +20,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, Item};
 
 use crate::analysis::index::CrateIndex;
+use crate::analysis::test_policy::GOVERNED;
 use crate::diagnostic::Diagnostic;
 
 /// Records in `out`, as `(file offset, fn_index, awaited)`, the starts of the calls of `body`
@@ -164,28 +165,20 @@ impl<'ast> Visit<'ast> for Clean<'_> {
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         // A macro's calls are not seen; one that may await or spawn suspends.
-        fn suspends(tokens: proc_macro2::TokenStream) -> bool {
-            tokens.into_iter().any(|tt| match tt {
-                proc_macro2::TokenTree::Ident(i) => {
-                    i == "await" || i.to_string().starts_with("spawn")
-                }
-                proc_macro2::TokenTree::Group(g) => suspends(g.stream()),
-                _ => false,
-            })
-        }
+        let suspends = crate::analysis::bindings::patterns::any_token(&m.tokens, &|tt| {
+            matches!(tt, proc_macro2::TokenTree::Ident(i)
+                if i == "await" || i.to_string().starts_with("spawn"))
+        });
         let name = m.path.segments.last().map(|s| s.ident.to_string());
         let awaits = matches!(
             name.as_deref(),
             Some("select" | "select_biased" | "join" | "try_join" | "pin")
         );
-        self.suspended |= awaits || suspends(m.tokens.clone());
+        self.suspended |= awaits || suspends;
     }
 
     fn visit_item(&mut self, _: &'ast Item) {}
 }
-
-/// The blocking rules this policy governs (as the test-code policy).
-const GOVERNED: &[&str] = &["blocking-sleep", "blocking-fs", "blocking-call"];
 
 /// Whether some of `diags` are findings this policy governs.
 pub fn governs_any(diags: &[Diagnostic]) -> bool {
@@ -300,14 +293,22 @@ impl StartupCode {
     }
 }
 
-/// The fn whose startup calls include one starting at `at`.
-fn clean_fn(file: &crate::analysis::index::IndexedFile, at: u32) -> Option<u32> {
+/// The startup entries of `file` for calls starting at `at`: (fn index, awaited there).
+fn entries_at(
+    file: &crate::analysis::index::IndexedFile,
+    at: u32,
+) -> impl Iterator<Item = (u32, bool)> + '_ {
     let calls = &file.facts.startup;
     let k = calls.partition_point(|&(o, _, _)| o < at);
-    calls
-        .get(k)
-        .filter(|&&(o, _, _)| o == at)
-        .map(|&(_, f, _)| f)
+    calls[k..]
+        .iter()
+        .take_while(move |&&(o, _, _)| o == at)
+        .map(|&(_, f, w)| (f, w))
+}
+
+/// The fn whose startup calls include one starting at `at`.
+fn clean_fn(file: &crate::analysis::index::IndexedFile, at: u32) -> Option<u32> {
+    entries_at(file, at).next().map(|(f, _)| f)
 }
 
 /// Whether fn `fn_index` of `file` makes a call at `at` before it first suspends (and awaits
@@ -318,12 +319,7 @@ fn is_clean(
     fn_index: u32,
     awaited: bool,
 ) -> bool {
-    let calls = &file.facts.startup;
-    let k = calls.partition_point(|&(o, _, _)| o < at);
-    calls[k..]
-        .iter()
-        .take_while(|&&(o, _, _)| o == at)
-        .any(|&(_, f, w)| f == fn_index && (w || !awaited))
+    entries_at(file, at).any(|(f, w)| f == fn_index && (w || !awaited))
 }
 
 #[cfg(test)]

@@ -39,8 +39,8 @@ impl BlockingInTests {
     }
 }
 
-/// The rules the policy governs.
-const GOVERNED: &[&str] = &["blocking-sleep", "blocking-fs", "blocking-call"];
+/// The rules the policy governs (and the startup-code policy, [`crate::analysis::startup`]).
+pub const GOVERNED: &[&str] = &["blocking-sleep", "blocking-fs", "blocking-call"];
 
 /// Applies `policy` to the findings `diags` of file `file` of `index`: drops those in test code
 /// it does not report and says "test code" in the message of those it keeps.

@@ -108,10 +108,17 @@ pub fn moves_name(body: &Expr, name: &str) -> bool {
 
 /// Whether a token stream mentions `name` as an identifier.
 pub fn mentions(tokens: TokenStream, name: &str) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == name,
-        TokenTree::Group(g) => mentions(g.stream(), name),
-        _ => false,
+    any_token(
+        &tokens,
+        &|tt| matches!(tt, TokenTree::Ident(i) if i == name),
+    )
+}
+
+/// Whether some token of `tokens` (inside groups too) satisfies `hit`.
+pub fn any_token(tokens: &TokenStream, hit: &dyn Fn(&TokenTree) -> bool) -> bool {
+    tokens.clone().into_iter().any(|tt| match &tt {
+        TokenTree::Group(g) => any_token(&g.stream(), hit),
+        _ => hit(&tt),
     })
 }
 
@@ -242,15 +249,11 @@ impl<'ast> syn::visit::Visit<'ast> for Exits {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        fn exits(tokens: TokenStream) -> bool {
-            tokens.into_iter().any(|tt| match tt {
-                TokenTree::Ident(i) => i == "return" || i == "break",
-                TokenTree::Punct(p) => p.as_char() == '?',
-                TokenTree::Group(g) => exits(g.stream()),
-                TokenTree::Literal(_) => false,
-            })
-        }
-        self.found |= exits(m.tokens.clone());
+        self.found |= any_token(&m.tokens, &|tt| match tt {
+            TokenTree::Ident(i) => i == "return" || i == "break",
+            TokenTree::Punct(p) => p.as_char() == '?',
+            _ => false,
+        });
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
