@@ -125,17 +125,23 @@ fn resolve_group(
     }
     let mut index = CrateIndex::with_project(Vec::new(), Arc::clone(project));
     let mut own: Vec<(usize, Vec<Diagnostic>, Option<_>)> = Vec::new();
+    let mut encoded = Vec::with_capacity(members.len());
     for m in members {
-        index.files.push(IndexedFile {
-            path: Arc::clone(&paths[m.position]),
-            facts: match m.stamp {
-                Some(s) => s.facts_or(m.facts),
-                None => m.facts,
-            },
-        });
+        encoded.push((m.position, m.stamp, m.facts));
         index.suppressions.push(m.suppressions);
         own.push((m.position, m.diagnostics, m.policy));
     }
+    // Decoded on the workers: one thread decoding a large group left the other idle.
+    index.files = encoded
+        .into_par_iter()
+        .map(|(position, stamp, facts)| IndexedFile {
+            path: Arc::clone(&paths[position]),
+            facts: match stamp {
+                Some(s) => s.facts_or(facts),
+                None => facts,
+            },
+        })
+        .collect();
     // The rules resolve independently (the call graph is built once, by whichever asks first):
     // in parallel, gathered back in rule order.
     let mut resolved: Vec<Diagnostic> = settings

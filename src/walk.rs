@@ -58,6 +58,8 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     w.facts.select = w.sink.take_select_facts();
     w.facts.startup.sort_unstable();
     w.facts.startup.dedup();
+    w.facts.root_calls.sort_unstable();
+    w.facts.root_calls.dedup();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }
@@ -264,6 +266,38 @@ impl Walker<'_, '_, '_> {
         let mut l = self.cx.locals.borrow_mut();
         for n in names {
             l.bind(n, None);
+        }
+    }
+
+    /// Records the call whose future `e` blocks on when `e` is `recv.block_on(call)` or
+    /// `path::block_on(call)` in the sync code of a fn: the call's future is the first task of
+    /// the thread that blocks ([`crate::analysis::startup`]).
+    fn record_root_call(&mut self, e: &Expr) {
+        let scope = self.scope();
+        if scope.async_ctx.is_some()
+            || scope.fn_index.is_none()
+            || scope.offloaded
+            || (scope.in_sync_closure && !scope.inline_closure)
+        {
+            return;
+        }
+        let arg = match e {
+            Expr::MethodCall(m) if m.method == "block_on" && m.args.len() == 1 => &m.args[0],
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && matches!(&*c.func, Expr::Path(p)
+                        if p.path.segments.last().is_some_and(|s| s.ident == "block_on")) =>
+            {
+                &c.args[0]
+            }
+            _ => return,
+        };
+        let arg = paths::peel(arg);
+        if matches!(arg, Expr::Call(_) | Expr::MethodCall(_))
+            && let Some(start) = crate::span::expr_start(arg)
+            && let Ok(at) = u32::try_from(start + self.cx.base)
+        {
+            self.facts.root_calls.push(at);
         }
     }
 
@@ -667,6 +701,46 @@ fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool
     set_source(cx, name, src);
 }
 
+/// Records the sources of the names a tuple-variant pattern binds from `e` (`Cmd::Config(c) =>
+/// ..`, `Self::Run(args, ref mut out)`): each is a field of that variant of `e`'s type. `Some`,
+/// `Ok` and `Err` are left to [`expr_source`].
+fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return;
+    };
+    let Some(variant) = ts.path.segments.last() else {
+        return;
+    };
+    if ts.qself.is_some() || matches!(variant.ident.to_string().as_str(), "Some" | "Ok" | "Err") {
+        return;
+    }
+    let Some(r) = span::cheap_expr_range(e) else {
+        return;
+    };
+    let base = cx.base;
+    let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
+    let v = cx.span_range(variant.ident.span());
+    for (index, elem) in ts.elems.iter().enumerate() {
+        let syn::Pat::Ident(p) = elem else {
+            continue;
+        };
+        if p.subpat.is_some() {
+            continue;
+        }
+        set_source(
+            cx,
+            &p.ident,
+            Source::Variant {
+                start,
+                end,
+                limit,
+                variant: (v.start as u32, v.end as u32),
+                index: index as u32,
+            },
+        );
+    }
+}
+
 /// Records the sources of the names a struct pattern binds from `e` (`let Modules { output, ..
 /// } = modules;`): each is a field of `e`.
 fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
@@ -732,6 +806,10 @@ pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
         && i.diverge.is_none()
     {
         field_sources(cx, ps, &i.expr, limit);
+    }
+    // `let Cmd::Run(args) = cmd else { .. };` (or an irrefutable single-variant enum).
+    if let Some(i) = &l.init {
+        variant_sources(cx, pat, &i.expr, limit);
     }
     if let syn::Pat::Type(pt) = &l.pat
         && !(l.init.is_some() && has_infer(&pt.ty))
@@ -993,6 +1071,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             // `Some(h) => ..` / `Ok(h) => ..`: `h` is the scrutinee's value.
             if matches!(arm.pat, syn::Pat::TupleStruct(_)) {
                 expr_source(self.cx, &arm.pat, &m.expr, limit, false);
+                variant_sources(self.cx, &arm.pat, &m.expr, limit);
             }
             visit::visit_arm(self, arm);
         }
@@ -1004,6 +1083,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         let limit = self.cx.locals.borrow().len();
         self.bind(&l.pat, init);
         expr_source(self.cx, &l.pat, &l.expr, limit, false);
+        variant_sources(self.cx, &l.pat, &l.expr, limit);
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
@@ -1022,6 +1102,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             && matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::ForLoop(_))
         {
             self.record_blocking(e);
+            self.record_root_call(e);
             if self.scope().fn_index.is_some() && crate::analysis::spawns::is_spawn(self.cx, e) {
                 let start = crate::analysis::span::expr_range(e).start + self.cx.base;
                 self.facts

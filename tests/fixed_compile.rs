@@ -106,6 +106,9 @@ mod blocking_fs_path_metadata_fixed;
 #[path = "../fixtures/blocking-fs/startup.fixed.rs"]
 mod blocking_fs_startup_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/blocking-fs/runtime-root.fixed.rs"]
+mod blocking_fs_runtime_root_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-fs/test-support.fixed.rs"]
 mod blocking_fs_test_support_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
@@ -297,6 +300,9 @@ mod blocking_call_basic_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/unawaited-future/receiver-types.fixed.rs"]
 mod unawaited_future_receiver_types_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/variant-receivers.fixed.rs"]
+mod unawaited_future_variant_receivers_fixed;
 // `blocking-sleep/macros.rs` calls a macro it does not define (the linter must not look into a
 // macro it does not know): defined here, before the module, it swallows its input.
 macro_rules! my_macro {

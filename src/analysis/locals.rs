@@ -43,6 +43,20 @@ pub enum Source {
         /// The field's name, by its byte range in the pattern.
         field: (u32, u32),
     },
+    /// `Enum::Variant(.., name, ..) => ..` matched on `e`: field `index` of variant `Variant`
+    /// of `e`'s type.
+    Variant {
+        /// Start of the matched expression.
+        start: u32,
+        /// Its end.
+        end: u32,
+        /// Bindings visible to it.
+        limit: u32,
+        /// The variant's name, by its byte range in the pattern.
+        variant: (u32, u32),
+        /// The position of the bound field.
+        index: u32,
+    },
     /// `if let Some(name) = e` / `Ok(name)`: the inner value of `e`.
     Unwrap {
         /// Start of the scrutinee.

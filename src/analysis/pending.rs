@@ -24,8 +24,10 @@ pub fn settle(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
             let vetoed = || p.unless_method.as_deref().is_some_and(crate_declares);
             if p.sym == NONE {
                 // Nothing types the expression: held unless the crate declares the method.
-                if p.unless_method.is_some() && !vetoed() {
-                    let mut d = p.diagnostic.clone();
+                if p.unless_method.is_some()
+                    && !vetoed()
+                    && let Some(mut d) = p.diagnostic.open()
+                {
                     d.path = Arc::clone(&f.path);
                     out.push(d);
                 }
@@ -39,8 +41,10 @@ pub fn settle(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
                 .as_ref()
                 .is_none_or(|(sym, types)| types.iter().any(|t| is(*sym, t)));
             let holds = |t: &String| is(p.sym, t) && !(t == UNTYPED && vetoed());
-            if also && p.types.iter().any(holds) {
-                let mut d = p.diagnostic.clone();
+            if also
+                && p.types.iter().any(holds)
+                && let Some(mut d) = p.diagnostic.open()
+            {
                 d.path = Arc::clone(&f.path);
                 out.push(d);
             }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::index::{ClientBuild, DiscardedCall, Pending, SelectFacts};
+use crate::analysis::index::{ClientBuild, DiscardedCall, HeldDiagnostic, Pending, SelectFacts};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
 
 /// Where rules report findings for one file.
@@ -151,7 +151,9 @@ impl<'a> Sink<'a> {
         self.diagnostics = diagnostics;
         let mut pending = std::mem::take(&mut self.pending);
         for p in &mut pending {
-            self.gate_one(text, &mut p.diagnostic);
+            if let Some(d) = p.diagnostic.get_mut() {
+                self.gate_one(text, d);
+            }
         }
         self.pending = pending;
         let mut discarded = std::mem::take(&mut self.discarded);
@@ -257,9 +259,16 @@ impl<'a> Sink<'a> {
             types,
             also: None,
             unless_method: None,
-            diagnostic,
+            diagnostic: HeldDiagnostic::new(diagnostic),
         });
-        Reported(&mut self.pending.last_mut().expect("just pushed").diagnostic)
+        Reported(
+            self.pending
+                .last_mut()
+                .expect("just pushed")
+                .diagnostic
+                .get_mut()
+                .expect("open until the file's facts are taken"),
+        )
     }
 
     /// A bare diagnostic of `rule` in this file.
@@ -358,7 +367,7 @@ impl<'a> Sink<'a> {
                 types: d.types,
                 also: d.also,
                 unless_method,
-                diagnostic: d.diagnostic,
+                diagnostic: HeldDiagnostic::new(d.diagnostic),
             });
         } else if unless_method.is_some() {
             // Untyped: phase 2 knows whether the crate declares the method.
@@ -367,7 +376,7 @@ impl<'a> Sink<'a> {
                 types: Vec::new(),
                 also: None,
                 unless_method,
-                diagnostic: d.diagnostic,
+                diagnostic: HeldDiagnostic::new(d.diagnostic),
             });
         } else if d.fallback == Fallback::Yes {
             self.diagnostics.push(d.diagnostic);
@@ -387,7 +396,11 @@ impl<'a> Sink<'a> {
 
     /// Takes the pending findings recorded so far.
     pub fn take_pending(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.pending)
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in &mut pending {
+            p.diagnostic.seal();
+        }
+        pending
     }
 
     /// The diagnostics reported so far.
@@ -474,12 +487,14 @@ mod tests {
         sink.settle_deferred(&(48..50), || crate::semantic::items::NONE);
         sink.finish_deferred();
         assert!(!sink.has_deferred());
-        let pending = sink.take_pending();
+        // Still open (`take_pending` seals them, and this test rule has no id to decode by).
+        let mut pending = std::mem::take(&mut sink.pending);
         let kept: Vec<(&str, u32, Option<&str>)> = pending
-            .iter()
+            .iter_mut()
             .map(|p| {
                 let unless = p.unless_method.as_deref();
-                (p.diagnostic.message.as_str(), p.sym, unless)
+                let message = p.diagnostic.get_mut().map_or("", |d| d.message.as_str());
+                (message, p.sym, unless)
             })
             .collect();
         let none = crate::semantic::items::NONE;

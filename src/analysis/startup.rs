@@ -12,7 +12,9 @@
 //!
 //! Phase 2 ([`StartupCode`]) calls an async fn startup code when it is a runtime entry
 //! (`#[tokio::main]`, `#[actix_web::main]`, ..; not a test), or when it has at least one call
-//! in the crate and every call of it is in startup code: in the own body of a startup fn,
+//! in the crate and every call of it is in startup code: the future sync code blocks on
+//! (`rt.block_on(run(args))`, `futures::executor::block_on(run())`: the calling thread runs
+//! it, and nothing runs beside it until it spawns), or a call in the own body of a startup fn,
 //! outside loops and closures, before that fn's first suspension point. Fns callers outside
 //! the crate could reach (`pub` in a library, trait methods) are never startup code.
 
@@ -245,14 +247,19 @@ impl StartupCode {
         StartupCode { startup }
     }
 
-    /// Whether call `ci` of file `fi` runs in startup code: in the own body of a startup fn,
-    /// outside loops and closures, before the fn first suspends.
+    /// Whether call `ci` of file `fi` runs in startup code: the future sync code blocks on
+    /// (`rt.block_on(run())`), or a call in the own body of a startup fn, outside loops and
+    /// closures, before the fn first suspends.
     fn startup_call(index: &CrateIndex, startup: &[bool], fi: usize, ci: usize) -> bool {
         let g = index.call_graph();
         let file = &index.files[fi];
         let Some(call) = file.facts.calls.get(ci) else {
             return false;
         };
+        if !call.in_async && file.facts.root_calls.binary_search(&call.start).is_ok() {
+            // The future a sync fn blocks on: nothing runs beside it on its thread yet.
+            return true;
+        }
         let caller = g.node(fi, call.caller as usize);
         let own_context = file
             .facts

@@ -153,7 +153,9 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                     let reads = !at.cheap
                         || match src {
                             Source::Type(..) => true,
-                            Source::Init { start, end, .. } | Source::Field { start, end, .. } => {
+                            Source::Init { start, end, .. }
+                            | Source::Field { start, end, .. }
+                            | Source::Variant { start, end, .. } => {
                                 copies_a_place(cx.text(start as usize..end as usize))
                             }
                             _ => false,
@@ -320,6 +322,20 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
         } => {
             let base = build(cx, &expr(start, end)?, At { limit, ..at })?;
             Sym::Field(base, text(field.0, field.1).into())
+        }
+        Source::Variant { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
+            return None;
+        }
+        Source::Variant {
+            start,
+            end,
+            limit,
+            variant,
+            index,
+        } => {
+            let base = build(cx, &expr(start, end)?, At { limit, ..at })?;
+            let field = crate::semantic::items::variant_field(text(variant.0, variant.1), index);
+            Sym::Field(base, field.into())
         }
         Source::Init { start, end, limit } => {
             return build(cx, &expr(start, end)?, At { limit, ..at });

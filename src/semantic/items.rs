@@ -346,6 +346,12 @@ impl ItemSummary {
     }
 }
 
+/// The name under which field `index` of tuple variant `variant` is recorded among its enum's
+/// fields ([`FieldFact`]): `Config.0`, which no struct field can be named.
+pub fn variant_field(variant: &str, index: u32) -> String {
+    format!("{}.{index}", variant.strip_prefix("r#").unwrap_or(variant))
+}
+
 /// An identifier as code names it (`r#ref` is `ref`). Not interned: [`ItemSummary::detached`]
 /// shares the names of a finished file.
 pub fn ident_name(i: &syn::Ident) -> Name {
@@ -604,7 +610,10 @@ impl Collector {
                 self.fields(id, &s.fields);
                 self.adt_params(id, &s.generics);
             }
-            Item::Enum(e) => self.adt_params(id, &e.generics),
+            Item::Enum(e) => {
+                self.variant_fields(id, e);
+                self.adt_params(id, &e.generics);
+            }
             Item::Type(t) => self.item_type(id, &t.ty, &t.generics),
             Item::Static(s) => self.item_type(id, &s.ty, &syn::Generics::default()),
             Item::Const(c) => self.item_type(id, &c.ty, &syn::Generics::default()),

@@ -155,6 +155,25 @@ impl Collector {
         }
     }
 
+    /// Records the fields of the tuple variants of enum item `item`, named as
+    /// [`variant_field`](crate::semantic::items::variant_field) names them (not those of a
+    /// plain value type).
+    pub fn variant_fields(&mut self, item: u32, e: &syn::ItemEnum) {
+        for v in &e.variants {
+            let syn::Fields::Unnamed(fields) = &v.fields else {
+                continue;
+            };
+            let variant = ident_name(&v.ident);
+            for (i, f) in fields.unnamed.iter().enumerate() {
+                if is_plain(&f.ty) {
+                    continue;
+                }
+                let name = crate::semantic::items::variant_field(&variant, i as u32);
+                self.field(item, Name::from(name), &f.ty);
+            }
+        }
+    }
+
     /// Records the declared type of alias, static or const item `item` (an alias's generic
     /// parameter names in `params`).
     pub fn item_type(&mut self, item: u32, ty: &syn::Type, generics: &syn::Generics) {
