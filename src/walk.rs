@@ -749,6 +749,21 @@ fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
     };
     let base = cx.base;
     let (start, end) = ((r.start + base) as u32, (r.end + base) as u32);
+    // `Cmd::Send { tx }` / `Self::Send { tx }` names a variant: its fields are the enum's
+    // `Send.tx` (a qualifier that reads as a type, not a module: `Self` or capitalized).
+    let segments = &ps.path.segments;
+    let variant = match segments.len().checked_sub(2).map(|i| &segments[i]) {
+        Some(q)
+            if q.ident == "Self"
+                || q.ident
+                    .to_string()
+                    .starts_with(|c: char| c.is_ascii_uppercase()) =>
+        {
+            let v = cx.span_range(segments[segments.len() - 1].ident.span());
+            (v.start as u32, v.end as u32)
+        }
+        _ => (0, 0),
+    };
     for fp in &ps.fields {
         let (syn::Member::Named(field), syn::Pat::Ident(p)) = (&fp.member, &*fp.pat) else {
             continue;
@@ -766,6 +781,7 @@ fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
                 end,
                 limit,
                 field,
+                variant,
             },
         );
     }
@@ -1069,9 +1085,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             let limit = self.cx.locals.borrow().len();
             self.bind_unknown(&arm.pat);
             // `Some(h) => ..` / `Ok(h) => ..`: `h` is the scrutinee's value.
-            if matches!(arm.pat, syn::Pat::TupleStruct(_)) {
-                expr_source(self.cx, &arm.pat, &m.expr, limit, false);
-                variant_sources(self.cx, &arm.pat, &m.expr, limit);
+            match &arm.pat {
+                syn::Pat::TupleStruct(_) => {
+                    expr_source(self.cx, &arm.pat, &m.expr, limit, false);
+                    variant_sources(self.cx, &arm.pat, &m.expr, limit);
+                }
+                syn::Pat::Struct(ps) => field_sources(self.cx, ps, &m.expr, limit),
+                _ => {}
             }
             visit::visit_arm(self, arm);
         }
@@ -1084,6 +1104,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
         self.bind(&l.pat, init);
         expr_source(self.cx, &l.pat, &l.expr, limit, false);
         variant_sources(self.cx, &l.pat, &l.expr, limit);
+        if let syn::Pat::Struct(ps) = &*l.pat {
+            field_sources(self.cx, ps, &l.expr, limit);
+        }
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {

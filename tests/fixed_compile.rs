@@ -139,6 +139,9 @@ mod swallowed_cancellation_declared_handles_fixed;
 #[path = "../fixtures/swallowed-cancellation/field-handles.fixed.rs"]
 mod swallowed_cancellation_field_handles_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/swallowed-cancellation/variant-handles.fixed.rs"]
+mod swallowed_cancellation_variant_handles_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/swallowed-cancellation/join-sets.fixed.rs"]
 mod swallowed_cancellation_join_sets_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte

@@ -42,6 +42,9 @@ pub enum Source {
         limit: u32,
         /// The field's name, by its byte range in the pattern.
         field: (u32, u32),
+        /// For a struct-variant pattern (`Cmd::Send { tx }`), the variant's name by its byte
+        /// range (`(0, 0)`: a struct pattern).
+        variant: (u32, u32),
     },
     /// `Enum::Variant(.., name, ..) => ..` matched on `e`: field `index` of variant `Variant`
     /// of `e`'s type.

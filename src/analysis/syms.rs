@@ -216,8 +216,8 @@ fn build(cx: &FileCx<'_>, e: &Expr, at: At) -> Option<u32> {
                 return None;
             }
             // `Arc::clone(&x)`, `Arc::new(x)`, `Box::new(x)`: a pointer to `x`'s value, whose
-            // methods are the value's.
-            if let Some(place) = pointer_to_place(cx, c) {
+            // methods are the value's; `mem::replace(&mut x, ..)`, `mem::take(&mut x)`: `x`'s.
+            if let Some(place) = pointer_to_place(cx, c).or_else(|| swapped_place(cx, c)) {
                 return build(cx, place, d);
             }
             // A local closure or fn pointer shadows items of that name.
@@ -270,6 +270,23 @@ pub fn pointer_to_place<'e>(cx: &FileCx<'_>, c: &'e syn::ExprCall) -> Option<&'e
     .then_some(place)
 }
 
+/// The place whose old value `std::mem::replace(&mut place, v)` or `std::mem::take(&mut place)`
+/// returns.
+fn swapped_place<'e>(cx: &FileCx<'_>, c: &'e syn::ExprCall) -> Option<&'e Expr> {
+    let Expr::Path(f) = crate::analysis::paths::peel(&c.func) else {
+        return None;
+    };
+    let arity = match display(&cx.resolve(&f.path)).as_str() {
+        "std::mem::replace" | "core::mem::replace" => 2,
+        "std::mem::take" | "core::mem::take" => 1,
+        _ => return None,
+    };
+    match (c.args.len() == arity).then(|| crate::analysis::paths::peel(&c.args[0]))? {
+        Expr::Reference(r) if r.mutability.is_some() => Some(&r.expr),
+        _ => None,
+    }
+}
+
 /// Whether an initializer's text only copies a place: a local or a field chain, borrowed,
 /// `.clone()`d or `Arc::clone(&..)`d (`self.manager.clone()`, `&ctx.pool`). Typing it costs no
 /// more than typing the place, so even a cheap query reads it.
@@ -319,9 +336,16 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
             end,
             limit,
             field,
+            variant,
         } => {
             let base = build(cx, &expr(start, end)?, At { limit, ..at })?;
-            Sym::Field(base, text(field.0, field.1).into())
+            let name = text(field.0, field.1);
+            if variant == (0, 0) {
+                Sym::Field(base, name.into())
+            } else {
+                let field = crate::semantic::items::variant_field(text(variant.0, variant.1), name);
+                Sym::Field(base, field.into())
+            }
         }
         Source::Variant { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
             return None;

@@ -346,10 +346,13 @@ impl ItemSummary {
     }
 }
 
-/// The name under which field `index` of tuple variant `variant` is recorded among its enum's
-/// fields ([`FieldFact`]): `Config.0`, which no struct field can be named.
-pub fn variant_field(variant: &str, index: u32) -> String {
-    format!("{}.{index}", variant.strip_prefix("r#").unwrap_or(variant))
+/// The name under which field `field` (a name, or the index of a tuple variant's field) of
+/// variant `variant` is recorded among its enum's fields ([`FieldFact`]): `Config.0`,
+/// `Send.tx`, which no struct field can be named.
+pub fn variant_field(variant: &str, field: impl std::fmt::Display) -> String {
+    let field = field.to_string();
+    let unraw = |s: &str| s.strip_prefix("r#").unwrap_or(s).to_string();
+    format!("{}.{}", unraw(variant), unraw(&field))
 }
 
 /// An identifier as code names it (`r#ref` is `ref`). Not interned: [`ItemSummary::detached`]

@@ -653,6 +653,47 @@ fn fields_are_typed_through_the_declaring_module() {
 }
 
 #[test]
+fn variant_fields_are_typed_by_variant_and_tuple_struct_patterns_by_the_struct() {
+    use crate::semantic::items::variant_field;
+    let mut r = Run::loose(&[(
+        "lib.rs",
+        "use std::sync::mpsc::Receiver;
+         pub enum Cmd { Run(u8, Receiver<u8>), Send { rx: Receiver<u16> }, Off }
+         pub struct Wrap(pub Receiver<u32>);
+         fn cmd() -> Option<Cmd> { None }
+         fn wrap() -> std::io::Result<Wrap> { loop {} }
+         fn caller() {}",
+    )]);
+    let field = |r: &mut Run, f: &str, name: &str| r.ret_field("lib.rs", "caller", f, name);
+    assert_eq!(
+        field(&mut r, "cmd", &variant_field("Run", 1)),
+        "std::sync::mpsc::Receiver<u8>"
+    );
+    assert_eq!(
+        field(&mut r, "cmd", &variant_field("Run", 0)),
+        "?",
+        "a plain type"
+    );
+    assert_eq!(
+        field(&mut r, "cmd", &variant_field("Send", "rx")),
+        "std::sync::mpsc::Receiver<u16>"
+    );
+    assert_eq!(
+        field(&mut r, "cmd", "rx"),
+        "?",
+        "a variant's field is not the enum's"
+    );
+    assert_eq!(field(&mut r, "cmd", &variant_field("Off", 0)), "?");
+    // `Wrap(inner)` reads as a variant's pattern; on the struct it is its own field.
+    assert_eq!(
+        field(&mut r, "wrap", &variant_field("Wrap", 0)),
+        "std::sync::mpsc::Receiver<u32>"
+    );
+    assert_eq!(field(&mut r, "wrap", &variant_field("Other", 0)), "?");
+    assert_eq!(variant_field("r#ref", "r#type"), "ref.type");
+}
+
+#[test]
 fn type_patterns_can_exclude_a_unit_error() {
     use crate::semantic::types::Ty;
     let path: std::sync::Arc<[crate::semantic::items::Name]> = ["std", "result", "Result"]

@@ -155,20 +155,20 @@ impl Collector {
         }
     }
 
-    /// Records the fields of the tuple variants of enum item `item`, named as
+    /// Records the fields of the variants of enum item `item`, named as
     /// [`variant_field`](crate::semantic::items::variant_field) names them (not those of a
     /// plain value type).
     pub fn variant_fields(&mut self, item: u32, e: &syn::ItemEnum) {
         for v in &e.variants {
-            let syn::Fields::Unnamed(fields) = &v.fields else {
-                continue;
-            };
             let variant = ident_name(&v.ident);
-            for (i, f) in fields.unnamed.iter().enumerate() {
+            for (i, f) in v.fields.iter().enumerate() {
                 if is_plain(&f.ty) {
                     continue;
                 }
-                let name = crate::semantic::items::variant_field(&variant, i as u32);
+                let name = match &f.ident {
+                    Some(id) => crate::semantic::items::variant_field(&variant, ident_name(id)),
+                    None => crate::semantic::items::variant_field(&variant, i),
+                };
                 self.field(item, Name::from(name), &f.ty);
             }
         }

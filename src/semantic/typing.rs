@@ -702,6 +702,15 @@ impl Semantics {
                 let Some(file) = files.get(*f as usize) else {
                     return Ty::Unknown;
                 };
+                let Some(item) = file.items.items.get(*i as usize) else {
+                    return Ty::Unknown;
+                };
+                // A tuple-struct pattern reads as a variant's (`Wrap.0` of `Wrap(inner)`): on a
+                // struct of that name it is the struct's own field.
+                let name = match name.split_once('.') {
+                    Some((owner, field)) if *owner == *item.name => field,
+                    _ => name,
+                };
                 let fields = &file.items.fields;
                 let start = fields.partition_point(|x| x.item < *i);
                 let Some(field) = fields[start..]
@@ -709,9 +718,6 @@ impl Semantics {
                     .take_while(|x| x.item == *i)
                     .find(|x| &*x.name == name)
                 else {
-                    return Ty::Unknown;
-                };
-                let Some(item) = file.items.items.get(*i as usize) else {
                     return Ty::Unknown;
                 };
                 // A generic struct's parameters take the arguments of this use (unknown when
