@@ -702,8 +702,9 @@ fn expr_source(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32, elem: bool
 }
 
 /// Records the sources of the names a tuple-variant pattern binds from `e` (`Cmd::Config(c) =>
-/// ..`, `Self::Run(args, ref mut out)`): each is a field of that variant of `e`'s type. `Some`,
-/// `Ok` and `Err` are left to [`expr_source`].
+/// ..`, `Self::Run(args, ref mut out)`, `Some(Cmd::Config(c))`): each is a field of that variant
+/// of `e`'s type (or of its `Some`/`Ok` value). `Some(x)`, `Ok(x)` and `Err(..)` themselves are
+/// left to [`expr_source`].
 fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
     let syn::Pat::TupleStruct(ts) = pat else {
         return;
@@ -711,9 +712,28 @@ fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
     let Some(variant) = ts.path.segments.last() else {
         return;
     };
-    if ts.qself.is_some() || matches!(variant.ident.to_string().as_str(), "Some" | "Ok" | "Err") {
+    if ts.qself.is_some() {
         return;
     }
+    let mut unwrap = false;
+    let (ts, variant) = match variant.ident.to_string().as_str() {
+        // `Some(Cmd::Run(args))`: a variant of the wrapped value.
+        "Some" | "Ok" => match ts.elems.iter().collect::<Vec<_>>()[..] {
+            [syn::Pat::TupleStruct(inner)] if inner.qself.is_none() => {
+                let Some(v) = inner.path.segments.last() else {
+                    return;
+                };
+                if matches!(v.ident.to_string().as_str(), "Some" | "Ok" | "Err") {
+                    return;
+                }
+                unwrap = true;
+                (inner, v)
+            }
+            _ => return,
+        },
+        "Err" => return,
+        _ => (ts, variant),
+    };
     let Some(r) = span::cheap_expr_range(e) else {
         return;
     };
@@ -736,6 +756,7 @@ fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
                 limit,
                 variant: (v.start as u32, v.end as u32),
                 index: index as u32,
+                unwrap,
             },
         );
     }

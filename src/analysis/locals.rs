@@ -59,6 +59,8 @@ pub enum Source {
         variant: (u32, u32),
         /// The position of the bound field.
         index: u32,
+        /// Whether the variant is of `e`'s `Some`/`Ok` value (`Some(Cmd::Run(args))`).
+        unwrap: bool,
     },
     /// `if let Some(name) = e` / `Ok(name)`: the inner value of `e`.
     Unwrap {

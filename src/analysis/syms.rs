@@ -356,8 +356,12 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
             limit,
             variant,
             index,
+            unwrap,
         } => {
-            let base = build(cx, &expr(start, end)?, At { limit, ..at })?;
+            let mut base = build(cx, &expr(start, end)?, At { limit, ..at })?;
+            if unwrap {
+                base = cx.items.borrow_mut().sym(Sym::Unwrap(base));
+            }
             let field = crate::semantic::items::variant_field(text(variant.0, variant.1), index);
             Sym::Field(base, field.into())
         }
