@@ -254,7 +254,7 @@ impl Cache {
         spill: Option<&Spill>,
     ) -> FileOutcome {
         let Ok(bytes) = lint::read_limited(&path) else {
-            return lint::lint_file(path, info, settings);
+            return lint::lint_file_to_encode(path, info, settings);
         };
         let key = key(&path);
         let hash = content_hash(&bytes, info, settings);
@@ -265,7 +265,7 @@ impl Cache {
         }) {
             return replay(path, cached, hash, e.facts.clone());
         }
-        let mut outcome = lint::lint_bytes(path, bytes, info, settings);
+        let mut outcome = lint::lint_bytes_to_encode(path, bytes, info, settings);
         // The facts are encoded once, for the cache and for the crate-wide phase, which decodes
         // them group by group: the structures are not kept beside their encoding.
         let facts = encode_facts(&mut outcome, Some(hash), spill);
@@ -480,6 +480,9 @@ fn encode_facts(
     };
     if facts.is_some() {
         outcome.facts = FileFacts::default();
+    } else {
+        // Kept as structures after all: out of the file's tree memory.
+        outcome.facts = crate::allocator::long_lived(|| outcome.facts.detached());
     }
     outcome.stamp = Some(lint::Stamp {
         hash,
@@ -508,7 +511,7 @@ pub(crate) fn lint_file_catching_panics(
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cache {
         Some(cache) => cache.lint_file(Arc::clone(path), info, settings, spill),
         None => {
-            let mut outcome = lint::lint_file(Arc::clone(path), info, settings);
+            let mut outcome = lint::lint_file_to_encode(Arc::clone(path), info, settings);
             if outcome.error.is_none() {
                 // Not hashed: no group key is made from it.
                 encode_facts(&mut outcome, None, spill);

@@ -151,11 +151,36 @@ impl FileOutcome {
 
 /// Reads and lints one file. Never panics on any input.
 pub fn lint_file(path: Arc<PathBuf>, crate_info: CrateInfo, settings: &Settings) -> FileOutcome {
-    let bytes = match read_limited(&path) {
-        Ok(b) => b,
-        Err(message) => return FileOutcome::error(path, message, None),
-    };
-    lint_bytes(path, bytes, crate_info, settings)
+    match read_limited(&path) {
+        Ok(bytes) => lint_bytes(path, bytes, crate_info, settings),
+        Err(message) => FileOutcome::error(path, message, None),
+    }
+}
+
+/// [`lint_file`] for a caller that encodes the facts at once: they are not copied out of the
+/// file's tree memory first ([`FileFacts::detached`]), which only facts kept as structures need.
+pub fn lint_file_to_encode(
+    path: Arc<PathBuf>,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
+    match read_limited(&path) {
+        Ok(bytes) => lint_bytes_to_encode(path, bytes, crate_info, settings),
+        Err(message) => FileOutcome::error(path, message, None),
+    }
+}
+
+/// [`lint_bytes`] for a caller that encodes the facts at once (see [`lint_file_to_encode`]).
+pub fn lint_bytes_to_encode(
+    path: Arc<PathBuf>,
+    bytes: Vec<u8>,
+    crate_info: CrateInfo,
+    settings: &Settings,
+) -> FileOutcome {
+    match decode_utf8(&path, bytes) {
+        Ok(text) => lint(path, text, crate_info, settings, false),
+        Err(outcome) => *outcome,
+    }
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`].
@@ -190,21 +215,24 @@ pub fn lint_bytes(
     crate_info: CrateInfo,
     settings: &Settings,
 ) -> FileOutcome {
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix =
-                SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
-            let pos = prefix.position(valid);
-            return FileOutcome::error(
-                path,
-                format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
-                Some((pos.line, pos.column)),
-            );
-        }
-    };
-    lint_text(path, text, crate_info, settings)
+    match decode_utf8(&path, bytes) {
+        Ok(text) => lint(path, text, crate_info, settings, true),
+        Err(outcome) => *outcome,
+    }
+}
+
+/// The file's text, or the error outcome of a file that is not UTF-8.
+fn decode_utf8(path: &Arc<PathBuf>, bytes: Vec<u8>) -> Result<String, Box<FileOutcome>> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
+        let pos = prefix.position(valid);
+        Box::new(FileOutcome::error(
+            Arc::clone(path),
+            format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+            Some((pos.line, pos.column)),
+        ))
+    })
 }
 
 /// Lints one file's text.
@@ -213,6 +241,17 @@ pub fn lint_text(
     text: String,
     crate_info: CrateInfo,
     settings: &Settings,
+) -> FileOutcome {
+    lint(path, text, crate_info, settings, true)
+}
+
+/// Lints one file's text; its facts are copied out of the tree's memory when `detach`.
+fn lint(
+    path: Arc<PathBuf>,
+    text: String,
+    crate_info: CrateInfo,
+    settings: &Settings,
+    detach: bool,
 ) -> FileOutcome {
     if text.len() as u64 > MAX_FILE_BYTES {
         return FileOutcome::error(path, too_large(text.len() as u64), None);
@@ -289,7 +328,8 @@ pub fn lint_text(
             // What outlives the file was allocated among its tree's nodes: copied into the
             // long-lived heap, it no longer pins the tree's pages (see `allocator::Allocator`).
             crate::allocator::long_lived(|| {
-                (diagnostics.clone(), facts.detached(), suppressions.clone())
+                let facts = if detach { facts.detached() } else { facts };
+                (diagnostics.clone(), facts, suppressions.clone())
             })
         }
     };

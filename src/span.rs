@@ -45,6 +45,16 @@ impl Drop for ParsedFile {
     }
 }
 
+/// Calls `f` with the text of byte range `r` of the installed [`ParsedFile`] (positions as
+/// [`ByteRange::bytes`] gives them); `None` without one, or for a range outside its text.
+pub fn parsed_text<T>(r: Range<usize>, f: impl FnOnce(&str) -> T) -> Option<T> {
+    PARSED.with(|p| {
+        let p = p.borrow();
+        let (source, base) = p.as_ref()?;
+        source.text().get(*base..)?.get(r).map(f)
+    })
+}
+
 /// A span's byte range in the parsed text (what `Span::byte_range` gives).
 pub trait ByteRange {
     /// The byte range; read from the installed [`ParsedFile`] when there is one.

@@ -382,7 +382,7 @@ impl Walker<'_, '_, '_> {
         let kind = macros::kind(mac);
         if kind == MacroKind::Opaque {
             if self.is_log_macro(mac)
-                && macros::may_contain_code(&mac.tokens)
+                && macros::macro_may_contain_code(mac)
                 && let Some(args) = macros::parse_log_args(mac)
             {
                 let mut scope = self.scope().clone();
@@ -391,7 +391,7 @@ impl Walker<'_, '_, '_> {
             }
             return;
         }
-        if !macros::may_contain_code(&mac.tokens) {
+        if !macros::macro_may_contain_code(mac) {
             return;
         }
         let mut scope = self.scope().clone();

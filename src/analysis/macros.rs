@@ -326,6 +326,23 @@ pub fn parse_expr_list(mac: &Macro) -> Option<Parsed<Vec<Expr>>> {
     remembered(mac, |m| &mut m.lists, expr_list)
 }
 
+/// [`may_contain_code`] for a macro of the file being walked, read from its text between the
+/// delimiters: a body with no `(` and no `await` in it, comments and literals included, has
+/// neither a call nor an `.await` (cloning and walking its tokens cost more).
+pub fn macro_may_contain_code(mac: &Macro) -> bool {
+    use crate::span::ByteRange;
+    let d = mac.delimiter.span();
+    let (open, close) = (d.open().bytes(), d.close().bytes());
+    if open.end <= close.start
+        && let Some(found) = crate::span::parsed_text(open.end..close.start, |body| {
+            body.contains('(') || body.contains("await")
+        })
+    {
+        return found;
+    }
+    may_contain_code(&mac.tokens)
+}
+
 /// Cheap test: could this macro body contain anything a rule looks for? Rules look at calls,
 /// method calls, `.await` and what encloses them (closures, async blocks, struct literals), so a
 /// body with no parenthesised group and no `.await` at any depth (`format!("{}", self.name)`,
@@ -431,5 +448,40 @@ mod tests {
         ] {
             assert!(body_may_contain_code(src), "{src}");
         }
+    }
+
+    #[test]
+    fn the_text_check_of_a_walked_file_never_skips_code_the_token_check_sees() {
+        let src = "fn f() {\n    format!(\"{}\", self.name);\n    assert!(fut.await);\n    \
+                   vec![Foo { a: g() }];\n    info!(\"({} done)\", n);\n    assert_eq!(a, b);\n}\n";
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let source = std::sync::Arc::new(crate::source::SourceText::new(src.to_string()));
+        let _parsed = crate::span::ParsedFile::install(source, 0);
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!("a fn")
+        };
+        let found: Vec<(bool, bool)> = f
+            .block
+            .stmts
+            .iter()
+            .map(|s| match s {
+                syn::Stmt::Macro(m) => (
+                    macro_may_contain_code(&m.mac),
+                    may_contain_code(&m.mac.tokens),
+                ),
+                _ => panic!("a macro statement"),
+            })
+            .collect();
+        // The text check is the token check, but for a `(` inside a string literal.
+        assert_eq!(
+            found,
+            [
+                (false, false),
+                (true, true),
+                (true, true),
+                (true, false),
+                (false, false)
+            ]
+        );
     }
 }

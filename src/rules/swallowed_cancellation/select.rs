@@ -48,7 +48,7 @@ impl Analyzer<'_, '_, '_> {
                 }
             }
             MacroKind::ExprList => {
-                if macros::may_contain_code(&mac.tokens)
+                if macros::macro_may_contain_code(mac)
                     && let Some(list) = macros::parse_expr_list(mac)
                 {
                     for e in &list {
