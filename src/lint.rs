@@ -177,10 +177,7 @@ pub fn lint_bytes_to_encode(
     crate_info: CrateInfo,
     settings: &Settings,
 ) -> FileOutcome {
-    match decode_utf8(&path, bytes) {
-        Ok(text) => lint(path, text, crate_info, settings, false),
-        Err(outcome) => *outcome,
-    }
+    lint_utf8(path, bytes, crate_info, settings, false)
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`].
@@ -215,24 +212,32 @@ pub fn lint_bytes(
     crate_info: CrateInfo,
     settings: &Settings,
 ) -> FileOutcome {
-    match decode_utf8(&path, bytes) {
-        Ok(text) => lint(path, text, crate_info, settings, true),
-        Err(outcome) => *outcome,
-    }
+    lint_utf8(path, bytes, crate_info, settings, true)
 }
 
-/// The file's text, or the error outcome of a file that is not UTF-8.
-fn decode_utf8(path: &Arc<PathBuf>, bytes: Vec<u8>) -> Result<String, Box<FileOutcome>> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let prefix = SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
-        let pos = prefix.position(valid);
-        Box::new(FileOutcome::error(
-            Arc::clone(path),
-            format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
-            Some((pos.line, pos.column)),
-        ))
-    })
+/// Lints `bytes` as text (an error outcome when they are not UTF-8); the facts are copied out
+/// of the tree's memory when `detach`.
+fn lint_utf8(
+    path: Arc<PathBuf>,
+    bytes: Vec<u8>,
+    crate_info: CrateInfo,
+    settings: &Settings,
+    detach: bool,
+) -> FileOutcome {
+    match String::from_utf8(bytes) {
+        Ok(text) => lint(path, text, crate_info, settings, detach),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix =
+                SourceText::new(String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned());
+            let pos = prefix.position(valid);
+            FileOutcome::error(
+                path,
+                format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+                Some((pos.line, pos.column)),
+            )
+        }
+    }
 }
 
 /// Lints one file's text.
