@@ -287,7 +287,11 @@ impl<'ast> Visit<'ast> for Exits<'_, 'ast> {
                     || i.else_branch
                         .as_ref()
                         .is_some_and(|(_, els)| leaves_expr(els, self.label));
-                if exits && let Some(p) = poll_call(cond) {
+                let file_lock = matches!(&*i.cond, Expr::Let(l) if is_file_lock_result(&l.pat));
+                if exits
+                    && !file_lock
+                    && let Some(p) = poll_call(cond)
+                {
                     self.found = Some(p);
                     return;
                 }
@@ -295,6 +299,7 @@ impl<'ast> Visit<'ast> for Exits<'_, 'ast> {
             }
             Expr::Match(m) => {
                 if m.arms.iter().any(|a| leaves_expr(&a.body, self.label))
+                    && !m.arms.iter().any(|a| is_file_lock_result(&a.pat))
                     && let Some(p) = poll_call(&m.expr)
                 {
                     self.found = Some(p);
@@ -307,6 +312,26 @@ impl<'ast> Visit<'ast> for Exits<'_, 'ast> {
     }
 
     fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// Whether `pat` matches a result only a file lock's `try_lock` gives (`std::fs::File`:
+/// `Ok(())`, `Err(TryLockError::Error(..))`; a mutex's `Ok` holds a guard). Another process holds
+/// that lock: no notification can reach this one, so polling it is not a busy-wait to fix.
+fn is_file_lock_result(pat: &syn::Pat) -> bool {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return false;
+    };
+    let last = |p: &syn::Path, name: &str| p.segments.last().is_some_and(|s| s.ident == name);
+    let elems: Vec<&syn::Pat> = ts.elems.iter().collect();
+    match elems[..] {
+        [syn::Pat::Tuple(t)] if last(&ts.path, "Ok") => t.elems.is_empty(),
+        [inner] if last(&ts.path, "Err") => is_file_lock_result(inner),
+        _ => {
+            last(&ts.path, "Error")
+                && ts.path.segments.len() >= 2
+                && ts.path.segments[ts.path.segments.len() - 2].ident == "TryLockError"
+        }
+    }
 }
 
 fn leaves(stmts: &[syn::Stmt], label: Option<&str>) -> bool {
