@@ -709,6 +709,9 @@ fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
     let syn::Pat::TupleStruct(ts) = pat else {
         return;
     };
+    if !cx.settings.collect_facts {
+        return;
+    }
     let Some(variant) = ts.path.segments.last() else {
         return;
     };
@@ -765,6 +768,9 @@ fn variant_sources(cx: &FileCx<'_>, pat: &syn::Pat, e: &Expr, limit: u32) {
 /// Records the sources of the names a struct pattern binds from `e` (`let Modules { output, ..
 /// } = modules;`): each is a field of `e`.
 fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
+    if !cx.settings.collect_facts {
+        return;
+    }
     let Some(r) = span::cheap_expr_range(e) else {
         return;
     };
