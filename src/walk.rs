@@ -60,6 +60,8 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
     w.facts.startup.dedup();
     w.facts.root_calls.sort_unstable();
     w.facts.root_calls.dedup();
+    w.facts.root_blocks.sort_unstable();
+    w.facts.root_blocks.dedup();
     if cx.settings.collect_facts {
         w.facts.items = cx.items.replace(Collector::default()).finish();
     }
@@ -293,6 +295,21 @@ impl Walker<'_, '_, '_> {
             _ => return,
         };
         let arg = paths::peel(arg);
+        if let (Expr::Async(a), Some(fn_index)) = (arg, scope.fn_index) {
+            // `rt.block_on(async { .. })`: the block's calls before it first suspends are
+            // startup code of this fn.
+            let at = self.cx.span_range(a.async_token.span).start;
+            if let (Ok(at), Ok(fn_index)) = (u32::try_from(at), u32::try_from(fn_index)) {
+                self.facts.root_blocks.push((fn_index, at));
+                crate::analysis::startup::clean_calls(
+                    &a.block,
+                    self.cx.base,
+                    fn_index,
+                    &mut self.facts.startup,
+                );
+            }
+            return;
+        }
         if matches!(arg, Expr::Call(_) | Expr::MethodCall(_))
             && let Some(start) = crate::span::expr_start(arg)
             && let Ok(at) = u32::try_from(start + self.cx.base)

@@ -366,6 +366,11 @@ pub struct FileFacts {
     /// ([`crate::analysis::startup`]).
     #[serde(default)]
     pub root_calls: Vec<u32>,
+    /// The `async` blocks sync code blocks on directly (`rt.block_on(async { .. })`), as (fn
+    /// index, offset of the `async` keyword), sorted: their calls before the first suspension
+    /// are recorded in [`FileFacts::startup`] under that fn ([`crate::analysis::startup`]).
+    #[serde(default)]
+    pub root_blocks: Vec<(u32, u32)>,
     /// The file's scopes, items, imports, impls and the paths its calls name.
     pub items: ItemSummary,
 }
@@ -405,6 +410,7 @@ impl FileFacts {
             select: self.select.clone(),
             startup: self.startup.clone(),
             root_calls: self.root_calls.clone(),
+            root_blocks: self.root_blocks.clone(),
             items: self.items.detached(),
         }
     }

@@ -15,7 +15,9 @@
 //! in the crate and every call of it is in startup code: the future sync code blocks on
 //! (`rt.block_on(run(args))`, `futures::executor::block_on(run())`: the calling thread runs
 //! it, and nothing runs beside it until it spawns), or a call in the own body of a startup fn,
-//! outside loops and closures, before that fn's first suspension point. Fns callers outside
+//! outside loops and closures, before that fn's first suspension point. An `async` block sync
+//! code blocks on (`rt.block_on(async { .. })`) is startup code of its fn the same way: its
+//! calls before it first suspends are recorded under that fn. Fns callers outside
 //! the crate could reach (`pub` in a library, trait methods) are never startup code.
 
 use syn::visit::{self, Visit};
@@ -228,6 +230,17 @@ impl StartupCode {
                 candidates.push(node);
             }
         }
+        // A sync fn that blocks on an `async` block directly: the block's prefix (recorded
+        // under the fn) is startup code.
+        for (fi, file) in index.files.iter().enumerate() {
+            for &(fn_index, _) in &file.facts.root_blocks {
+                if !sema.is_test(&inputs, fi as u32, fn_index)
+                    && let Some(s) = startup.get_mut(g.node(fi, fn_index as usize))
+                {
+                    *s = true;
+                }
+            }
+        }
         // Grows to a fixed point: a fn joins once every call of it is startup code.
         loop {
             let before = candidates.len();
@@ -265,7 +278,12 @@ impl StartupCode {
             .facts
             .fns
             .get(call.caller as usize)
-            .is_some_and(|f| f.range.start == call.context_start as usize);
+            .is_some_and(|f| f.range.start == call.context_start as usize)
+            || file
+                .facts
+                .root_blocks
+                .binary_search(&(call.caller, call.context_start))
+                .is_ok();
         startup.get(caller).copied().unwrap_or(false)
             && call.in_async
             && own_context
