@@ -73,11 +73,11 @@ pub enum FixAvailability {
 }
 
 /// A rule as data: what a diagnostic names and every output shows. The rule itself (its
-/// checks) is `crate::rules::Rule`, which dereferences to this.
+/// checks) is the rules module's `Rule`, which dereferences to this.
 ///
 /// It serializes as its id. Decoding an id back into the `&'static RuleMeta` of this build
 /// needs the rule registry, which lives above this module: `impl Deserialize for &'static
-/// RuleMeta` is in `crate::rules` (an id that is no longer a rule fails to decode, so a cache
+/// RuleMeta` is in the rules module (an id that is no longer a rule fails to decode, so a cache
 /// entry holding it is ignored).
 pub struct RuleMeta {
     /// Kebab-case id, used in the CLI, JSON, suppressions, `rules/<id>.md` and `fixtures/<id>/`.
@@ -270,7 +270,7 @@ pub struct Report {
     /// Wall time of the run.
     pub elapsed: std::time::Duration,
     /// The absolute directory relative paths in this report are relative to (the current
-    /// directory), once [`crate::paths::relativize`] has run.
+    /// directory), once the driver has made the paths relative (`paths::relativize`).
     pub root: Option<PathBuf>,
     /// The repository root that annotations are relative to, when known.
     pub repo_root: Option<PathBuf>,

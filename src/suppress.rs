@@ -124,7 +124,7 @@ impl Suppressions {
 }
 
 /// The rules suppression comments can name. This module sits below the rules and never names
-/// one: the registry (`crate::rules::suppressible`) gives them.
+/// one: the rule registry (`rules::suppressible`) gives them.
 #[derive(Debug, Clone, Copy)]
 pub struct Known {
     /// Every rule, in registry order.

@@ -1,5 +1,5 @@
 //! Where in the code a node is: inside which async context (async fn, async block, async
-//! closure), which fn, which impl, how many loops deep. The walk in [`crate::walk`] maintains a
+//! closure), which fn, which impl, how many loops deep. The walk (the `walk` module) maintains a
 //! stack of [`Scope`]s and hands the innermost one to every rule hook.
 
 use std::ops::Range;

@@ -1,5 +1,5 @@
 //! The per-file view rules and analyses see ([`FileCx`]) and the run-wide [`Settings`] it
-//! carries. The lint driver (`crate::lint`) builds one per file.
+//! carries. The lint driver (the `lint` module) builds one per file.
 
 use crate::span::ByteRange;
 use std::cell::RefCell;

@@ -1,7 +1,7 @@
 //! Per-file facts for the cross-file resolution phase, and the crate-wide index built from them.
 //!
 //! Phase 1 (parallel, one file at a time) records every fn item and every call inside fn bodies
-//! as plain data; the AST is dropped with the file. Phase 2 ([`crate::rules::ResolveHook`]) sees
+//! as plain data; the AST is dropped with the file. Phase 2 ([`crate::analysis::rule::ResolveHook`]) sees
 //! all files' facts at once: enough to know which crate-local fns are async or block, without
 //! re-parsing and without keeping ASTs alive.
 
@@ -425,7 +425,7 @@ pub struct IndexedFile {
     pub facts: FileFacts,
 }
 
-/// All files' facts: the input of every [`crate::rules::ResolveHook`].
+/// All files' facts: the input of every [`crate::analysis::rule::ResolveHook`].
 #[derive(Debug, Default)]
 pub struct CrateIndex {
     /// Files in discovery order.

@@ -1,6 +1,6 @@
 //! Local bindings visible at the current point of a walk, with the type each provably has when
 //! syntax tells (`let child = Command::new("x").spawn()?;`, `rx: Receiver<u8>`). Maintained by
-//! [`crate::walk`] like [`crate::analysis::imports::Imports`]; rules query it through
+//! the walk (the `walk` module) like [`crate::analysis::imports::Imports`]; rules query it through
 //! [`crate::analysis::FileCx::local`]. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 

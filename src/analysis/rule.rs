@@ -1,6 +1,6 @@
 //! The interface between the engine and the rules: a [`Rule`] is its metadata
 //! ([`RuleMeta`]) plus the hooks the engine calls. The rules themselves live above this layer
-//! (`crate::rules`), which also holds the only list of them.
+//! (the `rules` module), which also holds the only list of them.
 
 use crate::analysis::context::Scope;
 use crate::analysis::file::FileCx;
