@@ -276,11 +276,7 @@ impl Walker<'_, '_, '_> {
     /// the thread that blocks ([`crate::analysis::startup`]).
     fn record_root_call(&mut self, e: &Expr) {
         let scope = self.scope();
-        if scope.async_ctx.is_some()
-            || scope.fn_index.is_none()
-            || scope.offloaded
-            || (scope.in_sync_closure && !scope.inline_closure)
-        {
+        if !in_own_sync_code(scope) || scope.fn_index.is_none() {
             return;
         }
         let arg = match e {
@@ -321,10 +317,7 @@ impl Walker<'_, '_, '_> {
     /// Records a direct blocking API call in the sync code of a fn (phase-2 roots).
     fn record_blocking(&mut self, e: &Expr) {
         let scope = self.scope();
-        if scope.async_ctx.is_some()
-            || scope.offloaded
-            || (scope.in_sync_closure && !scope.inline_closure)
-        {
+        if !in_own_sync_code(scope) {
             return;
         }
         let Some(caller) = scope.fn_index else { return };
@@ -492,6 +485,14 @@ impl Walker<'_, '_, '_> {
 
 /// A sync closure, or a block that prepares captures and ends in one
 /// (`thread::spawn({ let t = t.clone(); move || .. })`) whose other statements hold no closure.
+/// Whether `scope` is sync code that runs where it is written: not async, not offloaded, not in
+/// a closure that runs elsewhere (an inline combinator's closure runs here).
+fn in_own_sync_code(scope: &Scope) -> bool {
+    scope.async_ctx.is_none()
+        && !scope.offloaded
+        && (!scope.in_sync_closure || scope.inline_closure)
+}
+
 fn is_offloadable(arg: &Expr) -> bool {
     match paths::peel(arg) {
         Expr::Closure(c) => c.asyncness.is_none(),
