@@ -14,6 +14,8 @@ pub struct Position {
 pub struct SourceText {
     text: String,
     line_starts: Vec<usize>,
+    /// Whether the text is all ASCII: a character column is then a byte column.
+    ascii: bool,
 }
 
 impl SourceText {
@@ -24,7 +26,12 @@ impl SourceText {
         let mut line_starts = Vec::with_capacity(newlines().count() + 1);
         line_starts.push(0);
         line_starts.extend(newlines().map(|i| i + 1));
-        SourceText { text, line_starts }
+        let ascii = text.is_ascii();
+        SourceText {
+            text,
+            line_starts,
+            ascii,
+        }
     }
 
     /// The whole text.
@@ -50,7 +57,7 @@ impl SourceText {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        self.column_offset(start, char_column)
+        self.column_offset(start, line.max(1), char_column)
     }
 
     /// Byte offset, in the text parsed from byte `base` on (after a BOM or shebang), of a 1-based
@@ -64,12 +71,22 @@ impl SourceText {
                 None => self.text.len(),
             },
         };
-        self.column_offset(start, char_column).saturating_sub(base)
+        self.column_offset(start, line.max(1), char_column)
+            .saturating_sub(base)
     }
 
-    /// Byte offset of the `char_column`th character after the line position `start` (a char
-    /// boundary), clamped to that line's end.
-    fn column_offset(&self, start: usize, char_column: usize) -> usize {
+    /// Byte offset of the `char_column`th character after the position `start` (a char
+    /// boundary) of 1-based line `line`, clamped to that line's end.
+    fn column_offset(&self, start: usize, line: usize, char_column: usize) -> usize {
+        if self.ascii {
+            // The line's end: before the next line's start (its `\n`), else the text's end.
+            let line_end = self
+                .line_starts
+                .get(line)
+                .map_or(self.text.len(), |&next| next - 1)
+                .max(start);
+            return (start + char_column).min(line_end);
+        }
         let rest = &self.text[start..];
         let ascii = rest.as_bytes().get(..char_column).filter(|b| b.is_ascii());
         if let Some(prefix) = ascii
@@ -127,8 +144,18 @@ mod tests {
     #[test]
     fn parsed_offsets_match_proc_macro2() {
         let text = "\u{feff}#!/usr/bin/env run\nfn é() { \"ü\"; }\n  struct S;\n";
+        check_parsed_offsets(text, "\u{feff}#!/usr/bin/env run".len());
+    }
+
+    #[test]
+    fn ascii_parsed_offsets_match_proc_macro2() {
+        let text = "#!/usr/bin/env run\r\nfn e() {\r\n    \"u\"; x.y(1)\r\n}\n  struct S;";
+        assert!(SourceText::new(text.to_string()).ascii);
+        check_parsed_offsets(text, "#!/usr/bin/env run".len());
+    }
+
+    fn check_parsed_offsets(text: &str, base: usize) {
         let src = SourceText::new(text.to_string());
-        let base = "\u{feff}#!/usr/bin/env run".len();
         let parsed = &text[base..];
         let file: syn::File = syn::parse_str(parsed).unwrap();
         fn spans_of(ts: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::Span>) {

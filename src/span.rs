@@ -76,10 +76,149 @@ impl ByteRange for proc_macro2::Span {
 
 /// Byte range of `e` in the parsed text (add the file's base offset for file offsets).
 pub fn expr_range(e: &Expr) -> Range<usize> {
-    match (start(e), end(e)) {
-        (Some(s), Some(t)) if s <= t => s..t,
-        _ => e.span().bytes(),
+    full_expr_range(e).unwrap_or_else(|| e.span().bytes())
+}
+
+/// Byte range of `e` read from the tokens the AST keeps at its two ends (what `Spanned` gives,
+/// outer attributes included), or `None` for the shapes that are not read that way.
+fn full_expr_range(e: &Expr) -> Option<Range<usize>> {
+    match (expr_start(e), expr_end(e)) {
+        (Some(s), Some(t)) if s <= t => Some(s..t),
+        _ => None,
     }
+}
+
+/// Byte range of a syntax node in the parsed text, as `Spanned` gives it: read from the tokens
+/// at its two ends for expressions, blocks and statements (`Spanned` prints the whole node to
+/// find them), from `Spanned` for the other nodes.
+pub fn node_range<T: Spanned + 'static>(node: &T) -> Range<usize> {
+    let any = node as &dyn std::any::Any;
+    let cheap = if let Some(e) = any.downcast_ref::<Expr>() {
+        full_expr_range(e)
+    } else if let Some(b) = any.downcast_ref::<syn::Block>() {
+        Some(block_range(b))
+    } else if let Some(s) = any.downcast_ref::<syn::Stmt>() {
+        stmt_range(s)
+    } else if let Some(l) = any.downcast_ref::<syn::Local>() {
+        local_range(l)
+    } else if let Some(m) = any.downcast_ref::<syn::ExprMethodCall>() {
+        let start = match m.attrs.first() {
+            Some(a) => Some(a.pound_token.spans[0].bytes().start),
+            None => expr_start(&m.receiver),
+        };
+        let end = m.paren_token.span.close().bytes().end;
+        start.filter(|&s| s <= end).map(|s| s..end)
+    } else {
+        None
+    };
+    cheap.unwrap_or_else(|| node.span().bytes())
+}
+
+/// Byte range of a block: its braces.
+pub fn block_range(b: &syn::Block) -> Range<usize> {
+    b.brace_token.span.join().bytes()
+}
+
+/// Byte range of a statement, when its two ends are read cheaply.
+fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
+    let r = match s {
+        syn::Stmt::Local(l) => return local_range(l),
+        syn::Stmt::Expr(e, semi) => {
+            let r = full_expr_range(e)?;
+            match semi {
+                Some(t) => r.start..t.spans[0].bytes().end,
+                None => r,
+            }
+        }
+        syn::Stmt::Macro(m) => {
+            let start = match m.attrs.first() {
+                Some(a) => a.pound_token.spans[0].bytes().start,
+                None => path_start(&m.mac.path)?,
+            };
+            let end = match &m.semi_token {
+                Some(t) => t.spans[0].bytes().end,
+                None => delimiter_end(&m.mac.delimiter),
+            };
+            start..end
+        }
+        syn::Stmt::Item(_) => return None,
+    };
+    (r.start <= r.end).then_some(r)
+}
+
+/// Byte range of a `let` statement.
+fn local_range(l: &syn::Local) -> Option<Range<usize>> {
+    let start = match l.attrs.first() {
+        Some(a) => a.pound_token.spans[0].bytes().start,
+        None => l.let_token.span.bytes().start,
+    };
+    let end = l.semi_token.spans[0].bytes().end;
+    (start <= end).then_some(start..end)
+}
+
+/// End of a macro invocation's delimited body.
+fn delimiter_end(d: &syn::MacroDelimiter) -> usize {
+    match d {
+        syn::MacroDelimiter::Paren(p) => p.span.close().bytes().end,
+        syn::MacroDelimiter::Brace(b) => b.span.close().bytes().end,
+        syn::MacroDelimiter::Bracket(b) => b.span.close().bytes().end,
+    }
+}
+
+/// Byte offset of an expression's last token in the parsed text, when the AST holds it
+/// directly.
+fn expr_end(e: &Expr) -> Option<usize> {
+    let close = |b: &syn::Block| b.brace_token.span.close().bytes().end;
+    Some(match e {
+        Expr::Call(c) => c.paren_token.span.close().bytes().end,
+        Expr::MethodCall(m) => m.paren_token.span.close().bytes().end,
+        Expr::Await(a) => a.await_token.span.bytes().end,
+        Expr::Try(t) => t.question_token.spans[0].bytes().end,
+        Expr::Index(i) => i.bracket_token.span.close().bytes().end,
+        Expr::Paren(p) => p.paren_token.span.close().bytes().end,
+        Expr::Tuple(t) => t.paren_token.span.close().bytes().end,
+        Expr::Array(a) => a.bracket_token.span.close().bytes().end,
+        Expr::Struct(s) => s.brace_token.span.close().bytes().end,
+        Expr::Macro(m) => delimiter_end(&m.mac.delimiter),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => i.span().bytes().end,
+            syn::Member::Unnamed(i) => i.span.bytes().end,
+        },
+        Expr::Path(p) => {
+            let last = p.path.segments.last()?;
+            match &last.arguments {
+                syn::PathArguments::None => last.ident.span().bytes().end,
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.bytes().end,
+                syn::PathArguments::Parenthesized(_) => return None,
+            }
+        }
+        Expr::Lit(l) => l.lit.span().bytes().end,
+        Expr::Reference(r) => expr_end(&r.expr)?,
+        Expr::Binary(b) => expr_end(&b.right)?,
+        Expr::Assign(a) => expr_end(&a.right)?,
+        Expr::Let(l) => expr_end(&l.expr)?,
+        Expr::Cast(c) => cheap_type_range(&c.ty)?.end,
+        Expr::Block(b) => close(&b.block),
+        Expr::Async(a) => close(&a.block),
+        Expr::Unsafe(u) => close(&u.block),
+        Expr::Loop(l) => close(&l.body),
+        Expr::While(w) => close(&w.body),
+        Expr::ForLoop(f) => close(&f.body),
+        Expr::Match(m) => m.brace_token.span.close().bytes().end,
+        Expr::If(i) => match &i.else_branch {
+            Some((_, e)) => expr_end(e)?,
+            None => close(&i.then_branch),
+        },
+        Expr::Return(r) => match &r.expr {
+            Some(e) => expr_end(e)?,
+            None => r.return_token.span.bytes().end,
+        },
+        Expr::Continue(c) => match &c.label {
+            Some(l) => l.ident.span().bytes().end,
+            None => c.continue_token.span.bytes().end,
+        },
+        _ => return None,
+    })
 }
 
 /// Byte range of `e` when it is cheap to know (calls, method calls, paths, fields, `?`,
@@ -229,7 +368,11 @@ pub fn stmt_start(s: &syn::Stmt) -> usize {
 /// Byte offset of an expression's first token (outer attributes included) in the parsed text,
 /// when the AST holds it directly.
 pub fn expr_start(e: &Expr) -> Option<usize> {
-    if let Some(a) = expr_attrs(e).and_then(|a| a.first()) {
+    // Inner attributes (`match x { #![..] .. }`) are kept beside the outer ones but do not
+    // start the expression.
+    if let Some(a) = expr_attrs(e)
+        .and_then(|a| a.iter().find(|a| matches!(a.style, syn::AttrStyle::Outer)))
+    {
         return Some(a.pound_token.spans[0].bytes().start);
     }
     let label = |l: &Option<syn::Label>| l.as_ref().map(|l| l.name.apostrophe.bytes().start);
@@ -349,7 +492,7 @@ mod tests {
     }
 
     #[test]
-    fn stmt_starts_match_spanned() {
+    fn stmt_starts_and_node_ranges_match_spanned() {
         let src = r#"fn f() {
             let x = 1;
             #[allow(unused)] let y = 2;
@@ -361,7 +504,9 @@ mod tests {
             'outer: loop { break 'outer; } for i in 0..3 { continue; } loop {}
             async move { x.await }; unsafe { f() }; { 1 } 'b: { 2 }
             return; |x| x + 1; move || y; <T as Trait>::f(); fn inner() {} x.0 .1;
-            *x; ..; 1..2; x?; mac![]
+            *x; ..; 1..2; x?; mac![]; match x { #![allow(unused)] _ => {} }
+            #[cfg(a)] { #![allow(unused)] 1 }; f::<u8>; if a {} else if b {} else { c };
+            x.y::<u8>(); &x as &dyn A; return x.await; 'a: loop { continue 'a; }
         }"#;
         let file: syn::File = syn::parse_str(src).unwrap();
         struct V(usize);
@@ -373,13 +518,30 @@ mod tests {
                     "{}",
                     quote::quote!(#s)
                 );
+                assert_eq!(node_range(s), s.span().bytes(), "{}", quote::quote!(#s));
                 self.0 += 1;
                 syn::visit::visit_stmt(self, s);
+            }
+            fn visit_expr(&mut self, e: &'a Expr) {
+                assert_eq!(node_range(e), e.span().bytes(), "{}", quote::quote!(#e));
+                syn::visit::visit_expr(self, e);
+            }
+            fn visit_block(&mut self, b: &'a syn::Block) {
+                assert_eq!(node_range(b), b.span().bytes());
+                syn::visit::visit_block(self, b);
+            }
+            fn visit_local(&mut self, l: &'a syn::Local) {
+                assert_eq!(node_range(l), l.span().bytes());
+                syn::visit::visit_local(self, l);
+            }
+            fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+                assert_eq!(node_range(m), m.span().bytes());
+                syn::visit::visit_expr_method_call(self, m);
             }
         }
         let mut v = V(0);
         syn::visit::visit_file(&mut v, &file);
-        assert!(v.0 > 45, "{}", v.0);
+        assert!(v.0 > 55, "{}", v.0);
         proc_macro2::extra::invalidate_current_thread_spans();
     }
 
@@ -404,3 +566,4 @@ mod tests {
         proc_macro2::extra::invalidate_current_thread_spans();
     }
 }
+

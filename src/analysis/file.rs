@@ -348,8 +348,9 @@ impl FileCx<'_> {
     }
 
     /// Byte range of a syntax node (uses its first and last token).
-    pub fn range(&self, node: &impl syn::spanned::Spanned) -> Range<usize> {
-        self.span_range(node.span())
+    pub fn range<T: syn::spanned::Spanned + 'static>(&self, node: &T) -> Range<usize> {
+        let r = crate::span::node_range(node);
+        r.start + self.base..r.end + self.base
     }
 
     /// The file text in a byte range.

@@ -254,7 +254,7 @@ struct Finder<'c, 'a, 'ast> {
 }
 
 impl<'ast> Finder<'_, '_, 'ast> {
-    fn contains(&self, node: &impl syn::spanned::Spanned) -> bool {
+    fn contains(&self, node: &(impl syn::spanned::Spanned + 'static)) -> bool {
         let r = self.cx.range(node);
         r.start <= self.range.start && self.range.end <= r.end
     }
