@@ -56,6 +56,24 @@ impl Finder<'_, '_, '_> {
         super::report(self.cx, found, self.cx.range(e), self.sink);
     }
 
+    /// Analyzes a fn body: all of it when the fn is async, else the async blocks, closures and
+    /// items inside it (a sync body without the word `async` has none, and is skipped).
+    fn fn_body<'ast>(&mut self, sig: &syn::Signature, body: &'ast Block)
+    where
+        Self: Visit<'ast>,
+    {
+        let is_async = sig.asyncness.is_some();
+        if !is_async && !self.cx.text(self.cx.range(body)).contains("async") {
+            return;
+        }
+        self.in_fn(sig, |s| {
+            if is_async {
+                s.analyze_block(body);
+            }
+            s.visit_block(body);
+        });
+    }
+
     /// Runs `f` inside a fn: its parameters typed, outer locals hidden.
     fn in_fn(&mut self, sig: &syn::Signature, f: impl FnOnce(&mut Self)) {
         let fresh = TyEnv::with_self(self.env.self_ty.clone());
@@ -100,31 +118,16 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.in_fn(&f.sig, |s| {
-            if f.sig.asyncness.is_some() {
-                s.analyze_block(&f.block);
-            }
-            s.visit_block(&f.block);
-        });
+        self.fn_body(&f.sig, &f.block);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.in_fn(&f.sig, |s| {
-            if f.sig.asyncness.is_some() {
-                s.analyze_block(&f.block);
-            }
-            s.visit_block(&f.block);
-        });
+        self.fn_body(&f.sig, &f.block);
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(b) = &f.default {
-            self.in_fn(&f.sig, |s| {
-                if f.sig.asyncness.is_some() {
-                    s.analyze_block(b);
-                }
-                s.visit_block(b);
-            });
+            self.fn_body(&f.sig, b);
         }
     }
 
