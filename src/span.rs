@@ -370,8 +370,8 @@ pub fn stmt_start(s: &syn::Stmt) -> usize {
 pub fn expr_start(e: &Expr) -> Option<usize> {
     // Inner attributes (`match x { #![..] .. }`) are kept beside the outer ones but do not
     // start the expression.
-    if let Some(a) = expr_attrs(e)
-        .and_then(|a| a.iter().find(|a| matches!(a.style, syn::AttrStyle::Outer)))
+    if let Some(a) =
+        expr_attrs(e).and_then(|a| a.iter().find(|a| matches!(a.style, syn::AttrStyle::Outer)))
     {
         return Some(a.pound_token.spans[0].bytes().start);
     }
@@ -566,4 +566,3 @@ mod tests {
         proc_macro2::extra::invalidate_current_thread_spans();
     }
 }
-

@@ -94,6 +94,9 @@ mod unawaited_future_basic_fixed;
 #[path = "../fixtures/block-on-in-async/basic.fixed.rs"]
 mod block_on_in_async_basic_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/block-on-in-async/reexported-runtimes.fixed.rs"]
+mod block_on_in_async_reexported_runtimes_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-call/std-net.fixed.rs"]
 mod blocking_call_std_net_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte

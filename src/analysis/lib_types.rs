@@ -7,7 +7,7 @@
 //! type they do not list gives no type.
 
 use crate::semantic::defmap::FileInput;
-use crate::semantic::resolve::Semantics;
+use crate::semantic::resolve::{Callee, Semantics};
 use crate::semantic::types::{Sym, Ty};
 
 /// How many method hops a chain may take.
@@ -75,8 +75,32 @@ fn method_chain(
     if hops >= MAX_HOPS {
         return None;
     }
-    let Sym::MethodRet(base, name) = files.get(file as usize)?.items.syms.get(sym as usize)? else {
-        return None;
+    let (base, name) = match files.get(file as usize)?.items.syms.get(sym as usize)? {
+        Sym::MethodRet(base, name) => (base, name),
+        // `Rt::new()`, `RtBuilder::new_current_thread()` with the type named through a
+        // re-export or a glob import, which only the crate-wide resolution follows: the type
+        // the catalog's constructor at the resolved path makes.
+        Sym::Ret {
+            path,
+            scope,
+            caller,
+        } => {
+            let p = files.get(file as usize)?.items.paths.get(*path as usize)?;
+            let caller = (*caller != crate::semantic::items::NONE).then_some(*caller);
+            let Callee::External(canon) = sema.resolve_call(files, file, *scope, p, caller) else {
+                return None;
+            };
+            let canon = canon.join("::");
+            return match crate::analysis::blocking::catalog().ctor_type(&canon, || None)? {
+                crate::analysis::typing::Ty::One(t) => Some(t.to_string()),
+                _ => None,
+            };
+        }
+        // `?`, `.unwrap()`, `.expect(..)` of a constructed or transitioned library value: the
+        // catalogs name the value's type without its `Result` (as the per-file typing reads
+        // them).
+        Sym::Unwrap(inner) => return method_chain(sema, files, file, *inner, hops + 1),
+        _ => return None,
     };
     let recv = lib_type(sema, files, file, *base, hops + 1)?;
     if matches!(&**name, "clone" | "to_owned") {
