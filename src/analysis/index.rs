@@ -31,6 +31,9 @@ pub enum Callee {
         /// Receiver is `self`.
         on_self: bool,
     },
+    /// A call of a value (`hook(0)` on a local, `(self.on_event)(e)`): a closure, fn pointer or
+    /// boxed `dyn Fn`, whose symbolic type is the call's `recv_sym`.
+    Value,
 }
 
 /// A name reduced to a 64-bit hash, for cross-file name lookups without a String per call.

@@ -185,13 +185,16 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
     let (callee, chain_root, chain_awaited, display) = match e {
         Expr::Call(c) => {
             let Some(path) = paths::call_path(c) else {
-                return;
+                // `(self.on_event)(e)`: a value the crate may type as a callable.
+                return record_value_call(cx, scope, e, c, kind, sink);
             };
             let written: CanonPath = path.segments.iter().map(|s| s.ident.to_string()).collect();
             if written.len() == 1 && async_apis::calls_future_fn(cx, &written[0]) {
                 future = Some(format!("`{}` is declared to return a future", written[0]));
             } else if written.len() == 1 && uses::bound_in_file(cx, &written[0]) {
-                return;
+                // A local: a closure or fn value, whose type only the crate may know (an
+                // element of a field's map of boxed hooks).
+                return record_value_call(cx, scope, e, c, kind, sink);
             }
             let resolved = cx.resolve(path);
             if resolved.first().is_some_and(|r| paths::is_std_root(r))
@@ -250,6 +253,55 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
         path: path_fact,
         recv_ty,
         recv_sym,
+        scope: cx.item_scope(),
+        caller: scope
+            .fn_index
+            .and_then(|i| u32::try_from(i).ok())
+            .unwrap_or(u32::MAX),
+    });
+}
+
+/// Records a discarded call of a value (a local or a field holding a closure, fn pointer or
+/// boxed `dyn Fn`) when the value has a symbolic type: phase 2 reports it when that type is a
+/// callable returning a future.
+fn record_value_call(
+    cx: &FileCx<'_>,
+    scope: &Scope,
+    e: &Expr,
+    c: &syn::ExprCall,
+    kind: DiscardKind,
+    sink: &mut Sink<'_>,
+) {
+    let func = paths::peel(&c.func);
+    if !matches!(func, Expr::Path(_) | Expr::Field(_)) {
+        return;
+    }
+    let sym = syms::sym_of(cx, func);
+    if sym == crate::semantic::items::NONE {
+        return;
+    }
+    let text = receiver_text(cx, func);
+    let callee = if text.is_empty() { "the value" } else { text };
+    let args = if c.args.is_empty() { "()" } else { "(..)" };
+    let display = if matches!(func, Expr::Path(_)) {
+        format!("{callee}{args}")
+    } else {
+        format!("({callee}){args}")
+    };
+    sink.record_discarded(DiscardedCall {
+        callee: Callee::Value,
+        future: None,
+        chain_root: None,
+        chain_awaited: false,
+        impl_ty: scope.impl_ty.clone(),
+        display,
+        range: cx.range(e),
+        kind,
+        can_await: scope.can_await(),
+        held_across_await: None,
+        path: u32::MAX,
+        recv_ty: u32::MAX,
+        recv_sym: sym,
         scope: cx.item_scope(),
         caller: scope
             .fn_index
@@ -362,6 +414,7 @@ impl Judge<'_> {
         let reason = match &call.callee {
             Callee::Path(path) => self.judge_path(file, path, call),
             Callee::Method { name, on_self } => self.judge_method(file, name, *on_self, call),
+            Callee::Value => self.judge_value(file, call),
         }?;
         // An explicit `drop` of what a sync fn returned is deliberate: such a fn may have done
         // its work (or polled the future) before returning it.
@@ -405,6 +458,24 @@ impl Judge<'_> {
             }
             _ => None,
         }
+    }
+
+    /// A call of a value: a future when the crate types the value as a callable (a closure
+    /// or fn type, also boxed or behind a reference) that returns one.
+    fn judge_value(&self, file: usize, call: &DiscardedCall) -> Option<Reason> {
+        let ty = self.sema.sym_type(&self.inputs, file as u32, call.recv_sym);
+        let Ty::Callable(ret) = ty.autoderef() else {
+            return None;
+        };
+        ret.future_output()?;
+        let value = call.display.trim_end_matches("(..)").trim_end_matches("()");
+        let value = value
+            .strip_prefix('(')
+            .and_then(|v| v.strip_suffix(')'))
+            .unwrap_or(value);
+        Some(library_reason(format!(
+            "`{value}` is declared as a callable that returns a future"
+        )))
     }
 
     fn judge_path(&self, file: usize, path: &[String], call: &DiscardedCall) -> Option<Reason> {
