@@ -9,6 +9,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
+use crate::analysis::in_place;
 use crate::analysis::index::{
     BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
     returns_future,
@@ -44,6 +45,8 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
         inline_next_closure: false,
         runs_here_next_closure: false,
         offloaded_closures: Vec::new(),
+        modules: Vec::new(),
+        root_scope: cx.item_scope(),
     };
     cx.imports.borrow_mut().push(cx.file.items.iter());
     for item in &cx.file.items {
@@ -92,6 +95,10 @@ struct Walker<'c, 'a, 's> {
     /// Addresses of `let`-bound closures that only reach offloaders (see
     /// [`crate::analysis::offload`]).
     offloaded_closures: Vec<usize>,
+    /// The inline modules around the current item, by name, with their item scopes.
+    modules: Vec<(String, u32)>,
+    /// The file root's item scope.
+    root_scope: u32,
 }
 
 /// How a fn is declared, beyond its signature.
@@ -105,7 +112,7 @@ struct FnDecl<'a> {
     outer_attrs: &'a [syn::Attribute],
 }
 
-impl Walker<'_, '_, '_> {
+impl<'a> Walker<'_, 'a, '_> {
     fn scope(&self) -> &Scope {
         self.scopes.last().expect("the root scope is never popped")
     }
@@ -465,6 +472,66 @@ impl Walker<'_, '_, '_> {
                 self.cx.resolve(&mac.path).first().map(String::as_str),
                 Some("tracing" | "log")
             )
+    }
+
+    /// The closure parameters the file's own fn called by `call` runs in place (see
+    /// [`in_place`]): only for a single-segment path that is not a local, written directly in
+    /// the module that defines the fn.
+    fn in_place_params(&self, call: &syn::ExprCall) -> Vec<in_place::InPlaceParam<'a>> {
+        if !self.cx.settings.collect_facts
+            || !call
+                .args
+                .iter()
+                .any(|a| matches!(paths::peel(a), Expr::Closure(_)))
+        {
+            return Vec::new();
+        }
+        let Some(id) = paths::call_path(call).and_then(|p| p.get_ident()) else {
+            return Vec::new();
+        };
+        let name = id.to_string();
+        let module_scope = self.modules.last().map_or(self.root_scope, |m| m.1);
+        if self.cx.item_scope() != module_scope || self.cx.local(&name).is_some() {
+            return Vec::new();
+        }
+        let mut items: &'a [Item] = &self.cx.file.items;
+        for (module, _) in &self.modules {
+            let mut found = items.iter().filter_map(|i| match i {
+                Item::Mod(m) if m.ident == module => m.content.as_ref().map(|c| &c.1[..]),
+                _ => None,
+            });
+            match (found.next(), found.next()) {
+                (Some(inner), None) => items = inner,
+                _ => return Vec::new(),
+            }
+        }
+        in_place::params(items, &name)
+    }
+
+    /// Visits the arguments of a call of a fn that runs some of its closure arguments in place:
+    /// those closures run here, their parameters typed by the fn's bound.
+    fn visit_in_place_args(
+        &mut self,
+        offloads: bool,
+        in_place: &[in_place::InPlaceParam<'_>],
+        call: &syn::ExprCall,
+    ) {
+        for (i, arg) in call.args.iter().enumerate() {
+            let here = in_place.iter().find(|p| p.index == i);
+            let closure = matches!(paths::peel(arg), Expr::Closure(_));
+            self.offload_next_closure = offloads && here.is_none() && is_offloadable(arg);
+            self.runs_here_next_closure = closure && here.is_some();
+            self.closure_param = here.filter(|_| closure).and_then(|p| {
+                p.inputs
+                    .iter()
+                    .enumerate()
+                    .find_map(|(k, t)| Some((k, typing::annotated(self.cx, t)?)))
+            });
+            self.visit_expr(arg);
+            self.offload_next_closure = false;
+            self.runs_here_next_closure = false;
+            self.closure_param = None;
+        }
     }
 
     fn visit_call_args<'x>(
@@ -1028,6 +1095,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                         self.cx.items.borrow_mut().item(outer, item, inner);
                     }
                     self.cx.item_scope.set(inner);
+                    self.modules.push((m.ident.to_string(), inner));
                     self.cx.imports.borrow_mut().push_module(items.iter());
                     let test_only =
                         u32::from(test_cfg(&m.attrs) == crate::semantic::cfg::TestCfg::Only);
@@ -1039,6 +1107,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     });
                     self.cx.test_items.set(self.cx.test_items.get() - test_only);
                     self.cx.imports.borrow_mut().pop();
+                    self.modules.pop();
                     self.cx.item_scope.set(outer);
                 } else if collect {
                     self.cx
@@ -1298,7 +1367,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 self.runs_here_next_closure = false;
                 let inline =
                     paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
-                self.visit_call_args(offloads, inline, call.args.iter());
+                let in_place = self.in_place_params(call);
+                if in_place.is_empty() {
+                    self.visit_call_args(offloads, inline, call.args.iter());
+                } else {
+                    self.visit_in_place_args(offloads, &in_place, call);
+                }
             }
             Expr::MethodCall(mc) => {
                 let awaited = std::mem::take(&mut self.awaited_call);

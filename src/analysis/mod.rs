@@ -11,6 +11,7 @@ pub mod call_graph;
 pub mod context;
 pub mod file;
 pub mod imports;
+pub mod in_place;
 pub mod index;
 pub mod lib_types;
 pub mod locals;
