@@ -308,6 +308,22 @@ fn copies_a_place(text: &str) -> bool {
         })
 }
 
+/// The collection an iteration's text iterates: `v` of `v.iter()`, `v.iter_mut()`,
+/// `v.into_iter()`, `m.values()`, `m.values_mut()`.
+fn iterated_place(text: &str) -> &str {
+    let t = text.trim();
+    [
+        ".iter()",
+        ".iter_mut()",
+        ".into_iter()",
+        ".values()",
+        ".values_mut()",
+    ]
+    .iter()
+    .find_map(|s| t.strip_suffix(s))
+    .unwrap_or(t)
+}
+
 /// The symbolic type of a binding from where its value comes from.
 fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
     let text = |start: u32, end: u32| cx.text(start as usize..end as usize);
@@ -327,7 +343,16 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
         Source::Init { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
             return None;
         }
-        Source::Elem { .. } | Source::Unwrap { .. } if at.cheap => return None,
+        // An element or the `Some`/`Ok` value of a place (`for w in &self.workers`,
+        // `if let Some(d) = &self.disk`): as cheap as the place.
+        Source::Elem { start, end, .. }
+            if at.cheap && !copies_a_place(iterated_place(text(start, end))) =>
+        {
+            return None;
+        }
+        Source::Unwrap { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
+            return None;
+        }
         Source::Field { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
             return None;
         }
