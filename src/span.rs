@@ -251,6 +251,9 @@ pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
             };
             (s <= t).then_some(s..t)
         }
+        // `[T]`, `[T; N]`: the brackets.
+        syn::Type::Slice(t) => Some(t.bracket_token.span.join().bytes()),
+        syn::Type::Array(t) => Some(t.bracket_token.span.join().bytes()),
         syn::Type::Paren(p) => {
             cheap_type_range(&p.elem)?;
             let s = p.paren_token.span.open().bytes().start;
@@ -555,6 +558,9 @@ mod tests {
             "&(dyn Registry + Send)",
             "Box<dyn a::Store<u8> + 'static>",
             "&impl Station",
+            "&[a::Tx]",
+            "[Sender<u8>; 4]",
+            "&mut [Vec<u8>]",
         ] {
             let ty: syn::Type = syn::parse_str(src).unwrap();
             assert_eq!(cheap_type_range(&ty), Some(ty.span().bytes()), "{src}");

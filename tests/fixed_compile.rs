@@ -100,6 +100,9 @@ mod block_on_in_async_reexported_runtimes_fixed;
 #[path = "../fixtures/unawaited-future/value-calls.fixed.rs"]
 mod unawaited_future_value_calls_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/slice-elements.fixed.rs"]
+mod unawaited_future_slice_elements_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-call/std-net.fixed.rs"]
 mod blocking_call_std_net_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
