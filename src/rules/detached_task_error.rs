@@ -77,7 +77,21 @@ enum Drop<'a> {
 
 fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
     let _ = scope;
+    // The walk binds a block's locals after this hook: bind them here as the statements go, so
+    // that a spawned method's receiver bound earlier in the block (`let server =
+    // Server::new(..); tokio::spawn(server.run());`) has its type.
+    cx.locals.borrow_mut().push(false);
+    check_stmts(cx, block, sink);
+    cx.locals.borrow_mut().pop();
+}
+
+fn check_stmts(cx: &FileCx<'_>, block: &Block, sink: &mut Sink<'_>) {
     for (i, stmt) in block.stmts.iter().enumerate() {
+        if i > 0
+            && let Stmt::Local(prev) = &block.stmts[i - 1]
+        {
+            crate::walk::bind_local(cx, prev);
+        }
         let Some(drop) = dropped_spawn(cx, stmt, &block.stmts[i + 1..]) else {
             continue;
         };
