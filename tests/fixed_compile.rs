@@ -103,6 +103,9 @@ mod unawaited_future_value_calls_fixed;
 #[path = "../fixtures/unawaited-future/slice-elements.fixed.rs"]
 mod unawaited_future_slice_elements_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/unawaited-future/field-chain-outputs.fixed.rs"]
+mod unawaited_future_field_chain_outputs_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/blocking-call/std-net.fixed.rs"]
 mod blocking_call_std_net_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte

@@ -185,6 +185,13 @@ impl Catalog {
         self.known_type(r)
     }
 
+    /// The catalogued type that awaiting async method `method` of catalogued type `ty` gives
+    /// (`reqwest::RequestBuilder::send` gives a `reqwest::Response`).
+    pub fn method_output(&'static self, ty: &str, method: &str) -> Option<&'static str> {
+        let out = self.lib_type(ty)?.outputs.get(method)?;
+        self.known_type(out)
+    }
+
     /// The catalogued type a canonical type path names.
     fn known_type(&'static self, canon: &str) -> Option<&'static str> {
         self.lib_type(canon).map(|t| t.name.as_str())

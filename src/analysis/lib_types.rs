@@ -100,6 +100,18 @@ fn method_chain(
         // catalogs name the value's type without its `Result` (as the per-file typing reads
         // them).
         Sym::Unwrap(inner) => return method_chain(sema, files, file, *inner, hops + 1),
+        // `.send().await` on a library builder: what the catalog says awaiting it gives.
+        Sym::Await(inner) => {
+            let Sym::MethodRet(base, name) =
+                files.get(file as usize)?.items.syms.get(*inner as usize)?
+            else {
+                return None;
+            };
+            let recv = lib_type(sema, files, file, *base, hops + 1)?;
+            return crate::analysis::async_apis::catalog()
+                .method_output(&recv, name)
+                .map(str::to_string);
+        }
         _ => return None,
     };
     let recv = lib_type(sema, files, file, *base, hops + 1)?;
