@@ -30,10 +30,44 @@ pub fn library_type(
     lib_type(sema, files, file, sym, 0)
 }
 
+/// The `Result` types a task's output is judged by (an error type other than `()`).
+pub const RESULTS: &[&str] = &[
+    "std::result::Result<_, !()>",
+    "core::result::Result<_, !()>",
+    "std::io::Result",
+    "anyhow::Result",
+    "eyre::Result",
+    "color_eyre::Result",
+    "color_eyre::eyre::Result",
+    "miette::Result",
+];
+
+/// In the types of a conditional finding: any of [`RESULTS`] (one short string in the facts
+/// instead of eight paths; a crate records thousands of such findings).
+pub const ANY_RESULT: &str = "@result";
+
+/// In the types of a conditional finding: a tokio `JoinHandle` of any of [`RESULTS`].
+pub const RESULT_HANDLE: &str = "@result-handle";
+
 /// Whether symbolic expression `sym` of file `file` is of type `ty` (a canonical path, see
 /// [`crate::semantic::types::Ty::is`]), by its declared type or through catalogued library
-/// methods; [`UNTYPED`]: whether it has no type the crate knows.
+/// methods; [`UNTYPED`]: whether it has no type the crate knows; [`ANY_RESULT`] and
+/// [`RESULT_HANDLE`]: whether it is of one of the types they stand for.
 pub fn sym_is(sema: &Semantics, files: &[FileInput<'_>], file: u32, sym: u32, ty: &str) -> bool {
+    if ty == ANY_RESULT {
+        return RESULTS.iter().any(|r| sym_is(sema, files, file, sym, r));
+    }
+    if ty == RESULT_HANDLE {
+        return RESULTS.iter().any(|r| {
+            sym_is(
+                sema,
+                files,
+                file,
+                sym,
+                &format!("tokio::task::JoinHandle<{r}>"),
+            )
+        });
+    }
     let t = sema.sym_type(files, file, sym);
     if ty == UNTYPED {
         return matches!(t, Ty::Unknown) && method_chain(sema, files, file, sym, 0).is_none();

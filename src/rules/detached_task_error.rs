@@ -16,6 +16,7 @@ use syn::{Block, Expr, Item, Pat, ReturnType, Stmt, Type};
 
 use crate::analysis::context::Scope;
 use crate::analysis::imports::path_is;
+use crate::analysis::lib_types::{ANY_RESULT, RESULT_HANDLE};
 use crate::analysis::paths;
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
@@ -46,18 +47,6 @@ const SPAWN_FNS: &[&str] = &[
     "actix_rt::task::spawn",
     "actix_web::rt::spawn",
     "actix_web::rt::task::spawn",
-];
-
-/// Declared output types that are a `Result` (after the crate's own aliases are expanded).
-const RESULTS: &[&str] = &[
-    "std::result::Result<_, !()>",
-    "core::result::Result<_, !()>",
-    "std::io::Result",
-    "anyhow::Result",
-    "eyre::Result",
-    "color_eyre::Result",
-    "color_eyre::eyre::Result",
-    "miette::Result",
 ];
 
 /// Types whose `.spawn(..)` returns a detachable `JoinHandle`.
@@ -112,7 +101,7 @@ fn check_stmts(cx: &FileCx<'_>, block: &Block, sink: &mut Sink<'_>) {
             // A fn of another file: its declared output decides in phase 2 (and, for a method
             // spawn, the receiver's type too).
             if let Some((sym, at, name)) = crate_output(cx, spawn.future) {
-                let results = RESULTS.iter().map(|s| s.to_string()).collect();
+                let results = vec![ANY_RESULT.to_string()];
                 let reported = match spawn.receiver {
                     None => sink.report_if_type(
                         sym,
@@ -210,6 +199,11 @@ fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<
         Expr::MethodCall(m) => m.method.to_string(),
         _ => return,
     };
+    // std's combinators and trait methods (`clone`, `map`, `unwrap`, `into`) return no task
+    // handle: not recorded, which keeps the facts small.
+    if matches!(call, Expr::MethodCall(_)) && crate::analysis::syms::is_std_combinator(&name) {
+        return;
+    }
     let sym = crate::analysis::syms::sym_of(cx, call);
     if sym == crate::semantic::items::NONE {
         return;
@@ -220,10 +214,7 @@ fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<
             format!("the `JoinHandle` returned by `{name}` is bound to `{binding}` and never used")
         }
     };
-    let handles = RESULTS
-        .iter()
-        .map(|r| format!("tokio::task::JoinHandle<{r}>"))
-        .collect();
+    let handles = vec![RESULT_HANDLE.to_string()];
     sink.report_if_type(
         sym,
         handles,
