@@ -324,6 +324,34 @@ fn iterated_place(text: &str) -> &str {
     .unwrap_or(t)
 }
 
+/// The collection an element accessor reads: `m` of `m.get(k)`, `v.first()`, `v.last()`,
+/// `v.get_mut(i)` (arguments without calls of their own), else the text itself.
+fn accessed_place(text: &str) -> &str {
+    let t = text.trim();
+    let Some(body) = t.strip_suffix(')') else {
+        return t;
+    };
+    let Some(open) = body.rfind('(') else {
+        return t;
+    };
+    let args = &body[open + 1..];
+    if args.contains(['(', ')']) {
+        return t;
+    }
+    let head = &body[..open];
+    [
+        ".get",
+        ".get_mut",
+        ".first",
+        ".last",
+        ".first_mut",
+        ".last_mut",
+    ]
+    .iter()
+    .find_map(|m| head.strip_suffix(m))
+    .unwrap_or(t)
+}
+
 /// The symbolic type of a binding from where its value comes from.
 fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
     let text = |start: u32, end: u32| cx.text(start as usize..end as usize);
@@ -350,7 +378,9 @@ fn from_source(cx: &FileCx<'_>, src: Source, at: At) -> Option<u32> {
         {
             return None;
         }
-        Source::Unwrap { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
+        Source::Unwrap { start, end, .. }
+            if at.cheap && !copies_a_place(accessed_place(text(start, end))) =>
+        {
             return None;
         }
         Source::Field { start, end, .. } if at.cheap && !copies_a_place(text(start, end)) => {
