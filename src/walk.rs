@@ -508,18 +508,21 @@ impl<'a> Walker<'_, 'a, '_> {
         in_place::params(items, &name)
     }
 
-    /// Visits the arguments of a call of a fn that runs some of its closure arguments in place:
-    /// those closures run here, their parameters typed by the fn's bound.
-    fn visit_in_place_args(
+    /// Visits a call's arguments: a sync closure handed to an offloader runs off the executor,
+    /// one handed to an inline combinator runs here, and so does one at a position `in_place`
+    /// names (a fn of the file that calls it in place), its parameters typed by the fn's bound.
+    fn visit_call_args<'x>(
         &mut self,
         offloads: bool,
+        inline: bool,
         in_place: &[in_place::InPlaceParam<'_>],
-        call: &syn::ExprCall,
+        args: impl Iterator<Item = &'x Expr>,
     ) {
-        for (i, arg) in call.args.iter().enumerate() {
+        for (i, arg) in args.enumerate() {
             let here = in_place.iter().find(|p| p.index == i);
             let closure = matches!(paths::peel(arg), Expr::Closure(_));
             self.offload_next_closure = offloads && here.is_none() && is_offloadable(arg);
+            self.inline_next_closure = inline && closure;
             self.runs_here_next_closure = closure && here.is_some();
             self.closure_param = here.filter(|_| closure).and_then(|p| {
                 p.inputs
@@ -529,23 +532,9 @@ impl<'a> Walker<'_, 'a, '_> {
             });
             self.visit_expr(arg);
             self.offload_next_closure = false;
+            self.inline_next_closure = false;
             self.runs_here_next_closure = false;
             self.closure_param = None;
-        }
-    }
-
-    fn visit_call_args<'x>(
-        &mut self,
-        offloads: bool,
-        inline: bool,
-        args: impl Iterator<Item = &'x Expr>,
-    ) {
-        for arg in args {
-            self.offload_next_closure = offloads && is_offloadable(arg);
-            self.inline_next_closure = inline && matches!(paths::peel(arg), Expr::Closure(_));
-            self.visit_expr(arg);
-            self.offload_next_closure = false;
-            self.inline_next_closure = false;
         }
     }
 }
@@ -897,6 +886,22 @@ fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
             },
         );
     }
+}
+
+/// Calls `f` with the index of each statement of `stmts`, in order, with the names the `let`s
+/// before it bind visible (in a locals frame of its own, dropped at the end): for block hooks,
+/// which run before the walk binds the block's locals.
+pub fn each_stmt_with_locals(cx: &FileCx<'_>, stmts: &[syn::Stmt], mut f: impl FnMut(usize)) {
+    cx.locals.borrow_mut().push(false);
+    for i in 0..stmts.len() {
+        if i > 0
+            && let syn::Stmt::Local(prev) = &stmts[i - 1]
+        {
+            bind_local(cx, prev);
+        }
+        f(i);
+    }
+    cx.locals.borrow_mut().pop();
 }
 
 /// Binds the names a `let` introduces in the innermost locals frame, with the types its
@@ -1368,11 +1373,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 let inline =
                     paths::call_last_segment(call).is_some_and(paths::is_inline_combinator);
                 let in_place = self.in_place_params(call);
-                if in_place.is_empty() {
-                    self.visit_call_args(offloads, inline, call.args.iter());
-                } else {
-                    self.visit_in_place_args(offloads, &in_place, call);
-                }
+                self.visit_call_args(offloads, inline, &in_place, call.args.iter());
             }
             Expr::MethodCall(mc) => {
                 let awaited = std::mem::take(&mut self.awaited_call);

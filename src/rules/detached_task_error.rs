@@ -66,78 +66,66 @@ enum Drop<'a> {
 
 fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
     let _ = scope;
-    // The walk binds a block's locals after this hook: bind them here as the statements go, so
-    // that a spawned method's receiver bound earlier in the block (`let server =
-    // Server::new(..); tokio::spawn(server.run());`) has its type.
-    cx.locals.borrow_mut().push(false);
-    check_stmts(cx, block, sink);
-    cx.locals.borrow_mut().pop();
+    // A spawned method's receiver bound earlier in the block (`let server = Server::new(..);
+    // tokio::spawn(server.run());`) has its type (see `each_stmt_with_locals`).
+    crate::walk::each_stmt_with_locals(cx, &block.stmts, |i| check_stmt(cx, &block.stmts, i, sink));
 }
 
-fn check_stmts(cx: &FileCx<'_>, block: &Block, sink: &mut Sink<'_>) {
-    for (i, stmt) in block.stmts.iter().enumerate() {
-        if i > 0
-            && let Stmt::Local(prev) = &block.stmts[i - 1]
-        {
-            crate::walk::bind_local(cx, prev);
+/// Reports statement `i` of `stmts` if it drops a spawned task's handle.
+fn check_stmt(cx: &FileCx<'_>, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
+    let stmt = &stmts[i];
+    let Some(drop) = dropped_spawn(cx, stmt, &stmts[i + 1..]) else {
+        return;
+    };
+    let (e, how) = match &drop {
+        Drop::Now(e, how) => (*e, (*how).to_string()),
+        Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
+    };
+    let Some(spawn) = spawn_of(cx, e) else {
+        handle_of_helper(cx, e, &drop, sink);
+        return;
+    };
+    let how = match &drop {
+        Drop::Now(..) => format!("the `JoinHandle` of this task is {how}"),
+        Drop::Unused(..) => how,
+    };
+    let range = cx.range(e);
+    let Some(evidence) = result_evidence(cx, spawn.future) else {
+        // A fn of another file: its declared output decides in phase 2 (and, for a method
+        // spawn, the receiver's type too).
+        if let Some((sym, at, name)) = crate_output(cx, spawn.future) {
+            let results = vec![ANY_RESULT.to_string()];
+            let reported = match spawn.receiver {
+                None => {
+                    sink.report_if_type(sym, results, &DETACHED_TASK_ERROR, range, message(&how))
+                }
+                Some(recv) => sink.report_by_types(
+                    cx.range(recv),
+                    RUNTIMES.iter().map(|s| s.to_string()).collect(),
+                    (sym, results),
+                    &DETACHED_TASK_ERROR,
+                    range,
+                    message(&how),
+                ),
+            };
+            reported
+                .label(at, format!("`{name}` is declared to return a `Result`"))
+                .help(HELP);
         }
-        let Some(drop) = dropped_spawn(cx, stmt, &block.stmts[i + 1..]) else {
-            continue;
-        };
-        let (e, how) = match &drop {
-            Drop::Now(e, how) => (*e, (*how).to_string()),
-            Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
-        };
-        let Some(spawn) = spawn_of(cx, e) else {
-            handle_of_helper(cx, e, &drop, sink);
-            continue;
-        };
-        let how = match &drop {
-            Drop::Now(..) => format!("the `JoinHandle` of this task is {how}"),
-            Drop::Unused(..) => how,
-        };
-        let range = cx.range(e);
-        let Some(evidence) = result_evidence(cx, spawn.future) else {
-            // A fn of another file: its declared output decides in phase 2 (and, for a method
-            // spawn, the receiver's type too).
-            if let Some((sym, at, name)) = crate_output(cx, spawn.future) {
-                let results = vec![ANY_RESULT.to_string()];
-                let reported = match spawn.receiver {
-                    None => sink.report_if_type(
-                        sym,
-                        results,
-                        &DETACHED_TASK_ERROR,
-                        range,
-                        message(&how),
-                    ),
-                    Some(recv) => sink.report_by_types(
-                        cx.range(recv),
-                        RUNTIMES.iter().map(|s| s.to_string()).collect(),
-                        (sym, results),
-                        &DETACHED_TASK_ERROR,
-                        range,
-                        message(&how),
-                    ),
-                };
-                reported
-                    .label(at, format!("`{name}` is declared to return a `Result`"))
-                    .help(HELP);
-            }
-            continue;
-        };
-        let reported = match spawn.receiver {
-            Some(recv) => sink.report_by_type(
-                cx.range(recv),
-                RUNTIMES.iter().map(|s| s.to_string()).collect(),
-                false,
-                &DETACHED_TASK_ERROR,
-                range,
-                message(&how),
-            ),
-            None => sink.report(&DETACHED_TASK_ERROR, range, message(&how)),
-        };
-        reported.label(evidence.0, evidence.1).help(HELP);
-    }
+        return;
+    };
+    let reported = match spawn.receiver {
+        Some(recv) => sink.report_by_type(
+            cx.range(recv),
+            RUNTIMES.iter().map(|s| s.to_string()).collect(),
+            false,
+            &DETACHED_TASK_ERROR,
+            range,
+            message(&how),
+        ),
+        None => sink.report(&DETACHED_TASK_ERROR, range, message(&how)),
+    };
+    reported.label(evidence.0, evidence.1).help(HELP);
 }
 
 /// The spawn a statement discards, if any.

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use quote::ToTokens;
-use syn::{Expr, Stmt};
+use syn::Expr;
 
 use crate::analysis::async_apis::{self, Catalog, MethodKind};
 use crate::analysis::bindings::uses;
@@ -118,24 +118,13 @@ fn catalog() -> &'static Catalog {
 // Phase 1: discarded calls.
 
 fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'_>) {
-    // The walk binds a block's locals after this hook: bind them here too, statement by
-    // statement, so that a receiver bound earlier in the block has its type.
-    cx.locals.borrow_mut().push(false);
-    collect_stmts(cx, scope, &block.stmts, sink);
-    cx.locals.borrow_mut().pop();
-}
-
-fn collect_stmts(cx: &FileCx<'_>, scope: &Scope, stmts: &[Stmt], sink: &mut Sink<'_>) {
-    for i in 0..stmts.len() {
-        if i > 0
-            && let Stmt::Local(prev) = &stmts[i - 1]
-        {
-            crate::walk::bind_local(cx, prev);
-        }
+    // A receiver bound earlier in the block has its type (see `each_stmt_with_locals`).
+    let stmts = &block.stmts;
+    crate::walk::each_stmt_with_locals(cx, stmts, |i| {
         if let Some((value, kind)) = uses::discarded(cx, stmts, i, |c| is_drop(cx, c), allowed) {
             record(cx, scope, value, kind, sink);
         }
-    }
+    });
 }
 
 /// `drop(x)`, `std::mem::drop(x)`, `mem::drop(x)`, `core::mem::drop(x)`.
