@@ -17,7 +17,7 @@ use crate::semantic::project::Project;
 use crate::semantic::resolve::Semantics;
 
 pub use crate::semantic::items::FnFact;
-use crate::semantic::items::ItemSummary;
+use crate::semantic::items::{ItemSummary, Name};
 
 /// Who a call calls, as far as syntax tells.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -202,6 +202,7 @@ pub struct DiscardedCall {
     /// Whether the receiver chain contains an `.await` after its root.
     pub chain_awaited: bool,
     /// The self type of the enclosing impl (for `self.m()` and `Self::f()`).
+    #[serde(deserialize_with = "crate::semantic::names::interned::option")]
     pub impl_ty: Option<Arc<str>>,
     /// Short display of the call for messages: `send_email(..)`, `self.flush()`.
     pub display: String,
@@ -235,18 +236,23 @@ pub struct DiscardedCall {
 pub struct Pending {
     /// The expression's symbolic type ([`ItemSummary::syms`]).
     pub sym: u32,
-    /// The canonical paths of the types that make the finding hold (after autoderef).
-    pub types: Vec<String>,
+    /// The canonical paths of the types that make the finding hold (after autoderef), as
+    /// shared names (a pending lock finding lists 21 guard types).
+    #[serde(deserialize_with = "crate::semantic::names::interned::list")]
+    pub types: Box<[Name]>,
     /// A second condition that must hold too: another expression's symbolic type and its
     /// types (`rt.spawn(async { other::run().await })`: the receiver is a runtime and the
     /// task's output a `Result`).
-    #[serde(default)]
-    pub also: Option<(u32, Vec<String>)>,
+    #[serde(
+        default,
+        deserialize_with = "crate::semantic::names::interned::numbered_list"
+    )]
+    pub also: Option<(u32, Box<[Name]>)>,
     /// Dropped if a type of the crate declares a method of this name, when the expression has
     /// no type the crate knows ([`crate::analysis::sink::Fallback::UnlessMethod`]); with
     /// `sym` [`crate::semantic::items::NONE`] it is otherwise reported.
-    #[serde(default)]
-    pub unless_method: Option<String>,
+    #[serde(default, deserialize_with = "crate::semantic::names::interned::option")]
+    pub unless_method: Option<Name>,
     /// The finding.
     pub diagnostic: HeldDiagnostic,
 }
@@ -593,7 +599,7 @@ mod tests {
         // Open or sealed, a pending finding encodes the same bytes and decodes sealed.
         let pending = |diagnostic| Pending {
             sym: 4,
-            types: vec!["std::sync::MutexGuard".into()],
+            types: Box::new(["std::sync::MutexGuard".into()]),
             also: None,
             unless_method: None,
             diagnostic,

@@ -327,20 +327,96 @@ pub fn parse_expr_list(mac: &Macro) -> Option<Parsed<Vec<Expr>>> {
 }
 
 /// [`may_contain_code`] for a macro of the file being walked, read from its text between the
-/// delimiters: a body with no `(` and no `await` in it, comments and literals included, has
-/// neither a call nor an `.await` (cloning and walking its tokens cost more).
+/// delimiters (cloning and walking its tokens cost more): see [`text_may_contain_code`].
 pub fn macro_may_contain_code(mac: &Macro) -> bool {
     use crate::span::ByteRange;
     let d = mac.delimiter.span();
     let (open, close) = (d.open().bytes(), d.close().bytes());
     if open.end <= close.start
-        && let Some(found) = crate::span::parsed_text(open.end..close.start, |body| {
-            body.contains('(') || body.contains("await")
-        })
+        && let Some(found) = crate::span::parsed_text(open.end..close.start, text_may_contain_code)
     {
         return found;
     }
     may_contain_code(&mac.tokens)
+}
+
+/// Whether macro body text has a `(` or an `await` outside string literals and comments: a
+/// body without one has neither a call nor an `.await` (the `(` of `info!("({} done)", n)` is
+/// text). Anything it does not understand counts as code.
+pub fn text_may_contain_code(body: &str) -> bool {
+    let b = body.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'(' => return true,
+            b'"' => match skip_string(b, i + 1) {
+                Some(end) => i = end,
+                None => return true,
+            },
+            // A raw string `r"…"`, `r#"…"#` (also `br`, `cr`), not inside an identifier.
+            b'r' if !b[..i]
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                || (i > 0
+                    && matches!(b[i - 1], b'b' | b'c')
+                    && !b[..i - 1]
+                        .last()
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')) =>
+            {
+                let hashes = b[i + 1..].iter().take_while(|c| **c == b'#').count();
+                if b.get(i + 1 + hashes) == Some(&b'"') {
+                    let close: Vec<u8> = std::iter::once(b'"')
+                        .chain(std::iter::repeat_n(b'#', hashes))
+                        .collect();
+                    let start = i + 2 + hashes;
+                    match memchr::memmem::find(&b[start..], &close) {
+                        Some(at) => i = start + at + close.len(),
+                        None => return true,
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |at| i + at + 1);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => match memchr::memmem::find(&b[i + 2..], b"*/") {
+                Some(at) => i += 2 + at + 2,
+                None => return true,
+            },
+            // A character literal `'('`, `'\''`, `'\u{28}'` (a lifetime `'a` is left alone).
+            b'\'' => {
+                if b.get(i + 1) == Some(&b'\\') {
+                    match memchr::memchr(b'\'', &b[i + 3.min(b.len() - i)..]) {
+                        Some(at) => i = i + 3 + at + 1,
+                        None => return true,
+                    }
+                } else {
+                    let ch = body[i + 1..].chars().next().map_or(0, char::len_utf8);
+                    if ch > 0 && b.get(i + 1 + ch) == Some(&b'\'') {
+                        i += 2 + ch;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'a' if b[i..].starts_with(b"await") => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The index just past the `"` closing a string whose text starts at `i`, escapes skipped.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Cheap test: could this macro body contain anything a rule looks for? Rules look at calls,
@@ -472,16 +548,44 @@ mod tests {
                 _ => panic!("a macro statement"),
             })
             .collect();
-        // The text check is the token check, but for a `(` inside a string literal.
+        // The text check is the token check.
         assert_eq!(
             found,
             [
                 (false, false),
                 (true, true),
                 (true, true),
-                (true, false),
+                (false, false),
                 (false, false)
             ]
         );
+    }
+
+    #[test]
+    fn the_text_check_skips_literals_and_comments_only() {
+        for body in [
+            r#""({} done)", n"#,
+            r#""a \"(\" b", x.y"#,
+            r##"r#"(")"#, z"##,
+            r#"br"(", c"#,
+            "'(', ')', '\\'', '\\u{28}', x",
+            "x, // f()\n y",
+            "x /* g() */, y",
+            "&'a str, \"awai\"",
+        ] {
+            assert!(!text_may_contain_code(body), "{body}");
+        }
+        for body in [
+            r#""{}", f()"#,
+            r#""{}", x.await"#,
+            "\"unclosed (",
+            "x, /* unclosed (",
+            "for_each(|x| x)",
+            "'a, g()",
+            "r(x)",
+            "bar(\"x\")",
+        ] {
+            assert!(text_may_contain_code(body), "{body}");
+        }
     }
 }

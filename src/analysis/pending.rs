@@ -33,14 +33,14 @@ pub fn settle(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
                 }
                 continue;
             }
-            let is = |sym: u32, t: &String| {
+            let is = |sym: u32, t: &str| {
                 crate::analysis::lib_types::sym_is(sema, &inputs, file as u32, sym, t)
             };
             let also = p
                 .also
                 .as_ref()
                 .is_none_or(|(sym, types)| types.iter().any(|t| is(*sym, t)));
-            let holds = |t: &String| is(p.sym, t) && !(t == UNTYPED && vetoed());
+            let holds = |t: &Arc<str>| is(p.sym, t) && !(&**t == UNTYPED && vetoed());
             if also
                 && p.types.iter().any(holds)
                 && let Some(mut d) = p.diagnostic.open()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::analysis::index::{ClientBuild, DiscardedCall, HeldDiagnostic, Pending, SelectFacts};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
+use crate::semantic::names::intern;
 
 /// Where rules report findings for one file.
 pub struct Sink<'a> {
@@ -256,7 +257,7 @@ impl<'a> Sink<'a> {
         let diagnostic = self.diagnostic(rule, range, message.into());
         self.pending.push(Pending {
             sym,
-            types,
+            types: interned(&types),
             also: None,
             unless_method: None,
             diagnostic: HeldDiagnostic::new(diagnostic),
@@ -358,14 +359,14 @@ impl<'a> Sink<'a> {
 
     fn settle_one(&mut self, d: Deferred, sym: u32) {
         let unless_method = match d.fallback {
-            Fallback::UnlessMethod(m) => Some(m.to_string()),
+            Fallback::UnlessMethod(m) => Some(intern(m)),
             _ => None,
         };
         if sym != crate::semantic::items::NONE {
             self.pending.push(Pending {
                 sym,
-                types: d.types,
-                also: d.also,
+                types: interned(&d.types),
+                also: d.also.map(|(sym, types)| (sym, interned(&types))),
                 unless_method,
                 diagnostic: HeldDiagnostic::new(d.diagnostic),
             });
@@ -373,7 +374,7 @@ impl<'a> Sink<'a> {
             // Untyped: phase 2 knows whether the crate declares the method.
             self.pending.push(Pending {
                 sym,
-                types: Vec::new(),
+                types: Box::new([]),
                 also: None,
                 unless_method,
                 diagnostic: HeldDiagnostic::new(d.diagnostic),
@@ -414,6 +415,11 @@ pub fn held_help(name: &str) -> String {
     format!(
         "not applied: the `.await` it adds would hold `{name}` across a suspension point (a lock guard keeps its lock while waiting; a guard, a `RefCell` borrow or an `Rc` makes the future not `Send`); release it in a block that ends before the call first"
     )
+}
+
+/// `types` as the run's shared names.
+fn interned(types: &[String]) -> Box<[Arc<str>]> {
+    types.iter().map(|t| intern(t)).collect()
 }
 
 #[cfg(test)]

@@ -37,11 +37,14 @@ pub enum Owner {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     /// The fn's name.
+    #[serde(deserialize_with = "crate::semantic::names::interned::name")]
     pub name: Name,
     /// The self type of the enclosing `impl` (last segment), or the trait for trait items
     /// (for messages).
+    #[serde(deserialize_with = "crate::semantic::names::interned::option")]
     pub impl_ty: Option<Name>,
     /// The trait being implemented (`impl Trait for Ty`) or declared, if any (last segment).
+    #[serde(deserialize_with = "crate::semantic::names::interned::option")]
     pub trait_name: Option<Name>,
     /// `async fn` (or `#[async_trait]` async fn).
     pub is_async: bool,
@@ -111,6 +114,7 @@ pub enum ScopeKind {
     /// An inline `mod name { .. }`.
     Module {
         /// The module's name (raw identifiers unescaped).
+        #[serde(deserialize_with = "crate::semantic::names::interned::name")]
         name: Name,
         /// Its `#[path = ".."]`, which moves where its `mod x;` children are looked for.
         path_attr: Option<String>,
@@ -157,7 +161,7 @@ pub enum ItemKind {
         exported: bool,
     },
     /// `extern crate name as alias;` (types namespace: the crate).
-    ExternCrate(Name),
+    ExternCrate(#[serde(deserialize_with = "crate::semantic::names::interned::name")] Name),
 }
 
 /// A named item of a scope (fns are [`FnFact`]s instead).
@@ -166,6 +170,7 @@ pub struct ItemFact {
     /// The scope that declares it.
     pub scope: u32,
     /// Its name (raw identifiers unescaped).
+    #[serde(deserialize_with = "crate::semantic::names::interned::name")]
     pub name: Name,
     /// Its kind.
     pub kind: ItemKind,
@@ -179,7 +184,7 @@ pub struct ItemFact {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UseKind {
     /// `use a::b;` or `use a::b as c;` (the local name; `use a::b::{self}` binds `b` to `a::b`).
-    Named(Name),
+    Named(#[serde(deserialize_with = "crate::semantic::names::interned::name")] Name),
     /// `use a::b::*;`
     Glob,
 }
@@ -191,6 +196,7 @@ pub struct UseFact {
     pub scope: u32,
     /// The imported path: the whole path for a named import (for `{self}` the module path),
     /// the module for a glob.
+    #[serde(deserialize_with = "crate::semantic::names::interned::list")]
     pub path: Box<[Name]>,
     /// Written with a leading `::`.
     pub leading_colon: bool,
@@ -218,6 +224,7 @@ pub struct ImplFact {
     /// The impl's generic type parameters with the type their bounds give them: the single
     /// non-marker trait bound, inline or in the `where` clause, as an `impl Trait` type
     /// ([`ItemSummary::types`]; [`NONE`] when there is none or several).
+    #[serde(deserialize_with = "crate::semantic::names::interned::numbered")]
     pub params: Box<[(Name, u32)]>,
     /// `type Target = T;` of an impl of a trait named `Deref` ([`ItemSummary::types`];
     /// [`NONE`]: none). Whether the trait is std's is decided by resolution.
@@ -230,6 +237,7 @@ pub struct PathFact {
     /// Written with a leading `::`.
     pub leading_colon: bool,
     /// Its segments (raw identifiers unescaped).
+    #[serde(deserialize_with = "crate::semantic::names::interned::list")]
     pub segments: Box<[Name]>,
 }
 
@@ -239,6 +247,7 @@ pub struct FieldFact {
     /// The struct ([`ItemSummary::items`]).
     pub item: u32,
     /// The field's name (`0`, `1`, .. for tuple structs).
+    #[serde(deserialize_with = "crate::semantic::names::interned::name")]
     pub name: Name,
     /// Its type ([`ItemSummary::types`]).
     pub ty: u32,
@@ -252,6 +261,7 @@ pub struct ItemType {
     /// The type ([`ItemSummary::types`]).
     pub ty: u32,
     /// An alias's generic type parameters, in order.
+    #[serde(deserialize_with = "crate::semantic::names::interned::list")]
     pub params: Box<[Name]>,
 }
 

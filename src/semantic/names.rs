@@ -32,9 +32,132 @@ pub fn intern(name: &str) -> Arc<str> {
     shared
 }
 
+/// Serde `deserialize_with` readers that return every name as its shared copy ([`intern`]):
+/// facts decoded for the crate-wide phase hold one allocation per distinct name rather than one
+/// per use (the segments of the paths calls name were the largest part of the decoded facts).
+/// The encoding is the one of `Arc<str>` and its sequences.
+pub mod interned {
+    use std::sync::Arc;
+
+    use serde::de::{Deserialize, Deserializer, Visitor};
+
+    /// One name read as its shared copy.
+    struct Interned(Arc<str>);
+
+    /// Names, each with a number.
+    type Numbered = Box<[(Arc<str>, u32)]>;
+
+    /// A number with names.
+    type NumberedList = Option<(u32, Box<[Arc<str>]>)>;
+
+    impl<'de> Deserialize<'de> for Interned {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Text;
+            impl Visitor<'_> for Text {
+                type Value = Interned;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a name")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Interned, E> {
+                    Ok(Interned(super::intern(v)))
+                }
+            }
+            d.deserialize_str(Text)
+        }
+    }
+
+    /// A name.
+    pub fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        Interned::deserialize(d).map(|n| n.0)
+    }
+
+    /// An optional name.
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Error> {
+        Option::<Interned>::deserialize(d).map(|n| n.map(|n| n.0))
+    }
+
+    /// A list of names.
+    pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[Arc<str>]>, D::Error> {
+        Vec::<Interned>::deserialize(d).map(|v| v.into_iter().map(|n| n.0).collect())
+    }
+
+    /// A list of names, each with a number.
+    pub fn numbered<'de, D: Deserializer<'de>>(d: D) -> Result<Numbered, D::Error> {
+        Vec::<(Interned, u32)>::deserialize(d)
+            .map(|v| v.into_iter().map(|(n, i)| (n.0, i)).collect())
+    }
+
+    /// A number with a list of names.
+    pub fn numbered_list<'de, D: Deserializer<'de>>(d: D) -> Result<NumberedList, D::Error> {
+        Option::<(u32, Vec<Interned>)>::deserialize(d)
+            .map(|o| o.map(|(i, v)| (i, v.into_iter().map(|n| n.0).collect())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoded_names_are_the_shared_copies() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Facts {
+            #[serde(deserialize_with = "interned::name")]
+            one: Arc<str>,
+            #[serde(deserialize_with = "interned::option")]
+            maybe: Option<Arc<str>>,
+            #[serde(deserialize_with = "interned::list")]
+            path: Box<[Arc<str>]>,
+            #[serde(deserialize_with = "interned::numbered")]
+            params: Box<[(Arc<str>, u32)]>,
+            #[serde(deserialize_with = "interned::numbered_list")]
+            also: Option<(u32, Box<[Arc<str>]>)>,
+        }
+        let n = |s: &str| Arc::<str>::from(s);
+        let facts = Facts {
+            one: n("names_test_decoded"),
+            maybe: Some(n("names_test_decoded")),
+            path: Box::new([n("names_test_decoded"), n("names_test_seg")]),
+            params: Box::new([(n("names_test_decoded"), 7)]),
+            also: Some((3, Box::new([n("names_test_decoded")]))),
+        };
+        let bytes = postcard::to_allocvec(&facts).unwrap();
+        // The same bytes as the plain `Arc<str>` encoding: the readers change no format.
+        #[derive(serde::Serialize)]
+        struct Plain<'a>(&'a str, Option<&'a str>, Vec<&'a str>, Vec<(&'a str, u32)>);
+        let plain = Plain(
+            "names_test_decoded",
+            Some("names_test_decoded"),
+            vec!["names_test_decoded", "names_test_seg"],
+            vec![("names_test_decoded", 7)],
+        );
+        assert!(bytes.starts_with(&postcard::to_allocvec(&plain).unwrap()));
+        let a: Facts = postcard::from_bytes(&bytes).unwrap();
+        let b: Facts = postcard::from_bytes(&bytes).unwrap();
+        let shared = intern("names_test_decoded");
+        for name in [
+            &a.one,
+            a.maybe.as_ref().unwrap(),
+            &a.path[0],
+            &a.params[0].0,
+            &a.also.as_ref().unwrap().1[0],
+            &b.one,
+        ] {
+            assert!(Arc::ptr_eq(name, &shared));
+        }
+        assert!(Arc::ptr_eq(&a.path[1], &b.path[1]));
+        assert_eq!((a.params[0].1, a.also.as_ref().unwrap().0), (7, 3));
+        let none: Facts = postcard::from_bytes(
+            &postcard::to_allocvec(&Facts {
+                maybe: None,
+                also: None,
+                ..facts
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(none.maybe.is_none() && none.also.is_none());
+    }
 
     #[test]
     fn equal_names_share_one_allocation() {

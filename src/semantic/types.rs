@@ -59,7 +59,10 @@ pub enum Sym {
     SelfOf(u32),
     /// Field `name` (or tuple index) of a value of type `base` (a sym), through references and
     /// smart pointers.
-    Field(u32, Name),
+    Field(
+        u32,
+        #[serde(deserialize_with = "crate::semantic::names::interned::name")] Name,
+    ),
     /// The value of static or const `path` written in `scope`.
     Static {
         /// The path ([`crate::semantic::items::ItemSummary::paths`]).
@@ -77,7 +80,10 @@ pub enum Sym {
         caller: u32,
     },
     /// What method `name` returns on a receiver of type `base` (a sym).
-    MethodRet(u32, Name),
+    MethodRet(
+        u32,
+        #[serde(deserialize_with = "crate::semantic::names::interned::name")] Name,
+    ),
     /// The `T` of an `Option<T>` or `Result<T, _>` (`?`, `.unwrap()`, `Some(x)`).
     Unwrap(u32),
     /// The output of a future (`.await`).
