@@ -9,7 +9,7 @@
 //! alternatives) or a name that may come from an unknown glob all answer [`Callee::Unknown`] or
 //! [`Callee::Ambiguous`]: no finding.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use crate::semantic::cfg::TestCfg;
@@ -59,21 +59,21 @@ pub struct Semantics {
     /// Crates, modules and scopes.
     pub defmap: DefMap,
     /// What each impl's self type resolves to.
-    impl_self: HashMap<ImplRef, ItemRef>,
+    impl_self: FxHashMap<ImplRef, ItemRef>,
     /// What each trait impl's trait resolves to (local traits only).
-    impl_trait: HashMap<ImplRef, ItemRef>,
+    impl_trait: FxHashMap<ImplRef, ItemRef>,
     /// Inherent impls of each local type.
-    inherent: HashMap<ItemRef, Vec<ImplRef>>,
+    inherent: FxHashMap<ItemRef, Vec<ImplRef>>,
     /// Trait impls of each local type (non-generic traits only).
-    trait_impls: HashMap<ItemRef, Vec<ImplRef>>,
+    trait_impls: FxHashMap<ItemRef, Vec<ImplRef>>,
     /// Impls of each local trait.
-    impls_of_trait: HashMap<ItemRef, Vec<ImplRef>>,
+    impls_of_trait: FxHashMap<ItemRef, Vec<ImplRef>>,
     /// The fns of each impl.
-    impl_fns: HashMap<ImplRef, Vec<u32>>,
+    impl_fns: FxHashMap<ImplRef, Vec<u32>>,
     /// The fns of each trait.
-    trait_fns: HashMap<ItemRef, Vec<u32>>,
+    trait_fns: FxHashMap<ItemRef, Vec<u32>>,
     /// The impl of std's `Deref` of each local type that has exactly one.
-    derefs: HashMap<ItemRef, Option<ImplRef>>,
+    derefs: FxHashMap<ItemRef, Option<ImplRef>>,
     /// Answers remembered for the run.
     pub(super) memo: Memos,
 }
