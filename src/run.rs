@@ -493,11 +493,11 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let sizes: Vec<u64> = jobs.iter().map(|j| j.0).collect();
     let outcomes: Vec<FileOutcome> = pool.install(|| {
         budget.run(&sizes, |i| {
-            let (_, info, path, scope) = &jobs[i];
+            let (size, info, path, scope) = &jobs[i];
             let settings = &scopes.scopes[*scope].settings;
             let mut o =
                 lint_file_catching_panics(path, *info, settings, cache.as_ref(), spill.as_ref());
-            if i == 0 || jobs[i].0 >= RELEASE_AFTER_BYTES {
+            if i == 0 || *size >= RELEASE_AFTER_BYTES {
                 crate::allocator::release_freed_memory();
             }
             // The few files that keep findings are read again when the report is made (as
