@@ -32,7 +32,7 @@ use crate::diagnostic::Severity;
 use crate::selection;
 use crate::source::SourceText;
 
-pub use crate::analysis::file::BlockingApiEntry;
+pub use crate::analysis::settings::BlockingApiEntry;
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::index::{CrateIndex, FileFacts, IndexedFile};
+use crate::analysis::facts::{FileFacts, IndexedFile};
+use crate::analysis::index::CrateIndex;
 use crate::diagnostic::Diagnostic;
 use crate::lint::{self, Settings};
 use crate::semantic::project::Project;
@@ -144,8 +145,7 @@ fn resolve_group(
         .collect();
     // The rules resolve independently (the call graph is built once, by whichever asks first):
     // in parallel, gathered back in rule order.
-    let mut resolved: Vec<Diagnostic> = settings
-        .rules
+    let mut resolved: Vec<Diagnostic> = crate::rules::enabled(settings)
         .par_iter()
         .filter_map(|rule| rule.hooks.resolve)
         .map(|hook| {

@@ -35,7 +35,7 @@ pub fn exercise(bytes: &[u8]) {
 
 fn settings() -> Settings {
     Settings {
-        rules: rules::ALL.to_vec(),
+        rules: rules::metas().to_vec(),
         blocking_apis: Vec::new(),
         collect_facts: true,
         path_metadata: true,

@@ -7,11 +7,12 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use crate::analysis::file::{FileCx, Runtime, Settings};
+pub use crate::analysis::file::FileCx;
+pub use crate::analysis::settings::{Runtime, Settings};
 pub use crate::analysis::sink::{Reported, Sink};
 
+use crate::analysis::facts::FileFacts;
 use crate::analysis::imports::Imports;
-use crate::analysis::index::FileFacts;
 use crate::analysis::locals::Locals;
 use crate::analysis::scan;
 use crate::diagnostic::{Diagnostic, FileError};
@@ -37,7 +38,7 @@ impl Settings {
     pub fn new(rules: Vec<&'static Rule>, config: &crate::config::Config) -> Self {
         Settings {
             collect_facts: rules.iter().any(|r| r.hooks.resolve.is_some()),
-            rules,
+            rules: rules.iter().map(|r| &r.meta).collect(),
             blocking_apis: config.blocking_apis.clone(),
             path_metadata: config.blocking_path_metadata,
         }
@@ -318,15 +319,14 @@ fn lint(
             };
             let mut sink = Sink::new(&path);
             crate::analysis::macros::remember_for_file();
-            if !cx
-                .settings
-                .rules
+            let rules = crate::rules::enabled(settings);
+            if !rules
                 .iter()
                 .any(|r| r.id == crate::rules::lock_across_await::LOCK_ACROSS_AWAIT.id)
             {
                 crate::rules::lock_across_await::record_held(&cx, &path, &mut sink);
             }
-            let facts = crate::walk::walk_file(&cx, &mut sink);
+            let facts = crate::walk::walk_file(&cx, &rules, &mut sink);
             let diagnostics = sink.into_diagnostics();
             drop(cx);
             drop(file);

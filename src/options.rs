@@ -137,7 +137,7 @@ pub struct WorkflowOptions {
     /// Neither read nor write the cache.
     pub no_cache: bool,
     /// Partial runs take the facts of the rest of the linted files' crates into account
-    /// (see [`crate::partial`]); the command line always does.
+    /// (see the `partial` module); the command line always does.
     pub project_context: bool,
     /// Apply `exclude` globs to files named on the command line too (pre-commit).
     pub force_exclude: bool,

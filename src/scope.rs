@@ -118,7 +118,7 @@ impl Scopes {
     /// Settings that cover every scope: the union of their rules (phase 2 runs every enabled
     /// resolve hook once; each file then keeps its own scope's rules).
     pub fn union(&self) -> Settings {
-        let mut rules: Vec<&'static crate::rules::Rule> = Vec::new();
+        let mut rules: Vec<&'static crate::diagnostic::RuleMeta> = Vec::new();
         for s in &self.scopes {
             for r in &s.settings.rules {
                 if !rules.iter().any(|x| x.id == r.id) {

@@ -1,6 +1,6 @@
 //! Encoded facts parked on disk between the two phases of a run.
 //!
-//! Every linted file leaves its [`FileFacts`](crate::analysis::index::FileFacts) postcard-encoded
+//! Every linted file leaves its [`FileFacts`](crate::analysis::facts::FileFacts) postcard-encoded
 //! until the crate-wide phase decodes them, one group of crates at a time. Held in memory, the
 //! encodings of all files are resident at once when that phase starts (29 MB for the 38 async
 //! crates, more than the largest syntax tree). A [`Spill`] appends each encoding to an unlinked

@@ -8,33 +8,35 @@ use std::sync::Arc;
 use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
+use crate::analysis::blocking;
 use crate::analysis::context::{AsyncCtx, AsyncKind, Scope};
-use crate::analysis::in_place;
-use crate::analysis::index::{
-    BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId, is_runtime_entry,
-    returns_future,
+use crate::analysis::facts::{
+    BlockingFact, CallFact, CallTarget, Callee, FileFacts, FnFact, NameId,
 };
+use crate::analysis::in_place;
+use crate::analysis::index::{is_runtime_entry, returns_future};
 use crate::analysis::locals;
 use crate::analysis::locals::Source;
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::paths;
+use crate::analysis::rule::Rule;
 use crate::analysis::span;
 use crate::analysis::syms;
 use crate::analysis::typing;
 use crate::analysis::{FileCx, Sink};
-use crate::analysis::{async_apis, blocking};
 use crate::semantic::cfg::test_cfg;
 use crate::semantic::items::{self, Collector, NONE, Owner, Vis};
 
-/// Walks `cx.file`, running every enabled rule's hooks; returns the file's facts.
-pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
-    for rule in &cx.settings.rules {
+/// Walks `cx.file`, running the hooks of `rules` (the enabled ones); returns the file's facts.
+pub fn walk_file(cx: &FileCx<'_>, rules: &[&'static Rule], sink: &mut Sink<'_>) -> FileFacts {
+    for rule in rules {
         if let Some(hook) = rule.hooks.file {
             hook(cx, sink);
         }
     }
     let mut w = Walker {
         cx,
+        rules,
         sink,
         scopes: vec![Scope::default()],
         facts: FileFacts::default(),
@@ -73,6 +75,8 @@ pub fn walk_file(cx: &FileCx<'_>, sink: &mut Sink<'_>) -> FileFacts {
 
 struct Walker<'c, 'a, 's> {
     cx: &'c FileCx<'a>,
+    /// The enabled rules, whose hooks the walk runs.
+    rules: &'c [&'static Rule],
     sink: &'c mut Sink<'s>,
     scopes: Vec<Scope>,
     facts: FileFacts,
@@ -204,9 +208,7 @@ impl<'a> Walker<'_, 'a, '_> {
         self.cx.locals.borrow_mut().push(true);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
-                let ty = blocking::annotated(self.cx, &pt.ty).or_else(|| {
-                    async_apis::param_type(self.cx, &pt.ty, &sig.generics).map(blocking::Ty::One)
-                });
+                let ty = typing::param_type(self.cx, &pt.ty, &sig.generics);
                 self.bind(&pt.pat, ty);
                 if crate::analysis::typing::is_type_param(&pt.ty, &sig.generics)
                     && let syn::Pat::Ident(p) = &*pt.pat
@@ -352,7 +354,7 @@ impl<'a> Walker<'_, 'a, '_> {
 
     fn run_expr_hooks(&mut self, e: &Expr) {
         let scope = self.scopes.last().expect("root scope");
-        for rule in &self.cx.settings.rules {
+        for rule in self.rules {
             if let Some(hook) = rule.hooks.expr {
                 hook(self.cx, scope, e, self.sink);
             }
@@ -1168,7 +1170,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             self.cx.imports.borrow_mut().push(items);
         }
         let scope = self.scopes.last().expect("root scope");
-        for rule in &self.cx.settings.rules {
+        for rule in self.rules {
             if let Some(hook) = rule.hooks.block {
                 hook(self.cx, scope, block, self.sink);
             }

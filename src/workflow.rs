@@ -1,7 +1,7 @@
 //! The options that plug the linter into team workflows, and their steps in a run:
 //! `--stdin-filename` (editors, pipelines), `--changed-since` (pre-push, CI on a diff),
 //! `--baseline` / `--write-baseline` (adoption on a large codebase), `--statistics`, and the
-//! cache switch. [`crate::run`] calls these at fixed points so the orchestration stays readable.
+//! cache switch. The `run` module calls these at fixed points so the orchestration stays readable.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub enum StdinInput {
 }
 
 /// What `--stdin-filename` asks to lint (`None` without it), read from stdin.
-/// ([`crate::run`] lints it.)
+/// (The `run` module lints it.)
 pub fn stdin_input(opts: &Options) -> Result<Option<StdinInput>, UsageError> {
     let Some(name) = &opts.workflow.stdin_filename else {
         return Ok(None);

@@ -8,7 +8,9 @@
 //! `#[cfg(test)] mod x;`) may use the whole crate and are not counted. The test fails when
 //! - a module of the semantic or analysis layer imports a module outside its allowed set
 //!   ([`ALLOWED`]), or a rule imports the driver ([`RULES_MUST_NOT_IMPORT`]);
-//! - the top-level modules have an import cycle (it is reported with the files of each edge).
+//! - the top-level modules have an import cycle (it is reported with the files of each edge);
+//! - two files import each other, directly or through others (the same scan, at the level of
+//!   files: a path reaches the file of the longest module it names).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -124,6 +126,21 @@ fn top_level_modules_have_no_import_cycle() {
 }
 
 #[test]
+fn no_file_imports_itself_through_others() {
+    let graph = file_graph();
+    let cycles: Vec<String> = strongly_connected(&graph)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| describe_cycle(&graph, &c))
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "import cycles among files:\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
 fn the_scan_sees_every_kind_of_crate_path() {
     let text = r#"
         use crate::a::X;
@@ -147,6 +164,7 @@ fn the_scan_sees_every_kind_of_crate_path() {
     let mut scan = Scan {
         module: vec!["me".to_string()],
         found: BTreeSet::new(),
+        reached: BTreeSet::new(),
         test_modules: Vec::new(),
     };
     scan.visit_file(&file);
@@ -154,6 +172,23 @@ fn the_scan_sees_every_kind_of_crate_path() {
         scan.test_modules,
         vec![vec!["me".to_string(), "file_tests".to_string()]]
     );
+    for want in [
+        &["a", "X"][..],
+        &["d"],
+        &["e", "g"],
+        &["g", "h"],
+        &["h", "serde"],
+        &["i", "W"],
+        &["me", "j"],
+    ] {
+        let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        assert!(
+            scan.reached.contains(&want),
+            "{want:?} in {:?}",
+            scan.reached
+        );
+    }
+    assert!(!scan.reached.iter().any(|p| p[0] == "not_counted"));
     let found: BTreeSet<String> = scan
         .found
         .into_iter()
@@ -239,7 +274,9 @@ fn module_of(rel: &Path) -> Vec<String> {
     parts
 }
 
-fn module_graph() -> Graph {
+/// Every file under `src/` but the binaries' and unit tests' (`#[cfg(test)] mod x;`), scanned:
+/// (module path, shown path, what its paths reach).
+fn scanned_files() -> Vec<(Vec<String>, String, Scan)> {
     let src = src_dir();
     let modules = top_level_modules();
     let mut files = Vec::new();
@@ -250,10 +287,10 @@ fn module_graph() -> Graph {
     for path in files {
         let rel = path.strip_prefix(&src).expect("under src/").to_path_buf();
         let module = module_of(&rel);
-        let Some(top) = module.first().cloned() else {
+        let Some(top) = module.first() else {
             continue;
         };
-        if !modules.contains(&top) {
+        if !modules.contains(top) {
             continue; // lib.rs, main.rs, bin/
         }
         let text = std::fs::read_to_string(&path).expect("readable source");
@@ -262,24 +299,60 @@ fn module_graph() -> Graph {
         let mut scan = Scan {
             module: module.clone(),
             found: BTreeSet::new(),
+            reached: BTreeSet::new(),
             test_modules: Vec::new(),
         };
         scan.visit_file(&file);
         test_modules.append(&mut scan.test_modules);
         let shown = format!("src/{}", rel.to_string_lossy().replace('\\', "/"));
-        scanned.push((top, module, shown, scan.found));
+        scanned.push((module, shown, scan));
     }
+    scanned.retain(|(module, _, _)| !test_modules.iter().any(|t| module.starts_with(t)));
+    scanned
+}
+
+fn module_graph() -> Graph {
+    let modules = top_level_modules();
     let mut graph = Graph::new();
-    for (top, module, shown, found) in scanned {
-        if test_modules.iter().any(|t| module.starts_with(t)) {
-            continue; // a file of unit tests (`#[cfg(test)] mod tests;`)
-        }
-        for to in found {
-            if to != top && modules.contains(&to) {
+    for (module, shown, scan) in scanned_files() {
+        let top = &module[0];
+        for to in scan.found {
+            if to != *top && modules.contains(&to) {
                 graph
                     .entry(top.clone())
                     .or_default()
                     .entry(to)
+                    .or_default()
+                    .insert(shown.clone());
+            }
+        }
+    }
+    graph
+}
+
+/// The graph of files: an edge from a file to each other file whose module its paths reach
+/// (the longest module path that is a file's; a path into the file's own module is no edge).
+fn file_graph() -> Graph {
+    let scanned = scanned_files();
+    let files: BTreeMap<Vec<String>, String> = scanned
+        .iter()
+        .map(|(module, shown, _)| (module.clone(), shown.clone()))
+        .collect();
+    let mut graph = Graph::new();
+    for (module, shown, scan) in &scanned {
+        for path in &scan.reached {
+            let Some(to) = (1..=path.len())
+                .rev()
+                .find_map(|n| files.get_key_value(&path[..n]))
+                .map(|(m, _)| m)
+            else {
+                continue;
+            };
+            if to != module {
+                graph
+                    .entry(shown.clone())
+                    .or_default()
+                    .entry(files[to].clone())
                     .or_default()
                     .insert(shown.clone());
             }
@@ -294,6 +367,9 @@ struct Scan {
     module: Vec<String>,
     /// First segments below the crate root that paths reach.
     found: BTreeSet<String>,
+    /// Every path into the crate, as segments below the crate root (`super` and `self`
+    /// resolved against [`Scan::module`]).
+    reached: BTreeSet<Vec<String>>,
     /// Modules in files of their own compiled only for unit tests (`#[cfg(test)] mod x;`).
     test_modules: Vec<Vec<String>>,
 }
@@ -308,12 +384,23 @@ impl Scan {
             "crate" => {
                 if let Some(next) = segments.get(1) {
                     self.found.insert(next.clone());
+                    self.reached.insert(segments[1..].to_vec());
                 }
+            }
+            "self" => {
+                let mut abs = self.module.clone();
+                abs.extend(segments[1..].iter().cloned());
+                self.reached.insert(abs);
             }
             "super" => {
                 // `super` taken as many times as the module is deep reaches the crate root;
                 // fewer stay inside the file's own top-level module.
                 let supers = segments.iter().take_while(|s| *s == "super").count();
+                if supers <= self.module.len() {
+                    let mut abs = self.module[..self.module.len() - supers].to_vec();
+                    abs.extend(segments[supers..].iter().cloned());
+                    self.reached.insert(abs);
+                }
                 if supers >= self.module.len()
                     && let Some(next) = segments.get(supers)
                 {
@@ -365,22 +452,47 @@ impl Scan {
                     );
                     if let (true, Some(TokenTree::Ident(next))) = (colons, trees.get(i + 3)) {
                         self.found.insert(next.to_string());
+                        self.reached.insert(token_path(&trees[i + 3..]));
                     }
                 }
                 TokenTree::Literal(lit) if strings => {
                     let text = lit.to_string();
                     if let Some(rest) = text.strip_prefix("\"crate::") {
-                        let name: String = rest
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        let path: Vec<String> = rest
+                            .trim_end_matches('"')
+                            .split("::")
+                            .map(|s| {
+                                s.chars()
+                                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                    .collect()
+                            })
                             .collect();
-                        self.found.insert(name);
+                        self.found.insert(path[0].clone());
+                        self.reached.insert(path);
                     }
                 }
                 _ => {}
             }
         }
     }
+}
+
+/// The path a token run spells from its first identifier: `a :: b :: c` gives `[a, b, c]`.
+fn token_path(trees: &[TokenTree]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = trees;
+    while let Some(TokenTree::Ident(id)) = rest.first() {
+        out.push(id.to_string());
+        match rest {
+            [_, TokenTree::Punct(a), TokenTree::Punct(b), tail @ ..]
+                if a.as_char() == ':' && b.as_char() == ':' =>
+            {
+                rest = tail;
+            }
+            _ => break,
+        }
+    }
+    out
 }
 
 /// Whether an item is compiled only for unit tests.

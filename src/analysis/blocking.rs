@@ -1,336 +1,27 @@
-//! The catalog of blocking APIs (`rules/blocking-apis.toml`, embedded and parsed once) and the
-//! classifier the blocking rules and the walker share: is this call, method call or `for` loop a
-//! known blocking API? Method calls count only when the receiver's type is provable from syntax
+//! The classifier the blocking rules and the walker share: is this call, method call or `for`
+//! loop a known blocking API (of the catalog, [`crate::analysis::blocking_catalog`], or the
+//! user's `blocking-apis`)? Method calls count only when the receiver's type is provable from syntax
 //! in the same fn (a constructor chain, a typed `let` or parameter); a method named like a std
 //! one on an unknown receiver is never a hit.
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use serde::Deserialize;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use crate::analysis::context::{AsyncCtx, Scope};
-use crate::analysis::file::BlockingApiEntry;
+use crate::analysis::file::FileCx;
 use crate::analysis::imports::display;
 use crate::analysis::paths;
 use crate::analysis::retype;
 use crate::analysis::rule::Rule;
+use crate::analysis::settings::BlockingApiEntry;
+use crate::analysis::settings::Runtime;
+use crate::analysis::sink::{Reported, Sink};
 pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
-use crate::analysis::{FileCx, Runtime, Sink};
 use crate::diagnostic::{Edit, Fix};
 
-/// The embedded catalog text.
-pub const CATALOG_TOML: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/rules/blocking-apis.toml"
-));
-
-/// How a hit is fixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FixKind {
-    /// Swap the path for the runtime's replacement and append `.await`.
-    Direct,
-    /// Run the call on the blocking pool (manual).
-    SpawnBlocking,
-    /// `block_on(f)` becomes `f.await`.
-    Await,
-    /// Help only.
-    None,
-}
-
-/// What blocking on a runtime does (block-on-in-async only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Effect {
-    /// tokio panics: "Cannot start a runtime from within a runtime".
-    Panic,
-    /// The thread blocks on futures its own executor should drive.
-    Deadlock,
-    /// The executor supports nesting, but the thread's other tasks stall meanwhile.
-    Blocks,
-    /// A runtime built inside a runtime.
-    NestedRuntime,
-}
-
-/// One catalog entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Api {
-    /// Canonical path (functions); may end in `::*`.
-    pub path: Option<String>,
-    /// Receiver type (methods).
-    #[serde(rename = "type")]
-    pub ty: Option<String>,
-    /// Method name (methods).
-    pub method: Option<String>,
-    /// The rule that reports it.
-    pub rule: String,
-    /// How to fix it (default: direct when the runtime has a replacement, else spawn-blocking).
-    pub fix: Option<FixKind>,
-    /// tokio replacement.
-    pub tokio: Option<String>,
-    /// async-std replacement.
-    pub async_std: Option<String>,
-    /// smol replacement.
-    pub smol: Option<String>,
-    /// block-on-in-async: what happens.
-    pub effect: Option<Effect>,
-    /// Help text replacing the default.
-    pub help: Option<String>,
-    /// Whether sync helpers making this call are followed (default true).
-    pub transitive: Option<bool>,
-    /// `path` is a trait method: `recv.method()` counts where the trait is in scope.
-    pub trait_method: Option<bool>,
-    /// Off unless the configuration opts in (`"path-metadata"`: `blocking-path-metadata`).
-    pub opt_in: Option<String>,
-}
-
-impl Api {
-    /// Whether this run reports the entry (opt-in entries only when the config asks).
-    pub fn enabled(&self, settings: &crate::analysis::Settings) -> bool {
-        match self.opt_in.as_deref() {
-            None => true,
-            Some("path-metadata") => settings.path_metadata,
-            Some(_) => false,
-        }
-    }
-}
-
-impl Api {
-    /// The replacement in `rt`, if any.
-    pub fn replacement(&self, rt: Runtime) -> Option<&str> {
-        match rt {
-            Runtime::Tokio => self.tokio.as_deref(),
-            Runtime::AsyncStd => self.async_std.as_deref(),
-            Runtime::Smol => self.smol.as_deref(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Ctor {
-    path: String,
-    #[serde(default)]
-    returns: Vec<String>,
-    #[serde(default)]
-    passthrough: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Transition {
-    #[serde(rename = "type")]
-    ty: String,
-    methods: Vec<String>,
-    returns: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawCatalog {
-    #[serde(default)]
-    std_methods: Vec<String>,
-    #[serde(default)]
-    identity_methods: Vec<String>,
-    #[serde(default)]
-    api: Vec<Api>,
-    #[serde(default)]
-    constructor: Vec<Ctor>,
-    #[serde(default)]
-    transition: Vec<Transition>,
-    #[serde(default)]
-    passthrough_types: Vec<String>,
-}
-
-/// The parsed catalog with its lookup tables.
-#[derive(Debug, Default)]
-pub struct Catalog {
-    /// Every entry, in file order.
-    pub apis: Vec<Api>,
-    by_path: HashMap<String, usize>,
-    prefixes: Vec<(String, usize)>,
-    prefix_roots: HashSet<String>,
-    by_method: HashMap<String, HashMap<String, usize>>,
-    api_methods: HashSet<String>,
-    /// Trait methods by name: (the trait's canonical path, entry index).
-    trait_methods: HashMap<String, (String, usize)>,
-    path_last: HashSet<String>,
-    ctors: HashMap<String, Ctor>,
-    ctor_last: HashSet<String>,
-    transitions: HashMap<String, HashMap<String, String>>,
-    transition_methods: HashSet<String>,
-    identity: HashSet<String>,
-    std_methods: HashSet<String>,
-    types: HashSet<String>,
-    type_last: HashSet<String>,
-    passthrough_types: HashSet<String>,
-    passthrough_last: HashSet<String>,
-}
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
-}
-
-impl Catalog {
-    /// Parses catalog text.
-    pub fn parse(text: &str) -> Result<Catalog, toml::de::Error> {
-        let raw: RawCatalog = toml::from_str(text)?;
-        let mut c = Catalog::default();
-        for (i, api) in raw.api.iter().enumerate() {
-            if let Some(p) = &api.path {
-                if let Some(prefix) = p.strip_suffix("::*") {
-                    c.prefixes.push((prefix.to_string(), i));
-                    c.prefix_roots
-                        .insert(prefix.split("::").next().unwrap_or(prefix).to_string());
-                } else {
-                    c.by_path.insert(p.clone(), i);
-                    c.path_last.insert(last_segment(p).to_string());
-                    if api.trait_method == Some(true)
-                        && let Some((tr, m)) = p.rsplit_once("::")
-                    {
-                        c.trait_methods.insert(m.to_string(), (tr.to_string(), i));
-                    }
-                }
-            }
-            if let (Some(t), Some(m)) = (&api.ty, &api.method) {
-                c.by_method
-                    .entry(t.clone())
-                    .or_default()
-                    .insert(m.clone(), i);
-                c.api_methods.insert(m.clone());
-                c.types.insert(t.clone());
-            }
-        }
-        for ctor in raw.constructor {
-            c.ctor_last.insert(last_segment(&ctor.path).to_string());
-            c.types.extend(ctor.returns.iter().cloned());
-            c.ctors.insert(ctor.path.clone(), ctor);
-        }
-        for t in raw.transition {
-            c.types.insert(t.ty.clone());
-            c.types.insert(t.returns.clone());
-            let slot = c.transitions.entry(t.ty).or_default();
-            for m in t.methods {
-                c.transition_methods.insert(m.clone());
-                slot.insert(m, t.returns.clone());
-            }
-        }
-        c.type_last = c
-            .types
-            .iter()
-            .map(|t| last_segment(t).to_string())
-            .collect();
-        c.identity = raw.identity_methods.into_iter().collect();
-        c.passthrough_last = raw
-            .passthrough_types
-            .iter()
-            .map(|t| last_segment(t).to_string())
-            .collect();
-        c.passthrough_types = raw.passthrough_types.into_iter().collect();
-        c.std_methods = raw.std_methods.into_iter().collect();
-        c.std_methods.extend(c.api_methods.iter().cloned());
-        c.std_methods.extend(c.transition_methods.iter().cloned());
-        c.std_methods.extend(c.trait_methods.keys().cloned());
-        c.apis = raw.api;
-        Ok(c)
-    }
-
-    /// Whether a canonical path could name a cataloged function (a cheap test before
-    /// [`Catalog::api_for_path`]).
-    pub fn may_name_api<S: AsRef<str>>(&self, segs: &[S]) -> bool {
-        segs.last()
-            .is_some_and(|l| self.path_last.contains(l.as_ref()))
-            || segs
-                .first()
-                .is_some_and(|r| self.prefix_roots.contains(r.as_ref()))
-    }
-
-    /// The entry for a function's canonical path (`std::thread::sleep`), with its index.
-    pub fn api_for_path(&self, path: &str) -> Option<(usize, &Api)> {
-        let i = match self.by_path.get(path) {
-            Some(&i) => i,
-            None => {
-                self.prefixes
-                    .iter()
-                    .find(|(p, _)| {
-                        path.starts_with(p.as_str()) && path[p.len()..].starts_with("::")
-                    })?
-                    .1
-            }
-        };
-        Some((i, self.apis.get(i)?))
-    }
-
-    /// Whether a method name is defined by std or a cataloged type (never resolved by name alone).
-    pub fn is_std_method(&self, name: &str) -> bool {
-        self.std_methods.contains(name)
-    }
-
-    /// Whether some constructor's path ends in `name` (a cheap test before resolving a call).
-    pub fn is_ctor_name(&self, name: &str) -> bool {
-        self.ctor_last.contains(name)
-    }
-
-    /// What the constructor at canonical `path` returns; `first_arg` gives the type of its
-    /// first argument, for passthrough constructors (`Arc::new(x)`).
-    pub fn ctor_type(
-        &'static self,
-        path: &str,
-        first_arg: impl FnOnce() -> Option<Ty>,
-    ) -> Option<Ty> {
-        let ctor = self.ctors.get(path)?;
-        if ctor.passthrough {
-            first_arg()
-        } else if ctor.returns.len() == 1 {
-            ctor.returns.first().map(|t| Ty::One(t.as_str()))
-        } else if ctor.returns.is_empty() {
-            None
-        } else {
-            Some(Ty::Tuple(&ctor.returns))
-        }
-    }
-
-    /// Whether method `name` keeps its receiver's type (`.clone()`, `.map_err(..)`).
-    pub fn is_identity(&self, name: &str) -> bool {
-        self.identity.contains(name)
-    }
-
-    /// The type method `name` of known type `ty` returns, when it is a cataloged transition.
-    pub fn transition(&'static self, ty: &str, name: &str) -> Option<&'static str> {
-        if !self.transition_methods.contains(name) {
-            return None;
-        }
-        self.transitions.get(ty)?.get(name).map(String::as_str)
-    }
-
-    /// Whether some known type's path ends in `name`.
-    pub fn is_type_name(&self, name: &str) -> bool {
-        self.type_last.contains(name)
-    }
-
-    /// Whether canonical `path` is a wrapper that derefs to its type argument
-    /// (`actix_web::web::Data`); `last` is its last segment, tested first.
-    pub fn is_passthrough_type(&self, last: &str, path: impl FnOnce() -> String) -> bool {
-        self.passthrough_last.contains(last) && self.passthrough_types.contains(&path())
-    }
-
-    /// The canonical name of a known type, as a `'static` string of the catalog.
-    pub fn known_type(&'static self, canon: &str) -> Option<&'static str> {
-        self.types.get(canon).map(String::as_str)
-    }
-}
-
-static CATALOG: LazyLock<Catalog> =
-    LazyLock::new(|| Catalog::parse(CATALOG_TOML).unwrap_or_default());
-
-/// The embedded catalog.
-pub fn catalog() -> &'static Catalog {
-    &CATALOG
-}
+use crate::analysis::blocking_catalog::last_segment;
+pub use crate::analysis::blocking_catalog::{Api, CATALOG_TOML, Catalog, Effect, FixKind, catalog};
 
 /// Which catalog or config entry a hit matched.
 #[derive(Debug, Clone, Copy)]
@@ -640,7 +331,7 @@ pub fn report_hit<'s>(
     rule: &'static Rule,
     range: Range<usize>,
     message: String,
-) -> crate::analysis::Reported<'s> {
+) -> Reported<'s> {
     match hit.when {
         None => sink.report(rule, range, message),
         Some((sym, ty)) => sink.report_if_type(sym, vec![ty.to_string()], rule, range, message),

@@ -1,6 +1,6 @@
 //! The crate-wide call graph: which crate-local fn each recorded call calls, as far as syntax
 //! tells unambiguously. Built once per run (the first time a rule asks for it through
-//! [`CrateIndex::call_graph`]) and shared by every rule; each file's calls are resolved in
+//! the crate index, `CrateIndex::call_graph`) and shared by every rule; each file's calls are resolved in
 //! parallel.
 //!
 //! Callees are tied to fns only by resolution ([`Semantics`]): path calls through each
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::analysis::index::{CallFact, CallTarget, CrateIndex, FnFact, NameId};
+use crate::analysis::facts::{CallFact, CallTarget, FnFact, IndexedFile, NameId};
 use crate::semantic::defmap::FileInput;
 use crate::semantic::items::{CTOR, UNWRAPPED};
 use crate::semantic::resolve::{Callee, Semantics};
@@ -48,10 +48,9 @@ pub struct CallGraph {
 
 impl CallGraph {
     /// Builds the graph of `index` (see the module docs).
-    pub fn build(index: &CrateIndex) -> CallGraph {
-        let resolver = Resolver::new(index);
-        let per_file: Vec<FileCallees> = index
-            .files
+    pub fn build(files: &[IndexedFile], inputs: Vec<FileInput<'_>>, sema: &Semantics) -> CallGraph {
+        let resolver = Resolver::new(files, inputs, sema);
+        let per_file: Vec<FileCallees> = files
             .par_iter()
             .enumerate()
             .map(|(fi, file)| {
@@ -99,14 +98,14 @@ impl CallGraph {
             sync_callers: Vec::new(),
             api_calls,
         };
-        g.index_sync_callers(index);
+        g.index_sync_callers(files);
         g
     }
 
     /// Whether a node is a sync fn whose body runs when it is called (not `async`, not
     /// returning a future).
-    pub fn is_sync(&self, index: &CrateIndex, node: usize) -> bool {
-        self.fact(index, node)
+    pub fn is_sync(&self, files: &[IndexedFile], node: usize) -> bool {
+        self.fact(files, node)
             .is_some_and(|f| !f.is_async && !f.returns_future)
     }
 
@@ -123,9 +122,9 @@ impl CallGraph {
     }
 
     /// Builds the reverse edges of [`CallGraph::sync_callers`] (in file and call order).
-    fn index_sync_callers(&mut self, index: &CrateIndex) {
+    fn index_sync_callers(&mut self, files: &[IndexedFile]) {
         let mut edges: Vec<(u32, u32, u32)> = Vec::new();
-        for (fi, file) in index.files.iter().enumerate() {
+        for (fi, file) in files.iter().enumerate() {
             for (ci, call) in file.facts.calls.iter().enumerate() {
                 if call.in_async || call.in_closure {
                     continue;
@@ -134,7 +133,7 @@ impl CallGraph {
                     continue;
                 };
                 let caller = self.node(fi, call.caller as usize);
-                if callee != caller && self.is_sync(index, caller) && self.is_sync(index, callee) {
+                if callee != caller && self.is_sync(files, caller) && self.is_sync(files, callee) {
                     edges.push((callee as u32, caller as u32, call.line));
                 }
             }
@@ -181,9 +180,9 @@ impl CallGraph {
     }
 
     /// The fn fact of a node.
-    pub fn fact<'i>(&self, index: &'i CrateIndex, node: usize) -> Option<&'i FnFact> {
+    pub fn fact<'i>(&self, files: &'i [IndexedFile], node: usize) -> Option<&'i FnFact> {
         let (fi, i) = self.location(node)?;
-        index.files.get(fi)?.facts.fns.get(i)
+        files.get(fi)?.facts.fns.get(i)
     }
 
     /// The crate-local fn that call `call_index` of file `file` calls, if resolved.
@@ -198,8 +197,8 @@ impl CallGraph {
     /// A file's path as a message about `from` names it: relative to the crate root both files
     /// share, else to the common directory of their two crate roots (a helper in another
     /// workspace member shows as `common/src/store.rs`, not an ambiguous `src/store.rs`).
-    pub fn relative_path(&self, index: &CrateIndex, file: usize, from: usize) -> String {
-        let Some(f) = index.files.get(file) else {
+    pub fn relative_path(&self, files: &[IndexedFile], file: usize, from: usize) -> String {
+        let Some(f) = files.get(file) else {
             return String::new();
         };
         let root_of = |fi: usize| {
@@ -232,7 +231,7 @@ impl CallGraph {
 /// Numbers every fn of the run as a node and resolves every recorded call through the
 /// semantic layer.
 struct Resolver<'i> {
-    index: &'i CrateIndex,
+    files: &'i [IndexedFile],
     offset: Vec<u32>,
     nodes: Vec<(u32, u32)>,
     krate: Vec<u32>,
@@ -242,15 +241,15 @@ struct Resolver<'i> {
 }
 
 impl<'i> Resolver<'i> {
-    fn new(index: &'i CrateIndex) -> Self {
+    fn new(files: &'i [IndexedFile], inputs: Vec<FileInput<'i>>, sema: &'i Semantics) -> Self {
         let mut crate_roots = crate::project::CrateRoots::default();
         let mut crate_ids: HashMap<Option<PathBuf>, u32> = HashMap::new();
         let mut roots = Vec::new();
-        let mut offset = Vec::with_capacity(index.files.len());
-        let mut krate = Vec::with_capacity(index.files.len());
-        let all = index.files.iter().map(|f| f.facts.fns.len()).sum();
+        let mut offset = Vec::with_capacity(files.len());
+        let mut krate = Vec::with_capacity(files.len());
+        let all = files.iter().map(|f| f.facts.fns.len()).sum();
         let mut nodes = Vec::with_capacity(all);
-        for (fi, file) in index.files.iter().enumerate() {
+        for (fi, file) in files.iter().enumerate() {
             let root = crate_roots.root(&file.path);
             let next = crate_ids.len() as u32;
             let k = *crate_ids.entry(root.clone()).or_insert_with(|| {
@@ -262,20 +261,20 @@ impl<'i> Resolver<'i> {
             nodes.extend((0..file.facts.fns.len() as u32).map(|i| (fi as u32, i)));
         }
         Resolver {
-            index,
+            files,
             offset,
             nodes,
             krate,
             roots,
-            inputs: index.inputs(),
-            sema: index.semantics(),
+            inputs,
+            sema,
         }
     }
 
     /// The crate-local fn (or cataloged blocking API) a call in file `fi` calls, when
     /// resolution ties it to one.
     fn resolve(&self, fi: usize, call: &CallFact) -> Option<Target> {
-        let file = self.index.files.get(fi)?;
+        let file = self.files.get(fi)?;
         let callee = match call.target {
             CallTarget::Path { path, scope } => {
                 let path = file.facts.items.paths.get(path as usize)?;
@@ -332,7 +331,7 @@ impl<'i> Resolver<'i> {
         match callee {
             Callee::Fn(f, i) => Some(Target::Node(self.offset.get(f as usize)? + i)),
             Callee::External(p) => {
-                let cat = crate::analysis::blocking::catalog();
+                let cat = crate::analysis::blocking_catalog::catalog();
                 if !cat.may_name_api(&p) {
                     return None;
                 }

@@ -50,7 +50,7 @@ pub struct Scope {
     pub fn_name: Option<Arc<str>>,
     /// The self type of the enclosing `impl` (last path segment), if any.
     pub impl_ty: Option<Arc<str>>,
-    /// Index of the enclosing fn in the file's facts ([`crate::analysis::index::FileFacts::fns`]).
+    /// Index of the enclosing fn in the file's facts ([`crate::analysis::facts::FileFacts::fns`]).
     pub fn_index: Option<usize>,
     /// Number of loops around this node within the current fn or closure body.
     pub loop_depth: u32,

@@ -1,5 +1,5 @@
-//! The per-file view rules and analyses see ([`FileCx`]) and the run-wide [`Settings`] it
-//! carries. The lint driver (the `lint` module) builds one per file.
+//! The per-file view rules and analyses see ([`FileCx`]). The lint driver (the `lint` module)
+//! builds one per file.
 
 use crate::span::ByteRange;
 use std::cell::RefCell;
@@ -9,59 +9,10 @@ use std::sync::Arc;
 
 use crate::analysis::imports::{CanonPath, Imports};
 use crate::analysis::locals::Locals;
-use crate::analysis::rule::Rule;
+use crate::analysis::settings::{Runtime, Settings};
+use crate::analysis::ty::Ty;
 use crate::project::CrateInfo;
 use crate::source::SourceText;
-
-/// A user-declared blocking API (`blocking-apis = [{ path = "..", replacement = ".." }]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockingApiEntry {
-    /// Canonical path of the blocking function, e.g. `mycrate::db::query_sync`.
-    pub path: String,
-    /// The async replacement to suggest, if any.
-    pub replacement: Option<String>,
-}
-
-/// Which async runtime a fix should target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtime {
-    /// tokio (the default).
-    Tokio,
-    /// async-std.
-    AsyncStd,
-    /// smol.
-    Smol,
-}
-
-/// Run-wide settings every file's lint needs.
-#[derive(Debug, Default)]
-pub struct Settings {
-    /// Enabled rules.
-    pub rules: Vec<&'static Rule>,
-    /// User-declared blocking APIs from the config.
-    pub blocking_apis: Vec<BlockingApiEntry>,
-    /// Whether to collect cross-file facts (some enabled rule has a resolve hook).
-    pub collect_facts: bool,
-    /// Whether `Path::exists`, `is_file`, `metadata` and the like are blocking-fs
-    /// (`blocking-path-metadata` in the config).
-    pub path_metadata: bool,
-}
-
-impl Settings {
-    /// Everything in these settings that changes a file's outcome, as text for the cache's
-    /// fingerprint. (Destructured in full: a new setting does not compile until it is added.)
-    pub fn cache_key(&self) -> String {
-        let Settings {
-            rules,
-            blocking_apis,
-            collect_facts,
-            path_metadata,
-        } = self;
-        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        format!("{ids:?}\n{blocking_apis:?}\n{collect_facts}\n{path_metadata}\n")
-    }
-}
 
 /// What a rule sees of the file being linted.
 pub struct FileCx<'a> {
@@ -302,8 +253,8 @@ impl FileCx<'_> {
     }
 
     /// Like [`FileCx::local`], with collection and iterator types (see
-    /// [`crate::analysis::typing`]).
-    pub fn local_ty(&self, name: &str) -> Option<Option<crate::analysis::typing::Ty>> {
+    /// the `typing` module).
+    pub fn local_ty(&self, name: &str) -> Option<Option<Ty>> {
         self.locals.borrow().lookup_ty(name)
     }
 

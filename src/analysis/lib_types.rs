@@ -13,7 +13,7 @@ use crate::semantic::types::{Sym, Ty};
 /// How many method hops a chain may take.
 const MAX_HOPS: u8 = 8;
 
-/// In the types of a conditional finding ([`crate::analysis::index::Pending`]): the finding
+/// In the types of a conditional finding ([`crate::analysis::facts::Pending`]): the finding
 /// also holds when the crate cannot type the expression at all (its shape already proves it,
 /// and only a known other type refutes it).
 pub const UNTYPED: &str = "_";
@@ -125,7 +125,7 @@ fn method_chain(
                 return None;
             };
             let canon = canon.join("::");
-            return match crate::analysis::blocking::catalog().ctor_type(&canon, || None)? {
+            return match crate::analysis::blocking_catalog::catalog().ctor_type(&canon, || None)? {
                 crate::analysis::typing::Ty::One(t) => Some(t.to_string()),
                 _ => None,
             };
@@ -152,7 +152,7 @@ fn method_chain(
     if matches!(&**name, "clone" | "to_owned") {
         return Some(recv);
     }
-    let returned = crate::analysis::blocking::catalog()
+    let returned = crate::analysis::blocking_catalog::catalog()
         .transition(&recv, name)
         .or_else(|| crate::analysis::async_apis::catalog().method_returns(&recv, name))?;
     Some(returned.to_string())

@@ -1,13 +1,13 @@
 //! Local bindings visible at the current point of a walk, with the type each provably has when
 //! syntax tells (`let child = Command::new("x").spawn()?;`, `rx: Receiver<u8>`). Maintained by
 //! the walk (the `walk` module) like [`crate::analysis::imports::Imports`]; rules query it through
-//! [`crate::analysis::FileCx::local`]. Any other binding of the same name (a pattern, a closure
+//! `FileCx::local`. Any other binding of the same name (a pattern, a closure
 //! parameter, a `for` variable) shadows it with an unknown type, so a lookup never guesses.
 
-use crate::analysis::typing::Ty;
+use crate::analysis::ty::Ty;
 
 /// Where a binding's value comes from, by byte range of the file's text (re-read only when a
-/// rule asks for the binding's symbolic type; see [`crate::analysis::syms`]).
+/// rule asks for the binding's symbolic type; see `syms`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Nothing known.

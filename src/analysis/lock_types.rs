@@ -434,6 +434,23 @@ impl FileTypes {
         }
     }
 
+    /// Binds the names of a `let`: a single name gets the type its annotation or initializer
+    /// proves; any other pattern's names are unknown.
+    pub fn bind_let(&self, env: &mut TyEnv, imports: &Imports, l: &syn::Local) {
+        let (pat, annotation) = match &l.pat {
+            syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            p => (p, None),
+        };
+        match pat {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() => {
+                let init = l.init.as_ref().map(|i| &*i.expr);
+                let ty = self.let_ty(annotation, init, env, imports);
+                env.bind(pi.ident.to_string(), ty);
+            }
+            other => env.bind_unknown(other),
+        }
+    }
+
     /// The type a `let` gives its binding: the annotation, else the initializer's type.
     pub fn let_ty(
         &self,

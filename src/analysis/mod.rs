@@ -5,10 +5,13 @@
 //! the per-file view they read ([`FileCx`]) and where they report ([`Sink`]).
 
 pub mod async_apis;
+pub mod async_catalog;
 pub mod bindings;
 pub mod blocking;
+pub mod blocking_catalog;
 pub mod call_graph;
 pub mod context;
+pub mod facts;
 pub mod file;
 pub mod imports;
 pub mod in_place;
@@ -24,6 +27,7 @@ pub mod pending;
 pub mod retype;
 pub mod rule;
 pub mod scan;
+pub mod settings;
 pub use crate::span;
 pub mod sink;
 pub mod spawns;
@@ -33,7 +37,9 @@ pub mod task_types;
 pub mod templates;
 pub mod test_policy;
 pub mod transitive;
+pub mod ty;
 pub mod typing;
 
-pub use file::{FileCx, Runtime, Settings};
+pub use file::FileCx;
+pub use settings::{Runtime, Settings};
 pub use sink::{Reported, Sink};

@@ -10,7 +10,7 @@ use std::ops::Range;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Local, Pat, Stmt};
 
-use crate::analysis::FileCx;
+use crate::analysis::file::FileCx;
 use crate::diagnostic::Edit;
 
 /// The tokio type a replacement produces.

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::index::{ClientBuild, DiscardedCall, HeldDiagnostic, Pending, SelectFacts};
+use crate::analysis::facts::{ClientBuild, DiscardedCall, HeldDiagnostic, Pending, SelectFacts};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
 use crate::semantic::names::intern;
 
@@ -206,7 +206,7 @@ impl<'a> Sink<'a> {
 
     /// Records a fn that builds a client on every call (see [`FileFacts::client_builds`]).
     ///
-    /// [`FileFacts::client_builds`]: crate::analysis::index::FileFacts::client_builds
+    /// [`FileFacts::client_builds`]: crate::analysis::facts::FileFacts::client_builds
     pub fn record_client_build(&mut self, build: ClientBuild) {
         self.client_builds.push(build);
     }

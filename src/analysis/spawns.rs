@@ -1,11 +1,11 @@
 //! Calls that start concurrent work on the async runtime: `tokio::spawn(fut)` and its
 //! equivalents in other runtimes, and `.spawn(async { .. })` on a runtime, handle or `JoinSet`.
-//! The test-code policy ([`crate::analysis::test_policy`]) reports a blocking call in a test
+//! The test-code policy (`test_policy`) reports a blocking call in a test
 //! only after such a call: then the blocked thread is one a spawned task (a server) needs.
 
 use syn::Expr;
 
-use crate::analysis::FileCx;
+use crate::analysis::file::FileCx;
 use crate::analysis::imports::path_is;
 use crate::analysis::paths;
 

@@ -213,7 +213,8 @@ impl StartupCode {
         let sema = index.semantics();
         let mut candidates = Vec::new();
         for (node, done) in startup.iter_mut().enumerate() {
-            let (Some((fi, fn_index)), Some(f)) = (g.location(node), g.fact(index, node)) else {
+            let (Some((fi, fn_index)), Some(f)) = (g.location(node), g.fact(&index.files, node))
+            else {
                 continue;
             };
             if !f.is_async || !f.has_body || f.trait_name.is_some() {
@@ -320,7 +321,7 @@ impl StartupCode {
 
 /// The startup entries of `file` for calls starting at `at`: (fn index, awaited there).
 fn entries_at(
-    file: &crate::analysis::index::IndexedFile,
+    file: &crate::analysis::facts::IndexedFile,
     at: u32,
 ) -> impl Iterator<Item = (u32, bool)> + '_ {
     let calls = &file.facts.startup;
@@ -332,14 +333,14 @@ fn entries_at(
 }
 
 /// The fn whose startup calls include one starting at `at`.
-fn clean_fn(file: &crate::analysis::index::IndexedFile, at: u32) -> Option<u32> {
+fn clean_fn(file: &crate::analysis::facts::IndexedFile, at: u32) -> Option<u32> {
     entries_at(file, at).next().map(|(f, _)| f)
 }
 
 /// Whether fn `fn_index` of `file` makes a call at `at` before it first suspends (and awaits
 /// it there, with `awaited`).
 fn is_clean(
-    file: &crate::analysis::index::IndexedFile,
+    file: &crate::analysis::facts::IndexedFile,
     at: u32,
     fn_index: u32,
     awaited: bool,

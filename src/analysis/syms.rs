@@ -7,7 +7,7 @@
 
 use syn::Expr;
 
-use crate::analysis::FileCx;
+use crate::analysis::file::FileCx;
 use crate::analysis::imports::display;
 use crate::analysis::locals::Source;
 use crate::semantic::items::NONE;

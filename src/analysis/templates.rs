@@ -26,8 +26,8 @@
 
 use syn::Expr;
 
-use crate::analysis::Runtime;
 use crate::analysis::paths;
+use crate::analysis::settings::Runtime;
 
 /// How the runtime runs a closure on its blocking pool and awaits it, around `body`.
 fn spawn(rt: Runtime, body: &str) -> String {

@@ -39,7 +39,7 @@ impl BlockingInTests {
     }
 }
 
-/// The rules the policy governs (and the startup-code policy, [`crate::analysis::startup`]).
+/// The rules the policy governs (and the startup-code policy, `startup`).
 pub const GOVERNED: &[&str] = &["blocking-sleep", "blocking-fs", "blocking-call"];
 
 /// Applies `policy` to the findings `diags` of file `file` of `index`: drops those in test code

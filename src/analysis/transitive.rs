@@ -6,22 +6,23 @@
 //! chain to a root cause (cycles terminate: each fn is marked once). A call from an async
 //! context to a marked fn is then reported at the call site under the root cause's rule.
 //!
-//! [`FileFacts::blocking`]: crate::analysis::index::FileFacts::blocking
-//! [`FileFacts::calls`]: crate::analysis::index::FileFacts::calls
+//! [`FileFacts::blocking`]: crate::analysis::facts::FileFacts::blocking
+//! [`FileFacts::calls`]: crate::analysis::facts::FileFacts::calls
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::analysis::call_graph::CallGraph;
-use crate::analysis::index::{CallFact, CallTarget, CrateIndex, IndexedFile};
+use crate::analysis::facts::{CallFact, CallTarget, IndexedFile};
+use crate::analysis::index::CrateIndex;
 use crate::analysis::rule::Rule;
 use crate::diagnostic::{Diagnostic, Fix, Label};
 
 /// A marked fn: why it blocks.
 #[derive(Debug, Clone, Copy)]
 enum Cause {
-    /// Index of the root [`crate::analysis::index::BlockingFact`] in its file.
+    /// Index of the root [`crate::analysis::facts::BlockingFact`] in its file.
     Direct(u32),
     /// It calls another marked fn (node) on this line.
     Via { callee: u32, line: u32 },
@@ -31,7 +32,7 @@ enum Cause {
 }
 
 fn display_name(g: &CallGraph, index: &CrateIndex, node: usize) -> String {
-    match g.fact(index, node) {
+    match g.fact(&index.files, node) {
         Some(f) => match &f.impl_ty {
             Some(t) => format!("{t}::{}()", f.name),
             None => format!("{}()", f.name),
@@ -46,7 +47,7 @@ pub type Advice = fn(&str) -> (String, Fix);
 /// Reports calls from async contexts to crate-local sync fns that block through a root cause
 /// of `rule` (see the module docs).
 pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mut Vec<Diagnostic>) {
-    let cat = crate::analysis::blocking::catalog();
+    let cat = crate::analysis::blocking_catalog::catalog();
     let api_rule = |a: u32| cat.apis.get(a as usize).filter(|api| api.rule == rule.id);
     let has_roots = index
         .files
@@ -79,7 +80,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
     let mut show = |fi: usize, from: usize| -> String {
         shown
             .entry((fi, from))
-            .or_insert_with(|| g.relative_path(index, fi, from))
+            .or_insert_with(|| g.relative_path(&index.files, fi, from))
             .clone()
     };
     for (fi, file) in index.files.iter().enumerate() {
@@ -90,7 +91,7 @@ pub fn resolve(index: &CrateIndex, rule: &'static Rule, advice: Advice, out: &mu
             let Some(callee) = g.callee(fi, ci) else {
                 continue;
             };
-            if !g.is_sync(index, callee) {
+            if !g.is_sync(&index.files, callee) {
                 continue;
             }
             if cause.get(callee).copied().flatten().is_none() {
@@ -173,13 +174,13 @@ fn mark(
     rule: &'static Rule,
     cut: &dyn Fn(usize, usize) -> bool,
 ) -> Vec<Option<Cause>> {
-    let cat = crate::analysis::blocking::catalog();
+    let cat = crate::analysis::blocking_catalog::catalog();
     let api_rule = |a: u32| cat.apis.get(a as usize).filter(|api| api.rule == rule.id);
     let mut cause: Vec<Option<Cause>> = vec![None; g.len()];
     let mut queue = VecDeque::new();
     let inputs = std::sync::OnceLock::new();
     // A root on a receiver phase 1 could not type holds when the crate's types say so.
-    let holds = |fi: usize, b: &crate::analysis::index::BlockingFact| match &b.when {
+    let holds = |fi: usize, b: &crate::analysis::facts::BlockingFact| match &b.when {
         None => true,
         Some((sym, ty)) => crate::analysis::lib_types::sym_is(
             index.semantics(),
@@ -195,7 +196,7 @@ fn mark(
             if b.rule == rule.id
                 && !cut(fi, b.line)
                 && holds(fi, b)
-                && g.is_sync(index, node)
+                && g.is_sync(&index.files, node)
                 && cause.get(node).is_some_and(Option::is_none)
             {
                 cause[node] = Some(Cause::Direct(bi as u32));
@@ -216,7 +217,7 @@ fn mark(
             continue;
         }
         let node = g.node(fi as usize, call.caller as usize);
-        if g.is_sync(index, node) && cause.get(node).is_some_and(Option::is_none) {
+        if g.is_sync(&index.files, node) && cause.get(node).is_some_and(Option::is_none) {
             cause[node] = Some(Cause::Api(fi, ci, a));
             queue.push_back(node);
         }
@@ -311,7 +312,7 @@ fn report_api_calls(
     advice: Advice,
     out: &mut Vec<Diagnostic>,
 ) {
-    let cat = crate::analysis::blocking::catalog();
+    let cat = crate::analysis::blocking_catalog::catalog();
     for &(fi, ci, a) in g.api_calls() {
         let Some(api) = cat.apis.get(a as usize).filter(|api| api.rule == rule.id) else {
             continue;

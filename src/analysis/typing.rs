@@ -13,21 +13,12 @@
 
 use syn::{Expr, GenericArgument, PathArguments};
 
-use crate::analysis::FileCx;
-use crate::analysis::blocking::catalog;
+use crate::analysis::blocking_catalog::catalog;
+use crate::analysis::file::FileCx;
 use crate::analysis::imports::display;
-use crate::analysis::paths;
+use crate::analysis::{async_apis, async_catalog, paths};
 
-/// What an expression's value provably is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    /// One known type.
-    One(&'static str),
-    /// A tuple of known types (`channel()`).
-    Tuple(&'static [String]),
-    /// A collection or iterator whose items are of one known type (`Vec<JoinHandle<T>>`).
-    Elems(&'static str),
-}
+pub use crate::analysis::ty::Ty;
 
 /// Iterator methods whose result yields the receiver's items unchanged.
 const SAME_ITEMS: &[&str] = &[
@@ -116,7 +107,7 @@ pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
     // of this file's syntax tree.
     // (`then_some(ClearMemo)` would build, and drop, a guard on inner calls too.)
     let _clear = if outermost { Some(ClearMemo) } else { None };
-    let ty = infer_blocking(cx, e).or_else(|| crate::analysis::async_apis::infer(cx, e));
+    let ty = infer_blocking(cx, e).or_else(|| async_apis::infer(cx, e, RECURSE));
     if !outermost {
         INFER_MEMO.with(|m| {
             if let Some(memo) = m.borrow_mut().as_mut() {
@@ -222,8 +213,41 @@ pub fn item_closure_param(method: &syn::Ident) -> Option<usize> {
 /// `&[T]`, `VecDeque<T>`, `impl Iterator<Item = T>`); else what the async-API catalog knows
 /// ([`crate::analysis::async_apis::annotated`]).
 pub fn annotated(cx: &FileCx<'_>, ty: &syn::Type) -> Option<Ty> {
-    annotated_blocking(cx, ty)
-        .or_else(|| crate::analysis::async_apis::annotated(cx, ty).map(Ty::One))
+    annotated_blocking(cx, ty).or_else(|| async_apis::annotated(cx, ty, RECURSE).map(Ty::One))
+}
+
+/// The known type of a fn parameter declared `ty` in a fn with `generics`: [`annotated`], which
+/// for a generic parameter also reads its bounds (`hook: F` with `F: Fn() -> Fut, Fut: Future`).
+pub fn param_type(cx: &FileCx<'_>, ty: &syn::Type, generics: &syn::Generics) -> Option<Ty> {
+    annotated(cx, ty)
+        .or_else(|| async_apis::annotated_param(cx, ty, generics, RECURSE).map(Ty::One))
+}
+
+/// This module's inference, as the async-API fallbacks recurse through it.
+const RECURSE: async_apis::Recurse = async_apis::Recurse {
+    expr: infer,
+    declared: annotated,
+};
+
+/// What a method call on a receiver is, as far as its type proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// A catalogued async method of this library type.
+    Future(&'static str),
+    /// The receiver is a known library type and this method is not async.
+    NotFuture,
+    /// The receiver's type is not known.
+    Unknown,
+}
+
+/// What `receiver.method(..)` is: the one question rules ask about library receivers.
+pub fn method_kind(cx: &FileCx<'_>, receiver: &Expr, method: &str) -> MethodKind {
+    match infer(cx, receiver) {
+        Some(Ty::One(t)) if t == async_catalog::FUTURE_FN => MethodKind::Unknown,
+        Some(Ty::One(t)) if async_catalog::catalog().is_async(t, method) => MethodKind::Future(t),
+        Some(Ty::One(_)) => MethodKind::NotFuture,
+        _ => MethodKind::Unknown,
+    }
 }
 
 fn annotated_blocking(cx: &FileCx<'_>, ty: &syn::Type) -> Option<Ty> {

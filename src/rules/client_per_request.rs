@@ -28,8 +28,9 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Item};
 
 use crate::analysis::context::{AsyncKind, Scope};
+use crate::analysis::facts::ClientBuild;
 use crate::analysis::imports::{CanonPath, path_is};
-use crate::analysis::index::{ClientBuild, CrateIndex};
+use crate::analysis::index::CrateIndex;
 use crate::analysis::paths;
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;

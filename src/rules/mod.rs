@@ -74,6 +74,14 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
 
+/// The rules `settings` enables (their hooks), in the order of [`ALL`].
+pub fn enabled(settings: &crate::analysis::Settings) -> Vec<&'static Rule> {
+    ALL.iter()
+        .copied()
+        .filter(|r| settings.rules.iter().any(|m| m.id == r.id))
+        .collect()
+}
+
 /// Every rule's metadata, in the order of [`ALL`]: the registry as the layers below the rules
 /// see it.
 pub fn metas() -> &'static [&'static RuleMeta] {

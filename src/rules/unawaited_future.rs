@@ -3,7 +3,7 @@
 //! Two phases. Phase 1 (the `block` hook, per file) records every call whose value is thrown away
 //! (`call;`, `let _ = call;`, `let x = call;` with `x` never mentioned again, `drop(call)`) as a
 //! [`DiscardedCall`] fact. What the file alone proves is settled there, through the receiver's
-//! type ([`async_apis::method_kind`]): a catalogued async method of a library type is a future, any
+//! type ([`typing::method_kind`]): a catalogued async method of a library type is a future, any
 //! other method of a known library type is not (and is not recorded), and a call of a value
 //! declared to return a future is one. Phase 2 (the `resolve` hook) sees every file's facts at
 //! once and judges the rest: path calls through the semantic model's name resolution (crate-local
@@ -18,13 +18,15 @@ use std::sync::Arc;
 use quote::ToTokens;
 use syn::Expr;
 
-use crate::analysis::async_apis::{self, Catalog, MethodKind};
+use crate::analysis::async_apis::{self, Catalog};
 use crate::analysis::bindings::uses;
 use crate::analysis::context::Scope;
+use crate::analysis::facts::{Callee, DiscardKind, DiscardedCall, FnFact};
 use crate::analysis::imports::{CanonPath, display, path_is};
-use crate::analysis::index::{Callee, CrateIndex, DiscardKind, DiscardedCall, FnFact};
+use crate::analysis::index::CrateIndex;
 use crate::analysis::paths::{self, peel};
 use crate::analysis::syms;
+use crate::analysis::typing::{self, MethodKind};
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Label, Severity};
@@ -202,7 +204,7 @@ fn record(cx: &FileCx<'_>, scope: &Scope, e: &Expr, kind: DiscardKind, sink: &mu
             let (root, awaited) = chain_root(cx, &mc.receiver);
             recv_ty = crate::walk::receiver_decl(cx, &mc.receiver);
             let name = mc.method.to_string();
-            match async_apis::method_kind(cx, &mc.receiver, &name) {
+            match typing::method_kind(cx, &mc.receiver, &name) {
                 MethodKind::Future(ty) => {
                     future = Some(format!("`{ty}::{name}` returns a future"));
                 }

@@ -3,12 +3,11 @@
 //! declarations, impl headers, and every path a call or an impl names, as written.
 //!
 //! A summary depends on the file's text alone, so it is cached with the file; what the names
-//! mean is decided later, crate-wide ([`crate::semantic::defmap`]), once every file's summary is
+//! mean is decided later, crate-wide (the `defmap` module), once every file's summary is
 //! known. Fns are summarised as [`FnFact`]s by the walk, each naming its scope and owner.
 
 use rustc_hash::FxHashMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use syn::{Item, UseTree};
 
@@ -16,8 +15,7 @@ use crate::semantic::cfg::{self, TestCfg};
 use crate::semantic::names::intern;
 use crate::semantic::types::{Sym, TypeRef};
 
-/// An interned name (see [`crate::semantic::names`]).
-pub type Name = Arc<str>;
+pub use crate::semantic::names::Name;
 
 /// "No index" in the compact `u32` fields below.
 pub const NONE: u32 = u32::MAX;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use globset::GlobBuilder;
 use toml::{Table, Value};
 
-use super::project::{
+use super::package::{
     DepKind, Dependency, Edition, LoadedPackage, Target, TargetKind, crate_name, normalize,
 };
 

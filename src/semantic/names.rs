@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
+/// A name as the item summaries and facts hold it: one shared copy per distinct text.
+pub type Name = Arc<str>;
+
 /// Shards, so that workers interning at once rarely wait for each other.
 const SHARDS: usize = 16;
 

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -18,6 +18,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::manifest::ManifestReader;
+pub use super::package::{DepKind, Dependency, Edition, Target, TargetKind, normalize};
+pub(super) use super::package::{LoadedPackage, crate_name};
 
 /// At most this many workspaces are loaded with `cargo metadata` (one process each, in
 /// parallel); more than that are read from their manifests, which is much faster.
@@ -25,101 +27,6 @@ pub const MAX_CARGO_WORKSPACES: usize = 4;
 
 /// How long one `cargo metadata` may run before it is killed and the manifests are read instead.
 const CARGO_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The Rust edition, where it changes drop order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Edition {
-    /// 2015 (also what cargo assumes for a `[package]` without `edition`)
-    E2015,
-    /// 2018
-    E2018,
-    /// 2021 (the default when no Cargo.toml says otherwise)
-    #[default]
-    E2021,
-    /// 2024
-    E2024,
-}
-
-impl Edition {
-    /// Parses `"2015"`, `"2018"`, `"2021"` or `"2024"`.
-    pub fn parse(s: &str) -> Option<Edition> {
-        match s.trim() {
-            "2015" => Some(Edition::E2015),
-            "2018" => Some(Edition::E2018),
-            "2021" => Some(Edition::E2021),
-            "2024" => Some(Edition::E2024),
-            _ => None,
-        }
-    }
-}
-
-/// What a target builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetKind {
-    /// The library (also proc-macro, cdylib, dylib, rlib, staticlib).
-    Lib,
-    /// A binary.
-    Bin,
-    /// An integration test.
-    Test,
-    /// A benchmark.
-    Bench,
-    /// An example.
-    Example,
-    /// The build script (`build.rs`).
-    BuildScript,
-}
-
-impl TargetKind {
-    /// Whether the whole target is test code (integration tests and benchmarks).
-    pub fn is_test_code(self) -> bool {
-        matches!(self, TargetKind::Test | TargetKind::Bench)
-    }
-}
-
-/// One compilation target of a package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// Cargo's name for the target.
-    pub name: String,
-    /// The name as code spells it (`-` replaced by `_`).
-    pub crate_name: String,
-    /// What the target builds.
-    pub kind: TargetKind,
-    /// The crate root file, absolute and normalised.
-    pub root: PathBuf,
-    /// The target's edition.
-    pub edition: Edition,
-    /// Index of its package in [`Project::packages`].
-    pub package: usize,
-}
-
-/// Which table a dependency comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DepKind {
-    /// `[dependencies]`
-    Normal,
-    /// `[dev-dependencies]`
-    Dev,
-    /// `[build-dependencies]`
-    Build,
-}
-
-/// One dependency of a package.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Dependency {
-    /// How code names it: the rename if any, else the lib name of the depended-on package when
-    /// it is in the project, else the package name; `-` replaced by `_`.
-    pub extern_name: String,
-    /// The depended-on package's name.
-    pub package: String,
-    /// The manifest's key when it differs from the package name (`b = { package = "beta" }`).
-    pub rename: Option<String>,
-    /// Which table it comes from.
-    pub kind: DepKind,
-    /// The manifest directory of a path dependency (absolute, normalised).
-    pub path: Option<PathBuf>,
-}
 
 /// One package of the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,37 +63,6 @@ pub struct Project {
     pub targets: Vec<Target>,
     /// Manifest directory → package index.
     by_dir: HashMap<PathBuf, usize>,
-}
-
-/// A package as a loader produced it, before it is indexed into a [`Project`]
-/// (its targets' `package` fields are not yet meaningful).
-#[derive(Debug, Clone)]
-pub(super) struct LoadedPackage {
-    pub name: String,
-    pub manifest_dir: PathBuf,
-    pub workspace_root: PathBuf,
-    pub edition: Edition,
-    pub deps: Vec<Dependency>,
-    pub targets: Vec<Target>,
-}
-
-/// `path` made absolute (against the current directory) with `.` and `..` resolved lexically,
-/// without touching the filesystem.
-pub fn normalize(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push(c);
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 impl Project {
@@ -442,11 +318,6 @@ impl Project {
         }
         out
     }
-}
-
-/// The name code spells for a crate or target name.
-pub(super) fn crate_name(name: &str) -> String {
-    name.replace('-', "_")
 }
 
 #[derive(Deserialize)]

@@ -88,7 +88,7 @@ pub(super) struct Memos {
     /// The declared type of each static, const and non-generic alias, by (file, item).
     pub items: crate::semantic::memo::Table<(u32, u32), crate::semantic::types::Ty>,
     /// What each type path names, by (file, item scope, path).
-    pub type_paths: crate::semantic::memo::Table<(u32, u32, u32), crate::semantic::typing::Named>,
+    pub type_paths: crate::semantic::memo::Table<(u32, u32, u32), crate::semantic::types::Named>,
 }
 
 impl Semantics {

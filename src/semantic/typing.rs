@@ -10,7 +10,7 @@ use crate::semantic::defmap::{Def, FileInput, ModId, Ns};
 use crate::semantic::items::{ItemKind, NONE, Name, Owner, PathFact};
 use crate::semantic::memo;
 use crate::semantic::resolve::{Callee, ItemRef, Semantics, item_kind};
-use crate::semantic::types::{Sym, Ty, TypeRef};
+use crate::semantic::types::{Named, Sym, Ty, TypeRef};
 
 /// How many hops a type may take (aliases, fields, returns) before it is unknown.
 const MAX_DEPTH: u8 = 12;
@@ -457,19 +457,6 @@ impl Ty {
     pub fn future_output(&self) -> Option<Ty> {
         future_output(self)
     }
-}
-
-/// What a type path names, whatever its generic arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Named {
-    /// A struct, enum or union of the linted files.
-    Adt(ItemRef),
-    /// A type alias of the linted files.
-    Alias(ItemRef),
-    /// A type of another crate or std, by canonical path.
-    External(Arc<[Name]>),
-    /// Nothing known (or crates containing the file disagree).
-    Unknown,
 }
 
 /// Where a declared type is written: its file, item scope, enclosing impl, and the generic

@@ -9,7 +9,7 @@ use quote::ToTokens;
 
 use super::patterns::{binding, bound_names, captures_or_mentions, is_ok_pat, moves_name};
 use super::{End, Hoist, Hold, Produced, TempCtx, Tracked, Tracker};
-use crate::analysis::FileCx;
+use crate::analysis::file::FileCx;
 use crate::analysis::paths::peel;
 use crate::project::Edition;
 

@@ -10,9 +10,10 @@ use syn::{Expr, Stmt};
 
 use super::uses::{LaterUse, later_use};
 use super::{End, Hold, Interp, Produced, TempCtx, Tracked, Tracker};
+use crate::analysis::file::FileCx;
 use crate::analysis::imports::Imports;
 use crate::analysis::locals::Locals;
-use crate::analysis::{FileCx, Settings};
+use crate::analysis::settings::Settings;
 use crate::project::{CrateInfo, Edition};
 use crate::source::SourceText;
 

@@ -8,8 +8,8 @@ use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
 use super::patterns::captures_or_mentions;
-use crate::analysis::FileCx;
-use crate::analysis::index::DiscardKind;
+use crate::analysis::facts::DiscardKind;
+use crate::analysis::file::FileCx;
 use crate::analysis::paths::peel;
 
 /// The call whose value statement `i` of `stmts` lets go unused, and how: `call;`,

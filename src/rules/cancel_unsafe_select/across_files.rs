@@ -58,7 +58,7 @@ pub(super) fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
             else {
                 continue;
             };
-            let at = graph.relative_path(index, cf, fi);
+            let at = graph.relative_path(&index.files, cf, fi);
             out.push(Diagnostic {
                 rule: &CANCEL_UNSAFE_SELECT,
                 severity: CANCEL_UNSAFE_SELECT.severity,

@@ -53,7 +53,7 @@ pub(super) fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
             } else {
                 format!(
                     "{}:{}",
-                    graph.relative_path(index, callee_file, fi),
+                    graph.relative_path(&index.files, callee_file, fi),
                     build.line
                 )
             };

@@ -14,8 +14,6 @@ use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{self, FileTypes, Kind, LockTy, TyEnv};
 use crate::analysis::paths::peel;
 
-use super::finder::bind_let;
-
 /// What the rule keeps about a guard.
 #[derive(Clone)]
 pub(super) struct LockData {
@@ -590,7 +588,7 @@ impl Tracker for Locks<'_, '_> {
     }
 
     fn bind_local(&mut self, l: &syn::Local) {
-        bind_let(&mut self.env, self.decl.types, self.imports, l);
+        self.decl.types.bind_let(&mut self.env, self.imports, l);
     }
 
     fn bind_pat(&mut self, pat: &Pat) {

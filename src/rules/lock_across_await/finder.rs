@@ -7,7 +7,7 @@ use syn::{Block, Expr, Pat, Stmt};
 use crate::analysis::bindings::Interp;
 use crate::analysis::bindings::patterns::mentions;
 use crate::analysis::imports::Imports;
-use crate::analysis::lock_types::{self, FileTypes, TyEnv};
+use crate::analysis::lock_types::{self, TyEnv};
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::{FileCx, Sink};
 
@@ -143,7 +143,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         visit::visit_local(self, l);
-        bind_let(&mut self.env, self.decl.types, &self.imports, l);
+        self.decl.types.bind_let(&mut self.env, &self.imports, l);
     }
 
     fn visit_arm(&mut self, a: &'ast syn::Arm) {
@@ -294,20 +294,4 @@ fn push_block_uses(imports: &mut Imports, b: &Block) -> bool {
         }));
     }
     uses
-}
-
-/// Binds the names of a `let`: a single name gets the type its annotation or initializer proves.
-pub(super) fn bind_let(env: &mut TyEnv, types: &FileTypes, imports: &Imports, l: &syn::Local) {
-    let (pat, annotation) = match &l.pat {
-        Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
-        p => (p, None),
-    };
-    match pat {
-        Pat::Ident(pi) if pi.subpat.is_none() => {
-            let init = l.init.as_ref().map(|i| &*i.expr);
-            let ty = types.let_ty(annotation, init, env, imports);
-            env.bind(pi.ident.to_string(), ty);
-        }
-        other => env.bind_unknown(other),
-    }
 }
