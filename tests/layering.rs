@@ -112,12 +112,7 @@ fn lower_layers_import_nothing_above_them() {
 
 #[test]
 fn top_level_modules_have_no_import_cycle() {
-    let graph = module_graph();
-    let cycles: Vec<String> = strongly_connected(&graph)
-        .into_iter()
-        .filter(|c| c.len() > 1)
-        .map(|c| describe_cycle(&graph, &c))
-        .collect();
+    let cycles = cycles(&module_graph());
     assert!(
         cycles.is_empty(),
         "import cycles among top-level modules:\n{}",
@@ -127,17 +122,21 @@ fn top_level_modules_have_no_import_cycle() {
 
 #[test]
 fn no_file_imports_itself_through_others() {
-    let graph = file_graph();
-    let cycles: Vec<String> = strongly_connected(&graph)
-        .into_iter()
-        .filter(|c| c.len() > 1)
-        .map(|c| describe_cycle(&graph, &c))
-        .collect();
+    let cycles = cycles(&file_graph());
     assert!(
         cycles.is_empty(),
         "import cycles among files:\n{}",
         cycles.join("\n")
     );
+}
+
+/// Every cycle of the graph, described with the files of its edges.
+fn cycles(graph: &Graph) -> Vec<String> {
+    strongly_connected(graph)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| describe_cycle(graph, &c))
+        .collect()
 }
 
 #[test]
