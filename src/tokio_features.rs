@@ -20,7 +20,7 @@ pub enum TokioFeatures {
     /// The manifest declares no tokio dependency for this code (another runtime, or none): a
     /// fix that writes a tokio path would not build.
     Absent,
-    /// tokio with these features (bits in [`FEATURES`] order).
+    /// tokio with these features (bits in `FEATURES` order).
     Enabled(u16),
 }
 

@@ -1,4 +1,4 @@
-//! Settles [`Pending`] findings in phase 2: a finding recorded as "holds if this expression has
+//! Settles [`Pending`](crate::analysis::facts::Pending) findings in phase 2: a finding recorded as "holds if this expression has
 //! one of these types" is kept when the crate's declared types say it has
 //! ([`crate::semantic::typing`]), and dropped when they say otherwise or nothing.
 

@@ -199,7 +199,7 @@ impl<'a> Sink<'a> {
         ));
     }
 
-    /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`]).
+    /// Records a discarded call as a fact for the resolution phase (see [`FileFacts::discarded`](crate::analysis::facts::FileFacts::discarded)).
     pub fn record_discarded(&mut self, call: DiscardedCall) {
         self.discarded.push(call);
     }

@@ -9,12 +9,12 @@
 //! (axum `get(h)` and friends, actix `web::get().to(h)`, route attributes such as `#[get("/")]`).
 //! Test code (test fns, `cfg(test)` modules, files under `tests/` or `benches/`) is not checked.
 //!
-//! Phase 2 also reports ([`per_call`]) an async method that builds a client on every call, only
+//! Phase 2 also reports (`per_call`) an async method that builds a client on every call, only
 //! uses it there, and is called from two or more fns of the crate (an API client's
 //! `get(&self, ..)`).
 //!
-//! Phase 2 ([`resolve`]): a call, in a loop of async code, of a crate fn that builds a client on
-//! every call (recorded per file by [`record_builders`]: a construction its body makes
+//! Phase 2 (`resolve`): a call, in a loop of async code, of a crate fn that builds a client on
+//! every call (recorded per file by `record_builders`: a construction its body makes
 //! unconditionally, outside closures, blocks and branches), resolved through the call graph,
 //! wherever that fn is.
 

@@ -1,4 +1,4 @@
-//! The rule registry: every rule is a `static Rule` declared with [`declare_rule!`] in its own
+//! The rule registry: every rule is a `static Rule` declared with [`declare_rule!`](crate::declare_rule) in its own
 //! module, and [`ALL`] is the only list of them.
 
 pub use crate::analysis::rule::{BlockHook, ExprHook, FileHook, Hooks, ResolveHook, Rule};

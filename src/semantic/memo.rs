@@ -3,7 +3,7 @@
 //! (once per call of a helper, per rule), and each answer walks module scopes and aliases.
 //!
 //! An answer is stored only when it is exact: type expansion gives up after a fixed number of
-//! hops ([`Memo::cut`] counts each time it does), and an answer computed deep inside another
+//! hops ([`cut`] counts each time it does), and an answer computed deep inside another
 //! may have been cut short where the same question asked first would not be.
 
 use std::cell::Cell;
