@@ -698,13 +698,37 @@ fn removal_fix(src: &SourceText, d: &Directive, gone: &[usize]) -> Fix {
 mod tests {
     use super::*;
     use crate::analysis::scan;
-    use crate::diagnostic::Severity;
-    use crate::rules::blocking_sleep::BLOCKING_SLEEP;
+    use crate::diagnostic::{Family, FixAvailability, Severity};
+
+    /// A rule of the test registry (this layer sits below the rules: the real registry is
+    /// exercised through the CLI tests).
+    const fn meta(id: &'static str, family: Family) -> RuleMeta {
+        RuleMeta {
+            id,
+            family,
+            severity: Severity::Warning,
+            summary: "",
+            fix: FixAvailability::Always,
+            default_enabled: true,
+            docs: "",
+        }
+    }
+
+    static BLOCKING_SLEEP: RuleMeta = meta("blocking-sleep", Family::Blocking);
+    static UNUSED: RuleMeta = meta("unused-suppression", Family::Meta);
+    static REGISTRY: [&RuleMeta; 2] = [&BLOCKING_SLEEP, &UNUSED];
+
+    fn known() -> Known {
+        Known {
+            rules: &REGISTRY,
+            unused: &UNUSED,
+        }
+    }
 
     fn sups(text: &str) -> (SourceText, Suppressions) {
         let src = SourceText::new(text.to_string());
         let comments = scan::scan(text).comments;
-        let s = parse(&src, &comments, crate::rules::suppressible());
+        let s = parse(&src, &comments, known());
         (src, s)
     }
 
@@ -727,7 +751,7 @@ mod tests {
         let (src, s) = sups(text);
         let on = |id: &str| enabled.contains(&id);
         let path = Arc::new(PathBuf::from("x.rs"));
-        let unused = crate::rules::suppressible().unused;
+        let unused = known().unused;
         apply(&src, &s, diags, &on, &path, &[], unused)
     }
 
@@ -1033,7 +1057,7 @@ mod tests {
                 .collect();
             let on = |_: &str| true;
             let path = Arc::new(PathBuf::from("x.rs"));
-            let unused = crate::rules::suppressible().unused;
+            let unused = known().unused;
             for d in apply(&src, &s, diags, &on, &path, &[], unused) {
                 for e in d.fix.iter().flat_map(|f| &f.edits) {
                     assert!(

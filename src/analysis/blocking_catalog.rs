@@ -321,3 +321,37 @@ static CATALOG: LazyLock<Catalog> =
 pub fn catalog() -> &'static Catalog {
     &CATALOG
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_parses_and_entries_are_well_formed() {
+        let c = Catalog::parse(CATALOG_TOML).expect("rules/blocking-apis.toml parses");
+        assert!(
+            c.apis.len() > 40,
+            "catalog unexpectedly small: {}",
+            c.apis.len()
+        );
+        for api in &c.apis {
+            assert!(
+                api.path.is_some() != (api.ty.is_some() && api.method.is_some()),
+                "entry needs either `path` or `type` + `method`: {api:?}"
+            );
+            assert_eq!(
+                api.effect.is_some(),
+                api.rule == "block-on-in-async",
+                "`effect` is for block-on-in-async only: {api:?}"
+            );
+        }
+        for ctor in c.ctors.values() {
+            assert!(
+                ctor.passthrough == ctor.returns.is_empty(),
+                "constructor needs `returns` or `passthrough`: {ctor:?}"
+            );
+        }
+        assert_eq!(catalog().apis.len(), c.apis.len());
+        assert!(c.is_std_method("clone") && c.is_std_method("recv"));
+    }
+}
