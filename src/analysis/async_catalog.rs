@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::analysis::imports::path_is;
+use crate::analysis::paths::last_segment;
 
 /// The embedded catalog text.
 pub const CATALOG_TOML: &str = include_str!(concat!(
@@ -185,10 +186,6 @@ impl Catalog {
     pub(crate) fn known_type(&'static self, canon: &str) -> Option<&'static str> {
         self.lib_type(canon).map(|t| t.name.as_str())
     }
-}
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
 }
 
 static CATALOG: LazyLock<Catalog> =

@@ -20,8 +20,8 @@ use crate::analysis::sink::{Reported, Sink};
 pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
 use crate::diagnostic::{Edit, Fix};
 
-use crate::analysis::blocking_catalog::last_segment;
 pub use crate::analysis::blocking_catalog::{Api, CATALOG_TOML, Catalog, Effect, FixKind, catalog};
+use crate::analysis::paths::last_segment;
 
 /// Which catalog or config entry a hit matched.
 #[derive(Debug, Clone, Copy)]

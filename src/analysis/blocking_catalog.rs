@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use crate::analysis::paths::last_segment;
 use crate::analysis::settings::{Runtime, Settings};
 use crate::analysis::ty::Ty;
 
@@ -158,11 +159,6 @@ pub struct Catalog {
     type_last: HashSet<String>,
     passthrough_types: HashSet<String>,
     passthrough_last: HashSet<String>,
-}
-
-/// The last `::` segment of a path.
-pub(crate) fn last_segment(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
 }
 
 impl Catalog {

@@ -155,3 +155,8 @@ pub fn peel(mut e: &Expr) -> &Expr {
         }
     }
 }
+
+/// The last `::` segment of a path written as text (`tokio::fs::read` gives `read`).
+pub fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
