@@ -891,9 +891,9 @@ fn field_sources(cx: &FileCx<'_>, ps: &syn::PatStruct, e: &Expr, limit: u32) {
 }
 
 /// Calls `f` with the index of each statement of `stmts`, in order, with the names the `let`s
-/// before it bind visible (in a locals frame of its own, dropped at the end): for block hooks,
-/// which run before the walk binds the block's locals.
-pub fn each_stmt_with_locals(cx: &FileCx<'_>, stmts: &[syn::Stmt], mut f: impl FnMut(usize)) {
+/// before it bind visible (in a locals frame of its own, dropped at the end): the pass that runs
+/// the rules' statement hooks, before the walk binds the block's locals itself.
+fn each_stmt_with_locals(cx: &FileCx<'_>, stmts: &[syn::Stmt], mut f: impl FnMut(usize)) {
     cx.locals.borrow_mut().push(false);
     for i in 0..stmts.len() {
         if i > 0
@@ -908,8 +908,8 @@ pub fn each_stmt_with_locals(cx: &FileCx<'_>, stmts: &[syn::Stmt], mut f: impl F
 
 /// Binds the names a `let` introduces in the innermost locals frame, with the types its
 /// annotation or initializer proves, and records their declared types (for phase 2). The walk
-/// calls it after each `let`; a block hook that reads its statements in order calls it too, to
-/// see the locals of earlier statements of the same block.
+/// calls it after each `let`, and once more per `let` in the pass that runs the statement hooks
+/// (which see the locals of earlier statements of the same block).
 pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
     let init = l.init.as_ref().and_then(|i| blocking::infer(cx, &i.expr));
     let limit = cx.locals.borrow().len();
@@ -1174,6 +1174,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
             if let Some(hook) = rule.hooks.block {
                 hook(self.cx, scope, block, self.sink);
             }
+        }
+        if self.rules.iter().any(|r| r.hooks.stmt.is_some()) {
+            let (cx, rules, sink) = (self.cx, self.rules, &mut *self.sink);
+            each_stmt_with_locals(cx, &block.stmts, |i| {
+                for rule in rules {
+                    if let Some(hook) = rule.hooks.stmt {
+                        hook(cx, scope, &block.stmts, i, sink);
+                    }
+                }
+            });
         }
         crate::analysis::offload::offloaded_closures(&block.stmts, &mut self.offloaded_closures);
         self.cx.locals.borrow_mut().push(false);

@@ -12,6 +12,10 @@ use crate::diagnostic::{Diagnostic, RuleMeta};
 pub type ExprHook = fn(&FileCx<'_>, &Scope, &syn::Expr, &mut Sink<'_>);
 /// Called for every block the engine walks.
 pub type BlockHook = fn(&FileCx<'_>, &Scope, &syn::Block, &mut Sink<'_>);
+/// Called for each statement of every block the engine walks (the block's statements and the
+/// statement's index), before the walk enters the block, with the names the `let`s before the
+/// statement bind visible in [`FileCx::local`]: one pass per block shared by every rule.
+pub type StmtHook = fn(&FileCx<'_>, &Scope, &[syn::Stmt], usize, &mut Sink<'_>);
 /// Called once per file, before the walk, for rules that do their own traversal.
 pub type FileHook = fn(&FileCx<'_>, &mut Sink<'_>);
 /// Called once per run after every file is done, with the crate-wide index of per-file facts.
@@ -24,6 +28,8 @@ pub struct Hooks {
     pub expr: Option<ExprHook>,
     /// Per-block check.
     pub block: Option<BlockHook>,
+    /// Per-statement check, with the earlier `let`s of the block bound.
+    pub stmt: Option<StmtHook>,
     /// Whole-file check.
     pub file: Option<FileHook>,
     /// Cross-file check over the crate index.
@@ -35,6 +41,7 @@ impl Hooks {
     pub const NONE: Hooks = Hooks {
         expr: None,
         block: None,
+        stmt: None,
         file: None,
         resolve: None,
     };

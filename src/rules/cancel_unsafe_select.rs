@@ -31,7 +31,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a `select!` branch in a loop re-creates a future that is not cancel-safe, losing its progress whenever another branch wins",
         fix: FixAvailability::Never,
-        hooks: Hooks { block: Some(check_block), expr: Some(check_expr), file: Some(across_files::record), resolve: Some(resolve) },
+        hooks: Hooks { block: Some(check_block), expr: Some(check_expr), file: Some(across_files::record), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 

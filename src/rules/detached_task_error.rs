@@ -31,7 +31,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a spawned task returns a `Result` but its `JoinHandle` is dropped, so its error is never seen",
         fix: FixAvailability::Never,
-        hooks: Hooks { block: Some(check), resolve: Some(resolve), ..Hooks::NONE },
+        hooks: Hooks { stmt: Some(check), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -64,11 +64,10 @@ enum Drop<'a> {
     Unused(&'a Expr, String),
 }
 
-fn check(cx: &FileCx<'_>, scope: &Scope, block: &Block, sink: &mut Sink<'_>) {
-    let _ = scope;
-    // A spawned method's receiver bound earlier in the block (`let server = Server::new(..);
-    // tokio::spawn(server.run());`) has its type (see `each_stmt_with_locals`).
-    crate::walk::each_stmt_with_locals(cx, &block.stmts, |i| check_stmt(cx, &block.stmts, i, sink));
+/// A spawned method's receiver bound earlier in the block (`let server = Server::new(..);
+/// tokio::spawn(server.run());`) has its type: the walk binds the earlier `let`s.
+fn check(cx: &FileCx<'_>, _: &Scope, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
+    check_stmt(cx, stmts, i, sink);
 }
 
 /// Reports statement `i` of `stmts` if it drops a spawned task's handle.

@@ -1,7 +1,9 @@
 //! The rule registry: every rule is a `static Rule` declared with [`declare_rule!`](crate::declare_rule) in its own
 //! module, and [`ALL`] is the only list of them.
 
-pub use crate::analysis::rule::{BlockHook, ExprHook, FileHook, Hooks, ResolveHook, Rule};
+pub use crate::analysis::rule::{
+    BlockHook, ExprHook, FileHook, Hooks, ResolveHook, Rule, StmtHook,
+};
 pub use crate::diagnostic::{Family, FixAvailability, RuleMeta};
 
 pub mod block_on_in_async;

@@ -44,7 +44,7 @@ declare_rule! {
         severity: Severity::Warning,
         summary: "a future is created and dropped without being awaited, so its body never runs",
         fix: FixAvailability::Always,
-        hooks: Hooks { block: Some(collect), resolve: Some(resolve), ..Hooks::NONE },
+        hooks: Hooks { stmt: Some(collect), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
 
@@ -119,14 +119,12 @@ fn catalog() -> &'static Catalog {
 // ---------------------------------------------------------------------------------------------
 // Phase 1: discarded calls.
 
-fn collect(cx: &FileCx<'_>, scope: &Scope, block: &syn::Block, sink: &mut Sink<'_>) {
-    // A receiver bound earlier in the block has its type (see `each_stmt_with_locals`).
-    let stmts = &block.stmts;
-    crate::walk::each_stmt_with_locals(cx, stmts, |i| {
-        if let Some((value, kind)) = uses::discarded(cx, stmts, i, |c| is_drop(cx, c), allowed) {
-            record(cx, scope, value, kind, sink);
-        }
-    });
+/// Records statement `i` of `stmts` when it discards a call's value (a receiver bound earlier in
+/// the block has its type: the walk binds the earlier `let`s).
+fn collect(cx: &FileCx<'_>, scope: &Scope, stmts: &[syn::Stmt], i: usize, sink: &mut Sink<'_>) {
+    if let Some((value, kind)) = uses::discarded(cx, stmts, i, |c| is_drop(cx, c), allowed) {
+        record(cx, scope, value, kind, sink);
+    }
 }
 
 /// `drop(x)`, `std::mem::drop(x)`, `mem::drop(x)`, `core::mem::drop(x)`.
