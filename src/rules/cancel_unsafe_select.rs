@@ -11,6 +11,7 @@
 
 mod across_files;
 mod helpers;
+mod methods;
 
 use syn::{Expr, Macro, Stmt};
 
@@ -23,6 +24,8 @@ use crate::declare_rule;
 use crate::diagnostic::Severity;
 use crate::rules::{Family, FixAvailability, Hooks};
 
+use methods::{Loss, METHODS, short};
+
 declare_rule! {
     /// A not-cancel-safe future re-created in a `select!` inside a loop.
     pub static CANCEL_UNSAFE_SELECT = Rule {
@@ -34,34 +37,6 @@ declare_rule! {
         hooks: Hooks { block: Some(check_block), expr: Some(check_expr), file: Some(across_files::record), resolve: Some(resolve), ..Hooks::NONE },
     }
 }
-
-/// What losing the race costs, per API.
-#[derive(Clone, Copy)]
-enum Loss {
-    /// Bytes already read are dropped.
-    Read,
-    /// How much was written is unknown.
-    Write,
-    /// The message is dropped.
-    Message,
-    /// The place in a fair queue is lost.
-    Queue,
-    /// Data read but not yet written is dropped.
-    Copy,
-}
-
-/// Methods whose futures are not cancel-safe, by name and argument count (tokio's
-/// `AsyncReadExt`/`AsyncBufReadExt`/`AsyncWriteExt` and `mpsc::Sender::send`): a crate's own
-/// `read_line()` or `send()` with another arity is not one of them.
-const METHODS: &[(&str, usize, Loss)] = &[
-    ("read_exact", 1, Loss::Read),
-    ("read_to_end", 1, Loss::Read),
-    ("read_to_string", 1, Loss::Read),
-    ("read_line", 1, Loss::Read),
-    ("read_until", 2, Loss::Read),
-    ("write_all", 1, Loss::Write),
-    ("send", 1, Loss::Message),
-];
 
 /// Methods that are not cancel-safe only on tokio's fair synchronisation primitives, whose
 /// receiver type must be proved (a crate's own `acquire()` may be cancel-safe).
@@ -281,32 +256,6 @@ fn unwrap_timeout<'e>(cx: &FileCx<'_>, e: &'e Expr) -> &'e Expr {
         return paths::peel(&c.args[1]);
     }
     e
-}
-
-/// The code of a future for messages: its last call's arguments elided (`reader.read_exact(..)`).
-fn short(text: &str) -> String {
-    let text = text.trim();
-    if !text.ends_with(')') {
-        return text.to_string();
-    }
-    let mut depth = 0usize;
-    for (i, ch) in text.char_indices().rev() {
-        match ch {
-            ')' => depth += 1,
-            '(' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return if text.len() - i <= 2 {
-                        text.to_string()
-                    } else {
-                        format!("{}(..)", &text[..i])
-                    };
-                }
-            }
-            _ => {}
-        }
-    }
-    text.to_string()
 }
 
 /// Phase 2: calls of not-cancel-safe fns of other files ([`across_files`]); the findings whose

@@ -193,6 +193,7 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
         },
         imports,
         env: TyEnv::default(),
+        report,
     };
     finder.visit_file(cx.file);
 }

@@ -8,7 +8,8 @@ use crate::analysis::Sink;
 use crate::analysis::index::CrateIndex;
 use crate::diagnostic::{Diagnostic, Label};
 
-use super::{CANCEL_UNSAFE_SELECT, Loss, help, helpers};
+use super::methods::Loss;
+use super::{CANCEL_UNSAFE_SELECT, help, helpers};
 
 /// Records the file's not-cancel-safe async fns (a `file` hook).
 pub(super) fn record(cx: &FileCx<'_>, sink: &mut Sink<'_>) {

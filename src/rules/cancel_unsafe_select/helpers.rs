@@ -15,7 +15,7 @@ use syn::{Expr, ImplItem, Item};
 use crate::analysis::FileCx;
 use crate::analysis::paths;
 
-use super::METHODS;
+use super::methods::{METHODS, short};
 
 /// Reads of tokio's `AsyncReadExt` that take no argument and are not cancel-safe (a number
 /// partly read is lost).
@@ -265,7 +265,7 @@ impl<'ast> Visit<'ast> for Finder<'_, '_, '_> {
                     let r = self.cx.range(base);
                     self.hit = Some(Unsafe {
                         fn_start: self.fn_start,
-                        awaited: super::short(self.cx.text(r.clone())),
+                        awaited: short(self.cx.text(r.clone())),
                         line: self.cx.line(r.start),
                     });
                     return;

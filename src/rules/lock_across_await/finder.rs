@@ -4,14 +4,14 @@
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Pat, Stmt};
 
-use crate::analysis::bindings::Interp;
 use crate::analysis::bindings::patterns::mentions;
+use crate::analysis::bindings::{Interp, Tracked};
 use crate::analysis::imports::Imports;
 use crate::analysis::lock_types::{self, TyEnv};
 use crate::analysis::macros::{self, MacroKind};
 use crate::analysis::{FileCx, Sink};
 
-use super::acquire::{Decl, Locks, fn_key};
+use super::acquire::{Decl, LockData, Locks, fn_key};
 
 /// Finds async bodies anywhere in the file (also inside `join!`/`select!` bodies), tracking the
 /// imports and typed bindings in scope.
@@ -21,7 +21,13 @@ pub(super) struct Finder<'c, 'a, 's> {
     pub(super) decl: Decl<'c>,
     pub(super) imports: Imports,
     pub(super) env: TyEnv,
+    /// Reports the guards of one body (its byte range) that live across an `.await`.
+    pub(super) report: Report,
 }
+
+/// How the rule reports what the binding model found in one body.
+pub(super) type Report =
+    fn(&FileCx<'_>, Vec<Tracked<LockData>>, std::ops::Range<usize>, &mut Sink<'_>);
 
 impl Finder<'_, '_, '_> {
     /// The lock rule's tracker for a body starting here.
@@ -40,7 +46,7 @@ impl Finder<'_, '_, '_> {
         an.body_block(b);
         let found = an.finish();
         record_rcs(self.cx, b, self.sink);
-        super::report(self.cx, found, self.cx.range(b), self.sink);
+        (self.report)(self.cx, found, self.cx.range(b), self.sink);
         if uses {
             self.imports.pop();
         }
@@ -53,7 +59,7 @@ impl Finder<'_, '_, '_> {
         let mut an = Interp::new(self.cx, self.locks());
         an.body_expr(e);
         let found = an.finish();
-        super::report(self.cx, found, self.cx.range(e), self.sink);
+        (self.report)(self.cx, found, self.cx.range(e), self.sink);
     }
 
     /// Analyzes a fn body: all of it when the fn is async, else the async blocks, closures and
