@@ -287,6 +287,9 @@ pub fn runtime_moved_off(cx: &FileCx<'_>, e: &Expr) -> bool {
 /// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
 /// hit per catalogued type with that method (see [`Hit::when`]).
 pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
+    if polls_without_waiting(e) {
+        return Vec::new();
+    }
     if let Some(hit) = classify(cx, e) {
         return vec![hit];
     }
@@ -322,6 +325,63 @@ pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
         .collect();
     hits.sort_by(|a, b| a.api.cmp(&b.api));
     hits
+}
+
+/// Whether `e` is a timed wait given no time to wait: a `*_timeout` call (`recv_timeout`,
+/// `wait_timeout`, `park_timeout`) with a literal `Duration` of at most a microsecond
+/// (`Duration::ZERO`, `Duration::from_nanos(1)`, `Duration::from_millis(0)`): it checks and
+/// returns at once, a poll rather than a wait, so it blocks nothing.
+fn polls_without_waiting(e: &Expr) -> bool {
+    let (name, args) = match e {
+        Expr::MethodCall(m) => (m.method.to_string(), &m.args),
+        Expr::Call(c) => match paths::call_last_segment(c) {
+            Some(last) => (last.to_string(), &c.args),
+            None => return false,
+        },
+        _ => return false,
+    };
+    name.contains("_timeout") && args.iter().any(is_instant)
+}
+
+/// Whether `e` is a literal `Duration` of at most a microsecond.
+fn is_instant(e: &Expr) -> bool {
+    let e = paths::peel(e);
+    if let Expr::Path(p) = e {
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        return segs.ends_with(&["Duration".to_string(), "ZERO".to_string()]);
+    }
+    let Expr::Call(c) = e else {
+        return false;
+    };
+    let Some(path) = paths::call_path(c) else {
+        return false;
+    };
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [.., ty, ctor] = &segs[..] else {
+        return false;
+    };
+    if ty != "Duration" {
+        return false;
+    }
+    let int = |i: usize| match c.args.get(i).map(paths::peel) {
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        })) => n.base10_parse::<u64>().ok(),
+        _ => None,
+    };
+    match (ctor.as_str(), c.args.len()) {
+        ("from_nanos", 1) => int(0).is_some_and(|n| n <= 1_000),
+        ("from_micros", 1) => int(0).is_some_and(|n| n <= 1),
+        ("from_millis" | "from_secs", 1) => int(0) == Some(0),
+        ("new", 2) => int(0) == Some(0) && int(1).is_some_and(|n| n <= 1_000),
+        _ => false,
+    }
 }
 
 /// Reports `hit` under `rule`: at once, or conditionally on its receiver's type.
