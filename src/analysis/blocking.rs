@@ -345,29 +345,24 @@ fn polls_without_waiting(e: &Expr) -> bool {
 
 /// Whether `e` is a literal `Duration` of at most a microsecond.
 fn is_instant(e: &Expr) -> bool {
+    /// The last segment of a `Duration::item` path.
+    fn duration_item(path: &syn::Path) -> Option<&syn::Ident> {
+        let mut rev = path.segments.iter().rev();
+        match (rev.next(), rev.next()) {
+            (Some(item), Some(ty)) if ty.ident == "Duration" => Some(&item.ident),
+            _ => None,
+        }
+    }
     let e = paths::peel(e);
     if let Expr::Path(p) = e {
-        let segs: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        return segs.ends_with(&["Duration".to_string(), "ZERO".to_string()]);
+        return duration_item(&p.path).is_some_and(|i| i == "ZERO");
     }
     let Expr::Call(c) = e else {
         return false;
     };
-    let Some(path) = paths::call_path(c) else {
+    let Some(ctor) = paths::call_path(c).and_then(duration_item) else {
         return false;
     };
-    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let [.., ty, ctor] = &segs[..] else {
-        return false;
-    };
-    if ty != "Duration" {
-        return false;
-    }
     let int = |i: usize| match c.args.get(i).map(paths::peel) {
         Some(Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Int(n),
@@ -375,7 +370,7 @@ fn is_instant(e: &Expr) -> bool {
         })) => n.base10_parse::<u64>().ok(),
         _ => None,
     };
-    match (ctor.as_str(), c.args.len()) {
+    match (ctor.to_string().as_str(), c.args.len()) {
         ("from_nanos", 1) => int(0).is_some_and(|n| n <= 1_000),
         ("from_micros", 1) => int(0).is_some_and(|n| n <= 1),
         ("from_millis" | "from_secs", 1) => int(0) == Some(0),
