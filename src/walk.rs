@@ -243,9 +243,9 @@ impl<'a> Walker<'_, 'a, '_> {
     }
 
     /// Binds the names `pat` introduces in the innermost locals frame.
-    fn bind(&mut self, pat: &syn::Pat, init: Option<blocking::Ty>) {
+    fn bind(&mut self, pat: &syn::Pat, init: Option<typing::Ty>) {
         let mut out = Vec::new();
-        blocking::bind_pattern(self.cx, pat, init, &mut out);
+        typing::bind_pattern(self.cx, pat, init, &mut out);
         let mut locals = self.cx.locals.borrow_mut();
         for (name, ty) in out {
             locals.bind(name, ty);
@@ -911,10 +911,10 @@ fn each_stmt_with_locals(cx: &FileCx<'_>, stmts: &[syn::Stmt], mut f: impl FnMut
 /// calls it after each `let`, and once more per `let` in the pass that runs the statement hooks
 /// (which see the locals of earlier statements of the same block).
 pub fn bind_local(cx: &FileCx<'_>, l: &syn::Local) {
-    let init = l.init.as_ref().and_then(|i| blocking::infer(cx, &i.expr));
+    let init = l.init.as_ref().and_then(|i| typing::infer(cx, &i.expr));
     let limit = cx.locals.borrow().len();
     let mut out = Vec::new();
-    blocking::bind_pattern(cx, &l.pat, init, &mut out);
+    typing::bind_pattern(cx, &l.pat, init, &mut out);
     {
         let mut locals = cx.locals.borrow_mut();
         for (name, ty) in out {
@@ -1230,7 +1230,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
 
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         visit::visit_expr_let(self, l);
-        let init = blocking::infer(self.cx, &l.expr);
+        let init = typing::infer(self.cx, &l.expr);
         let limit = self.cx.locals.borrow().len();
         self.bind(&l.pat, init);
         expr_source(self.cx, &l.pat, &l.expr, limit, false);
@@ -1316,7 +1316,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                 for (i, input) in c.inputs.iter().enumerate() {
                     match input {
                         syn::Pat::Type(pt) => {
-                            let ty = blocking::annotated(self.cx, &pt.ty);
+                            let ty = typing::annotated(self.cx, &pt.ty);
                             self.bind(&pt.pat, ty);
                             self.declare(&pt.pat, &pt.ty);
                         }

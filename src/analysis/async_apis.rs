@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use syn::{Expr, Type};
 
 use crate::analysis::async_catalog::Ctor;
-pub use crate::analysis::async_catalog::{CATALOG_TOML, Catalog, Chain, FUTURE_FN, catalog};
+use crate::analysis::async_catalog::{FUTURE_FN, catalog};
 use crate::analysis::file::FileCx;
 use crate::analysis::imports::display;
 use crate::analysis::paths;

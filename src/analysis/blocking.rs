@@ -17,7 +17,7 @@ use crate::analysis::rule::Rule;
 use crate::analysis::settings::BlockingApiEntry;
 use crate::analysis::settings::Runtime;
 use crate::analysis::sink::{Reported, Sink};
-pub use crate::analysis::typing::{Ty, annotated, bind_pattern, infer};
+use crate::analysis::typing::{Ty, infer};
 use crate::diagnostic::{Edit, Fix};
 
 pub use crate::analysis::blocking_catalog::{Api, CATALOG_TOML, Catalog, Effect, FixKind, catalog};

@@ -126,7 +126,7 @@ fn method_chain(
             };
             let canon = canon.join("::");
             return match crate::analysis::blocking_catalog::catalog().ctor_type(&canon, || None)? {
-                crate::analysis::typing::Ty::One(t) => Some(t.to_string()),
+                crate::analysis::ty::Ty::One(t) => Some(t.to_string()),
                 _ => None,
             };
         }
@@ -142,7 +142,7 @@ fn method_chain(
                 return None;
             };
             let recv = lib_type(sema, files, file, *base, hops + 1)?;
-            return crate::analysis::async_apis::catalog()
+            return crate::analysis::async_catalog::catalog()
                 .method_output(&recv, name)
                 .map(str::to_string);
         }
@@ -154,6 +154,6 @@ fn method_chain(
     }
     let returned = crate::analysis::blocking_catalog::catalog()
         .transition(&recv, name)
-        .or_else(|| crate::analysis::async_apis::catalog().method_returns(&recv, name))?;
+        .or_else(|| crate::analysis::async_catalog::catalog().method_returns(&recv, name))?;
     Some(returned.to_string())
 }

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use quote::ToTokens;
 use syn::Expr;
 
-use crate::analysis::async_apis::{self, Catalog};
+use crate::analysis::async_apis;
+use crate::analysis::async_catalog::{self, Catalog};
 use crate::analysis::bindings::uses;
 use crate::analysis::context::Scope;
 use crate::analysis::facts::{Callee, DiscardKind, DiscardedCall, FnFact};
@@ -113,7 +114,7 @@ fn fix(call: &DiscardedCall, proven: bool) -> Fix {
 
 /// The catalog of library APIs (rules/async-apis.toml).
 fn catalog() -> &'static Catalog {
-    async_apis::catalog()
+    async_catalog::catalog()
 }
 
 // ---------------------------------------------------------------------------------------------
