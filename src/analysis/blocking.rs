@@ -332,15 +332,13 @@ pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
 /// (`Duration::ZERO`, `Duration::from_nanos(1)`, `Duration::from_millis(0)`): it checks and
 /// returns at once, a poll rather than a wait, so it blocks nothing.
 fn polls_without_waiting(e: &Expr) -> bool {
+    // The arguments first: testing them allocates nothing, and they rarely hold a `Duration`.
     let (name, args) = match e {
-        Expr::MethodCall(m) => (m.method.to_string(), &m.args),
-        Expr::Call(c) => match paths::call_last_segment(c) {
-            Some(last) => (last.to_string(), &c.args),
-            None => return false,
-        },
+        Expr::MethodCall(m) => (Some(&m.method), &m.args),
+        Expr::Call(c) => (paths::call_last_segment(c), &c.args),
         _ => return false,
     };
-    name.contains("_timeout") && args.iter().any(is_instant)
+    args.iter().any(is_instant) && name.is_some_and(|n| n.to_string().contains("_timeout"))
 }
 
 /// Whether `e` is a literal `Duration` of at most a microsecond.
