@@ -13,6 +13,16 @@ use async_lint::project::{CrateInfo, Edition};
 use async_lint::rules::blocking_call::BLOCKING_CALL;
 use async_lint::rules::lock_across_await::LOCK_ACROSS_AWAIT;
 
+/// Lints `text` alone (as `t.rs`) with `settings`, in a crate described by `info`.
+fn lint_alone(text: &str, settings: &Settings, info: CrateInfo) -> lint::FileOutcome {
+    lint::lint_text(
+        Arc::new(PathBuf::from("t.rs")),
+        text.to_string(),
+        info,
+        settings,
+    )
+}
+
 /// The lines (1-based, within `body`) where blocking-call reports in `async fn f`.
 fn lines(params: &str, body: &str) -> Vec<usize> {
     let text = format!(
@@ -22,12 +32,7 @@ fn lines(params: &str, body: &str) -> Vec<usize> {
         rules: vec![&BLOCKING_CALL],
         ..Settings::default()
     };
-    let out = lint::lint_text(
-        Arc::new(PathBuf::from("t.rs")),
-        text.clone(),
-        CrateInfo::default(),
-        &settings,
-    );
+    let out = lint_alone(&text, &settings, CrateInfo::default());
     out.diagnostics
         .iter()
         .map(|d| text[..d.range.start].matches('\n').count() - 2)
@@ -91,12 +96,7 @@ fn lint_user(text: &str, entries: Vec<BlockingApiEntry>) -> Vec<(String, Option<
         blocking_apis: entries,
         ..Settings::default()
     };
-    let out = lint::lint_text(
-        Arc::new(PathBuf::from("user.rs")),
-        text.to_string(),
-        CrateInfo::default(),
-        &settings,
-    );
+    let out = lint_alone(text, &settings, CrateInfo::default());
     out.diagnostics
         .into_iter()
         .map(|d| {
@@ -185,12 +185,7 @@ fn lock_lines(src: &str, edition: Edition) -> Vec<usize> {
         edition,
         ..CrateInfo::default()
     };
-    let out = lint::lint_text(
-        Arc::new(PathBuf::from("t.rs")),
-        src.to_string(),
-        info,
-        &settings,
-    );
+    let out = lint_alone(src, &settings, info);
     let Some(source) = out.source else {
         return Vec::new();
     };
@@ -201,11 +196,11 @@ fn lock_lines(src: &str, edition: Edition) -> Vec<usize> {
 }
 
 const IF_LET_ELSE: &str = "async fn f(m: &std::sync::Mutex<Vec<u8>>) {
-if let Some(x) = m.lock().unwrap().first().copied() {
-    let _ = x;
-} else {
-    g().await;
-}
+    if let Some(x) = m.lock().unwrap().first().copied() {
+        let _ = x;
+    } else {
+        g().await;
+    }
 }
 async fn g() {}
 ";
@@ -217,11 +212,11 @@ fn if_let_else_depends_on_edition() {
 }
 
 const TAIL: &str = "async fn f(m: &std::sync::Mutex<Vec<u8>>) {
-let n = {
-    let k = 1;
-    m.lock().unwrap().len() + k
-} + g().await;
-let _ = n;
+    let n = {
+        let k = 1;
+        m.lock().unwrap().len() + k
+    } + g().await;
+    let _ = n;
 }
 async fn g() -> usize { 0 }
 ";
