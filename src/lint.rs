@@ -316,6 +316,7 @@ fn lint(
                 fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
                 let_moved_off: std::cell::OnceCell::new(),
                 test_items: std::cell::Cell::new(0),
+                walked_expr: std::cell::Cell::new((0, false)),
             };
             let mut sink = Sink::new(&path);
             crate::analysis::macros::remember_for_file();

@@ -59,6 +59,10 @@ pub fn parsed_text<T>(r: Range<usize>, f: impl FnOnce(&str) -> T) -> Option<T> {
 pub trait ByteRange {
     /// The byte range; read from the installed [`ParsedFile`] when there is one.
     fn bytes(&self) -> Range<usize>;
+    /// The start of [`ByteRange::bytes`], without looking up the end.
+    fn start_byte(&self) -> usize;
+    /// The end of [`ByteRange::bytes`], without looking up the start.
+    fn end_byte(&self) -> usize;
 }
 
 impl ByteRange for proc_macro2::Span {
@@ -70,6 +74,26 @@ impl ByteRange for proc_macro2::Span {
                     ..source.parsed_offset(*base, end.line, end.column)
             }
             None => self.byte_range(),
+        })
+    }
+
+    fn start_byte(&self) -> usize {
+        PARSED.with(|p| match &*p.borrow() {
+            Some((source, base)) => {
+                let start = self.start();
+                source.parsed_offset(*base, start.line, start.column)
+            }
+            None => self.byte_range().start,
+        })
+    }
+
+    fn end_byte(&self) -> usize {
+        PARSED.with(|p| match &*p.borrow() {
+            Some((source, base)) => {
+                let end = self.end();
+                source.parsed_offset(*base, end.line, end.column)
+            }
+            None => self.byte_range().end,
         })
     }
 }
@@ -103,10 +127,10 @@ pub fn node_range<T: Spanned + 'static>(node: &T) -> Range<usize> {
         local_range(l)
     } else if let Some(m) = any.downcast_ref::<syn::ExprMethodCall>() {
         let start = match m.attrs.first() {
-            Some(a) => Some(a.pound_token.spans[0].bytes().start),
+            Some(a) => Some(a.pound_token.spans[0].start_byte()),
             None => expr_start(&m.receiver),
         };
-        let end = m.paren_token.span.close().bytes().end;
+        let end = m.paren_token.span.close().end_byte();
         start.filter(|&s| s <= end).map(|s| s..end)
     } else {
         None
@@ -126,17 +150,17 @@ fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
         syn::Stmt::Expr(e, semi) => {
             let r = full_expr_range(e)?;
             match semi {
-                Some(t) => r.start..t.spans[0].bytes().end,
+                Some(t) => r.start..t.spans[0].end_byte(),
                 None => r,
             }
         }
         syn::Stmt::Macro(m) => {
             let start = match m.attrs.first() {
-                Some(a) => a.pound_token.spans[0].bytes().start,
+                Some(a) => a.pound_token.spans[0].start_byte(),
                 None => path_start(&m.mac.path)?,
             };
             let end = match &m.semi_token {
-                Some(t) => t.spans[0].bytes().end,
+                Some(t) => t.spans[0].end_byte(),
                 None => delimiter_end(&m.mac.delimiter),
             };
             start..end
@@ -149,50 +173,50 @@ fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
 /// Byte range of a `let` statement.
 fn local_range(l: &syn::Local) -> Option<Range<usize>> {
     let start = match l.attrs.first() {
-        Some(a) => a.pound_token.spans[0].bytes().start,
-        None => l.let_token.span.bytes().start,
+        Some(a) => a.pound_token.spans[0].start_byte(),
+        None => l.let_token.span.start_byte(),
     };
-    let end = l.semi_token.spans[0].bytes().end;
+    let end = l.semi_token.spans[0].end_byte();
     (start <= end).then_some(start..end)
 }
 
 /// End of a macro invocation's delimited body.
 fn delimiter_end(d: &syn::MacroDelimiter) -> usize {
     match d {
-        syn::MacroDelimiter::Paren(p) => p.span.close().bytes().end,
-        syn::MacroDelimiter::Brace(b) => b.span.close().bytes().end,
-        syn::MacroDelimiter::Bracket(b) => b.span.close().bytes().end,
+        syn::MacroDelimiter::Paren(p) => p.span.close().end_byte(),
+        syn::MacroDelimiter::Brace(b) => b.span.close().end_byte(),
+        syn::MacroDelimiter::Bracket(b) => b.span.close().end_byte(),
     }
 }
 
 /// Byte offset of an expression's last token in the parsed text, when the AST holds it
 /// directly.
 fn expr_end(e: &Expr) -> Option<usize> {
-    let close = |b: &syn::Block| b.brace_token.span.close().bytes().end;
+    let close = |b: &syn::Block| b.brace_token.span.close().end_byte();
     Some(match e {
-        Expr::Call(c) => c.paren_token.span.close().bytes().end,
-        Expr::MethodCall(m) => m.paren_token.span.close().bytes().end,
-        Expr::Await(a) => a.await_token.span.bytes().end,
-        Expr::Try(t) => t.question_token.spans[0].bytes().end,
-        Expr::Index(i) => i.bracket_token.span.close().bytes().end,
-        Expr::Paren(p) => p.paren_token.span.close().bytes().end,
-        Expr::Tuple(t) => t.paren_token.span.close().bytes().end,
-        Expr::Array(a) => a.bracket_token.span.close().bytes().end,
-        Expr::Struct(s) => s.brace_token.span.close().bytes().end,
+        Expr::Call(c) => c.paren_token.span.close().end_byte(),
+        Expr::MethodCall(m) => m.paren_token.span.close().end_byte(),
+        Expr::Await(a) => a.await_token.span.end_byte(),
+        Expr::Try(t) => t.question_token.spans[0].end_byte(),
+        Expr::Index(i) => i.bracket_token.span.close().end_byte(),
+        Expr::Paren(p) => p.paren_token.span.close().end_byte(),
+        Expr::Tuple(t) => t.paren_token.span.close().end_byte(),
+        Expr::Array(a) => a.bracket_token.span.close().end_byte(),
+        Expr::Struct(s) => s.brace_token.span.close().end_byte(),
         Expr::Macro(m) => delimiter_end(&m.mac.delimiter),
         Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => i.span().bytes().end,
-            syn::Member::Unnamed(i) => i.span.bytes().end,
+            syn::Member::Named(i) => i.span().end_byte(),
+            syn::Member::Unnamed(i) => i.span.end_byte(),
         },
         Expr::Path(p) => {
             let last = p.path.segments.last()?;
             match &last.arguments {
-                syn::PathArguments::None => last.ident.span().bytes().end,
-                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.bytes().end,
+                syn::PathArguments::None => last.ident.span().end_byte(),
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.end_byte(),
                 syn::PathArguments::Parenthesized(_) => return None,
             }
         }
-        Expr::Lit(l) => l.lit.span().bytes().end,
+        Expr::Lit(l) => l.lit.span().end_byte(),
         Expr::Reference(r) => expr_end(&r.expr)?,
         Expr::Binary(b) => expr_end(&b.right)?,
         Expr::Assign(a) => expr_end(&a.right)?,
@@ -204,18 +228,18 @@ fn expr_end(e: &Expr) -> Option<usize> {
         Expr::Loop(l) => close(&l.body),
         Expr::While(w) => close(&w.body),
         Expr::ForLoop(f) => close(&f.body),
-        Expr::Match(m) => m.brace_token.span.close().bytes().end,
+        Expr::Match(m) => m.brace_token.span.close().end_byte(),
         Expr::If(i) => match &i.else_branch {
             Some((_, e)) => expr_end(e)?,
             None => close(&i.then_branch),
         },
         Expr::Return(r) => match &r.expr {
             Some(e) => expr_end(e)?,
-            None => r.return_token.span.bytes().end,
+            None => r.return_token.span.end_byte(),
         },
         Expr::Continue(c) => match &c.label {
-            Some(l) => l.ident.span().bytes().end,
-            None => c.continue_token.span.bytes().end,
+            Some(l) => l.ident.span().end_byte(),
+            None => c.continue_token.span.end_byte(),
         },
         _ => return None,
     })
@@ -234,19 +258,19 @@ pub fn cheap_expr_range(e: &Expr) -> Option<Range<usize>> {
 pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
     match ty {
         syn::Type::Reference(r) => {
-            let s = r.and_token.spans[0].bytes().start;
+            let s = r.and_token.spans[0].start_byte();
             let t = cheap_type_range(&r.elem)?.end;
             (s <= t).then_some(s..t)
         }
         syn::Type::Path(p) if p.qself.is_none() => {
             let s = match p.path.leading_colon {
-                Some(c) => c.spans[0].bytes().start,
-                None => p.path.segments.first()?.ident.span().bytes().start,
+                Some(c) => c.spans[0].start_byte(),
+                None => p.path.segments.first()?.ident.span().start_byte(),
             };
             let last = p.path.segments.last()?;
             let t = match &last.arguments {
-                syn::PathArguments::None => last.ident.span().bytes().end,
-                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.bytes().end,
+                syn::PathArguments::None => last.ident.span().end_byte(),
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span.end_byte(),
                 syn::PathArguments::Parenthesized(_) => return None,
             };
             (s <= t).then_some(s..t)
@@ -256,20 +280,20 @@ pub fn cheap_type_range(ty: &syn::Type) -> Option<Range<usize>> {
         syn::Type::Array(t) => Some(t.bracket_token.span.join().bytes()),
         syn::Type::Paren(p) => {
             cheap_type_range(&p.elem)?;
-            let s = p.paren_token.span.open().bytes().start;
-            Some(s..p.paren_token.span.close().bytes().end)
+            let s = p.paren_token.span.open().start_byte();
+            Some(s..p.paren_token.span.close().end_byte())
         }
         // `dyn Trait + Send`, `impl Trait` (trait bounds without parenthesized arguments).
         syn::Type::TraitObject(t) => {
             let s = match &t.dyn_token {
-                Some(d) => d.span.bytes().start,
+                Some(d) => d.span.start_byte(),
                 None => bound_range(t.bounds.first()?)?.start,
             };
             let e = bound_range(t.bounds.last()?)?.end;
             (s <= e).then_some(s..e)
         }
         syn::Type::ImplTrait(t) => {
-            let s = t.impl_token.span.bytes().start;
+            let s = t.impl_token.span.start_byte();
             let e = bound_range(t.bounds.last()?)?.end;
             (s <= e).then_some(s..e)
         }
@@ -290,8 +314,8 @@ fn bound_range(b: &syn::TypeParamBound) -> Option<Range<usize>> {
             cheap_type_range(&ty)
         }
         syn::TypeParamBound::Lifetime(l) => {
-            let s = l.apostrophe.bytes().start;
-            Some(s..l.ident.span().bytes().end)
+            let s = l.apostrophe.start_byte();
+            Some(s..l.ident.span().end_byte())
         }
         _ => None,
     }
@@ -309,16 +333,11 @@ fn start(e: &Expr) -> Option<usize> {
         Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p
             .path
             .leading_colon
-            .map(|c| c.spans[0].bytes().start)
-            .or_else(|| {
-                p.path
-                    .segments
-                    .first()
-                    .map(|s| s.ident.span().bytes().start)
-            }),
-        Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().bytes().start),
+            .map(|c| c.spans[0].start_byte())
+            .or_else(|| p.path.segments.first().map(|s| s.ident.span().start_byte())),
+        Expr::Paren(p) if p.attrs.is_empty() => Some(p.paren_token.span.open().start_byte()),
         // `&v`, `&mut self.items` (`for x in &v`).
-        Expr::Reference(r) => start(&r.expr).map(|_| r.and_token.spans[0].bytes().start),
+        Expr::Reference(r) => start(&r.expr).map(|_| r.and_token.spans[0].start_byte()),
         _ => None,
     }
     .filter(|_| attrs_empty(e))
@@ -327,16 +346,16 @@ fn start(e: &Expr) -> Option<usize> {
 /// Byte offset where `e` ends, when it is cheap to know.
 fn end(e: &Expr) -> Option<usize> {
     match e {
-        Expr::Call(c) => Some(c.paren_token.span.close().bytes().end),
-        Expr::MethodCall(m) => Some(m.paren_token.span.close().bytes().end),
-        Expr::Await(a) => Some(a.await_token.span.bytes().end),
-        Expr::Try(t) => Some(t.question_token.spans[0].bytes().end),
-        Expr::Index(i) => Some(i.bracket_token.span.close().bytes().end),
-        Expr::Paren(p) => Some(p.paren_token.span.close().bytes().end),
+        Expr::Call(c) => Some(c.paren_token.span.close().end_byte()),
+        Expr::MethodCall(m) => Some(m.paren_token.span.close().end_byte()),
+        Expr::Await(a) => Some(a.await_token.span.end_byte()),
+        Expr::Try(t) => Some(t.question_token.spans[0].end_byte()),
+        Expr::Index(i) => Some(i.bracket_token.span.close().end_byte()),
+        Expr::Paren(p) => Some(p.paren_token.span.close().end_byte()),
         Expr::Reference(r) => end(&r.expr),
         Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.span().bytes().end),
-            syn::Member::Unnamed(i) => Some(i.span.bytes().end),
+            syn::Member::Named(i) => Some(i.span().end_byte()),
+            syn::Member::Unnamed(i) => Some(i.span.end_byte()),
         },
         Expr::Path(p)
             if p.path
@@ -344,7 +363,7 @@ fn end(e: &Expr) -> Option<usize> {
                 .last()
                 .is_some_and(|s| s.arguments.is_none()) =>
         {
-            p.path.segments.last().map(|s| s.ident.span().bytes().end)
+            p.path.segments.last().map(|s| s.ident.span().end_byte())
         }
         _ => None,
     }
@@ -355,17 +374,17 @@ fn end(e: &Expr) -> Option<usize> {
 pub fn stmt_start(s: &syn::Stmt) -> usize {
     let cheap = match s {
         syn::Stmt::Local(l) => Some(match l.attrs.first() {
-            Some(a) => a.pound_token.spans[0].bytes().start,
-            None => l.let_token.span.bytes().start,
+            Some(a) => a.pound_token.spans[0].start_byte(),
+            None => l.let_token.span.start_byte(),
         }),
         syn::Stmt::Expr(e, _) => expr_start(e),
         syn::Stmt::Macro(m) => match m.attrs.first() {
-            Some(a) => Some(a.pound_token.spans[0].bytes().start),
+            Some(a) => Some(a.pound_token.spans[0].start_byte()),
             None => path_start(&m.mac.path),
         },
         syn::Stmt::Item(_) => None,
     };
-    cheap.unwrap_or_else(|| s.span().bytes().start)
+    cheap.unwrap_or_else(|| s.span().start_byte())
 }
 
 /// Byte offset of an expression's first token (outer attributes included) in the parsed text,
@@ -376,9 +395,9 @@ pub fn expr_start(e: &Expr) -> Option<usize> {
     if let Some(a) =
         expr_attrs(e).and_then(|a| a.iter().find(|a| matches!(a.style, syn::AttrStyle::Outer)))
     {
-        return Some(a.pound_token.spans[0].bytes().start);
+        return Some(a.pound_token.spans[0].start_byte());
     }
-    let label = |l: &Option<syn::Label>| l.as_ref().map(|l| l.name.apostrophe.bytes().start);
+    let label = |l: &Option<syn::Label>| l.as_ref().map(|l| l.name.apostrophe.start_byte());
     match e {
         Expr::Call(c) => expr_start(&c.func),
         Expr::MethodCall(m) => expr_start(&m.receiver),
@@ -390,27 +409,27 @@ pub fn expr_start(e: &Expr) -> Option<usize> {
         Expr::Assign(a) => expr_start(&a.left),
         Expr::Cast(c) => expr_start(&c.expr),
         Expr::Path(p) if p.qself.is_none() => path_start(&p.path),
-        Expr::Paren(p) => Some(p.paren_token.span.open().bytes().start),
-        Expr::Tuple(t) => Some(t.paren_token.span.open().bytes().start),
-        Expr::Array(a) => Some(a.bracket_token.span.open().bytes().start),
-        Expr::Reference(r) => Some(r.and_token.spans[0].bytes().start),
-        Expr::Lit(l) => Some(l.lit.span().bytes().start),
+        Expr::Paren(p) => Some(p.paren_token.span.open().start_byte()),
+        Expr::Tuple(t) => Some(t.paren_token.span.open().start_byte()),
+        Expr::Array(a) => Some(a.bracket_token.span.open().start_byte()),
+        Expr::Reference(r) => Some(r.and_token.spans[0].start_byte()),
+        Expr::Lit(l) => Some(l.lit.span().start_byte()),
         Expr::Macro(m) => path_start(&m.mac.path),
         Expr::Struct(s) if s.qself.is_none() => path_start(&s.path),
-        Expr::If(i) => Some(i.if_token.span.bytes().start),
-        Expr::Match(m) => Some(m.match_token.span.bytes().start),
-        Expr::Let(l) => Some(l.let_token.span.bytes().start),
-        Expr::Return(r) => Some(r.return_token.span.bytes().start),
-        Expr::Break(b) => Some(b.break_token.span.bytes().start),
-        Expr::Continue(c) => Some(c.continue_token.span.bytes().start),
-        Expr::Async(a) => Some(a.async_token.span.bytes().start),
-        Expr::Unsafe(u) => Some(u.unsafe_token.span.bytes().start),
+        Expr::If(i) => Some(i.if_token.span.start_byte()),
+        Expr::Match(m) => Some(m.match_token.span.start_byte()),
+        Expr::Let(l) => Some(l.let_token.span.start_byte()),
+        Expr::Return(r) => Some(r.return_token.span.start_byte()),
+        Expr::Break(b) => Some(b.break_token.span.start_byte()),
+        Expr::Continue(c) => Some(c.continue_token.span.start_byte()),
+        Expr::Async(a) => Some(a.async_token.span.start_byte()),
+        Expr::Unsafe(u) => Some(u.unsafe_token.span.start_byte()),
         Expr::Block(b) => {
-            label(&b.label).or_else(|| Some(b.block.brace_token.span.open().bytes().start))
+            label(&b.label).or_else(|| Some(b.block.brace_token.span.open().start_byte()))
         }
-        Expr::Loop(l) => label(&l.label).or_else(|| Some(l.loop_token.span.bytes().start)),
-        Expr::While(w) => label(&w.label).or_else(|| Some(w.while_token.span.bytes().start)),
-        Expr::ForLoop(f) => label(&f.label).or_else(|| Some(f.for_token.span.bytes().start)),
+        Expr::Loop(l) => label(&l.label).or_else(|| Some(l.loop_token.span.start_byte())),
+        Expr::While(w) => label(&w.label).or_else(|| Some(w.while_token.span.start_byte())),
+        Expr::ForLoop(f) => label(&f.label).or_else(|| Some(f.for_token.span.start_byte())),
         _ => None,
     }
 }
@@ -454,8 +473,8 @@ fn expr_attrs(e: &Expr) -> Option<&[syn::Attribute]> {
 /// Byte offset of a path's first token (its leading `::` or first segment).
 fn path_start(p: &syn::Path) -> Option<usize> {
     match p.leading_colon {
-        Some(c) => Some(c.spans[0].bytes().start),
-        None => p.segments.first().map(|s| s.ident.span().bytes().start),
+        Some(c) => Some(c.spans[0].start_byte()),
+        None => p.segments.first().map(|s| s.ident.span().start_byte()),
     }
 }
 
@@ -517,7 +536,7 @@ mod tests {
             fn visit_stmt(&mut self, s: &'a syn::Stmt) {
                 assert_eq!(
                     stmt_start(s),
-                    s.span().bytes().start,
+                    s.span().start_byte(),
                     "{}",
                     quote::quote!(#s)
                 );

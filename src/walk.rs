@@ -1245,6 +1245,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
+        self.cx.walked_expr.set((e as *const Expr as usize, false));
         self.run_expr_hooks(e);
         if self.sink.has_deferred()
             && let Some(r) = crate::analysis::span::cheap_expr_range(e)
@@ -1264,6 +1265,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, '_> {
                     .push(u32::try_from(start).unwrap_or(u32::MAX));
             }
         }
+        self.cx.walked_expr.set((0, false));
         match e {
             Expr::Async(a) => {
                 let mut scope = self.scope().clone();

@@ -9,8 +9,8 @@
 //! constructor, a declared type the file's imports resolve to a catalogued one, or a type alias
 //! declared in the same file.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use syn::{Expr, Type};
 
@@ -114,7 +114,7 @@ fn alias(cx: &FileCx<'_>, name: &str) -> Option<Type> {
     ALIASES.with(|a| {
         let mut a = a.borrow_mut();
         if a.0 != cx.generation {
-            let mut map = HashMap::new();
+            let mut map = HashMap::default();
             collect_aliases(&cx.file.items, &mut map);
             *a = (cx.generation, map);
         }

@@ -3,7 +3,7 @@
 //! methods, and what their builders and awaited outputs are. Plain data and lookups; the types
 //! it gives to expressions and declarations are the `async_apis` module's.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use serde::Deserialize;

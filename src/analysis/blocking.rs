@@ -22,6 +22,7 @@ use crate::diagnostic::{Edit, Fix};
 
 pub use crate::analysis::blocking_catalog::{Api, CATALOG_TOML, Catalog, Effect, FixKind, catalog};
 use crate::analysis::paths::last_segment;
+use crate::semantic::names::with_ident;
 
 /// Which catalog or config entry a hit matched.
 #[derive(Debug, Clone, Copy)]
@@ -100,31 +101,34 @@ fn user_match<'a>(
 /// user-declared path): (rule, shown path, entry). A local binding of the name is not one.
 fn classify_path<'a>(cx: &FileCx<'a>, path: &syn::Path) -> Option<(&'a str, String, Entry<'a>)> {
     let cat = catalog();
-    let mut last = path.segments.last()?.ident.to_string();
-    if path.segments.len() == 1 && path.leading_colon.is_none() {
-        if cx.local(&last).is_some() {
+    let users = &cx.settings.blocking_apis;
+    let single = path.segments.len() == 1 && path.leading_colon.is_none();
+    // Whether the path may name a blocking API (and whether a user-declared one), read from the
+    // last segment's text in place: most paths do not.
+    let user_candidate = with_ident(&path.segments.last()?.ident, |written| {
+        if single && cx.local(written).is_some() {
             return None;
         }
         // `use std::fs::read_to_string as slurp;`: the imported name counts.
-        if let Some(target) = cx.lookup(&last).and_then(|t| t.last().cloned()) {
-            last = target;
-        }
-    }
-    let users = &cx.settings.blocking_apis;
-    let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
-    let prefix_candidate = !cat.prefix_roots.is_empty() && {
-        let first = path.segments.first()?.ident.to_string();
-        let imports = cx.imports.borrow();
-        let root = if path.leading_colon.is_none() {
-            imports.lookup(&first).and_then(|t| t.first())
-        } else {
-            None
+        let imported = if single { cx.lookup(written) } else { None };
+        let last = imported
+            .as_ref()
+            .and_then(|t| t.last())
+            .map_or(written, String::as_str);
+        let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
+        let prefix_candidate = !cat.prefix_roots.is_empty() && {
+            let first = path.segments.first()?.ident.to_string();
+            let imports = cx.imports.borrow();
+            let root = if path.leading_colon.is_none() {
+                imports.lookup(&first).and_then(|t| t.first())
+            } else {
+                None
+            };
+            cat.prefix_roots.contains(root.unwrap_or(&first))
         };
-        cat.prefix_roots.contains(root.unwrap_or(&first))
-    };
-    if !(cat.path_last.contains(&last) || user_candidate || prefix_candidate) {
-        return None;
-    }
+        (cat.path_last.contains(last) || user_candidate || prefix_candidate)
+            .then_some(user_candidate)
+    })?;
     let canon = cx.resolve(path);
     let shown = display(&canon);
     let entry = if let Some(&i) = cat.by_path.get(&shown) {
@@ -287,6 +291,22 @@ pub fn runtime_moved_off(cx: &FileCx<'_>, e: &Expr) -> bool {
 /// type only the crate knows (`self.rx.recv()`, a parameter of an alias type), one conditional
 /// hit per catalogued type with that method (see [`Hit::when`]).
 pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
+    // The expression the walk is at was already asked (by another rule, or the facts) and has
+    // none: the answer depends only on the expression and the bindings, which do not change
+    // while its hooks run.
+    let at = e as *const Expr as usize;
+    let (walked, known_none) = cx.walked_expr.get();
+    if walked == at && known_none {
+        return Vec::new();
+    }
+    let hits = classify_all_uncached(cx, e);
+    if walked == at && hits.is_empty() {
+        cx.walked_expr.set((at, true));
+    }
+    hits
+}
+
+fn classify_all_uncached<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
     if polls_without_waiting(e) {
         return Vec::new();
     }
@@ -297,10 +317,10 @@ pub fn classify_all<'a, 'e>(cx: &FileCx<'a>, e: &'e Expr) -> Vec<Hit<'a, 'e>> {
         return Vec::new();
     };
     let cat = catalog();
-    let name = m.method.to_string();
-    if !cat.api_methods.contains(&name) {
+    if !with_ident(&m.method, |name| cat.api_methods.contains(name)) {
         return Vec::new();
     }
+    let name = m.method.to_string();
     // A binding's source is read once per binding (memoized), so this stays cheap.
     let sym = crate::analysis::syms::sym_of(cx, &m.receiver);
     if sym == crate::semantic::items::NONE {

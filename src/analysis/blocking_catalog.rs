@@ -2,7 +2,7 @@
 //! paths and methods block, what replaces them, which constructors and builder methods give
 //! which types. Plain data and lookups; the classifier of calls is the `blocking` module.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use serde::Deserialize;

@@ -43,10 +43,14 @@ pub struct FileCx<'a> {
     /// For the file's `let` statements that may bind a runtime, by the range of the value they
     /// bind: whether that value only moves into offloaded threads (see
     /// [`FileCx::let_moved_off`]); built on first use.
-    pub(crate) let_moved_off: std::cell::OnceCell<std::collections::HashMap<(usize, usize), bool>>,
+    pub(crate) let_moved_off: std::cell::OnceCell<rustc_hash::FxHashMap<(usize, usize), bool>>,
     /// How many items around the walk are test-only (`#[cfg(test)]` modules and fns, test fns):
     /// their code builds with the dev-dependencies.
     pub(crate) test_items: std::cell::Cell<u32>,
+    /// The expression whose hooks the walk is running (its address, 0 between expressions),
+    /// and whether [`crate::analysis::blocking::classify_all`] found no blocking API there:
+    /// three rules and the facts ask it of each call, and most calls have none.
+    pub(crate) walked_expr: std::cell::Cell<(usize, bool)>,
 }
 
 impl FileCx<'_> {
@@ -63,7 +67,7 @@ impl FileCx<'_> {
             .get_or_init(|| {
                 let mut finder = LetFinder {
                     cx: self,
-                    out: std::collections::HashMap::new(),
+                    out: rustc_hash::FxHashMap::default(),
                 };
                 syn::visit::Visit::visit_file(&mut finder, self.file);
                 finder.out
@@ -76,7 +80,7 @@ impl FileCx<'_> {
 
 struct LetFinder<'c, 'a> {
     cx: &'c FileCx<'a>,
-    out: std::collections::HashMap<(usize, usize), bool>,
+    out: rustc_hash::FxHashMap<(usize, usize), bool>,
 }
 
 /// Whether `e` may build a runtime: a path call ending in `new` or a `.build()`.

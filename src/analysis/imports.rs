@@ -9,8 +9,7 @@ pub type CanonPath = Vec<String>;
 
 /// Returns true when `path` equals the `::`-separated `expected` (e.g. `"std::thread::sleep"`).
 pub fn path_is(path: &[String], expected: &str) -> bool {
-    let mut it = expected.split("::");
-    path.iter().all(|seg| it.next() == Some(seg.as_str())) && it.next().is_none()
+    crate::semantic::names::spells(path.iter().map(String::as_str), expected)
 }
 
 /// Joins a canonical path with `::`.

@@ -87,7 +87,7 @@ pub fn is_inline_combinator(name: &syn::Ident) -> bool {
     // Asked of every method call several times: one hash lookup, not ~50 comparisons.
     static NAMES: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
         std::sync::LazyLock::new(|| INLINE_COMBINATORS.iter().copied().collect());
-    NAMES.contains(name.to_string().as_str())
+    crate::semantic::names::with_ident(name, |n| NAMES.contains(n))
 }
 
 /// Whether a resolved path starting with `root` is in the standard library (`std`, `core`,

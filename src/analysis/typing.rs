@@ -94,7 +94,7 @@ pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
         match m.as_ref() {
             Some(memo) => memo.get(&key).copied().map_or(Ok(false), Err),
             None => {
-                *m = Some(std::collections::HashMap::new());
+                *m = Some(rustc_hash::FxHashMap::default());
                 Ok(true)
             }
         }
@@ -120,7 +120,7 @@ pub fn infer(cx: &FileCx<'_>, e: &Expr) -> Option<Ty> {
 
 thread_local! {
     /// The memo of the [`infer`] call in progress on this thread, by expression address.
-    static INFER_MEMO: std::cell::RefCell<Option<std::collections::HashMap<usize, Option<Ty>>>> =
+    static INFER_MEMO: std::cell::RefCell<Option<rustc_hash::FxHashMap<usize, Option<Ty>>>> =
         const { std::cell::RefCell::new(None) };
 }
 

@@ -418,7 +418,7 @@ fn build_tree(t: &syn::UseTree, prefix: &mut Vec<String>, leaves: &mut Vec<Strin
         }
         syn::UseTree::Glob(_) => Tree::Keep,
         syn::UseTree::Group(g) => Tree::Group(
-            g.brace_token.span.open().bytes().start..g.brace_token.span.close().bytes().end,
+            g.brace_token.span.open().start_byte()..g.brace_token.span.close().end_byte(),
             g.items
                 .iter()
                 .map(|i| (i.span().bytes(), build_tree(i, prefix, leaves)))

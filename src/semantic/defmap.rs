@@ -935,16 +935,26 @@ impl Builder<'_, '_> {
     }
 
     /// Resolves imports and globs until nothing changes.
+    ///
+    /// An import is tried again only when some binding changed since its last try: resolving
+    /// reads nothing but the bindings, and trying twice in the same state changes nothing (the
+    /// imports that never resolve, such as names a derive macro makes, were re-tried every
+    /// round, most of the crate-wide time on an entity crate with a prelude of globs).
     fn fixed_point(&mut self) {
         let imports = std::mem::take(&mut self.imports);
         let mut done = vec![false; imports.len()];
+        // Bumped at every change; `tried[id]` is its value after import `id`'s last try.
+        let mut clock: u64 = 0;
+        let mut tried = vec![u64::MAX; imports.len()];
         for _ in 0..MAX_ROUNDS {
             let mut changed = false;
             for (id, imp) in imports.iter().enumerate() {
-                if done[id] {
+                if done[id] || tried[id] == clock {
                     continue;
                 }
                 let (c, finished) = self.resolve_import(id as u32, imp);
+                clock += u64::from(c);
+                tried[id] = clock;
                 changed |= c;
                 done[id] = finished;
             }

@@ -366,8 +366,7 @@ pub fn variant_field(variant: &str, field: impl std::fmt::Display) -> String {
 /// An identifier as code names it (`r#ref` is `ref`). Not interned: [`ItemSummary::detached`]
 /// shares the names of a finished file.
 pub fn ident_name(i: &syn::Ident) -> Name {
-    let s = i.to_string();
-    Name::from(s.strip_prefix("r#").unwrap_or(&s))
+    crate::semantic::names::with_ident(i, |s| Name::from(s.strip_prefix("r#").unwrap_or(s)))
 }
 
 /// Builds a file's [`ItemSummary`] as the walk goes: the walk opens scopes and hands over each
@@ -434,21 +433,18 @@ impl Collector {
 
     /// The index of `path` among the file's paths (generic arguments dropped).
     pub fn path(&mut self, path: &syn::Path) -> u32 {
-        let texts: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        // Hashed from the segments' texts in place: the texts are copied only for a new path.
         let mut h = xxhash_rust::xxh3::Xxh3Default::new();
         h.update(&[u8::from(path.leading_colon.is_some())]);
-        for t in &texts {
-            h.update(t.as_bytes());
+        for s in &path.segments {
+            crate::semantic::names::with_ident(&s.ident, |t| h.update(t.as_bytes()));
             h.update(b"::");
         }
         let next = self.summary.paths.len() as u32;
         *self.path_ids.entry(h.digest()).or_insert_with(|| {
             self.summary.paths.push(PathFact {
                 leading_colon: path.leading_colon.is_some(),
-                segments: texts
-                    .iter()
-                    .map(|t| Name::from(t.strip_prefix("r#").unwrap_or(t)))
-                    .collect(),
+                segments: path.segments.iter().map(|s| ident_name(&s.ident)).collect(),
             });
             next
         })
@@ -785,8 +781,9 @@ pub fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().segments.last().is_some_and(|s| {
             // `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, `#[test_log::test]`, `#[rstest]`..
-            let name = s.ident.to_string();
-            name.ends_with("test") || name == "bench" || name == "test_case"
+            crate::semantic::names::with_ident(&s.ident, |name| {
+                name.ends_with("test") || name == "bench" || name == "test_case"
+            })
         })
     })
 }

@@ -35,6 +35,59 @@ pub fn intern(name: &str) -> Arc<str> {
     shared
 }
 
+/// Calls `f` with the text of `ident` as `to_string` gives it (`r#` included for a raw
+/// identifier), formatted into a buffer on the stack for identifiers of up to 64 bytes: the
+/// walk and the rules read the names of most calls, paths and methods, and a `String` per read
+/// (an allocation and a free each) showed in profiles.
+pub fn with_ident<R>(ident: &proc_macro2::Ident, f: impl FnOnce(&str) -> R) -> R {
+    use std::fmt::Write;
+    struct Buf {
+        bytes: [u8; 64],
+        len: usize,
+    }
+    impl Write for Buf {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let to = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            to.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut buf = Buf {
+        bytes: [0; 64],
+        len: 0,
+    };
+    // Whole `str`s are written, so the bytes are UTF-8 whenever the write succeeded.
+    match write!(buf, "{ident}").map(|()| std::str::from_utf8(&buf.bytes[..buf.len])) {
+        Ok(Ok(text)) => f(text),
+        _ => f(&ident.to_string()),
+    }
+}
+
+/// Whether `segments` spell the `::`-separated `expected` (`["std", "fs", "read"]` and
+/// `"std::fs::read"`). No segment sequence spells the empty path. Compares bytes in place:
+/// `str::split("::")` builds a substring searcher per call, which showed in profiles (this runs
+/// for every type and path the rules compare with a catalog).
+pub fn spells<'a>(segments: impl IntoIterator<Item = &'a str>, expected: &str) -> bool {
+    let mut rest = expected.as_bytes();
+    let mut first = true;
+    for seg in segments {
+        if !first {
+            match rest.strip_prefix(b"::") {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        first = false;
+        match rest.strip_prefix(seg.as_bytes()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    !first && rest.is_empty()
+}
+
 /// Serde `deserialize_with` readers that return every name as its shared copy ([`intern`]):
 /// facts decoded for the crate-wide phase hold one allocation per distinct name rather than one
 /// per use (the segments of the paths calls name were the largest part of the decoded facts).
@@ -100,6 +153,36 @@ pub mod interned {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_ident_reads_what_to_string_gives() {
+        let long = "a".repeat(100);
+        for name in ["x", "r#type", "snake_case_name", long.as_str()] {
+            let ident: proc_macro2::Ident = syn::parse_str(name).unwrap();
+            assert_eq!(with_ident(&ident, str::to_string), ident.to_string());
+        }
+    }
+
+    #[test]
+    fn spells_compares_whole_segments() {
+        let yes = |segs: &[&str], s: &str| spells(segs.iter().copied(), s);
+        assert!(yes(&["std", "fs", "read"], "std::fs::read"));
+        assert!(yes(&["read"], "read"));
+        assert!(yes(&[""], ""));
+        assert!(!yes(&[], ""));
+        assert!(!yes(&[], "std"));
+        assert!(!yes(&["std", "fs"], "std::fs::read"));
+        assert!(!yes(&["std", "fs", "read"], "std::fs"));
+        assert!(!yes(&["std", "fs"], "std::fsx"));
+        assert!(!yes(&["st"], "std"));
+        assert!(!yes(&["std", "fs"], "std:fs"));
+        assert!(!yes(&["std", "fs"], "stdfs"));
+        // Agrees with splitting on `::` wherever both apply.
+        for s in ["a::b", "a::b::", "::a", "a", "a:::b"] {
+            let parts: Vec<&str> = s.split("::").collect();
+            assert!(yes(&parts, s), "{s}");
+        }
+    }
 
     #[test]
     fn decoded_names_are_the_shared_copies() {

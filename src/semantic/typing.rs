@@ -336,8 +336,7 @@ fn path_of(s: &str) -> Arc<[Name]> {
 }
 
 fn is_path(p: &[Name], s: &str) -> bool {
-    let mut parts = s.split("::");
-    p.iter().all(|seg| parts.next() == Some(&**seg)) && parts.next().is_none()
+    crate::semantic::names::spells(p.iter().map(|seg| &**seg), s)
 }
 
 /// The `T` of a `Future<Output = T>`-like external type, when it is one.

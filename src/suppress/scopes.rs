@@ -99,7 +99,7 @@ struct Collect<'a> {
 
 impl Collect<'_> {
     fn line(&self, span: proc_macro2::Span) -> usize {
-        self.src.position(span.bytes().start + self.base).line
+        self.src.position(span.start_byte() + self.base).line
     }
 
     fn end_line(&self, span: proc_macro2::Span) -> usize {
@@ -170,16 +170,16 @@ impl Collect<'_> {
 
 fn stmt_range(s: &syn::Stmt) -> Option<Range<usize>> {
     match s {
-        syn::Stmt::Local(l) => Some(l.let_token.span.bytes().start..l.semi_token.span.bytes().end),
+        syn::Stmt::Local(l) => Some(l.let_token.span.start_byte()..l.semi_token.span.end_byte()),
         syn::Stmt::Expr(e, semi) => {
             let r = crate::span::expr_range(e);
-            Some(r.start..semi.map_or(r.end, |s| s.span.bytes().end))
+            Some(r.start..semi.map_or(r.end, |s| s.span.end_byte()))
         }
         syn::Stmt::Macro(m) => {
-            let start = m.mac.path.segments.first()?.ident.span().bytes().start;
+            let start = m.mac.path.segments.first()?.ident.span().start_byte();
             let end = match m.semi_token {
-                Some(s) => s.span.bytes().end,
-                None => m.mac.delimiter.span().close().bytes().end,
+                Some(s) => s.span.end_byte(),
+                None => m.mac.delimiter.span().close().end_byte(),
             };
             Some(start..end)
         }

@@ -106,6 +106,7 @@ fn with_cx<R>(src: &str, edition: Edition, f: impl FnOnce(&FileCx<'_>) -> R) -> 
         fn_owner: std::cell::Cell::new((u32::MAX, u32::MAX)),
         let_moved_off: std::cell::OnceCell::new(),
         test_items: std::cell::Cell::new(0),
+        walked_expr: std::cell::Cell::new((0, false)),
     };
     f(&cx)
 }

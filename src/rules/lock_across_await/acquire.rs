@@ -138,7 +138,7 @@ impl<'ast> Visit<'ast> for AsyncLockNames {
 
 /// Identity of a fn for [`LockScope::Fn`]: the address-free start of its signature.
 pub(super) fn fn_key(sig: &syn::Signature) -> usize {
-    sig.fn_token.span.bytes().start
+    sig.fn_token.span.start_byte()
 }
 
 /// What an analysis knows about the declaration it runs in.
