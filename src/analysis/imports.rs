@@ -93,18 +93,32 @@ impl Imports {
     /// Resolves a path expression's path to canonical segments: the first segment is replaced by
     /// what it imports; `crate`/`self`/`super` and unimported names stay as written.
     pub fn resolve(&self, path: &syn::Path) -> CanonPath {
-        let mut segs = path.segments.iter().map(|s| s.ident.to_string());
+        let mut segs = path.segments.iter();
         let Some(first) = segs.next() else {
             return Vec::new();
         };
-        let mut out = match (path.leading_colon.is_none())
-            .then(|| self.lookup(&first))
-            .flatten()
-        {
-            Some(target) => target.clone(),
-            None => vec![first],
-        };
-        out.extend(segs);
+        let rest = segs.len();
+        // The first segment is looked up in place; its text is copied only when it stays.
+        let mut out = crate::semantic::names::with_ident(&first.ident, |name| {
+            match path
+                .leading_colon
+                .is_none()
+                .then(|| self.lookup(name))
+                .flatten()
+            {
+                Some(target) => {
+                    let mut out = Vec::with_capacity(target.len() + rest);
+                    out.extend(target.iter().cloned());
+                    out
+                }
+                None => {
+                    let mut out = Vec::with_capacity(1 + rest);
+                    out.push(name.to_string());
+                    out
+                }
+            }
+        });
+        out.extend(segs.map(|s| s.ident.to_string()));
         out
     }
 

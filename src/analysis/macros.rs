@@ -29,15 +29,14 @@ pub fn kind(mac: &Macro) -> MacroKind {
     let Some(last) = mac.path.segments.last() else {
         return MacroKind::Opaque;
     };
-    let name = last.ident.to_string();
-    match name.as_str() {
+    crate::semantic::names::with_ident(&last.ident, |name| match name {
         "select" | "select_biased" => MacroKind::Select,
         "join" | "try_join" | "pin" | "vec" | "format" | "format_args" | "print" | "println"
         | "eprint" | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq"
         | "assert_ne" | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "dbg"
         | "matches" | "unreachable" | "todo" | "unimplemented" => MacroKind::ExprList,
         _ => MacroKind::Opaque,
-    }
+    })
 }
 
 /// Whether a macro's last path segment is one of the `tracing` / `log` logging macros; the
@@ -58,7 +57,7 @@ pub fn is_log_name(name: &syn::Ident) -> bool {
         "warn_span",
         "error_span",
     ];
-    NAMES.iter().any(|n| name == n)
+    crate::semantic::names::with_ident(name, |name| NAMES.contains(&name))
 }
 
 /// [`parse_log_args`] without the memo.

@@ -205,6 +205,11 @@ pub struct DefMap {
     open_globs: Vec<bool>,
     /// Glob imports of external modules (`use std::fs::*`): (importing module, source path).
     ext_globs: HashMap<ModId, Vec<Arc<[Name]>>, Fast>,
+    /// Every (name, namespace) some module has ever bound (an external import counts in every
+    /// namespace, as [`DefMap::binding`] answers it there): a name no module binds is found
+    /// through no glob, so the search of the glob graph is skipped. Bindings are never removed,
+    /// so this only over-approximates.
+    bound: std::collections::HashSet<(u64, u32), Fast>,
 }
 
 /// Rounds of the fixed point at most (re-export chains are a few hops deep).
@@ -282,6 +287,9 @@ impl DefMap {
     /// What `name` denotes in module `m`: its own binding, else what its globs bring (seen
     /// from `viewer`); several different glob bindings are ambiguous.
     fn lookup(&self, m: ModId, name: u64, ns: Ns, viewer: ModId) -> Option<Def> {
+        if !self.bound.contains(&(name, ns as u32)) {
+            return None;
+        }
         if let Some(b) = self.binding(m, name, ns) {
             return Some(self.def(b.def));
         }
@@ -300,6 +308,9 @@ impl DefMap {
         viewer: ModId,
         visited: &mut Vec<ModId>,
     ) -> Option<Def> {
+        if !self.bound.contains(&(name, ns as u32)) {
+            return None;
+        }
         let mut found: Option<Def> = None;
         for &(src, vis) in self.globs.get(m as usize).into_iter().flatten() {
             if visited.contains(&src) || visited.len() > 64 {
@@ -825,6 +836,11 @@ impl Builder<'_, '_> {
             Def::Ambiguous => Stored::Ambiguous,
             Def::Unknown => Stored::Unknown,
         };
+        self.map.bound.insert((name, ns as u32));
+        if ns == Ns::Types && matches!(def, Stored::Ext(_)) {
+            self.map.bound.insert((name, Ns::Values as u32));
+            self.map.bound.insert((name, Ns::Macros as u32));
+        }
         match self.map.scope.entry((name, m << 2 | ns as u32)) {
             Entry::Vacant(v) => {
                 v.insert(Binding { def, vis, origin });
