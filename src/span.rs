@@ -78,24 +78,27 @@ impl ByteRange for proc_macro2::Span {
     }
 
     fn start_byte(&self) -> usize {
-        PARSED.with(|p| match &*p.borrow() {
-            Some((source, base)) => {
-                let start = self.start();
-                source.parsed_offset(*base, start.line, start.column)
-            }
-            None => self.byte_range().start,
-        })
+        offset(self, false)
     }
 
     fn end_byte(&self) -> usize {
-        PARSED.with(|p| match &*p.borrow() {
-            Some((source, base)) => {
-                let end = self.end();
-                source.parsed_offset(*base, end.line, end.column)
-            }
-            None => self.byte_range().end,
-        })
+        offset(self, true)
     }
+}
+
+/// One end of a span's byte range (see [`ByteRange`]): only that end's line and column are
+/// looked up.
+fn offset(span: &proc_macro2::Span, end: bool) -> usize {
+    PARSED.with(|p| match &*p.borrow() {
+        Some((source, base)) => {
+            let at = if end { span.end() } else { span.start() };
+            source.parsed_offset(*base, at.line, at.column)
+        }
+        None => {
+            let r = span.byte_range();
+            if end { r.end } else { r.start }
+        }
+    })
 }
 
 /// Byte range of `e` in the parsed text (add the file's base offset for file offsets).
@@ -493,6 +496,34 @@ fn attrs_empty(e: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_end_lookups_agree_with_the_range() {
+        let text = "fn é() { a::b(\"ü\").c(1)?.d.await; }\n  struct S;\n";
+        let source = Arc::new(SourceText::new(text.to_string()));
+        let file: syn::File = syn::parse_str(text).unwrap();
+        let mut spans = Vec::new();
+        fn collect(ts: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::Span>) {
+            for tt in ts {
+                out.push(tt.span());
+                if let proc_macro2::TokenTree::Group(g) = tt {
+                    out.extend([g.span_open(), g.span_close()]);
+                    collect(g.stream(), out);
+                }
+            }
+        }
+        collect(quote::ToTokens::to_token_stream(&file), &mut spans);
+        assert!(spans.len() > 20);
+        let check = |spans: &[proc_macro2::Span]| {
+            for s in spans {
+                assert_eq!(s.start_byte()..s.end_byte(), s.bytes());
+            }
+        };
+        // Read through proc-macro2's byte ranges, and through the installed text.
+        check(&spans);
+        let _parsed = ParsedFile::install(source, 0);
+        check(&spans);
+    }
 
     #[test]
     fn matches_spanned_on_common_shapes() {
