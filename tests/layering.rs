@@ -154,6 +154,8 @@ fn the_scan_sees_every_kind_of_crate_path() {
         mod inner { use super::super::i::W; use super::j; }
         #[cfg(test)]
         mod file_tests;
+        /// Read [`crate::k::f`] and [the docs](crate::l::T), not crate::m::x in prose.
+        fn documented() {}
     "#;
     let known: BTreeSet<String> = "a b c d e f g h i j not_counted me"
         .split(' ')
@@ -165,6 +167,7 @@ fn the_scan_sees_every_kind_of_crate_path() {
         found: BTreeSet::new(),
         reached: BTreeSet::new(),
         test_modules: Vec::new(),
+        doc_links: BTreeSet::new(),
     };
     scan.visit_file(&file);
     assert_eq!(
@@ -188,6 +191,16 @@ fn the_scan_sees_every_kind_of_crate_path() {
         );
     }
     assert!(!scan.reached.iter().any(|p| p[0] == "not_counted"));
+    // Doc links are edges of the file graph only.
+    let links: Vec<Vec<String>> = scan.doc_links.iter().cloned().collect();
+    assert_eq!(
+        links,
+        vec![
+            vec!["k".to_string(), "f".to_string()],
+            vec!["l".to_string(), "T".to_string()]
+        ]
+    );
+    assert!(!scan.reached.iter().any(|p| p[0] == "k" || p[0] == "l"));
     let found: BTreeSet<String> = scan
         .found
         .into_iter()
@@ -300,6 +313,7 @@ fn scanned_files() -> Vec<(Vec<String>, String, Scan)> {
             found: BTreeSet::new(),
             reached: BTreeSet::new(),
             test_modules: Vec::new(),
+            doc_links: BTreeSet::new(),
         };
         scan.visit_file(&file);
         test_modules.append(&mut scan.test_modules);
@@ -329,8 +343,9 @@ fn module_graph() -> Graph {
     graph
 }
 
-/// The graph of files: an edge from a file to each other file whose module its paths reach
-/// (the longest module path that is a file's; a path into the file's own module is no edge).
+/// The graph of files: an edge from a file to each other file whose module its paths or its
+/// doc links reach (the longest module path that is a file's; a path into the file's own
+/// module is no edge).
 fn file_graph() -> Graph {
     let scanned = scanned_files();
     let files: BTreeMap<Vec<String>, String> = scanned
@@ -339,7 +354,7 @@ fn file_graph() -> Graph {
         .collect();
     let mut graph = Graph::new();
     for (module, shown, scan) in &scanned {
-        for path in &scan.reached {
+        for path in scan.reached.iter().chain(&scan.doc_links) {
             let Some(to) = (1..=path.len())
                 .rev()
                 .find_map(|n| files.get_key_value(&path[..n]))
@@ -371,6 +386,9 @@ struct Scan {
     reached: BTreeSet<Vec<String>>,
     /// Modules in files of their own compiled only for unit tests (`#[cfg(test)] mod x;`).
     test_modules: Vec<Vec<String>>,
+    /// Paths that doc comments link to (`[`crate::a::b`]`), as segments below the crate root:
+    /// a link is a dependency of the docs, so a file must not link to a layer above it.
+    doc_links: BTreeSet<Vec<String>>,
 }
 
 impl Scan {
@@ -476,6 +494,26 @@ impl Scan {
     }
 }
 
+/// The `crate::` paths of the intra-doc links in a doc comment's text (`[`crate::a::B`]`,
+/// `[text](crate::a::f)`), as segments below the crate root.
+fn doc_links(text: &str) -> Vec<Vec<String>> {
+    text.match_indices("crate::")
+        .filter(|(at, _)| matches!(text[..*at].chars().last(), Some('`' | '(' | '[')))
+        .map(|(at, _)| {
+            let rest = &text[at + "crate::".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(rest.len());
+            rest[..end]
+                .split("::")
+                .take_while(|s| !s.is_empty())
+                .map(String::from)
+                .collect::<Vec<String>>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 /// The path a token run spells from its first identifier: `a :: b :: c` gives `[a, b, c]`.
 fn token_path(trees: &[TokenTree]) -> Vec<String> {
     let mut out = Vec::new();
@@ -576,6 +614,14 @@ impl<'ast> Visit<'ast> for Scan {
 
     fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
         if a.path().is_ident("doc") {
+            if let syn::Meta::NameValue(nv) = &a.meta
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = &nv.value
+            {
+                self.doc_links.extend(doc_links(&text.value()));
+            }
             return;
         }
         if let syn::Meta::List(l) = &a.meta {

@@ -48,7 +48,7 @@ pub struct FileCx<'a> {
     /// their code builds with the dev-dependencies.
     pub(crate) test_items: std::cell::Cell<u32>,
     /// The expression whose hooks the walk is running (its address, 0 between expressions),
-    /// and whether [`crate::analysis::blocking::classify_all`] found no blocking API there:
+    /// and whether `blocking::classify_all` found no blocking API there:
     /// three rules and the facts ask it of each call, and most calls have none.
     pub(crate) walked_expr: std::cell::Cell<(usize, bool)>,
 }
