@@ -447,14 +447,21 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let start = Instant::now();
     let mut scopes = Scopes::new(opts)?;
     let pool = worker_pool(opts)?;
-    let place = CachePlace::for_inputs(&opts.paths, opts.workflow.cache_dir.as_deref());
-    // Finding the files and loading the cache are independent: side by side.
-    let (planned, cache) = pool.install(|| {
+    // Finding the files and placing and loading the cache are independent: side by side.
+    let (planned, cached) = pool.install(|| {
         rayon::join(
             || plan(opts, &mut scopes),
-            || (!opts.workflow.no_cache).then(|| crate::cache::Cache::open(&place.dir)),
+            || {
+                (!opts.workflow.no_cache).then(|| {
+                    let place =
+                        CachePlace::for_inputs(&opts.paths, opts.workflow.cache_dir.as_deref());
+                    let cache = crate::cache::Cache::open(&place.dir);
+                    (place, cache)
+                })
+            },
         )
     });
+    let (place, cache) = cached.unzip();
     let (jobs, discovery_errors) = planned?;
     if scopes.scopes.is_empty() {
         // No file: the configuration of the current directory still has to be valid.
@@ -526,7 +533,8 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     });
     if let Some(cache) = cache {
         // A run over the whole project forgets the files it no longer has.
-        let whole = opts.workflow.changed_since.is_none() && place.covered_by(&opts.paths);
+        let whole = opts.workflow.changed_since.is_none()
+            && place.is_some_and(|p| p.covered_by(&opts.paths));
         let seen: Vec<PathBuf> = if whole {
             linted
                 .iter()

@@ -309,6 +309,25 @@ fn overlapping_roots_are_deduplicated() {
     assert_eq!(d.files, vec![f]);
 }
 
+/// A root reached through a symlinked directory is the same files as the real directory.
+#[cfg(unix)]
+#[test]
+fn a_root_and_a_symlink_to_it_are_deduplicated() {
+    let t = tempfile::tempdir().unwrap();
+    let f = touch(t.path(), "real/src/a.rs");
+    touch(t.path(), "real/src/b/c.rs");
+    std::os::unix::fs::symlink(t.path().join("real"), t.path().join("alias")).unwrap();
+    let d = discover_ok(
+        &[
+            t.path().join("real"),
+            t.path().join("alias/src"),
+            t.path().join("alias/src/b/c.rs"),
+        ],
+        &[],
+    );
+    assert_eq!(d.files, vec![f, t.path().join("real/src/b/c.rs")]);
+}
+
 #[test]
 fn missing_path_is_an_error() {
     let t = tempfile::tempdir().unwrap();
