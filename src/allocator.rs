@@ -9,10 +9,8 @@
 //! - mimalloc keeps freed pages for a second before giving them back, and a second of large
 //!   trees is tens of MB: the delay is 500 ms;
 //! - the big buffers of a large file (token lists, item vectors) grow by reallocation, each step
-//!   a fresh block: blocks of [`MAP_BYTES`] and more are mapped from the OS and grown in place
-//!   with `mremap`, as glibc does; the largest freed mapping is kept for the next large
-//!   file's buffers until [`release_kept_blocks`] (mapping each afresh faulted its pages in
-//!   again).
+//!   a fresh block: blocks of [`MAP_BYTES`] and more are mapped from the OS, grown in place with
+//!   `mremap` and unmapped when freed, as glibc does.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -75,19 +73,6 @@ pub fn release_freed_memory() {
     unsafe { mi::mi_collect(true) };
 }
 
-/// From now on, keeps the largest freed large block's mapping for reuse (see `mapped`)
-/// until [`release_kept_blocks`]. Called once the run's largest file is done: a block kept while
-/// that file's syntax tree is still walked would add to the run's peak memory.
-pub fn keep_freed_blocks() {
-    mapped::KEEPING.store(true, Ordering::Relaxed);
-}
-
-/// Stops keeping freed large blocks and unmaps the kept ones: called once the syntax trees are
-/// gone, as the files' token lists were the blocks worth keeping.
-pub fn release_kept_blocks() {
-    mapped::release_kept();
-}
-
 /// mimalloc, with a second heap for the allocations made inside [`long_lived`], and blocks of
 /// [`MAP_BYTES`] or more mapped from the OS on Linux (see the module docs).
 pub struct Allocator;
@@ -139,167 +124,55 @@ pub fn long_lived<T>(f: impl FnOnce() -> T) -> T {
 
 /// Large blocks mapped from the OS: whether a layout is one is decided by its size alone, so
 /// `dealloc` and `realloc` (which get the layout back) always know where a block came from.
-///
-/// Each block is preceded by a page holding its mapping's length, so a block grows and shrinks
-/// in place while its mapping is long enough. The largest freed mappings are kept
-/// ([`KEPT`] of them; each costs its resident pages) for the next large block: every large file builds a token list of
-/// several MB, and mapping each one afresh faulted its pages in again (on the full corpus, 3x
-/// the parse floor's page faults and 3 s of system time).
 #[cfg(target_os = "linux")]
 mod mapped {
     use std::ptr::null_mut;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Mutex, PoisonError};
 
-    /// The page before a block, which holds the length of the block's mapping.
-    const HEADER: usize = 4096;
-    /// How many freed mappings are kept for reuse.
-    pub const KEPT: usize = 1;
-
-    /// Whether freed mappings are kept (see [`super::keep_freed_blocks`]).
-    pub static KEEPING: AtomicBool = AtomicBool::new(false);
-
-    /// Freed mappings kept for reuse, as (address, length); `(0, 0)` is an empty slot.
-    static KEPT_MAPS: Mutex<[(usize, usize); KEPT]> = Mutex::new([(0, 0); KEPT]);
-
-    fn kept() -> std::sync::MutexGuard<'static, [(usize, usize); KEPT]> {
-        KEPT_MAPS.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Whether a block of this layout is mapped (page alignment is all a mapping promises).
+    /// Whether a block of this layout is mapped (page alignment is all `mmap` promises).
     pub fn is(size: usize, align: usize) -> bool {
-        size >= super::MAP_BYTES && align <= HEADER
+        size >= super::MAP_BYTES && align <= 4096
     }
 
-    /// The mapping length a block of `size` bytes needs, with its header.
-    fn length_for(size: usize) -> Option<usize> {
-        size.checked_add(2 * HEADER - 1)
-            .map(|n| n / HEADER * HEADER)
-    }
-
-    /// A mapping of `length` bytes whose header records it, as the block's address, or null.
-    fn fresh(length: usize) -> *mut u8 {
+    /// A fresh zeroed mapping, or null.
+    pub fn map(size: usize) -> *mut u8 {
         // SAFETY: an anonymous private mapping has no preconditions.
-        let base = unsafe {
+        let p = unsafe {
             libc::mmap(
                 null_mut(),
-                length,
+                size,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
                 0,
             )
         };
-        if base == libc::MAP_FAILED {
-            return null_mut();
-        }
-        // SAFETY: the mapping is at least two pages, readable and writable.
-        unsafe {
-            base.cast::<usize>().write(length);
-            base.cast::<u8>().add(HEADER)
-        }
-    }
-
-    /// A block of at least `size` bytes, or null: a kept mapping that is long enough (the
-    /// shortest such), else a fresh one. A zeroed block is always fresh (fresh pages are zero).
-    pub fn map(size: usize, zeroed: bool) -> *mut u8 {
-        let Some(length) = length_for(size) else {
-            return null_mut();
-        };
-        if !zeroed {
-            let reuse = {
-                let mut kept = kept();
-                (0..KEPT)
-                    .filter(|&i| kept[i].1 >= length)
-                    .min_by_key(|&i| kept[i].1)
-                    .map(|i| std::mem::take(&mut kept[i]))
-            };
-            if let Some((base, _)) = reuse {
-                // SAFETY: a kept mapping is live and longer than its header.
-                return unsafe { (base as *mut u8).add(HEADER) };
-            }
-        }
-        fresh(length)
-    }
-
-    /// The mapping of a block: its address and length.
-    ///
-    /// # Safety
-    /// `ptr` is a live block of this module.
-    unsafe fn mapping(ptr: *mut u8) -> (*mut u8, usize) {
-        // SAFETY: the caller's guarantee: the header page precedes the block.
-        unsafe {
-            let base = ptr.sub(HEADER);
-            (base, base.cast::<usize>().read())
-        }
-    }
-
-    /// Frees a block made by [`map`] or [`remap`]: its mapping is kept if it is longer than a
-    /// kept one (which is then unmapped), else unmapped.
-    ///
-    /// # Safety
-    /// `ptr` is a live block of this module.
-    pub unsafe fn unmap(ptr: *mut u8) {
-        // SAFETY: the caller's guarantee.
-        let (base, length) = unsafe { mapping(ptr) };
-        let evicted = if !KEEPING.load(Ordering::Relaxed) {
-            (base as usize, length)
+        if p == libc::MAP_FAILED {
+            null_mut()
         } else {
-            let mut kept = kept();
-            let shortest = (0..KEPT).min_by_key(|&i| kept[i].1).unwrap_or(0);
-            if kept[shortest].1 < length {
-                std::mem::replace(&mut kept[shortest], (base as usize, length))
-            } else {
-                (base as usize, length)
-            }
-        };
-        if evicted.1 != 0 {
-            // SAFETY: the evicted mapping is no block's any more.
-            unsafe { libc::munmap(evicted.0 as *mut libc::c_void, evicted.1) };
+            p.cast()
         }
     }
 
-    /// Resizes a block, in place while its mapping is long enough and not more than twice what
-    /// it needs, else by moving the mapping (no copy: the pages move), or null.
+    /// Unmaps a block made by [`map`] or [`remap`].
     ///
     /// # Safety
-    /// `ptr` is a live block of this module.
-    pub unsafe fn remap(ptr: *mut u8, new_size: usize) -> *mut u8 {
+    /// `ptr` and `size` are a live block of this module.
+    pub unsafe fn unmap(ptr: *mut u8, size: usize) {
         // SAFETY: the caller's guarantee.
-        let (base, length) = unsafe { mapping(ptr) };
-        let Some(needed) = length_for(new_size) else {
-            return null_mut();
-        };
-        if needed <= length && needed >= length / 2 {
-            return ptr;
-        }
-        // SAFETY: `base` and `length` are the block's live mapping.
-        let moved = unsafe { libc::mremap(base.cast(), length, needed, libc::MREMAP_MAYMOVE) };
-        if moved == libc::MAP_FAILED {
-            return null_mut();
-        }
-        // SAFETY: the mapping is `needed` bytes long, header included.
-        unsafe {
-            moved.cast::<usize>().write(needed);
-            moved.cast::<u8>().add(HEADER)
-        }
+        unsafe { libc::munmap(ptr.cast(), size) };
     }
 
-    /// How many freed mappings are kept.
-    #[cfg(test)]
-    pub fn kept_count() -> usize {
-        kept().iter().filter(|k| k.1 != 0).count()
-    }
-
-    /// Stops keeping freed mappings and unmaps the kept ones.
-    pub fn release_kept() {
-        KEEPING.store(false, Ordering::Relaxed);
-        let all = std::mem::take(&mut *kept());
-        for (base, length) in all {
-            if length != 0 {
-                // SAFETY: a kept mapping is no block's.
-                unsafe { libc::munmap(base as *mut libc::c_void, length) };
-            }
+    /// Grows or shrinks a mapped block, moving it if needed (no copy: the pages move), or null.
+    ///
+    /// # Safety
+    /// `ptr` and `old` are a live block of this module.
+    pub unsafe fn remap(ptr: *mut u8, old: usize, new: usize) -> *mut u8 {
+        // SAFETY: the caller's guarantee.
+        let p = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
+        if p == libc::MAP_FAILED {
+            null_mut()
+        } else {
+            p.cast()
         }
     }
 }
@@ -310,15 +183,13 @@ mod mapped {
     pub fn is(_size: usize, _align: usize) -> bool {
         false
     }
-    pub fn map(_size: usize, _zeroed: bool) -> *mut u8 {
+    pub fn map(_size: usize) -> *mut u8 {
         std::ptr::null_mut()
     }
-    pub unsafe fn unmap(_ptr: *mut u8) {}
-    pub unsafe fn remap(_ptr: *mut u8, _new_size: usize) -> *mut u8 {
+    pub unsafe fn unmap(_ptr: *mut u8, _size: usize) {}
+    pub unsafe fn remap(_ptr: *mut u8, _old: usize, _new: usize) -> *mut u8 {
         std::ptr::null_mut()
     }
-    pub fn release_kept() {}
-    pub static KEEPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 }
 
 impl Allocator {
@@ -329,7 +200,8 @@ impl Allocator {
     unsafe fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
         let (size, align) = (layout.size(), layout.align());
         if mapped::is(size, align) {
-            mapped::map(size, zeroed)
+            // Fresh anonymous mappings are zeroed.
+            mapped::map(size)
         } else if in_long_lived() {
             let heap = long_lived_heap();
             // SAFETY: the heap is live for the whole process; mimalloc honours any alignment.
@@ -379,7 +251,7 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if mapped::is(layout.size(), layout.align()) {
             // SAFETY: a block of this size was mapped by `alloc` or `realloc`.
-            unsafe { mapped::unmap(ptr) }
+            unsafe { mapped::unmap(ptr, layout.size()) }
         } else {
             // SAFETY: `ptr` came from mimalloc (either heap).
             unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
@@ -391,7 +263,7 @@ unsafe impl GlobalAlloc for Allocator {
         let will = mapped::is(new_size, layout.align());
         if was && will {
             // SAFETY: `ptr` is a mapped block of `layout.size()` bytes.
-            return unsafe { mapped::remap(ptr, new_size) };
+            return unsafe { mapped::remap(ptr, layout.size(), new_size) };
         }
         if was || will {
             // Across the threshold: a new block of the other kind, and a copy.
@@ -467,12 +339,8 @@ mod tests {
         }
     }
 
-    /// The tests that map large blocks share the kept mappings: one at a time.
-    static MAPPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
     #[test]
     fn blocks_keep_their_contents_across_every_path() {
-        let _serial = MAPPING.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         for long in [false, true] {
             let run = || unsafe {
@@ -516,71 +384,6 @@ mod tests {
                 a.dealloc(p, l);
             };
             if long { long_lived(run) } else { run() }
-        }
-    }
-
-    /// A freed large block's mapping serves the next large block that fits (no fresh pages),
-    /// blocks resize in place within their mapping, zeroed blocks are fresh, and releasing
-    /// the kept mappings leaves fresh ones to later blocks.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn freed_large_blocks_are_reused_and_resized_in_place() {
-        let _serial = MAPPING.lock().unwrap_or_else(|e| e.into_inner());
-        release_kept_blocks();
-        let a = Allocator;
-        let layout = |size| Layout::from_size_align(size, 8).unwrap();
-        // Not kept before `keep_freed_blocks`.
-        unsafe {
-            let first = a.alloc(layout(2 * MAP_BYTES));
-            *first = 1;
-            a.dealloc(first, layout(2 * MAP_BYTES));
-        }
-        assert_eq!(mapped::kept_count(), 0);
-        keep_freed_blocks();
-        let layout = |size| Layout::from_size_align(size, 8).unwrap();
-        unsafe {
-            let first = a.alloc(layout(4 * MAP_BYTES));
-            std::ptr::write_bytes(first, 5, 4 * MAP_BYTES);
-            a.dealloc(first, layout(4 * MAP_BYTES));
-            assert_eq!(mapped::kept_count(), 1);
-            // The kept mapping serves a smaller block, which then grows and shrinks in place.
-            let second = a.alloc(layout(3 * MAP_BYTES));
-            assert_eq!(second, first);
-            std::ptr::write_bytes(second, 6, 3 * MAP_BYTES);
-            let grown = a.realloc(second, layout(3 * MAP_BYTES), 4 * MAP_BYTES);
-            assert_eq!(grown, first);
-            assert_eq!(*grown.add(3 * MAP_BYTES - 1), 6);
-            // Beyond the mapping, the block moves with its contents.
-            let moved = a.realloc(grown, layout(4 * MAP_BYTES), 6 * MAP_BYTES);
-            assert!(!moved.is_null());
-            assert_eq!(*moved.add(3 * MAP_BYTES - 1), 6);
-            std::ptr::write_bytes(moved.add(4 * MAP_BYTES), 7, 2 * MAP_BYTES);
-            assert_eq!(*moved.add(6 * MAP_BYTES - 1), 7);
-            // A zeroed block never reuses a kept mapping.
-            a.dealloc(moved, layout(6 * MAP_BYTES));
-            let zeroed = a.alloc_zeroed(layout(2 * MAP_BYTES));
-            assert_ne!(zeroed, moved);
-            assert!(
-                std::slice::from_raw_parts(zeroed, 2 * MAP_BYTES)
-                    .iter()
-                    .all(|&b| b == 0)
-            );
-            // Shrinking to under half of the mapping gives the rest back, contents kept.
-            let big = a.alloc(layout(6 * MAP_BYTES));
-            assert_eq!(big, moved);
-            std::ptr::write_bytes(big, 8, MAP_BYTES + 1);
-            let small = a.realloc(big, layout(6 * MAP_BYTES), MAP_BYTES + 1);
-            assert_eq!(*small.add(MAP_BYTES), 8);
-            a.dealloc(small, layout(MAP_BYTES + 1));
-            a.dealloc(zeroed, layout(2 * MAP_BYTES));
-            assert_eq!(mapped::kept_count(), mapped::KEPT.min(2));
-            release_kept_blocks();
-            assert_eq!(mapped::kept_count(), 0);
-            let after = a.alloc(layout(MAP_BYTES));
-            assert!(!after.is_null());
-            *after = 1;
-            a.dealloc(after, layout(MAP_BYTES));
-            assert_eq!(mapped::kept_count(), 0);
         }
     }
 

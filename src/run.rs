@@ -507,9 +507,6 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
             if i == 0 || *size >= RELEASE_AFTER_BYTES {
                 crate::allocator::release_freed_memory();
             }
-            if i == 0 {
-                crate::allocator::keep_freed_blocks();
-            }
             // The few files that keep findings are read again when the report is made (as
             // cached files are): holding every such text to the end cost 2 MB on the 38 crates.
             o.source = None;
@@ -522,7 +519,6 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
     pool.broadcast(|_| crate::allocator::release_freed_memory());
-    crate::allocator::release_kept_blocks();
     let project = project.join().unwrap_or_default();
     let outcomes: Vec<(FileOutcome, usize)> = outcomes.into_iter().zip(file_scopes).collect();
     let mut report = pool.install(|| {
