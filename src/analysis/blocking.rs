@@ -110,22 +110,26 @@ fn classify_path<'a>(cx: &FileCx<'a>, path: &syn::Path) -> Option<(&'a str, Stri
             return None;
         }
         // `use std::fs::read_to_string as slurp;`: the imported name counts.
-        let imported = if single { cx.lookup(written) } else { None };
+        let imports = cx.imports.borrow();
+        let imported = if single {
+            imports.lookup(written)
+        } else {
+            None
+        };
         let last = imported
-            .as_ref()
             .and_then(|t| t.last())
             .map_or(written, String::as_str);
         let user_candidate = users.iter().any(|u| last_segment(&u.path) == last);
-        let prefix_candidate = !cat.prefix_roots.is_empty() && {
-            let first = path.segments.first()?.ident.to_string();
-            let imports = cx.imports.borrow();
-            let root = if path.leading_colon.is_none() {
-                imports.lookup(&first).and_then(|t| t.first())
-            } else {
-                None
-            };
-            cat.prefix_roots.contains(root.unwrap_or(&first))
-        };
+        let prefix_candidate = !cat.prefix_roots.is_empty()
+            && with_ident(&path.segments.first()?.ident, |first| {
+                let root = if path.leading_colon.is_none() {
+                    imports.lookup(first).and_then(|t| t.first())
+                } else {
+                    None
+                };
+                cat.prefix_roots
+                    .contains(root.map_or(first, String::as_str))
+            });
         (cat.path_last.contains(last) || user_candidate || prefix_candidate)
             .then_some(user_candidate)
     })?;
