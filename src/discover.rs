@@ -81,6 +81,24 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, Disc
         }
     }
 
+    // Called on a worker of a thread pool (the lint's), the roots are walked side by side (a
+    // run naming every crate of a vendored tree walks hundreds of them); elsewhere one by one,
+    // so that no global pool is started. Either way they are merged in the order given.
+    let walk_one = |&(root, is_dir): &(&PathBuf, bool)| {
+        let mut found = Discovery::default();
+        if is_dir {
+            walk(root, &excludes, &mut found);
+        } else {
+            found.files.push(root.clone());
+        }
+        found
+    };
+    let walked: Vec<Discovery> = if rayon::current_thread_index().is_some() {
+        use rayon::prelude::*;
+        roots.par_iter().map(walk_one).collect()
+    } else {
+        roots.iter().map(walk_one).collect()
+    };
     let mut out = Discovery::default();
     // With several paths, the same file may be reached through two of them (`. src`), spelled
     // differently: each file's real path is its root's real path joined with the walked rest
@@ -88,24 +106,20 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Result<Discovery, Disc
     // root rather than one per file (26k of them were a third of the planning on the corpus).
     let dedup = paths.len() > 1;
     let mut seen = std::collections::HashSet::new();
-    for (root, is_dir) in roots {
-        let start = out.files.len();
-        if is_dir {
-            walk(root, &excludes, &mut out);
-        } else {
-            out.files.push(root.clone());
+    for ((root, is_dir), found) in roots.into_iter().zip(walked) {
+        out.errors.extend(found.errors);
+        if !dedup {
+            out.files.extend(found.files);
+            continue;
         }
-        if dedup {
-            let real_root = fs::canonicalize(root).ok();
-            let found = out.files.split_off(start);
-            out.files.extend(found.into_iter().filter(|f| {
-                seen.insert(match (&real_root, f.strip_prefix(root)) {
-                    (Some(r), Ok(rest)) if is_dir => r.join(rest),
-                    (Some(r), _) => r.clone(),
-                    (None, _) => f.clone(),
-                })
-            }));
-        }
+        let real_root = fs::canonicalize(root).ok();
+        out.files.extend(found.files.into_iter().filter(|f| {
+            seen.insert(match (&real_root, f.strip_prefix(root)) {
+                (Some(r), Ok(rest)) if is_dir => r.join(rest),
+                (Some(r), _) => r.clone(),
+                (None, _) => f.clone(),
+            })
+        }));
     }
     out.files.sort();
     out.files.dedup();

@@ -407,20 +407,37 @@ fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>
     let mut found =
         discover::discover(&opts.paths, &walk_excludes).map_err(|e| UsageError(e.to_string()))?;
     found.files = crate::workflow::select_files(opts, found.files)?;
-    let mut infos = CrateInfoCache::default();
-    let mut files = Vec::with_capacity(found.files.len());
     // A set: a run that names every crate of a vendored tree (704 paths, 26k files) spent a
     // sixth of its warm time comparing each file with each named path.
     let named_paths: std::collections::HashSet<&Path> =
         opts.paths.iter().map(PathBuf::as_path).collect();
-    for p in found.files {
-        let scope = scopes.of_file(&p, opts)?;
-        let named = named_paths.contains(p.as_path());
-        if (!named || opts.workflow.force_exclude) && scopes.excludes(scope, &p) {
-            continue;
-        }
-        files.push((infos.get(&p), Arc::new(p), scope));
-    }
+    // Each file's configuration and its crate are looked up side by side: both walk up from
+    // its directory and read what they find there.
+    let (scoped, infos) = rayon::join(
+        || -> Result<Vec<Option<usize>>, UsageError> {
+            found
+                .files
+                .iter()
+                .map(|p| {
+                    let scope = scopes.of_file(p, opts)?;
+                    let named = named_paths.contains(p.as_path());
+                    let excluded =
+                        (!named || opts.workflow.force_exclude) && scopes.excludes(scope, p);
+                    Ok((!excluded).then_some(scope))
+                })
+                .collect()
+        },
+        || {
+            let mut infos = CrateInfoCache::default();
+            found.files.iter().map(|p| infos.get(p)).collect::<Vec<_>>()
+        },
+    );
+    let files: Vec<_> = found
+        .files
+        .into_iter()
+        .zip(scoped?.into_iter().zip(infos))
+        .filter_map(|(p, (scope, info))| Some((info, Arc::new(p), scope?)))
+        .collect();
     let mut jobs: Vec<Job> = files
         .into_par_iter()
         .map(|(info, p, scope)| {
