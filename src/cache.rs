@@ -40,7 +40,7 @@ use crate::spill::Spill;
 use crate::suppress::Suppressions;
 
 /// First line prefix of a cache file; the number is the layout version.
-const MAGIC: &str = "async-lint-cache 8";
+const MAGIC: &str = "async-lint-cache 9";
 
 /// Name of the cache file inside the cache directory.
 const FILE_NAME: &str = "cache.bin";

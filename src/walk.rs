@@ -60,6 +60,7 @@ pub fn walk_file(cx: &FileCx<'_>, rules: &[&'static Rule], sink: &mut Sink<'_>) 
     w.facts.discarded = w.sink.take_discarded();
     w.facts.pending = w.sink.take_pending();
     w.facts.client_builds = w.sink.take_client_builds();
+    w.facts.dropped_calls = w.sink.take_dropped_calls();
     w.facts.select = w.sink.take_select_facts();
     w.facts.startup.sort_unstable();
     w.facts.startup.dedup();

@@ -5,7 +5,9 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::facts::{ClientBuild, DiscardedCall, HeldDiagnostic, Pending, SelectFacts};
+use crate::analysis::facts::{
+    ClientBuild, DiscardedCall, DroppedCall, HeldDiagnostic, Pending, SelectFacts,
+};
 use crate::diagnostic::{Diagnostic, Fix, Label, RuleMeta};
 use crate::semantic::names::intern;
 
@@ -16,6 +18,7 @@ pub struct Sink<'a> {
     discarded: Vec<DiscardedCall>,
     pending: Vec<Pending>,
     client_builds: Vec<ClientBuild>,
+    dropped_calls: Vec<DroppedCall>,
     select: SelectFacts,
     /// Findings of `file` hooks waiting for the walk to type an expression, by the expression's
     /// file byte range (see [`Sink::report_by_type`]).
@@ -98,6 +101,7 @@ impl<'a> Sink<'a> {
             discarded: Vec::new(),
             pending: Vec::new(),
             client_builds: Vec::new(),
+            dropped_calls: Vec::new(),
             select: SelectFacts::default(),
             deferred: std::collections::HashMap::new(),
             bodies: Vec::new(),
@@ -209,6 +213,18 @@ impl<'a> Sink<'a> {
     /// [`FileFacts::client_builds`]: crate::analysis::facts::FileFacts::client_builds
     pub fn record_client_build(&mut self, build: ClientBuild) {
         self.client_builds.push(build);
+    }
+
+    /// Records a dropped call that may be a task handle (see [`FileFacts::dropped_calls`]).
+    ///
+    /// [`FileFacts::dropped_calls`]: crate::analysis::facts::FileFacts::dropped_calls
+    pub fn record_dropped_call(&mut self, call: DroppedCall) {
+        self.dropped_calls.push(call);
+    }
+
+    /// Takes the dropped calls recorded so far.
+    pub fn take_dropped_calls(&mut self) -> Vec<DroppedCall> {
+        std::mem::take(&mut self.dropped_calls)
     }
 
     /// The `select!` facts of this file, to record into (see [`SelectFacts`]).

@@ -15,12 +15,14 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, Item, Pat, ReturnType, Stmt, Type};
 
 use crate::analysis::context::Scope;
+use crate::analysis::facts::{DropKind, DroppedCall};
 use crate::analysis::imports::path_is;
+use crate::analysis::index::CrateIndex;
 use crate::analysis::lib_types::{ANY_RESULT, RESULT_HANDLE};
 use crate::analysis::paths;
 use crate::analysis::{FileCx, Sink};
 use crate::declare_rule;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Family, FixAvailability, Hooks};
 
 declare_rule! {
@@ -58,8 +60,8 @@ fn message(how: &str) -> String {
 
 /// How a statement throws a handle away.
 enum Drop<'a> {
-    /// `spawn(..);`, `let _ = spawn(..);`, `drop(spawn(..));`.
-    Now(&'a Expr, &'static str),
+    /// `spawn(..);`, `let _ = spawn(..);`, `drop(spawn(..));` (not [`DropKind::Unused`]).
+    Now(&'a Expr, DropKind),
     /// `let h = spawn(..);` and `h` is never mentioned again in the block.
     Unused(&'a Expr, String),
 }
@@ -77,7 +79,7 @@ fn check_stmt(cx: &FileCx<'_>, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
         return;
     };
     let (e, how) = match &drop {
-        Drop::Now(e, how) => (*e, (*how).to_string()),
+        Drop::Now(e, kind) => (*e, dropped(kind).to_string()),
         Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
     };
     let Some(spawn) = spawn_of(cx, e) else {
@@ -136,9 +138,9 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                 && paths::call_path(c).is_some_and(|p| p.is_ident("drop"))
                 && c.args.len() == 1
             {
-                return Some(Drop::Now(&c.args[0], "dropped by `drop(..)`"));
+                return Some(Drop::Now(&c.args[0], DropKind::DropCall));
             }
-            Some(Drop::Now(e, "dropped at once"))
+            Some(Drop::Now(e, DropKind::Statement))
         }
         Stmt::Local(l) => {
             let init = l.init.as_ref()?;
@@ -146,7 +148,7 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                 return None;
             }
             match &l.pat {
-                Pat::Wild(_) => Some(Drop::Now(&init.expr, "dropped by `let _ =`")),
+                Pat::Wild(_) => Some(Drop::Now(&init.expr, DropKind::LetUnderscore)),
                 Pat::Ident(p) if p.subpat.is_none() => {
                     // Only a spawn's binding, or one named as unused (`_h`, which may hold a
                     // helper's handle), is looked for in the rest of the block (re-reading the
@@ -195,21 +197,26 @@ fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<
     if sym == crate::semantic::items::NONE {
         return;
     }
-    let how = match drop {
-        Drop::Now(_, how) => format!("the `JoinHandle` returned by `{name}` is {how}"),
-        Drop::Unused(_, binding) => {
-            format!("the `JoinHandle` returned by `{name}` is bound to `{binding}` and never used")
-        }
-    };
-    let handles = vec![RESULT_HANDLE.to_string()];
-    sink.report_if_type(
+    let range = cx.range(call);
+    sink.record_dropped_call(DroppedCall {
         sym,
-        handles,
-        &DETACHED_TASK_ERROR,
-        cx.range(call),
-        message(&how),
-    )
-    .help(HELP);
+        range: (range.start as u32, range.end as u32),
+        callee: name,
+        drop: match drop {
+            Drop::Now(_, kind) => kind.clone(),
+            Drop::Unused(_, binding) => DropKind::Unused(binding.clone()),
+        },
+    });
+}
+
+/// How a statement drops a value, as the findings say it.
+fn dropped(kind: &DropKind) -> &'static str {
+    match kind {
+        DropKind::Statement => "dropped at once",
+        DropKind::LetUnderscore => "dropped by `let _ =`",
+        DropKind::DropCall => "dropped by `drop(..)`",
+        DropKind::Unused(_) => "never used",
+    }
 }
 
 /// The spawned future of a spawn call.
@@ -501,7 +508,46 @@ fn unit_error(args: &syn::PathArguments) -> bool {
     matches!(types.get(1), Some(Type::Tuple(t)) if t.elems.is_empty())
 }
 
-/// Phase 2 of the rule is [`crate::analysis::pending::settle`], which keeps the findings whose
-/// receiver has the required declared type; this hook adds nothing, it makes a run of this rule
-/// collect the facts that settling needs.
-fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic::Diagnostic>) {}
+/// Phase 2: the dropped calls ([`handle_of_helper`]) that the crate declares to return a tokio
+/// `JoinHandle` of a `Result`. The spawns whose output or receiver only the crate can type are
+/// findings pending on a type, kept by [`crate::analysis::pending::settle`].
+fn resolve(index: &CrateIndex, out: &mut Vec<Diagnostic>) {
+    if index.files.iter().all(|f| f.facts.dropped_calls.is_empty()) {
+        return;
+    }
+    let sema = index.semantics();
+    let inputs = index.inputs();
+    for (fi, file) in index.files.iter().enumerate() {
+        for call in &file.facts.dropped_calls {
+            if !crate::analysis::lib_types::sym_is(
+                sema,
+                &inputs,
+                fi as u32,
+                call.sym,
+                RESULT_HANDLE,
+            ) {
+                continue;
+            }
+            let callee = &call.callee;
+            let how = match &call.drop {
+                DropKind::Unused(binding) => format!(
+                    "the `JoinHandle` returned by `{callee}` is bound to `{binding}` and never used"
+                ),
+                kind => format!(
+                    "the `JoinHandle` returned by `{callee}` is {}",
+                    dropped(kind)
+                ),
+            };
+            out.push(Diagnostic {
+                rule: &DETACHED_TASK_ERROR,
+                severity: DETACHED_TASK_ERROR.severity,
+                message: message(&how),
+                path: file.path.clone(),
+                range: call.range.0 as usize..call.range.1 as usize,
+                labels: Vec::new(),
+                help: Some(HELP.to_string()),
+                fix: None,
+            });
+        }
+    }
+}
