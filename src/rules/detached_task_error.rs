@@ -58,14 +58,6 @@ fn message(how: &str) -> String {
     format!("{how}: the task returns a `Result`, so its error is silently lost")
 }
 
-/// How a statement throws a handle away.
-enum Drop<'a> {
-    /// `spawn(..);`, `let _ = spawn(..);`, `drop(spawn(..));` (not [`DropKind::Unused`]).
-    Now(&'a Expr, DropKind),
-    /// `let h = spawn(..);` and `h` is never mentioned again in the block.
-    Unused(&'a Expr, String),
-}
-
 /// A spawned method's receiver bound earlier in the block (`let server = Server::new(..);
 /// tokio::spawn(server.run());`) has its type: the walk binds the earlier `let`s.
 fn check(cx: &FileCx<'_>, _: &Scope, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
@@ -75,20 +67,16 @@ fn check(cx: &FileCx<'_>, _: &Scope, stmts: &[Stmt], i: usize, sink: &mut Sink<'
 /// Reports statement `i` of `stmts` if it drops a spawned task's handle.
 fn check_stmt(cx: &FileCx<'_>, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
     let stmt = &stmts[i];
-    let Some(drop) = dropped_spawn(cx, stmt, &stmts[i + 1..]) else {
+    let Some((e, kind)) = dropped_spawn(cx, stmt, &stmts[i + 1..]) else {
         return;
-    };
-    let (e, how) = match &drop {
-        Drop::Now(e, kind) => (*e, dropped(kind).to_string()),
-        Drop::Unused(e, name) => (*e, format!("the handle `{name}` is never used")),
     };
     let Some(spawn) = spawn_of(cx, e) else {
-        handle_of_helper(cx, e, &drop, sink);
+        handle_of_helper(cx, e, kind, sink);
         return;
     };
-    let how = match &drop {
-        Drop::Now(..) => format!("the `JoinHandle` of this task is {how}"),
-        Drop::Unused(..) => how,
+    let how = match &kind {
+        DropKind::Unused(name) => format!("the handle `{name}` is never used"),
+        now => format!("the `JoinHandle` of this task is {}", dropped(now)),
     };
     let range = cx.range(e);
     let Some(evidence) = result_evidence(cx, spawn.future) else {
@@ -129,8 +117,13 @@ fn check_stmt(cx: &FileCx<'_>, stmts: &[Stmt], i: usize, sink: &mut Sink<'_>) {
     reported.label(evidence.0, evidence.1).help(HELP);
 }
 
-/// The spawn a statement discards, if any.
-fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<Drop<'a>> {
+/// The value a statement throws away (a spawn's handle, or a call's value that may be one) and
+/// how, if any.
+fn dropped_spawn<'a>(
+    cx: &FileCx<'_>,
+    stmt: &'a Stmt,
+    rest: &[Stmt],
+) -> Option<(&'a Expr, DropKind)> {
     match stmt {
         Stmt::Expr(e, Some(_)) => {
             let e = paths::peel(e);
@@ -138,9 +131,9 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                 && paths::call_path(c).is_some_and(|p| p.is_ident("drop"))
                 && c.args.len() == 1
             {
-                return Some(Drop::Now(&c.args[0], DropKind::DropCall));
+                return Some((&c.args[0], DropKind::DropCall));
             }
-            Some(Drop::Now(e, DropKind::Statement))
+            Some((e, DropKind::Statement))
         }
         Stmt::Local(l) => {
             let init = l.init.as_ref()?;
@@ -148,7 +141,7 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                 return None;
             }
             match &l.pat {
-                Pat::Wild(_) => Some(Drop::Now(&init.expr, DropKind::LetUnderscore)),
+                Pat::Wild(_) => Some((&init.expr, DropKind::LetUnderscore)),
                 Pat::Ident(p) if p.subpat.is_none() => {
                     // Only a spawn's binding, or one named as unused (`_h`, which may hold a
                     // helper's handle), is looked for in the rest of the block (re-reading the
@@ -160,7 +153,7 @@ fn dropped_spawn<'a>(cx: &FileCx<'_>, stmt: &'a Stmt, rest: &[Stmt]) -> Option<D
                     let used = rest.iter().any(|s| {
                         crate::analysis::bindings::patterns::mentions(s.to_token_stream(), &name)
                     });
-                    (!used).then_some(Drop::Unused(&init.expr, name))
+                    (!used).then_some((&init.expr, DropKind::Unused(name)))
                 }
                 _ => None,
             }
@@ -178,7 +171,7 @@ struct Spawn<'a> {
 /// A dropped call of a fn or method that is not a spawn: reported when the crate declares it to
 /// return a tokio `JoinHandle` of a `Result` (`fn start(self) -> JoinHandle<io::Result<()>>`,
 /// its caller dropping the handle), settled in phase 2 on the declared type.
-fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<'_>) {
+fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: DropKind, sink: &mut Sink<'_>) {
     let call = paths::peel(e);
     let name = match call {
         Expr::Call(c) => match paths::call_path(c).and_then(|p| p.segments.last()) {
@@ -202,14 +195,12 @@ fn handle_of_helper(cx: &FileCx<'_>, e: &Expr, drop: &Drop<'_>, sink: &mut Sink<
         sym,
         range: (range.start as u32, range.end as u32),
         callee: name,
-        drop: match drop {
-            Drop::Now(_, kind) => kind.clone(),
-            Drop::Unused(_, binding) => DropKind::Unused(binding.clone()),
-        },
+        drop,
     });
 }
 
-/// How a statement drops a value, as the findings say it.
+/// How a statement drops a value where it is made, as the findings say it (a binding never
+/// used is said with its name).
 fn dropped(kind: &DropKind) -> &'static str {
     match kind {
         DropKind::Statement => "dropped at once",
