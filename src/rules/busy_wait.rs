@@ -6,6 +6,8 @@
 //! condition reads state without awaiting: the `while` condition, or the condition of an `if` /
 //! `match` / `if let` whose branch leaves the loop (`break`, `return`), calls one of the polling
 //! methods (`load`, a lock, `is_finished`, `try_recv`, `is_empty`, `exists`, `try_wait`..).
+//! A loop with no `.await` at all is reported when its body does nothing but spin (empty, spin
+//! hints, the polling exit).
 
 use std::ops::Range;
 
@@ -53,6 +55,15 @@ const YIELDS: &[&str] = &[
     "futures_lite::future::yield_now",
 ];
 
+/// Spin-loop hints: a loop body of nothing else, with no `.await`, spins the executor thread.
+const SPIN_HINTS: &[&str] = &[
+    "std::hint::spin_loop",
+    "core::hint::spin_loop",
+    "std::thread::yield_now",
+    "std::sync::atomic::spin_loop_hint",
+    "core::sync::atomic::spin_loop_hint",
+];
+
 /// Methods that read shared state without awaiting.
 const POLLS: &[&str] = &[
     "load",
@@ -71,8 +82,23 @@ const POLLS: &[&str] = &[
     "is_closed",
 ];
 
-fn message(keyword: &str, state: &str, yields: bool) -> String {
-    if yields {
+/// How a polling loop waits between checks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// A timer sleep.
+    Sleep,
+    /// A yield to the scheduler, which returns at once.
+    Yield,
+    /// No `.await` at all: nothing but spin hints, or nothing.
+    Spin,
+}
+
+fn message(keyword: &str, state: &str, pause: Pause) -> String {
+    if pause == Pause::Spin {
+        format!(
+            "this {keyword} polls `{state}` without ever awaiting: it spins the executor thread, and a task of that thread that would change the state never runs"
+        )
+    } else if pause == Pause::Yield {
         format!(
             "this {keyword} polls `{state}` and only yields between checks: a busy-wait that keeps a worker thread spinning"
         )
@@ -110,7 +136,19 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
     if let Some(c) = cond {
         awaits.visit_expr(c);
     }
-    if awaits.other || awaits.sleep.is_none() || does_work(cx, body) {
+    let pause = match awaits.sleep {
+        _ if awaits.other => return,
+        Some(_) if does_work(cx, body) => return,
+        Some(_) if awaits.yields => Pause::Yield,
+        Some(_) => Pause::Sleep,
+        // Without an `.await`, only a body that does nothing but spin (a loop that does any
+        // work, a compare-and-swap retry, makes progress).
+        None if only_spins(cx, body) => Pause::Spin,
+        None => return,
+    };
+    // A spin that takes from the state (`while rx.try_recv().is_ok() {}`) drains it: each turn
+    // makes progress, and the loop ends when nothing is left, not when something changes.
+    if pause == Pause::Spin && takes_from_state(cond.unwrap_or(e)) && !exits_on_taken(body) {
         return;
     }
     let label = label.map(|l| l.name.ident.to_string());
@@ -139,19 +177,103 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         _ => return,
     };
     let state_range = cx.range(at);
-    let wait = if awaits.yields {
-        "the only `.await` is a `yield_now()`, which returns at once"
-    } else {
-        "the only `.await` is a timer sleep"
+    let mut report = sink
+        .report(&BUSY_WAIT, keyword_range, message(keyword, &state, pause))
+        .label(state_range, "the state is read here, without awaiting");
+    if let Some(at) = awaits.sleep {
+        let wait = if pause == Pause::Yield {
+            "the only `.await` is a `yield_now()`, which returns at once"
+        } else {
+            "the only `.await` is a timer sleep"
+        };
+        report = report.label(at, wait);
+    }
+    report.help(HELP);
+}
+
+/// Whether a loop body only spins: besides the exits that poll the state, nothing but spin
+/// hints (`std::hint::spin_loop()`) or nothing at all.
+fn only_spins(cx: &FileCx<'_>, body: &syn::Block) -> bool {
+    body.stmts.iter().all(|stmt| match stmt {
+        syn::Stmt::Expr(e, _) => match paths::peel(e) {
+            // `if state.load() { break; }`: an exit, with nothing else in it.
+            Expr::If(i) => {
+                i.else_branch.is_none()
+                    && i.then_branch.stmts.len() == 1
+                    && block_ends_in_exit(&i.then_branch)
+            }
+            // `match rx.try_recv() { Ok(v) => return v, Err(_) => {} }`.
+            Expr::Match(m) => m
+                .arms
+                .iter()
+                .all(|a| ends_in_exit(&a.body) || spins(cx, &a.body)),
+            other => spins(cx, other),
+        },
+        _ => false,
+    })
+}
+
+/// Methods that take from the state they poll (one message, one item).
+const TAKES: &[&str] = &[
+    "try_recv",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "take",
+    "drain",
+    "next",
+    "recv",
+];
+
+/// Whether `e` calls a method that takes from the state it polls (closures, async blocks and
+/// items aside).
+fn takes_from_state(e: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Closure(_) | Expr::Async(_) => {}
+                Expr::MethodCall(m) if TAKES.iter().any(|t| m.method == t) => self.0 = true,
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast Item) {}
+    }
+    let mut f = Finder(false);
+    f.visit_expr(e);
+    f.0
+}
+
+/// Whether the loop's only exits are the `Ok(..)` / `Some(..)` arms of a `match` on what it
+/// took: it waits for an item (`match rx.try_recv() { Ok(v) => return v, Err(_) => {} }`)
+/// rather than draining until none is left.
+fn exits_on_taken(body: &syn::Block) -> bool {
+    let ok_or_some = |p: &syn::Pat| match p {
+        syn::Pat::TupleStruct(ts) => ts
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Ok" || s.ident == "Some"),
+        _ => false,
     };
-    sink.report(
-        &BUSY_WAIT,
-        keyword_range,
-        message(keyword, &state, awaits.yields),
-    )
-    .label(state_range, "the state is read here, without awaiting")
-    .label(awaits.sleep.unwrap_or(0..0), wait)
-    .help(HELP);
+    body.stmts.iter().any(|stmt| {
+        matches!(stmt, syn::Stmt::Expr(Expr::Match(m), _)
+            if m.arms.iter().all(|a| ends_in_exit(&a.body) == ok_or_some(&a.pat)))
+    })
+}
+
+/// Whether `e` does nothing but spin: a spin hint, `{}`, `()`.
+fn spins(cx: &FileCx<'_>, e: &Expr) -> bool {
+    match paths::peel(e) {
+        Expr::Call(c) => paths::call_path(c)
+            .is_some_and(|p| SPIN_HINTS.iter().any(|h| path_is(&cx.resolve(p), h))),
+        Expr::Block(b) => b.block.stmts.iter().all(|s| match s {
+            syn::Stmt::Expr(e, _) => spins(cx, e),
+            _ => false,
+        }),
+        Expr::Tuple(t) => t.elems.is_empty(),
+        _ => false,
+    }
 }
 
 /// The `.await`s of a loop body: whether all of them are timer sleeps or yields.
