@@ -276,7 +276,9 @@ fn lint(
         );
     }
     let base = parse_base(source.text());
-    let parsed = syn::parse_str::<syn::File>(&source.text()[base..]);
+    let parse_text = scan::without_doc_comments(source.text(), &pre.comments);
+    let parsed = syn::parse_str::<syn::File>(&parse_text[base..]);
+    drop(parse_text);
     let outcome = match parsed {
         Err(e) => {
             let r = e.span().byte_range();

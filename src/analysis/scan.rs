@@ -112,6 +112,44 @@ pub fn scan(text: &str) -> ScanResult {
     out
 }
 
+/// Whether the comment at `range` of `b` is a doc comment (`///`, `//!`, `/** */`, `/*! */`),
+/// by the lexer's rules: `////` and `/***` start plain comments, and `/**/` is an empty one.
+pub fn is_doc_comment(b: &[u8], range: &std::ops::Range<usize>) -> bool {
+    let c = &b[range.start..range.end.min(b.len())];
+    match c {
+        [b'/', b'/', b'/', b'/', ..] => false,
+        [b'/', b'/', b'/' | b'!', ..] => true,
+        [b'/', b'*', b'*', b'*', ..] | [b'/', b'*', b'*', b'/', ..] => false,
+        [b'/', b'*', b'*' | b'!', ..] => true,
+        _ => false,
+    }
+}
+
+/// `text` with every doc comment among `comments` (byte ranges of [`scan`]) turned into a plain
+/// comment by blanking its third byte (`/// x` -> `//  x`, `/*! x */` -> `/*  x */`), or `text`
+/// itself when it has none. The parser then skips doc text the way it skips any comment instead
+/// of building a `#[doc = ".."]` attribute (its tokens, its unescaped string) that no rule
+/// reads; every other byte keeps its offset, so spans, lines and columns are unchanged.
+pub fn without_doc_comments<'a>(
+    text: &'a str,
+    comments: &[std::ops::Range<usize>],
+) -> std::borrow::Cow<'a, str> {
+    let b = text.as_bytes();
+    let mut docs = comments.iter().filter(|r| is_doc_comment(b, r)).peekable();
+    if docs.peek().is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = b.to_vec();
+    for r in docs {
+        // The third byte is ASCII (`/`, `!` or `*`): a space keeps the text valid UTF-8.
+        out[r.start + 2] = b' ';
+    }
+    match String::from_utf8(out) {
+        Ok(s) => std::borrow::Cow::Owned(s),
+        Err(_) => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 fn skip_string(b: &[u8], mut i: usize) -> usize {
     while let Some(n) = b
         .get(i..)
@@ -217,6 +255,30 @@ mod tests {
         let r = scan("let s = \"a\\\"(\"; // c\n(x)");
         assert_eq!((r.max_depth, r.comments.len()), (1, 1));
         assert_eq!(r.comments[0], 16..20);
+    }
+
+    #[test]
+    fn doc_comments_become_plain_comments_of_the_same_length() {
+        let text = "//! crate\n/// item\n//// plain\n/** block */ /*! inner */ /**/ /*** x */\nfn f() { let s = \"/// not a comment\"; }\n";
+        let r = scan(text);
+        let plain = without_doc_comments(text, &r.comments);
+        assert_eq!(
+            plain,
+            "//  crate\n//  item\n//// plain\n/*  block */ /*  inner */ /**/ /*** x */\nfn f() { let s = \"/// not a comment\"; }\n"
+        );
+        let file: syn::File = syn::parse_str(&plain).unwrap();
+        assert!(file.attrs.is_empty());
+        assert!(matches!(&file.items[..], [syn::Item::Fn(f)] if f.attrs.is_empty()));
+    }
+
+    #[test]
+    fn text_without_doc_comments_is_borrowed() {
+        let text = "// plain\nfn f() {}\n";
+        let r = scan(text);
+        assert!(matches!(
+            without_doc_comments(text, &r.comments),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
