@@ -22,6 +22,10 @@ use crate::declare_rule;
 use crate::diagnostic::Severity;
 use crate::rules::{Family, FixAvailability, Hooks};
 
+mod spin;
+
+use spin::{exits_on_taken, only_spins, takes_from_state};
+
 declare_rule! {
     /// A loop that polls shared state between timer sleeps.
     pub static BUSY_WAIT = Rule {
@@ -53,15 +57,6 @@ const YIELDS: &[&str] = &[
     "async_std::task::yield_now",
     "smol::future::yield_now",
     "futures_lite::future::yield_now",
-];
-
-/// Spin-loop hints: a loop body of nothing else, with no `.await`, spins the executor thread.
-const SPIN_HINTS: &[&str] = &[
-    "std::hint::spin_loop",
-    "core::hint::spin_loop",
-    "std::thread::yield_now",
-    "std::sync::atomic::spin_loop_hint",
-    "core::sync::atomic::spin_loop_hint",
 ];
 
 /// Methods that read shared state without awaiting.
@@ -189,91 +184,6 @@ fn check(cx: &FileCx<'_>, scope: &Scope, e: &Expr, sink: &mut Sink<'_>) {
         report = report.label(at, wait);
     }
     report.help(HELP);
-}
-
-/// Whether a loop body only spins: besides the exits that poll the state, nothing but spin
-/// hints (`std::hint::spin_loop()`) or nothing at all.
-fn only_spins(cx: &FileCx<'_>, body: &syn::Block) -> bool {
-    body.stmts.iter().all(|stmt| match stmt {
-        syn::Stmt::Expr(e, _) => match paths::peel(e) {
-            // `if state.load() { break; }`: an exit, with nothing else in it.
-            Expr::If(i) => {
-                i.else_branch.is_none()
-                    && i.then_branch.stmts.len() == 1
-                    && block_ends_in_exit(&i.then_branch)
-            }
-            // `match rx.try_recv() { Ok(v) => return v, Err(_) => {} }`.
-            Expr::Match(m) => m
-                .arms
-                .iter()
-                .all(|a| ends_in_exit(&a.body) || spins(cx, &a.body)),
-            other => spins(cx, other),
-        },
-        _ => false,
-    })
-}
-
-/// Methods that take from the state they poll (one message, one item).
-const TAKES: &[&str] = &[
-    "try_recv",
-    "pop",
-    "pop_front",
-    "pop_back",
-    "take",
-    "drain",
-    "next",
-    "recv",
-];
-
-/// Whether `e` calls a method that takes from the state it polls (closures, async blocks and
-/// items aside).
-fn takes_from_state(e: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            match e {
-                Expr::Closure(_) | Expr::Async(_) => {}
-                Expr::MethodCall(m) if TAKES.iter().any(|t| m.method == t) => self.0 = true,
-                _ => visit::visit_expr(self, e),
-            }
-        }
-        fn visit_item(&mut self, _: &'ast Item) {}
-    }
-    let mut f = Finder(false);
-    f.visit_expr(e);
-    f.0
-}
-
-/// Whether the loop's only exits are the `Ok(..)` / `Some(..)` arms of a `match` on what it
-/// took: it waits for an item (`match rx.try_recv() { Ok(v) => return v, Err(_) => {} }`)
-/// rather than draining until none is left.
-fn exits_on_taken(body: &syn::Block) -> bool {
-    let ok_or_some = |p: &syn::Pat| match p {
-        syn::Pat::TupleStruct(ts) => ts
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Ok" || s.ident == "Some"),
-        _ => false,
-    };
-    body.stmts.iter().any(|stmt| {
-        matches!(stmt, syn::Stmt::Expr(Expr::Match(m), _)
-            if m.arms.iter().all(|a| ends_in_exit(&a.body) == ok_or_some(&a.pat)))
-    })
-}
-
-/// Whether `e` does nothing but spin: a spin hint, `{}`, `()`.
-fn spins(cx: &FileCx<'_>, e: &Expr) -> bool {
-    match paths::peel(e) {
-        Expr::Call(c) => paths::call_path(c)
-            .is_some_and(|p| SPIN_HINTS.iter().any(|h| path_is(&cx.resolve(p), h))),
-        Expr::Block(b) => b.block.stmts.iter().all(|s| match s {
-            syn::Stmt::Expr(e, _) => spins(cx, e),
-            _ => false,
-        }),
-        Expr::Tuple(t) => t.elems.is_empty(),
-        _ => false,
-    }
 }
 
 /// The `.await`s of a loop body: whether all of them are timer sleeps or yields.
