@@ -239,3 +239,30 @@ fn never_panics_on_odd_input() {
         let _ = lock_lines(odd, Edition::E2021);
     }
 }
+
+/// Doc comments are parsed as plain comments: a finding after doc text (non-ASCII, a block doc
+/// comment on the same line as the code) keeps its exact byte range, and a file of doc comments
+/// alone is not an error.
+#[test]
+fn doc_comments_keep_finding_positions() {
+    let settings = Settings {
+        rules: vec![&BLOCKING_CALL],
+        ..Settings::default()
+    };
+    let text = "//! Crate — docs «é»\n/// Waits — «é».\n/** é */ async fn f(h: std::thread::JoinHandle<()>) { /*! ü */ h.join().unwrap(); }\n";
+    let out = lint_alone(text, &settings, CrateInfo::default());
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let ranges: Vec<&str> = out
+        .diagnostics
+        .iter()
+        .map(|d| &text[d.range.clone()])
+        .collect();
+    assert_eq!(ranges, ["h.join()"]);
+
+    let docs_only = lint_alone(
+        "/// Only docs.\n//! And more.\n",
+        &settings,
+        CrateInfo::default(),
+    );
+    assert!(docs_only.error.is_none(), "{:?}", docs_only.error);
+}

@@ -1,7 +1,7 @@
 //! A cheap lexical pre-scan, run before parsing: maximum bracket nesting depth (syn recurses and
 //! would overflow its stack on absurdly deep input) and the text of every comment (for
-//! suppression comments). Strings, chars, raw strings and comments are skipped correctly so that
-//! brackets inside them do not count.
+//! suppression comments, and to hand doc comments to the parser as plain ones). Strings, chars,
+//! raw strings and comments are skipped correctly so that brackets inside them do not count.
 
 /// What the pre-scan found.
 #[derive(Debug, Default, Clone)]
