@@ -1,5 +1,18 @@
 //! Source text with a line index: byte offsets to 1-based (line, character column).
 
+/// Whether `comment` (a whole comment, delimiters included) is a doc comment (`///`, `//!`,
+/// `/** */`, `/*! */`), by the lexer's rules: `////` and `/***` start plain comments, and `/**/`
+/// is an empty one.
+pub fn is_doc_comment(comment: &str) -> bool {
+    match comment.as_bytes() {
+        [b'/', b'/', b'/', b'/', ..] => false,
+        [b'/', b'/', b'/' | b'!', ..] => true,
+        [b'/', b'*', b'*', b'*', ..] | [b'/', b'*', b'*', b'/', ..] => false,
+        [b'/', b'*', b'*' | b'!', ..] => true,
+        _ => false,
+    }
+}
+
 /// A 1-based line/column position (columns counted in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {

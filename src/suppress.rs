@@ -163,13 +163,11 @@ pub fn parse(src: &SourceText, comments: &[Range<usize>], registry: Known) -> Su
 /// The comment's kind and the byte range of its body (between the delimiters).
 fn comment_body(text: &str, c: &Range<usize>) -> (bool, Range<usize>) {
     let s = &text[c.clone()];
+    let doc = crate::source::is_doc_comment(s);
     if s.starts_with("//") {
-        let doc = (s.starts_with("///") && !s.starts_with("////")) || s.starts_with("//!");
         let end = if s.ends_with('\r') { c.end - 1 } else { c.end };
         (doc, c.start + if doc { 3 } else { 2 }..end)
     } else {
-        let doc =
-            (s.starts_with("/**") && !s.starts_with("/***") && s != "/**/") || s.starts_with("/*!");
         let start = c.start + if doc { 3 } else { 2 };
         let end = if s.len() >= 4 && s.ends_with("*/") {
             c.end - 2

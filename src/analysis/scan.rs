@@ -112,19 +112,6 @@ pub fn scan(text: &str) -> ScanResult {
     out
 }
 
-/// Whether the comment at `range` of `b` is a doc comment (`///`, `//!`, `/** */`, `/*! */`),
-/// by the lexer's rules: `////` and `/***` start plain comments, and `/**/` is an empty one.
-pub fn is_doc_comment(b: &[u8], range: &std::ops::Range<usize>) -> bool {
-    let c = &b[range.start..range.end.min(b.len())];
-    match c {
-        [b'/', b'/', b'/', b'/', ..] => false,
-        [b'/', b'/', b'/' | b'!', ..] => true,
-        [b'/', b'*', b'*', b'*', ..] | [b'/', b'*', b'*', b'/', ..] => false,
-        [b'/', b'*', b'*' | b'!', ..] => true,
-        _ => false,
-    }
-}
-
 /// `text` with every doc comment among `comments` (byte ranges of [`scan`]) turned into a plain
 /// comment by blanking its third byte (`/// x` -> `//  x`, `/*! x */` -> `/*  x */`), or `text`
 /// itself when it has none. The parser then skips doc text the way it skips any comment instead
@@ -134,12 +121,17 @@ pub fn without_doc_comments<'a>(
     text: &'a str,
     comments: &[std::ops::Range<usize>],
 ) -> std::borrow::Cow<'a, str> {
-    let b = text.as_bytes();
-    let mut docs = comments.iter().filter(|r| is_doc_comment(b, r)).peekable();
+    let mut docs = comments
+        .iter()
+        .filter(|r| {
+            text.get((*r).clone())
+                .is_some_and(crate::source::is_doc_comment)
+        })
+        .peekable();
     if docs.peek().is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
-    let mut out = b.to_vec();
+    let mut out = text.as_bytes().to_vec();
     for r in docs {
         // The third byte is ASCII (`/`, `!` or `*`): a space keeps the text valid UTF-8.
         out[r.start + 2] = b' ';

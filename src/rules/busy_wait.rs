@@ -89,18 +89,16 @@ enum Pause {
 }
 
 fn message(keyword: &str, state: &str, pause: Pause) -> String {
-    if pause == Pause::Spin {
-        format!(
+    match pause {
+        Pause::Spin => format!(
             "this {keyword} polls `{state}` without ever awaiting: it spins the executor thread, and a task of that thread that would change the state never runs"
-        )
-    } else if pause == Pause::Yield {
-        format!(
+        ),
+        Pause::Yield => format!(
             "this {keyword} polls `{state}` and only yields between checks: a busy-wait that keeps a worker thread spinning"
-        )
-    } else {
-        format!(
+        ),
+        Pause::Sleep => format!(
             "this {keyword} polls `{state}` and sleeps between checks: a busy-wait that adds latency and wakes for nothing"
-        )
+        ),
     }
 }
 
@@ -270,26 +268,34 @@ fn is_sleep(cx: &FileCx<'_>, e: &Expr) -> bool {
 
 /// The first polling call in a condition: its receiver's text and the call.
 fn poll_call(cond: &Expr) -> Option<&Expr> {
-    let mut finder = PollFinder { found: None };
-    finder.visit_expr(cond);
-    finder.found
+    first_method_call(cond, POLLS)
 }
 
-struct PollFinder<'ast> {
-    found: Option<&'ast Expr>,
-}
-
-impl<'ast> Visit<'ast> for PollFinder<'ast> {
-    fn visit_expr(&mut self, e: &'ast Expr) {
-        if self.found.is_some() {
-            return;
-        }
-        match e {
-            Expr::Closure(_) | Expr::Async(_) | Expr::Await(_) => {}
-            Expr::MethodCall(m) if POLLS.iter().any(|p| m.method == p) => self.found = Some(e),
-            _ => visit::visit_expr(self, e),
-        }
+/// The first call in `e` of a method named in `names`, outside closures, async blocks, awaited
+/// expressions and nested items (none of which runs as part of `e` itself).
+fn first_method_call<'ast>(e: &'ast Expr, names: &[&str]) -> Option<&'ast Expr> {
+    struct Finder<'n, 'ast> {
+        names: &'n [&'n str],
+        found: Option<&'ast Expr>,
     }
+    impl<'ast> Visit<'ast> for Finder<'_, 'ast> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            match e {
+                Expr::Closure(_) | Expr::Async(_) | Expr::Await(_) => {}
+                Expr::MethodCall(m) if self.names.iter().any(|n| m.method == n) => {
+                    self.found = Some(e)
+                }
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast Item) {}
+    }
+    let mut finder = Finder { names, found: None };
+    finder.visit_expr(e);
+    finder.found
 }
 
 /// The exits of a `loop` body: an `if`/`match`/`if let` whose condition polls state and one of

@@ -1,10 +1,9 @@
 //! `busy-wait` without an `.await`: a loop whose body does nothing but spin on the state it
 //! polls, and the draining loops that take from that state each turn (not reported).
 
-use syn::visit::{self, Visit};
-use syn::{Expr, Item};
+use syn::Expr;
 
-use super::{block_ends_in_exit, ends_in_exit};
+use super::{block_ends_in_exit, ends_in_exit, first_method_call};
 use crate::analysis::FileCx;
 use crate::analysis::imports::path_is;
 use crate::analysis::paths;
@@ -53,22 +52,9 @@ const TAKES: &[&str] = &[
 ];
 
 /// Whether `e` calls a method that takes from the state it polls (closures, async blocks and
-/// items aside).
+/// items aside; a spinning loop has no `.await`).
 pub(super) fn takes_from_state(e: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            match e {
-                Expr::Closure(_) | Expr::Async(_) => {}
-                Expr::MethodCall(m) if TAKES.iter().any(|t| m.method == t) => self.0 = true,
-                _ => visit::visit_expr(self, e),
-            }
-        }
-        fn visit_item(&mut self, _: &'ast Item) {}
-    }
-    let mut f = Finder(false);
-    f.visit_expr(e);
-    f.0
+    first_method_call(e, TAKES).is_some()
 }
 
 /// Whether the loop's only exits are the `Ok(..)` / `Some(..)` arms of a `match` on what it
