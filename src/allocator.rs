@@ -11,6 +11,10 @@
 //! - the big buffers of a large file (token lists, item vectors) grow by reallocation, each step
 //!   a fresh block: blocks of [`MAP_BYTES`] and more are mapped from the OS, grown in place with
 //!   `mremap` and unmapped when freed, as glibc does.
+//!
+//! Memory given back is faulted in again when it is reused, so it is given back only while the
+//! resident size is near the run's peak: below it, freed pages and large blocks are kept for
+//! the next files ([`retain`]).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -22,6 +26,10 @@ use libmimalloc_sys as mi;
 /// mimalloc option ids (`mi_option_t` in `mimalloc.h`, mimalloc v3).
 const ARENA_EAGER_COMMIT: mi::mi_option_t = 4;
 const PURGE_DELAY: mi::mi_option_t = 15;
+
+/// mimalloc's purge delay, in milliseconds, while freed memory is not being kept (see [`tune`]
+/// and [`retain`]).
+const PURGE_DELAY_MS: i64 = 100;
 
 /// Blocks of at least this size are mapped from the OS (Linux).
 pub const MAP_BYTES: usize = 1 << 20;
@@ -47,7 +55,7 @@ pub extern "C" fn tune() {
     // SAFETY: `mi_option_set` only stores an option value; any option id and value are valid.
     unsafe {
         mi::mi_option_set(ARENA_EAGER_COMMIT, 0);
-        mi::mi_option_set(PURGE_DELAY, 100);
+        mi::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
     }
 }
 
@@ -73,6 +81,28 @@ macro_rules! register_tuning {
 pub fn release_freed_memory() {
     // SAFETY: `mi_collect` only walks the calling thread's heap.
     unsafe { mi::mi_collect(true) };
+}
+
+/// Between files: keeps freed memory while the resident size is well below the run's peak,
+/// and gives back everything kept when it nears it (see [`retain`]).
+pub fn review_retention() {
+    if retain::review() {
+        give_back_kept();
+    }
+}
+
+/// Stops keeping freed memory and gives back what was kept: called once the files are linted,
+/// before the crate-wide phase (whose tables would otherwise stack on the kept pages).
+pub fn stop_retaining() {
+    if retain::stop_keeping() {
+        give_back_kept();
+    }
+}
+
+/// Unmaps the pooled large blocks and purges the pages mimalloc kept.
+fn give_back_kept() {
+    mapped::release_pool();
+    release_freed_memory();
 }
 
 /// mimalloc, with a second heap for the allocations made inside [`long_lived`], and blocks of
@@ -124,75 +154,8 @@ pub fn long_lived<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Large blocks mapped from the OS: whether a layout is one is decided by its size alone, so
-/// `dealloc` and `realloc` (which get the layout back) always know where a block came from.
-#[cfg(target_os = "linux")]
-mod mapped {
-    use std::ptr::null_mut;
-
-    /// Whether a block of this layout is mapped (page alignment is all `mmap` promises).
-    pub fn is(size: usize, align: usize) -> bool {
-        size >= super::MAP_BYTES && align <= 4096
-    }
-
-    /// A fresh zeroed mapping, or null.
-    pub fn map(size: usize) -> *mut u8 {
-        // SAFETY: an anonymous private mapping has no preconditions.
-        let p = unsafe {
-            libc::mmap(
-                null_mut(),
-                size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            null_mut()
-        } else {
-            p.cast()
-        }
-    }
-
-    /// Unmaps a block made by [`map`] or [`remap`].
-    ///
-    /// # Safety
-    /// `ptr` and `size` are a live block of this module.
-    pub unsafe fn unmap(ptr: *mut u8, size: usize) {
-        // SAFETY: the caller's guarantee.
-        unsafe { libc::munmap(ptr.cast(), size) };
-    }
-
-    /// Grows or shrinks a mapped block, moving it if needed (no copy: the pages move), or null.
-    ///
-    /// # Safety
-    /// `ptr` and `old` are a live block of this module.
-    pub unsafe fn remap(ptr: *mut u8, old: usize, new: usize) -> *mut u8 {
-        // SAFETY: the caller's guarantee.
-        let p = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
-        if p == libc::MAP_FAILED {
-            null_mut()
-        } else {
-            p.cast()
-        }
-    }
-}
-
-/// Without `mremap`, every block comes from mimalloc.
-#[cfg(not(target_os = "linux"))]
-mod mapped {
-    pub fn is(_size: usize, _align: usize) -> bool {
-        false
-    }
-    pub fn map(_size: usize) -> *mut u8 {
-        std::ptr::null_mut()
-    }
-    pub unsafe fn unmap(_ptr: *mut u8, _size: usize) {}
-    pub unsafe fn remap(_ptr: *mut u8, _old: usize, _new: usize) -> *mut u8 {
-        std::ptr::null_mut()
-    }
-}
+mod mapped;
+pub mod retain;
 
 impl Allocator {
     /// A block for `layout` (non-zero size), zeroed if `zeroed`.
@@ -202,8 +165,7 @@ impl Allocator {
     unsafe fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
         let (size, align) = (layout.size(), layout.align());
         if mapped::is(size, align) {
-            // Fresh anonymous mappings are zeroed.
-            mapped::map(size)
+            mapped::map(size, zeroed)
         } else if in_long_lived() {
             let heap = long_lived_heap();
             // SAFETY: the heap is live for the whole process; mimalloc honours any alignment.
@@ -341,8 +303,12 @@ mod tests {
         }
     }
 
+    /// The tests that make large blocks run one at a time: the pool of kept blocks is global.
+    static LARGE_BLOCKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn blocks_keep_their_contents_across_every_path() {
+        let _serial = LARGE_BLOCKS.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         for long in [false, true] {
             let run = || unsafe {
@@ -387,6 +353,56 @@ mod tests {
             };
             if long { long_lived(run) } else { run() }
         }
+    }
+
+    /// While freed memory is kept, a freed large block is reused by the next one (zeroed when
+    /// asked), a growing block moves into a kept block that holds its new size with its
+    /// contents, and giving memory back empties the pool.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn kept_large_blocks_are_reused_with_their_contents_or_zeroed() {
+        let _serial = LARGE_BLOCKS.lock().unwrap_or_else(|e| e.into_inner());
+        let a = Allocator;
+        let layout = |size| Layout::from_size_align(size, 8).unwrap();
+        retain::start_keeping();
+        unsafe {
+            // A dirty block, freed into the pool, comes back zeroed for a zeroed request.
+            let p = a.alloc(layout(2 * MAP_BYTES));
+            std::ptr::write_bytes(p, 5, 2 * MAP_BYTES);
+            a.dealloc(p, layout(2 * MAP_BYTES));
+            let z = a.alloc_zeroed(layout(2 * MAP_BYTES));
+            assert_eq!(z, p, "the kept block is reused");
+            assert!(
+                std::slice::from_raw_parts(z, 2 * MAP_BYTES)
+                    .iter()
+                    .all(|&b| b == 0)
+            );
+            // A smaller request takes it too, shrunk in place.
+            a.dealloc(z, layout(2 * MAP_BYTES));
+            let small = a.alloc(layout(MAP_BYTES));
+            assert_eq!(small, p);
+            // Growth moves into a kept block that already holds the new size.
+            let spare = a.alloc(layout(4 * MAP_BYTES));
+            a.dealloc(spare, layout(4 * MAP_BYTES));
+            std::ptr::write_bytes(small, 3, MAP_BYTES);
+            let grown = a.realloc(small, layout(MAP_BYTES), 3 * MAP_BYTES);
+            assert_eq!(grown, spare, "growth takes the kept block");
+            assert!(
+                std::slice::from_raw_parts(grown, MAP_BYTES)
+                    .iter()
+                    .all(|&b| b == 3)
+            );
+            a.dealloc(grown, layout(3 * MAP_BYTES));
+        }
+        assert_eq!(mapped::pooled_blocks(), 2);
+        stop_retaining();
+        assert_eq!(mapped::pooled_blocks(), 0, "everything kept is given back");
+        // Not keeping: a freed block is unmapped, not pooled.
+        unsafe {
+            let p = a.alloc(layout(2 * MAP_BYTES));
+            a.dealloc(p, layout(2 * MAP_BYTES));
+        }
+        assert_eq!(mapped::pooled_blocks(), 0);
     }
 
     #[test]

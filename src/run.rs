@@ -521,9 +521,10 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
             let settings = &scopes.scopes[*scope].settings;
             let mut o =
                 lint_file_catching_panics(path, *info, settings, cache.as_ref(), spill.as_ref());
-            if i == 0 || *size >= RELEASE_AFTER_BYTES {
+            if (i == 0 || *size >= RELEASE_AFTER_BYTES) && !crate::allocator::retain::keeping() {
                 crate::allocator::release_freed_memory();
             }
+            crate::allocator::review_retention();
             // The few files that keep findings are read again when the report is made (as
             // cached files are): holding every such text to the end cost 2 MB on the 38 crates.
             o.source = None;
@@ -535,6 +536,7 @@ pub fn lint(opts: &Options) -> Result<Report, UsageError> {
     let file_scopes: Vec<usize> = jobs.iter().map(|j| j.3).collect();
     // The syntax trees are gone: give their memory back before the facts are resolved, and
     // resolve them on the same workers (no second thread pool).
+    crate::allocator::stop_retaining();
     pool.broadcast(|_| crate::allocator::release_freed_memory());
     let project = project.join().unwrap_or_default();
     let outcomes: Vec<(FileOutcome, usize)> = outcomes.into_iter().zip(file_scopes).collect();
