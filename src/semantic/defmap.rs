@@ -602,7 +602,7 @@ impl DefMap {
 struct Builder<'f, 'a> {
     map: DefMap,
     files: &'f [FileInput<'a>],
-    by_path: HashMap<PathBuf, u32>,
+    by_path: HashMap<PathBuf, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     /// Directory where each module's `mod x;` children are looked for.
     dirs: Vec<PathBuf>,
     imports: Vec<Import>,

@@ -62,7 +62,7 @@ pub struct Project {
     /// Every target of every package.
     pub targets: Vec<Target>,
     /// Manifest directory → package index.
-    by_dir: HashMap<PathBuf, usize>,
+    by_dir: HashMap<PathBuf, usize, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
 }
 
 impl Project {
