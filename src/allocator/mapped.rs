@@ -43,8 +43,7 @@ mod linux {
             && let Some((ptr, len)) = take(size, false)
         {
             // SAFETY: a pooled block is a live mapping of `len` bytes that nothing else uses.
-            let block = unsafe { resize(ptr, len, size) };
-            if !block.is_null() {
+            if let Some(block) = unsafe { resize_taken(ptr, len, size) } {
                 if zeroed {
                     // SAFETY: the block has `size` writable bytes; the part past `len` (if it
                     // grew) is fresh and zero already.
@@ -81,8 +80,7 @@ mod linux {
         {
             // SAFETY: the pooled block is a live mapping of `len >= new` bytes that nothing
             // else uses.
-            let block = unsafe { resize(kept, len, new) };
-            if !block.is_null() {
+            if let Some(block) = unsafe { resize_taken(kept, len, new) } {
                 // SAFETY: both blocks are live, distinct and at least `old` bytes long.
                 unsafe {
                     std::ptr::copy_nonoverlapping(ptr, block, old);
@@ -97,7 +95,7 @@ mod linux {
 
     /// Unmaps every pooled block (memory is no longer kept).
     pub fn release_pool() {
-        let kept: [(usize, usize); SLOTS] = std::mem::replace(&mut *pool(), [(0, 0); SLOTS]);
+        let kept: [(usize, usize); SLOTS] = std::mem::take(&mut *pool());
         for (ptr, len) in kept {
             if len > 0 {
                 // SAFETY: a pooled block is a live mapping that nothing else uses.
@@ -115,7 +113,7 @@ mod linux {
     /// A fresh zeroed mapping, or null.
     fn fresh(size: usize) -> *mut u8 {
         // SAFETY: an anonymous private mapping has no preconditions.
-        let p = unsafe {
+        or_null(unsafe {
             libc::mmap(
                 null_mut(),
                 size,
@@ -124,12 +122,7 @@ mod linux {
                 -1,
                 0,
             )
-        };
-        if p == libc::MAP_FAILED {
-            null_mut()
-        } else {
-            p.cast()
-        }
+        })
     }
 
     /// `mremap` of a block from `old` to `new` bytes, moving it if needed; null if it fails (the
@@ -142,7 +135,27 @@ mod linux {
             return ptr;
         }
         // SAFETY: the caller's guarantee.
-        let p = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
+        or_null(unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) })
+    }
+
+    /// [`resize`] of a block taken from the pool; if it fails the block is unmapped (it is in
+    /// the pool no longer, and nothing else knows it).
+    ///
+    /// # Safety
+    /// `ptr` and `old` are a live mapping that nothing else uses.
+    unsafe fn resize_taken(ptr: *mut u8, old: usize, new: usize) -> Option<*mut u8> {
+        // SAFETY: the caller's guarantee.
+        let block = unsafe { resize(ptr, old, new) };
+        if block.is_null() {
+            // SAFETY: the caller's guarantee; the failed `mremap` left the block as it was.
+            unsafe { libc::munmap(ptr.cast(), old) };
+            return None;
+        }
+        Some(block)
+    }
+
+    /// A mapping call's result as a block pointer, null when it failed.
+    fn or_null(p: *mut libc::c_void) -> *mut u8 {
         if p == libc::MAP_FAILED {
             null_mut()
         } else {
