@@ -130,29 +130,37 @@ pub fn load(start_dir: &Path, explicit: Option<&Path>) -> Result<Config, ConfigE
     }
     let start = std::path::absolute(start_dir).unwrap_or_else(|_| start_dir.to_path_buf());
     for dir in start.ancestors() {
-        let own = dir.join(FILE_NAME);
-        if own.is_file() {
-            let text = std::fs::read_to_string(&own).map_err(|e| ConfigError {
-                path: own.clone(),
-                message: format!("cannot read configuration file: {e}"),
-                line: None,
-                column: None,
-            })?;
-            return from_async_lint_toml(&own, &text);
-        }
-        let manifest = dir.join("Cargo.toml");
-        // Only a manifest that mentions async-lint can hold our table; the rest are not parsed
-        // (and a broken one is cargo's business, not ours).
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
-            continue;
-        };
-        if text.contains("async-lint") {
-            if let Some(config) = from_cargo_toml(&manifest, &text)? {
-                return Ok(config);
-            }
+        if let Some(config) = in_dir(dir)? {
+            return Ok(config);
         }
     }
     Ok(Config::default())
+}
+
+/// The configuration that directory `dir` itself holds, if any: its `async-lint.toml`, else
+/// its `Cargo.toml` when that has an async-lint metadata table. [`load`] asks each ancestor
+/// in turn; a caller that remembers the answers per directory reads each directory once.
+pub fn in_dir(dir: &Path) -> Result<Option<Config>, ConfigError> {
+    let own = dir.join(FILE_NAME);
+    if own.is_file() {
+        let text = std::fs::read_to_string(&own).map_err(|e| ConfigError {
+            path: own.clone(),
+            message: format!("cannot read configuration file: {e}"),
+            line: None,
+            column: None,
+        })?;
+        return from_async_lint_toml(&own, &text).map(Some);
+    }
+    let manifest = dir.join("Cargo.toml");
+    // Only a manifest that mentions async-lint can hold our table; the rest are not parsed
+    // (and a broken one is cargo's business, not ours).
+    let Ok(text) = std::fs::read_to_string(&manifest) else {
+        return Ok(None);
+    };
+    if text.contains("async-lint") {
+        return from_cargo_toml(&manifest, &text);
+    }
+    Ok(None)
 }
 
 /// Reads an `async-lint.toml` (its keys at the top level).

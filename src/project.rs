@@ -8,7 +8,7 @@
 //! directory upward. An unreadable or malformed manifest gives the defaults; nothing here fails.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use toml::{Table, Value};
@@ -79,6 +79,17 @@ impl CrateInfo {
     }
 }
 
+/// What decides the crate of a directory ([`CrateInfoCache::nearest`]).
+#[derive(Debug, Clone)]
+enum Nearest {
+    /// The package whose manifest is in this directory.
+    Package(PathBuf),
+    /// A manifest that cannot be read or parsed.
+    Malformed,
+    /// No manifest above.
+    Nothing,
+}
+
 /// Finds the crate info for files, memoised per directory and per manifest.
 #[derive(Debug, Default)]
 pub struct CrateInfoCache {
@@ -86,6 +97,10 @@ pub struct CrateInfoCache {
     by_dir: HashMap<PathBuf, CrateInfo>,
     /// Absolute directory → its crate's info.
     by_abs_dir: HashMap<PathBuf, CrateInfo>,
+    /// Directory as the caller spelled it → its canonical path ([`CrateInfoCache::canonical`]).
+    canonical: HashMap<PathBuf, PathBuf>,
+    /// Absolute directory → the nearest manifest at or above it that decides its crate.
+    nearest: HashMap<PathBuf, Nearest>,
     /// Manifest path → parsed manifest (`None`: unreadable or malformed).
     manifests: HashMap<PathBuf, Option<Arc<Table>>>,
     /// Package directory → its crate info and its targets' directories.
@@ -102,42 +117,101 @@ impl CrateInfoCache {
         if let Some(info) = self.by_dir.get(dir) {
             return *info;
         }
-        let abs = std::fs::canonicalize(dir)
-            .or_else(|_| std::path::absolute(dir))
-            .unwrap_or_else(|_| dir.to_path_buf());
+        let abs = self.canonical(dir);
         let info = self.for_abs_dir(&abs);
         self.by_dir.insert(dir.to_path_buf(), info);
         info
+    }
+
+    /// `dir` made absolute with its symlinks resolved, as `fs::canonicalize` gives it, but
+    /// from its parent's answer: a directory that is not a symlink is its canonical parent
+    /// joined with its name (one `lstat`, not a `readlink` per component of the whole path).
+    fn canonical(&mut self, dir: &Path) -> PathBuf {
+        if let Some(known) = self.canonical.get(dir) {
+            return known.clone();
+        }
+        let plain_name = dir.file_name().filter(|_| {
+            !matches!(
+                dir.components().next_back(),
+                Some(Component::ParentDir | Component::CurDir)
+            )
+        });
+        let resolved = match (dir.parent(), plain_name) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                let joined = self.canonical(parent).join(name);
+                match std::fs::symlink_metadata(&joined) {
+                    Ok(m) if !m.file_type().is_symlink() => joined,
+                    _ => Self::canonicalize(dir),
+                }
+            }
+            _ => Self::canonicalize(dir),
+        };
+        self.canonical.insert(dir.to_path_buf(), resolved.clone());
+        resolved
+    }
+
+    fn canonicalize(dir: &Path) -> PathBuf {
+        std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .unwrap_or_else(|_| dir.to_path_buf())
     }
 
     fn for_abs_dir(&mut self, abs: &Path) -> CrateInfo {
         if let Some(known) = self.by_abs_dir.get(abs) {
             return *known;
         }
-        let mut info = CrateInfo::default();
+        let info = match self.nearest(abs) {
+            Nearest::Package(dir) => match self.manifest(&dir.join("Cargo.toml")) {
+                Some(table) => {
+                    let (package, roots) = self.package(&dir, &table);
+                    let rel = abs.strip_prefix(&dir).unwrap_or(Path::new(""));
+                    if roots.iter().any(|r| rel.starts_with(r)) {
+                        package
+                    } else {
+                        package.outside_targets()
+                    }
+                }
+                None => CrateInfo::default(),
+            },
+            // Malformed: it is this crate's manifest, we just cannot read it.
+            Nearest::Malformed | Nearest::Nothing => CrateInfo::default(),
+        };
+        self.by_abs_dir.insert(abs.to_path_buf(), info);
+        info
+    }
+
+    /// The manifest that decides the crate of absolute directory `abs`: the nearest one at or
+    /// above it with a `[package]` (a virtual manifest is passed over) or that cannot be read.
+    /// Remembered for every directory on the way, so each directory is probed once.
+    fn nearest(&mut self, abs: &Path) -> Nearest {
+        let mut passed: Vec<&Path> = Vec::new();
+        let mut found = Nearest::Nothing;
         for dir in abs.ancestors() {
+            if let Some(known) = self.nearest.get(dir) {
+                found = known.clone();
+                break;
+            }
+            passed.push(dir);
             let manifest = dir.join("Cargo.toml");
             if !manifest.is_file() {
                 continue;
             }
             match self.manifest(&manifest) {
-                // Malformed: it is this crate's manifest, we just cannot read it.
-                None => break,
+                None => {
+                    found = Nearest::Malformed;
+                    break;
+                }
                 Some(table) if table.contains_key("package") => {
-                    let (package, roots) = self.package(dir, &table);
-                    let rel = abs.strip_prefix(dir).unwrap_or(Path::new(""));
-                    info = if roots.iter().any(|r| rel.starts_with(r)) {
-                        package
-                    } else {
-                        package.outside_targets()
-                    };
+                    found = Nearest::Package(dir.to_path_buf());
                     break;
                 }
                 Some(_) => {} // a virtual manifest: keep looking
             }
         }
-        self.by_abs_dir.insert(abs.to_path_buf(), info);
-        info
+        for dir in passed {
+            self.nearest.insert(dir.to_path_buf(), found.clone());
+        }
+        found
     }
 
     /// The crate info of the package whose manifest is in `dir`, and the directories its
@@ -414,6 +488,47 @@ mod tests {
         // `[lib] path = "lib.rs"`: the package's whole directory holds target files.
         let rooted = cache.get(&t.path().join("root/sub/mod.rs"));
         assert_eq!(rooted.tokio_features, TokioFeatures::Absent);
+    }
+
+    #[test]
+    fn directories_resolve_as_canonicalize_does_and_share_their_package() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "ws/Cargo.toml",
+            "[workspace]\nmembers = [\"p\"]\n",
+        );
+        write(
+            t.path(),
+            "ws/p/Cargo.toml",
+            "[package]\nname = \"p\"\nedition = \"2021\"\n",
+        );
+        write(t.path(), "ws/p/src/deep/mod.rs", "");
+        write(t.path(), "ws/p/tests/it.rs", "");
+        std::os::unix::fs::symlink(t.path().join("ws/p/src"), t.path().join("link")).unwrap();
+        let mut cache = CrateInfoCache::default();
+        let dirs = [
+            t.path().join("ws/p/src/deep"),
+            t.path().join("ws/p/src"),
+            t.path().join("link/deep"),
+            t.path().join("ws/p/tests/../src/deep"),
+            t.path().join("ws/p/missing"),
+        ];
+        for dir in &dirs {
+            let expected =
+                std::fs::canonicalize(dir).unwrap_or_else(|_| std::path::absolute(dir).unwrap());
+            assert_eq!(cache.canonical(dir), expected, "{}", dir.display());
+        }
+        // Through the symlink, beside a virtual manifest, in a sibling target: one package.
+        let direct = cache.get(&t.path().join("ws/p/src/deep/mod.rs"));
+        assert_eq!(direct.edition, Edition::E2021);
+        assert_eq!(cache.get(&t.path().join("link/deep/mod.rs")), direct);
+        assert_eq!(
+            cache.get(&t.path().join("ws/p/tests/it.rs")).edition,
+            Edition::E2021
+        );
+        // Above every package: nothing known.
+        assert_eq!(cache.get(&t.path().join("ws/x.rs")), CrateInfo::default());
     }
 
     #[test]

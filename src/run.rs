@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::budget::ByteBudget;
 use crate::cache::lint_file_catching_panics;
 use crate::cache_root::CachePlace;
@@ -411,10 +409,10 @@ fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>
     // sixth of its warm time comparing each file with each named path.
     let named_paths: std::collections::HashSet<&Path> =
         opts.paths.iter().map(PathBuf::as_path).collect();
-    // Each file's configuration and its crate are looked up side by side: both walk up from
-    // its directory and read what they find there.
+    // Each file's configuration (and then its size) and its crate are looked up side by side:
+    // both walk up from its directory and read what they find there.
     let (scoped, infos) = rayon::join(
-        || -> Result<Vec<Option<usize>>, UsageError> {
+        || -> Result<Vec<Option<(usize, u64)>>, UsageError> {
             found
                 .files
                 .iter()
@@ -423,7 +421,10 @@ fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>
                     let named = named_paths.contains(p.as_path());
                     let excluded =
                         (!named || opts.workflow.force_exclude) && scopes.excludes(scope, p);
-                    Ok((!excluded).then_some(scope))
+                    Ok((!excluded).then(|| {
+                        let size = std::fs::metadata(p).map_or(0, |m| m.len());
+                        (scope, size)
+                    }))
                 })
                 .collect()
         },
@@ -432,17 +433,13 @@ fn plan(opts: &Options, scopes: &mut Scopes) -> Result<(Vec<Job>, Vec<FileError>
             found.files.iter().map(|p| infos.get(p)).collect::<Vec<_>>()
         },
     );
-    let files: Vec<_> = found
+    let mut jobs: Vec<Job> = found
         .files
         .into_iter()
         .zip(scoped?.into_iter().zip(infos))
-        .filter_map(|(p, (scope, info))| Some((info, Arc::new(p), scope?)))
-        .collect();
-    let mut jobs: Vec<Job> = files
-        .into_par_iter()
-        .map(|(info, p, scope)| {
-            let size = std::fs::metadata(p.as_ref()).map_or(0, |m| m.len());
-            (size, info, p, scope)
+        .filter_map(|(p, (scoped, info))| {
+            let (scope, size) = scoped?;
+            Some((size, info, Arc::new(p), scope))
         })
         .collect();
     jobs.sort_by_key(|j| std::cmp::Reverse(j.0));

@@ -70,6 +70,12 @@ impl Scopes {
     }
 
     /// The scope of the configuration nearest above directory `dir`.
+    ///
+    /// Walks up from `dir` and stops at the first directory whose scope is known or that holds
+    /// a configuration ([`config::in_dir`]); every directory passed on the way gets that scope.
+    /// So each directory is read once per run, however many files and subdirectories it has
+    /// (a search per directory read every ancestor's `Cargo.toml` again: 31k reads for the
+    /// full corpus's 26k files).
     pub fn of_dir(&mut self, dir: &Path, opts: &Options) -> Result<usize, UsageError> {
         if self.explicit {
             return Ok(0);
@@ -78,26 +84,35 @@ impl Scopes {
         if let Some(&i) = self.by_dir.get(&abs) {
             return Ok(i);
         }
-        let config = config::load(&abs, None).map_err(|e| UsageError(e.to_string()))?;
-        let i = match self.by_file.get(&config.path) {
-            Some(&i) => i,
-            None => self.push(config, opts)?,
-        };
-        // Every directory between this one and the configuration's has the same nearest
-        // configuration: one search per subtree, not per directory.
-        let top = self.scopes[i]
-            .config
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .map(crate::semantic::project::normalize);
+        let mut passed: Vec<&Path> = Vec::new();
+        let mut found = None;
         for d in abs.ancestors() {
-            self.by_dir.entry(d.to_path_buf()).or_insert(i);
-            if top.as_deref() == Some(d) {
+            if let Some(&i) = self.by_dir.get(d) {
+                found = Some(i);
+                break;
+            }
+            passed.push(d);
+            if let Some(config) = config::in_dir(d).map_err(|e| UsageError(e.to_string()))? {
+                found = Some(self.scope_of(config, opts)?);
                 break;
             }
         }
+        let i = match found {
+            Some(i) => i,
+            None => self.scope_of(Config::default(), opts)?,
+        };
+        for d in passed {
+            self.by_dir.insert(d.to_path_buf(), i);
+        }
         Ok(i)
+    }
+
+    /// The scope of `config`, made on first use.
+    fn scope_of(&mut self, config: Config, opts: &Options) -> Result<usize, UsageError> {
+        match self.by_file.get(&config.path) {
+            Some(&i) => Ok(i),
+            None => self.push(config, opts),
+        }
     }
 
     /// The scope of `file` (which need not exist).
@@ -174,4 +189,81 @@ pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rul
         })
         .filter(|r| !ignore.contains(&r.id) && !config.ignore.iter().any(|i| i == r.id))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn each_file_gets_the_nearest_configuration_whatever_was_looked_up_before() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(root, "async-lint.toml", "ignore = [\"busy-wait\"]\n");
+        write(
+            root,
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\n[package.metadata.async-lint]\nignore = [\"blocking-fs\"]\n",
+        );
+        write(root, "b/Cargo.toml", "[package]\nname = \"b\"\n");
+        write(
+            root,
+            "a/sub/async-lint.toml",
+            "ignore = [\"blocking-sleep\"]\n",
+        );
+        let opts = Options::default();
+        let mut scopes = Scopes::new(&opts).unwrap();
+        let config_of = |scopes: &mut Scopes, rel: &str| {
+            let i = scopes.of_file(&root.join(rel), &opts).unwrap();
+            let path = scopes.scopes[i].config.path.clone().unwrap();
+            path.strip_prefix(std::fs::canonicalize(root).unwrap_or(root.to_path_buf()))
+                .or_else(|_| path.strip_prefix(root))
+                .unwrap()
+                .to_path_buf()
+        };
+        // A sibling first: the root and its ancestors are known when `a` is looked up, and
+        // `a`'s own manifest must still win over the root's file.
+        assert_eq!(
+            config_of(&mut scopes, "b/src/lib.rs"),
+            Path::new("async-lint.toml")
+        );
+        assert_eq!(
+            config_of(&mut scopes, "a/src/deep/x.rs"),
+            Path::new("a/Cargo.toml")
+        );
+        assert_eq!(
+            config_of(&mut scopes, "a/src/y.rs"),
+            Path::new("a/Cargo.toml")
+        );
+        assert_eq!(
+            config_of(&mut scopes, "a/sub/deeper/z.rs"),
+            Path::new("a/sub/async-lint.toml")
+        );
+        assert_eq!(
+            config_of(&mut scopes, "a/sub/w.rs"),
+            Path::new("a/sub/async-lint.toml")
+        );
+        assert_eq!(
+            config_of(&mut scopes, "top.rs"),
+            Path::new("async-lint.toml")
+        );
+        // One scope per configuration file.
+        assert_eq!(scopes.scopes.len(), 3);
+    }
+
+    #[test]
+    fn a_broken_configuration_above_is_an_error_for_every_file_below() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "async-lint.toml", "select = 3\n");
+        let opts = Options::default();
+        let mut scopes = Scopes::new(&opts).unwrap();
+        assert!(scopes.of_file(&t.path().join("a/x.rs"), &opts).is_err());
+        assert!(scopes.of_file(&t.path().join("b/y.rs"), &opts).is_err());
+    }
 }

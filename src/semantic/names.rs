@@ -5,10 +5,9 @@
 //! name, made on first use and kept for the life of the process (names are few: 20k distinct on
 //! the 38 crates).
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// A name as the item summaries and facts hold it: one shared copy per distinct text.
 pub type Name = Arc<str>;
@@ -16,22 +15,74 @@ pub type Name = Arc<str>;
 /// Shards, so that workers interning at once rarely wait for each other.
 const SHARDS: usize = 16;
 
-/// The names, in sets hashed with XXH3 (SipHash, the default, showed in profiles).
-type Names = HashSet<Arc<str>, Xxh3DefaultBuilder>;
+/// The names of one shard, by their XXH3 hash (hashed once, for the shard and the slot);
+/// `other` holds the rare name whose hash another name has already taken.
+#[derive(Default)]
+struct Shard {
+    by_hash: HashMap<u64, Arc<str>, rustc_hash::FxBuildHasher>,
+    other: HashMap<Box<str>, Arc<str>>,
+}
 
-static NAMES: [Mutex<Option<Names>>; SHARDS] = [const { Mutex::new(None) }; SHARDS];
+static NAMES: [Mutex<Option<Shard>>; SHARDS] = [const { Mutex::new(None) }; SHARDS];
+
+/// Slots of each thread's cache of recent names (a power of two).
+const RECENT_SLOTS: usize = 4096;
+
+thread_local! {
+    /// Each thread's recently interned names, by hash, direct-mapped: decoding a group's facts
+    /// interns the same few hundred names over and over, and the shared sets (hundreds of
+    /// thousands of names) missed the processor's caches on nearly every probe, besides the
+    /// lock (together a sixth of the crate-wide phase on the full corpus).
+    static RECENT: RefCell<Vec<Option<(u64, Arc<str>)>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// The shared copy of `name`.
 pub fn intern(name: &str) -> Arc<str> {
-    let shard = xxhash_rust::xxh3::xxh3_64(name.as_bytes()) as usize % SHARDS;
+    let hash = xxhash_rust::xxh3::xxh3_64(name.as_bytes());
+    let slot = hash as usize & (RECENT_SLOTS - 1);
+    let recent = RECENT.try_with(|r| {
+        let r = r.borrow();
+        match r.get(slot) {
+            Some(Some((h, shared))) if *h == hash && **shared == *name => Some(Arc::clone(shared)),
+            _ => None,
+        }
+    });
+    if let Ok(Some(shared)) = recent {
+        return shared;
+    }
+    let shared = intern_shared(name, hash);
+    let _ = RECENT.try_with(|r| {
+        let mut r = r.borrow_mut();
+        if r.is_empty() {
+            r.resize(RECENT_SLOTS, None);
+        }
+        r[slot] = Some((hash, Arc::clone(&shared)));
+    });
+    shared
+}
+
+/// [`intern`] in the shared sets.
+fn intern_shared(name: &str, hash: u64) -> Arc<str> {
+    // The high bits choose the shard; the map hashes the whole value again (FxHash, one
+    // multiply), so the two do not correlate.
+    let shard = (hash >> 59) as usize % SHARDS;
     // A poisoned shard only means another thread panicked mid-insert; the set is still valid.
     let mut set = NAMES[shard].lock().unwrap_or_else(|e| e.into_inner());
-    let set = set.get_or_insert_with(|| Names::with_hasher(Xxh3DefaultBuilder));
-    if let Some(shared) = set.get(name) {
-        return Arc::clone(shared);
+    let set = set.get_or_insert_with(Shard::default);
+    match set.by_hash.get(&hash) {
+        Some(shared) if **shared == *name => return Arc::clone(shared),
+        Some(_) => {
+            if let Some(shared) = set.other.get(name) {
+                return Arc::clone(shared);
+            }
+            let shared: Arc<str> = Arc::from(name);
+            set.other.insert(Box::from(name), Arc::clone(&shared));
+            return shared;
+        }
+        None => {}
     }
     let shared: Arc<str> = Arc::from(name);
-    set.insert(Arc::clone(&shared));
+    set.by_hash.insert(hash, Arc::clone(&shared));
     shared
 }
 
@@ -154,6 +205,38 @@ pub mod interned {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interning_returns_one_shared_copy_per_text() {
+        let a = intern("interning_returns_one_shared_copy");
+        let b = intern(&String::from("interning_returns_one_shared_copy"));
+        assert!(Arc::ptr_eq(&a, &b));
+        // From another thread (its own cache of recent names): the same copy.
+        let c = std::thread::spawn(|| intern("interning_returns_one_shared_copy"))
+            .join()
+            .unwrap();
+        assert!(Arc::ptr_eq(&a, &c));
+        let other = intern("interning_returns_another_copy");
+        assert_eq!(&*other, "interning_returns_another_copy");
+        assert!(!Arc::ptr_eq(&a, &other));
+    }
+
+    #[test]
+    fn a_name_whose_hash_is_taken_gets_its_own_copy() {
+        // Two texts under one hash (forced: real 64-bit collisions are too rare to find).
+        let first = intern_shared("hash_taken_first", 0xdead_beef);
+        let second = intern_shared("hash_taken_second", 0xdead_beef);
+        assert_eq!(&*first, "hash_taken_first");
+        assert_eq!(&*second, "hash_taken_second");
+        assert!(Arc::ptr_eq(
+            &first,
+            &intern_shared("hash_taken_first", 0xdead_beef)
+        ));
+        assert!(Arc::ptr_eq(
+            &second,
+            &intern_shared("hash_taken_second", 0xdead_beef)
+        ));
+    }
 
     #[test]
     fn with_ident_reads_what_to_string_gives() {
