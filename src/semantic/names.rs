@@ -28,12 +28,15 @@ static NAMES: [Mutex<Option<Shard>>; SHARDS] = [const { Mutex::new(None) }; SHAR
 /// Slots of each thread's cache of recent names (a power of two).
 const RECENT_SLOTS: usize = 4096;
 
+/// One slot of [`RECENT`]: a name and its hash.
+type RecentSlot = Option<(u64, Arc<str>)>;
+
 thread_local! {
     /// Each thread's recently interned names, by hash, direct-mapped: decoding a group's facts
     /// interns the same few hundred names over and over, and the shared sets (hundreds of
     /// thousands of names) missed the processor's caches on nearly every probe, besides the
     /// lock (together a sixth of the crate-wide phase on the full corpus).
-    static RECENT: RefCell<Vec<Option<(u64, Arc<str>)>>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Vec<RecentSlot>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The shared copy of `name`.
