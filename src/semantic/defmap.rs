@@ -613,10 +613,19 @@ impl Builder<'_, '_> {
     fn crates(&mut self, project: &Project) {
         let mut lib_roots: HashMap<usize, ModId> = HashMap::new();
         let mut pending: Vec<(u32, usize)> = Vec::new();
-        for (ti, t) in project.targets.iter().enumerate() {
-            let Some(&file) = self.by_path.get(&t.root) else {
-                continue;
-            };
+        let mut rooted: Vec<(usize, u32)> = self
+            .by_path
+            .iter()
+            .flat_map(|(path, &file)| {
+                project
+                    .targets_rooted_at(path)
+                    .iter()
+                    .map(move |&ti| (ti, file))
+            })
+            .collect();
+        rooted.sort_unstable();
+        for (ti, file) in rooted {
+            let t = &project.targets[ti];
             let k = self.new_crate(CrateKind::Target(t.kind), Some(ti), t.edition);
             let support = project
                 .packages

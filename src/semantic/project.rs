@@ -63,6 +63,10 @@ pub struct Project {
     pub targets: Vec<Target>,
     /// Manifest directory → package index.
     by_dir: HashMap<PathBuf, usize, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
+    /// Root file → the targets it is the root of, made on first use
+    /// ([`Project::targets_rooted_at`]).
+    by_root:
+        std::sync::OnceLock<HashMap<PathBuf, Vec<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder>>,
 }
 
 impl Project {
@@ -156,6 +160,7 @@ impl Project {
             return;
         }
         let index = self.packages.len();
+        self.by_root = std::sync::OnceLock::new();
         let mut targets = Vec::with_capacity(p.targets.len());
         for mut t in p.targets {
             t.package = index;
@@ -253,6 +258,22 @@ impl Project {
         file.ancestors()
             .skip(1)
             .find_map(|d| self.by_dir.get(d).copied())
+    }
+
+    /// The targets whose root file is `file` (as [`Target::root`] spells it), in target order.
+    /// Every group of the crate-wide phase asks for its own files: walking every target of
+    /// the project per group instead was 2% of a cold run over 704 crates.
+    pub fn targets_rooted_at(&self, file: &Path) -> &[usize] {
+        self.by_root
+            .get_or_init(|| {
+                let mut by_root: HashMap<PathBuf, Vec<usize>, _> = HashMap::default();
+                for (ti, t) in self.targets.iter().enumerate() {
+                    by_root.entry(t.root.clone()).or_default().push(ti);
+                }
+                by_root
+            })
+            .get(file)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The lib target of a package, if it has one.
@@ -559,6 +580,35 @@ mod tests {
             .into_iter()
             .map(|(n, _)| n)
             .collect()
+    }
+
+    #[test]
+    fn targets_are_found_by_their_root_file() {
+        let t = workspace();
+        let r = t.path();
+        let p = Project::load_from_manifests(&[r.join("crates/a/src/lib.rs")]);
+        let lib = normalize(&r.join("crates/a/src/lib.rs"));
+        let rooted = p.targets_rooted_at(&lib);
+        assert_eq!(rooted.len(), 1, "{rooted:?}");
+        assert_eq!(p.targets[rooted[0]].kind, TargetKind::Lib);
+        // Every target is found from its own root, and only there.
+        for (ti, target) in p.targets.iter().enumerate() {
+            assert!(p.targets_rooted_at(&target.root).contains(&ti));
+        }
+        assert!(
+            p.targets_rooted_at(&r.join("crates/a/src/other.rs"))
+                .is_empty()
+        );
+        // Packages added after a lookup are seen (the index is made again).
+        let mut grown = Project::default();
+        assert!(grown.targets_rooted_at(&lib).is_empty());
+        for pkg in ManifestReader::default().load_workspace(&normalize(r)) {
+            grown.add(pkg);
+        }
+        assert!(!grown.targets.is_empty());
+        for (ti, target) in grown.targets.iter().enumerate() {
+            assert!(grown.targets_rooted_at(&target.root).contains(&ti));
+        }
     }
 
     #[test]
