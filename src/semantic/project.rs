@@ -67,6 +67,10 @@ pub struct Project {
     /// ([`Project::targets_rooted_at`]).
     by_root:
         std::sync::OnceLock<HashMap<PathBuf, Vec<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder>>,
+    /// Package name → the packages of that name, in order, made on first use
+    /// ([`Project::local_lib`]).
+    by_name:
+        std::sync::OnceLock<HashMap<String, Vec<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder>>,
 }
 
 impl Project {
@@ -161,6 +165,7 @@ impl Project {
         }
         let index = self.packages.len();
         self.by_root = std::sync::OnceLock::new();
+        self.by_name = std::sync::OnceLock::new();
         let mut targets = Vec::with_capacity(p.targets.len());
         for mut t in p.targets {
             t.package = index;
@@ -292,10 +297,21 @@ impl Project {
         let owner = match &dep.path {
             Some(path) => *self.by_dir.get(path)?,
             None => {
+                // By name through an index: every target of every group asks this for each of
+                // its dependencies, and a scan of all packages per question was quadratic.
                 let root = &self.packages[package].workspace_root;
-                self.packages
+                let named = self.by_name.get_or_init(|| {
+                    let mut by_name: HashMap<String, Vec<usize>, _> = HashMap::default();
+                    for (q, p) in self.packages.iter().enumerate() {
+                        by_name.entry(p.name.clone()).or_default().push(q);
+                    }
+                    by_name
+                });
+                named
+                    .get(&dep.package)?
                     .iter()
-                    .position(|q| q.name == dep.package && &q.workspace_root == root)?
+                    .copied()
+                    .find(|&q| &self.packages[q].workspace_root == root)?
             }
         };
         self.lib_of(owner)
