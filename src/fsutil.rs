@@ -26,3 +26,11 @@ pub fn write_atomically_parts(path: &Path, parts: &[&[u8]]) -> std::io::Result<(
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// Writes `text` to `root/rel`, making its directories (tests build fixture trees with it).
+#[cfg(test)]
+pub fn write_under(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a relative path under root")).unwrap();
+    std::fs::write(p, text).unwrap();
+}

@@ -173,11 +173,7 @@ pub fn context_jobs(
 mod tests {
     use super::*;
 
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::fsutil::write_under as write;
 
     #[test]
     fn context_is_the_crate_and_the_workspace_crates_it_imports() {

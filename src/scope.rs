@@ -195,11 +195,7 @@ pub fn enabled_rules(opts: &Options, config: &Config) -> Result<Vec<&'static Rul
 mod tests {
     use super::*;
 
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::fsutil::write_under as write;
 
     #[test]
     fn each_file_gets_the_nearest_configuration_whatever_was_looked_up_before() {
