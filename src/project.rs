@@ -79,15 +79,49 @@ impl CrateInfo {
     }
 }
 
-/// What decides the crate of a directory ([`CrateInfoCache::nearest`]).
-#[derive(Debug, Clone)]
-enum Nearest {
-    /// The package whose manifest is in this directory.
-    Package(PathBuf),
-    /// A manifest that cannot be read or parsed.
-    Malformed,
-    /// No manifest above.
-    Nothing,
+/// The parsed manifest at `path`, read once (`None`: unreadable or malformed).
+fn read_manifest(
+    manifests: &mut HashMap<PathBuf, Option<Arc<Table>>>,
+    path: &Path,
+) -> Option<Arc<Table>> {
+    manifests
+        .entry(path.to_path_buf())
+        .or_insert_with(|| {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| t.parse::<Table>().ok())
+                .map(Arc::new)
+        })
+        .clone()
+}
+
+/// What the nearest ancestor of `dir` (itself included) answers: walks up, asking `probe` of
+/// each directory not in `memo`, and stops at the first directory `memo` knows or `probe`
+/// answers (`none` when none does). Every directory passed remembers the answer, so a
+/// directory is probed once however many directories below it are looked up.
+fn nearest_above<T: Clone>(
+    memo: &mut HashMap<PathBuf, T>,
+    dir: &Path,
+    none: T,
+    mut probe: impl FnMut(&Path) -> Option<T>,
+) -> T {
+    let mut passed: Vec<&Path> = Vec::new();
+    let mut found = none;
+    for d in dir.ancestors() {
+        if let Some(known) = memo.get(d) {
+            found = known.clone();
+            break;
+        }
+        passed.push(d);
+        if let Some(answer) = probe(d) {
+            found = answer;
+            break;
+        }
+    }
+    for d in passed {
+        memo.insert(d.to_path_buf(), found.clone());
+    }
+    found
 }
 
 /// Finds the crate info for files, memoised per directory and per manifest.
@@ -99,8 +133,9 @@ pub struct CrateInfoCache {
     by_abs_dir: HashMap<PathBuf, CrateInfo>,
     /// Directory as the caller spelled it → its canonical path ([`CrateInfoCache::canonical`]).
     canonical: HashMap<PathBuf, PathBuf>,
-    /// Absolute directory → the nearest manifest at or above it that decides its crate.
-    nearest: HashMap<PathBuf, Nearest>,
+    /// Absolute directory → the package manifest that decides its crate (its directory and
+    /// table; `None`: no package above, or the deciding manifest cannot be read).
+    nearest: HashMap<PathBuf, Option<(PathBuf, Arc<Table>)>>,
     /// Manifest path → parsed manifest (`None`: unreadable or malformed).
     manifests: HashMap<PathBuf, Option<Arc<Table>>>,
     /// Package directory → its crate info and its targets' directories.
@@ -161,57 +196,40 @@ impl CrateInfoCache {
             return *known;
         }
         let info = match self.nearest(abs) {
-            Nearest::Package(dir) => match self.manifest(&dir.join("Cargo.toml")) {
-                Some(table) => {
-                    let (package, roots) = self.package(&dir, &table);
-                    let rel = abs.strip_prefix(&dir).unwrap_or(Path::new(""));
-                    if roots.iter().any(|r| rel.starts_with(r)) {
-                        package
-                    } else {
-                        package.outside_targets()
-                    }
+            Some((dir, table)) => {
+                let (package, roots) = self.package(&dir, &table);
+                let rel = abs.strip_prefix(&dir).unwrap_or(Path::new(""));
+                if roots.iter().any(|r| rel.starts_with(r)) {
+                    package
+                } else {
+                    package.outside_targets()
                 }
-                None => CrateInfo::default(),
-            },
-            // Malformed: it is this crate's manifest, we just cannot read it.
-            Nearest::Malformed | Nearest::Nothing => CrateInfo::default(),
+            }
+            None => CrateInfo::default(),
         };
         self.by_abs_dir.insert(abs.to_path_buf(), info);
         info
     }
 
-    /// The manifest that decides the crate of absolute directory `abs`: the nearest one at or
-    /// above it with a `[package]` (a virtual manifest is passed over) or that cannot be read.
-    /// Remembered for every directory on the way, so each directory is probed once.
-    fn nearest(&mut self, abs: &Path) -> Nearest {
-        let mut passed: Vec<&Path> = Vec::new();
-        let mut found = Nearest::Nothing;
-        for dir in abs.ancestors() {
-            if let Some(known) = self.nearest.get(dir) {
-                found = known.clone();
-                break;
-            }
-            passed.push(dir);
+    /// The package manifest that decides the crate of absolute directory `abs`: the nearest
+    /// one at or above it with a `[package]` (a virtual manifest is passed over); `None` when
+    /// there is none or the nearest manifest cannot be read (it is this crate's, we just cannot
+    /// read it). Remembered for every directory on the way, so each directory is probed once.
+    fn nearest(&mut self, abs: &Path) -> Option<(PathBuf, Arc<Table>)> {
+        let manifests = &mut self.manifests;
+        nearest_above(&mut self.nearest, abs, None, |dir| {
             let manifest = dir.join("Cargo.toml");
             if !manifest.is_file() {
-                continue;
+                return None;
             }
-            match self.manifest(&manifest) {
-                None => {
-                    found = Nearest::Malformed;
-                    break;
-                }
+            match read_manifest(manifests, &manifest) {
+                None => Some(None),
                 Some(table) if table.contains_key("package") => {
-                    found = Nearest::Package(dir.to_path_buf());
-                    break;
+                    Some(Some((dir.to_path_buf(), table)))
                 }
-                Some(_) => {} // a virtual manifest: keep looking
+                Some(_) => None, // a virtual manifest: keep looking
             }
-        }
-        for dir in passed {
-            self.nearest.insert(dir.to_path_buf(), found.clone());
-        }
-        found
+        })
     }
 
     /// The crate info of the package whose manifest is in `dir`, and the directories its
@@ -247,15 +265,7 @@ impl CrateInfoCache {
     }
 
     fn manifest(&mut self, path: &Path) -> Option<Arc<Table>> {
-        self.manifests
-            .entry(path.to_path_buf())
-            .or_insert_with(|| {
-                std::fs::read_to_string(path)
-                    .ok()
-                    .and_then(|t| t.parse::<Table>().ok())
-                    .map(Arc::new)
-            })
-            .clone()
+        read_manifest(&mut self.manifests, path)
     }
 
     /// The workspace root manifest for the package in `dir`, if it can be found.
@@ -558,23 +568,10 @@ pub struct CrateRoots {
 impl CrateRoots {
     /// The crate root of `file`, if some ancestor directory has a `Cargo.toml`.
     pub fn root(&mut self, file: &Path) -> Option<PathBuf> {
-        let dir = file.parent()?;
-        let mut pending = Vec::new();
-        let mut found = None;
-        for d in dir.ancestors() {
-            if let Some(r) = self.by_dir.get(d) {
-                found = r.clone();
-                break;
-            }
-            pending.push(d.to_path_buf());
-            if d.join("Cargo.toml").is_file() {
-                found = Some(d.to_path_buf());
-                break;
-            }
-        }
-        for d in pending {
-            self.by_dir.insert(d, found.clone());
-        }
-        found
+        nearest_above(&mut self.by_dir, file.parent()?, None, |d| {
+            d.join("Cargo.toml")
+                .is_file()
+                .then(|| Some(d.to_path_buf()))
+        })
     }
 }

@@ -73,6 +73,17 @@ pub struct Project {
         std::sync::OnceLock<HashMap<String, Vec<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder>>,
 }
 
+/// Each key's positions in `keys`, in order (the indexes [`Project`] makes on first use).
+fn positions_by<K: std::hash::Hash + Eq>(
+    keys: impl Iterator<Item = K>,
+) -> HashMap<K, Vec<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder> {
+    let mut by: HashMap<K, Vec<usize>, _> = HashMap::default();
+    for (i, k) in keys.enumerate() {
+        by.entry(k).or_default().push(i);
+    }
+    by
+}
+
 impl Project {
     /// Loads the model of every package that owns one of `files` (each file's nearest ancestor
     /// Cargo.toml with a `[package]`, plus the other members of its workspace). Never fails:
@@ -270,13 +281,7 @@ impl Project {
     /// the project per group instead was 2% of a cold run over 704 crates.
     pub fn targets_rooted_at(&self, file: &Path) -> &[usize] {
         self.by_root
-            .get_or_init(|| {
-                let mut by_root: HashMap<PathBuf, Vec<usize>, _> = HashMap::default();
-                for (ti, t) in self.targets.iter().enumerate() {
-                    by_root.entry(t.root.clone()).or_default().push(ti);
-                }
-                by_root
-            })
+            .get_or_init(|| positions_by(self.targets.iter().map(|t| t.root.clone())))
             .get(file)
             .map_or(&[], Vec::as_slice)
     }
@@ -300,13 +305,9 @@ impl Project {
                 // By name through an index: every target of every group asks this for each of
                 // its dependencies, and a scan of all packages per question was quadratic.
                 let root = &self.packages[package].workspace_root;
-                let named = self.by_name.get_or_init(|| {
-                    let mut by_name: HashMap<String, Vec<usize>, _> = HashMap::default();
-                    for (q, p) in self.packages.iter().enumerate() {
-                        by_name.entry(p.name.clone()).or_default().push(q);
-                    }
-                    by_name
-                });
+                let named = self
+                    .by_name
+                    .get_or_init(|| positions_by(self.packages.iter().map(|p| p.name.clone())));
                 named
                     .get(&dep.package)?
                     .iter()
