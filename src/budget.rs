@@ -19,6 +19,9 @@ pub struct ByteBudget {
 struct Queue {
     waiting: BTreeSet<(u64, usize)>,
     in_flight: u64,
+    /// Workers waiting for room: only then is there anyone to wake (a wake is a system call,
+    /// which every finished job made before).
+    sleepers: usize,
 }
 
 impl ByteBudget {
@@ -41,6 +44,7 @@ impl ByteBudget {
                 .map(|(i, &s)| (s.min(self.capacity), i))
                 .collect(),
             in_flight: 0,
+            sleepers: 0,
         });
         let room = Condvar::new();
         let lock = || queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -55,7 +59,9 @@ impl ByteBudget {
                             if q.waiting.is_empty() {
                                 return done;
                             }
+                            q.sleepers += 1;
                             q = room.wait(q).unwrap_or_else(PoisonError::into_inner);
+                            q.sleepers -= 1;
                             continue;
                         };
                         q.waiting.remove(&next);
@@ -71,8 +77,11 @@ impl ByteBudget {
                     }
                 }
                 let give_back = || {
-                    lock().in_flight -= bytes;
-                    room.notify_all();
+                    let mut q = lock();
+                    q.in_flight -= bytes;
+                    if q.sleepers > 0 {
+                        room.notify_all();
+                    }
                 };
                 let _release = Release(&give_back);
                 done.push((i, job(i)));

@@ -557,7 +557,7 @@ fn load(path: &Path, fingerprint: [u64; 2]) -> Option<Loaded> {
     file.read_to_end(&mut bytes).ok()?;
     let payload = checked_payload(&bytes, fingerprint)?;
     let decoded: BorrowedPayload<'_> = postcard::from_bytes(payload).ok()?;
-    let file = Arc::new(Mutex::new(file));
+    let file = Arc::new(file);
     let base = bytes.as_ptr() as usize;
     let entries = decoded
         .entries

@@ -1,7 +1,48 @@
-//! Small filesystem helpers shared by the baseline and the cache.
+//! Small filesystem helpers shared by the baseline, the cache and the spill file.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+
+/// Fills `buf` from `file` at `offset`, without moving a shared cursor: threads read one open
+/// file side by side with no lock and no seek.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut done, mut at) = (0, offset);
+        while done < buf.len() {
+            match std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], at)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => (done, at) = (done + n, at + n as u64),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes all of `bytes` to `file` at `offset`, without moving a shared cursor (see
+/// [`read_exact_at`]).
+pub fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut done, mut at) = (0, offset);
+        while done < bytes.len() {
+            match std::os::windows::fs::FileExt::seek_write(file, &bytes[done..], at)? {
+                0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                n => (done, at) = (done + n, at + n as u64),
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
 /// renamed over `path`. Readers see the old content or the new, never a mix; concurrent writers

@@ -3,9 +3,8 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use crate::analysis::file::FileCx;
 pub use crate::analysis::settings::{Runtime, Settings};
@@ -86,7 +85,7 @@ pub enum EncodedFacts {
     InFile {
         /// The loaded cache file, open (a new cache file replaces it by rename: this one stays
         /// as it was read).
-        file: Arc<Mutex<std::fs::File>>,
+        file: Arc<std::fs::File>,
         /// Offset of the encoding in the file.
         offset: u64,
         /// Its length.
@@ -108,9 +107,7 @@ impl EncodedFacts {
                 check,
             } => {
                 let mut buf = vec![0; *len];
-                let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
-                f.seek(SeekFrom::Start(*offset)).ok()?;
-                f.read_exact(&mut buf).ok()?;
+                crate::fsutil::read_exact_at(file, &mut buf, *offset).ok()?;
                 (xxhash_rust::xxh3::xxh3_64(&buf) == *check).then_some(Cow::Owned(buf))
             }
         }
@@ -276,9 +273,18 @@ fn lint(
         );
     }
     let base = parse_base(source.text());
-    let parse_text = scan::without_doc_comments(source.text(), &pre.comments);
-    let parsed = syn::parse_str::<syn::File>(&parse_text[base..]);
-    drop(parse_text);
+    let tables = crate::analysis::inert::literal_tables(source.text(), &pre.large_brackets);
+    let parse = |blank: &[std::ops::Range<usize>]| {
+        let parse_text = scan::parser_text(source.text(), &pre.comments, blank);
+        syn::parse_str::<syn::File>(&parse_text[base..])
+    };
+    let mut parsed = parse(&tables);
+    if parsed.is_err() && !tables.is_empty() {
+        // A blanked table where an empty one is not allowed (`x[..]` as an index): the file
+        // as written decides, and reports its own errors.
+        proc_macro2::extra::invalidate_current_thread_spans();
+        parsed = parse(&[]);
+    }
     let outcome = match parsed {
         Err(e) => {
             let r = e.span().byte_range();

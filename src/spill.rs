@@ -9,15 +9,19 @@
 //! process's memory. When no temporary file can be made the encodings stay in memory.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::lint::EncodedFacts;
 
 /// An unlinked temporary file that encoded facts are appended to (see the module docs).
 #[derive(Debug)]
 pub struct Spill {
-    file: Arc<Mutex<File>>,
+    file: Arc<File>,
+    /// Where the next encoding goes: each append reserves its range here, then writes it at
+    /// that offset, so workers append side by side with no lock (a lock and a seek per file had
+    /// made every second append and read wait for the other worker).
+    end: AtomicU64,
 }
 
 impl Spill {
@@ -25,19 +29,17 @@ impl Spill {
     pub fn new() -> Option<Spill> {
         let file = tempfile::tempfile().ok()?;
         Some(Spill {
-            file: Arc::new(Mutex::new(file)),
+            file: Arc::new(file),
+            end: AtomicU64::new(0),
         })
     }
 
     /// Appends `bytes` and returns where they are; `None` when the write fails (the caller
     /// keeps them in memory).
     pub fn park(&self, bytes: &[u8]) -> Option<EncodedFacts> {
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let offset = f.seek(SeekFrom::End(0)).ok()?;
-        if f.write_all(bytes).is_err() {
-            // A partial write leaves bytes nobody points to; the next append starts after them.
-            return None;
-        }
+        let offset = self.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        // A failed write leaves a range nobody points to; the next append starts after it.
+        crate::fsutil::write_all_at(&self.file, bytes, offset).ok()?;
         Some(EncodedFacts::InFile {
             file: Arc::clone(&self.file),
             offset,
@@ -63,14 +65,35 @@ mod tests {
     }
 
     #[test]
+    fn appends_from_many_threads_keep_their_own_ranges() {
+        let spill = Spill::new().expect("a temporary file");
+        let parked: Vec<(Vec<u8>, EncodedFacts)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8u8)
+                .map(|t| {
+                    let spill = &spill;
+                    s.spawn(move || {
+                        (0..200usize)
+                            .map(|i| {
+                                let bytes = vec![t; 1 + (i * 7919) % 3000];
+                                let at = spill.park(&bytes).unwrap();
+                                (bytes, at)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        for (bytes, at) in &parked {
+            assert_eq!(at.bytes().unwrap().as_ref(), &bytes[..]);
+        }
+    }
+
+    #[test]
     fn bytes_changed_on_disk_are_refused() {
         let spill = Spill::new().expect("a temporary file");
         let a = spill.park(b"facts").unwrap();
-        {
-            let mut f = spill.file.lock().unwrap();
-            f.seek(SeekFrom::Start(0)).unwrap();
-            f.write_all(b"FACTS").unwrap();
-        }
+        crate::fsutil::write_all_at(&spill.file, b"FACTS", 0).unwrap();
         assert!(a.bytes().is_none());
     }
 }

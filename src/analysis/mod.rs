@@ -16,6 +16,7 @@ pub mod file;
 pub mod imports;
 pub mod in_place;
 pub mod index;
+pub mod inert;
 pub mod lib_types;
 pub mod locals;
 pub mod lock_types;

@@ -12,7 +12,15 @@ pub struct ScanResult {
     pub deepest_at: usize,
     /// Every comment: (byte range of the whole comment, including `//` or `/*`).
     pub comments: Vec<std::ops::Range<usize>>,
+    /// Every `[..]` group of at least [`LARGE_BRACKET_BYTES`], brackets included, in the order
+    /// they close (inner groups before the group that holds them).
+    pub large_brackets: Vec<std::ops::Range<usize>>,
 }
+
+/// The size from which a `[..]` group is recorded in [`ScanResult::large_brackets`]: the data
+/// tables worth not parsing ([`crate::analysis::inert`]) are far larger, index expressions and
+/// short arrays far smaller.
+pub const LARGE_BRACKET_BYTES: usize = 256;
 
 /// The bytes [`scan`] acts on; runs of other bytes (most of any source) are skipped in a tight
 /// loop.
@@ -36,6 +44,8 @@ pub fn scan(text: &str) -> ScanResult {
     // count lone `<` / `>`, reset at every delimiter and separator so comparisons and shifts in
     // ordinary code never accumulate.
     let mut angle = 0usize;
+    // The open `[` groups: (depth inside the group, offset of the `[`).
+    let mut open_brackets: Vec<(usize, usize)> = Vec::new();
     let mut i = 0usize;
     while i < b.len() {
         if !SPECIAL[b[i] as usize] {
@@ -89,8 +99,19 @@ pub fn scan(text: &str) -> ScanResult {
                     out.max_depth = depth;
                     out.deepest_at = i;
                 }
+                if b[i] == b'[' {
+                    open_brackets.push((depth, i));
+                }
             }
             b')' | b']' | b'}' => {
+                if let Some(&(d, start)) = open_brackets.last()
+                    && d == depth
+                {
+                    open_brackets.pop();
+                    if b[i] == b']' && i + 1 - start >= LARGE_BRACKET_BYTES {
+                        out.large_brackets.push(start..i + 1);
+                    }
+                }
                 depth = depth.saturating_sub(1);
                 angle = 0;
             }
@@ -112,14 +133,18 @@ pub fn scan(text: &str) -> ScanResult {
     out
 }
 
-/// `text` with every doc comment among `comments` (byte ranges of [`scan`]) turned into a plain
-/// comment by blanking its third byte (`/// x` -> `//  x`, `/*! x */` -> `/*  x */`), or `text`
-/// itself when it has none. The parser then skips doc text the way it skips any comment instead
-/// of building a `#[doc = ".."]` attribute (its tokens, its unescaped string) that no rule
-/// reads; every other byte keeps its offset, so spans, lines and columns are unchanged.
-pub fn without_doc_comments<'a>(
+/// The text handed to the parser: `text` with every doc comment among `comments` (byte ranges
+/// of [`scan`]) turned into a plain comment by blanking its third byte (`/// x` -> `//  x`,
+/// `/*! x */` -> `/*  x */`), and every byte of the all-ASCII ranges `blank` but line breaks
+/// turned into spaces; `text` itself when there is nothing to change. The parser then skips doc
+/// text the way it skips any comment instead of building a `#[doc = ".."]` attribute (its
+/// tokens, its unescaped string) that no rule reads, and skips the blanked data tables
+/// ([`crate::analysis::inert`]); every other byte keeps its offset and every line its
+/// characters, so spans, lines and columns are unchanged.
+pub fn parser_text<'a>(
     text: &'a str,
     comments: &[std::ops::Range<usize>],
+    blank: &[std::ops::Range<usize>],
 ) -> std::borrow::Cow<'a, str> {
     let mut docs = comments
         .iter()
@@ -128,7 +153,7 @@ pub fn without_doc_comments<'a>(
                 .is_some_and(crate::source::is_doc_comment)
         })
         .peekable();
-    if docs.peek().is_none() {
+    if docs.peek().is_none() && blank.is_empty() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = text.as_bytes().to_vec();
@@ -136,13 +161,23 @@ pub fn without_doc_comments<'a>(
         // The third byte is ASCII (`/`, `!` or `*`): a space keeps the text valid UTF-8.
         out[r.start + 2] = b' ';
     }
+    for r in blank {
+        let Some(bytes) = out.get_mut(r.clone()) else {
+            continue;
+        };
+        if bytes.is_ascii() {
+            for b in bytes.iter_mut().filter(|b| !matches!(b, b'\n' | b'\r')) {
+                *b = b' ';
+            }
+        }
+    }
     match String::from_utf8(out) {
         Ok(s) => std::borrow::Cow::Owned(s),
         Err(_) => std::borrow::Cow::Borrowed(text),
     }
 }
 
-fn skip_string(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_string(b: &[u8], mut i: usize) -> usize {
     while let Some(n) = b
         .get(i..)
         .and_then(|rest| memchr::memchr2(b'\\', b'"', rest))
@@ -157,7 +192,7 @@ fn skip_string(b: &[u8], mut i: usize) -> usize {
 }
 
 /// `r"`, `r#"`, `br"`, `cr#"` (the `b`/`c` prefix is an identifier char already passed).
-fn is_raw_string_start(b: &[u8], i: usize) -> bool {
+pub(crate) fn is_raw_string_start(b: &[u8], i: usize) -> bool {
     let prev_is_ident = i > 0 && {
         let p = b[i - 1];
         (p.is_ascii_alphanumeric() || p == b'_') && !(p == b'b' || p == b'c')
@@ -175,7 +210,7 @@ fn is_raw_string_start(b: &[u8], i: usize) -> bool {
     b.get(j) == Some(&b'"')
 }
 
-fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
     let mut hashes = 0;
     while i < b.len() && b[i] == b'#' {
         hashes += 1;
@@ -199,7 +234,7 @@ fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
 }
 
 /// A char literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) or a lifetime/label (`'a`).
-fn skip_char_or_lifetime(b: &[u8], i: usize) -> usize {
+pub(crate) fn skip_char_or_lifetime(b: &[u8], i: usize) -> usize {
     if b.get(i + 1) == Some(&b'\\') {
         let mut j = i + 2;
         while j < b.len() && j < i + 16 {
@@ -253,7 +288,7 @@ mod tests {
     fn doc_comments_become_plain_comments_of_the_same_length() {
         let text = "//! crate\n/// item\n//// plain\n/** block */ /*! inner */ /**/ /*** x */\nfn f() { let s = \"/// not a comment\"; }\n";
         let r = scan(text);
-        let plain = without_doc_comments(text, &r.comments);
+        let plain = parser_text(text, &r.comments, &[]);
         assert_eq!(
             plain,
             "//  crate\n//  item\n//// plain\n/*  block */ /*  inner */ /**/ /*** x */\nfn f() { let s = \"/// not a comment\"; }\n"
@@ -268,7 +303,7 @@ mod tests {
         let text = "// plain\nfn f() {}\n";
         let r = scan(text);
         assert!(matches!(
-            without_doc_comments(text, &r.comments),
+            parser_text(text, &r.comments, &[]),
             std::borrow::Cow::Borrowed(_)
         ));
     }
