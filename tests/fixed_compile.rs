@@ -127,6 +127,9 @@ mod blocking_fs_test_support_fixed;
 #[path = "../fixtures/blocking-sleep/imports.fixed.rs"]
 mod blocking_sleep_imports_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte
+#[path = "../fixtures/_engine/data-tables.fixed.rs"]
+mod engine_data_tables_fixed;
+#[rustfmt::skip] // the fixed output is compared byte for byte
 #[path = "../fixtures/_engine/nested-modules.fixed.rs"]
 mod engine_nested_modules_fixed;
 #[rustfmt::skip] // the fixed output is compared byte for byte

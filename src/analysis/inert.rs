@@ -169,4 +169,19 @@ mod tests {
         let file = syn::parse_str::<syn::File>(&parsed).unwrap();
         assert_eq!(file.items.len(), 2);
     }
+
+    #[test]
+    fn the_engine_fixture_holds_the_tables_it_describes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/_engine/data-tables.rs");
+        let text = std::fs::read_to_string(path).unwrap();
+        let found = tables(&text);
+        // The static tables, the index, the two local tables.
+        assert_eq!(found.len(), 5, "{found:#?}");
+        let pre = scan::scan(&text);
+        let blank = literal_tables(&text, &pre.large_brackets);
+        let parsed = scan::parser_text(&text, &pre.comments, &blank);
+        // Blanked, the index no longer parses: linting falls back to the text as written.
+        assert!(syn::parse_str::<syn::File>(&parsed).is_err());
+        assert!(syn::parse_str::<syn::File>(&text).is_ok());
+    }
 }
