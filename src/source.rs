@@ -1,5 +1,12 @@
 //! Source text with a line index: byte offsets to 1-based (line, character column).
 
+/// Whether `needle` occurs in `haystack`: a vectorised substring search (`memchr::memmem`),
+/// several times faster than `str::contains` on a whole file, where the rules' cheap "does this
+/// file mention X at all" tests run (they were 1.7% of a cold run's instructions).
+pub fn mentions(haystack: &str, needle: &str) -> bool {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Whether `comment` (a whole comment, delimiters included) is a doc comment (`///`, `//!`,
 /// `/** */`, `/*! */`), by the lexer's rules: `////` and `/***` start plain comments, and `/**/`
 /// is an empty one.

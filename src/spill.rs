@@ -82,7 +82,10 @@ mod tests {
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
         });
         for (bytes, at) in &parked {
             assert_eq!(at.bytes().unwrap().as_ref(), &bytes[..]);

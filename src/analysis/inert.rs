@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].starts_with('\n') && found[0].ends_with("/* c */ "));
         let strings = long(r##""a\"]b", r#"x"#, br"y", c"z", b"w", "##);
-        assert_eq!(tables(&format!("const W: &[&str] = &[{strings}];")).len(), 1);
+        assert_eq!(
+            tables(&format!("const W: &[&str] = &[{strings}];")).len(),
+            1
+        );
     }
 
     #[test]
@@ -172,7 +175,10 @@ mod tests {
 
     #[test]
     fn the_engine_fixture_holds_the_tables_it_describes() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/_engine/data-tables.rs");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/_engine/data-tables.rs"
+        );
         let text = std::fs::read_to_string(path).unwrap();
         let found = tables(&text);
         // The static tables, the index, the two local tables.

@@ -18,7 +18,7 @@ pub struct ScanResult {
 }
 
 /// The size from which a `[..]` group is recorded in [`ScanResult::large_brackets`]: the data
-/// tables worth not parsing ([`crate::analysis::inert`]) are far larger, index expressions and
+/// tables worth not parsing (found by the `inert` module) are far larger, index expressions and
 /// short arrays far smaller.
 pub const LARGE_BRACKET_BYTES: usize = 256;
 
@@ -139,7 +139,7 @@ pub fn scan(text: &str) -> ScanResult {
 /// turned into spaces; `text` itself when there is nothing to change. The parser then skips doc
 /// text the way it skips any comment instead of building a `#[doc = ".."]` attribute (its
 /// tokens, its unescaped string) that no rule reads, and skips the blanked data tables
-/// ([`crate::analysis::inert`]); every other byte keeps its offset and every line its
+/// (found by the `inert` module); every other byte keeps its offset and every line its
 /// characters, so spans, lines and columns are unchanged.
 pub fn parser_text<'a>(
     text: &'a str,

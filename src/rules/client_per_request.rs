@@ -143,7 +143,7 @@ fn names_a_client_crate(cx: &FileCx<'_>) -> bool {
         let text = cx.source.text();
         let found = ["reqwest", "redis", "sqlx", "hyper_util"]
             .iter()
-            .any(|c| text.contains(c));
+            .any(|c| crate::source::mentions(text, c));
         cell.set((cx.generation, found));
         found
     })
@@ -292,7 +292,7 @@ fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {
             let text = cx.source.text();
             c.web = ["axum", "actix", "rocket", "poem", "warp"]
                 .iter()
-                .any(|w| text.contains(w));
+                .any(|w| crate::source::mentions(text, w));
             c.visit_file(cx.file);
             *cell = (cx.generation, c.facts);
         }

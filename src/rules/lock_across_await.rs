@@ -165,19 +165,19 @@ pub fn record_held(
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
-    if !text.contains("async") {
+    if !crate::source::mentions(text, "async") {
         return;
     }
     let interesting = [
         "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<", "Rc",
     ]
     .iter()
-    .any(|n| text.contains(n));
+    .any(|n| crate::source::mentions(text, n));
     if !interesting {
         return;
     }
     let mut names = AsyncLockNames::default();
-    if text.contains("().await") {
+    if crate::source::mentions(text, "().await") {
         names.visit_file(cx.file);
     }
     let types = FileTypes::collect(cx.file);

@@ -317,10 +317,9 @@ fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
-    if !(text.contains("spawn")
-        || text.contains("Join")
-        || text.contains("join")
-        || text.contains("select"))
+    if !["spawn", "Join", "join", "select"]
+        .iter()
+        .any(|w| crate::source::mentions(text, w))
     {
         return;
     }
@@ -389,7 +388,10 @@ fn returns_unit_result(ty: &syn::Type) -> bool {
 /// `join_all`: a body without the words `await`, `join` or `select` is skipped.
 fn fn_body(a: &mut Analyzer<'_, '_, '_>, sig: &syn::Signature, block: &syn::Block) {
     let text = a.cx.text(a.cx.range(block));
-    if !(text.contains("await") || text.contains("join") || text.contains("select")) {
+    if !["await", "join", "select"]
+        .iter()
+        .any(|w| crate::source::mentions(text, w))
+    {
         return;
     }
     let aborted = std::mem::take(&mut a.untyped_aborts);

@@ -34,7 +34,9 @@ pub fn refine(
     known: Known,
 ) {
     let text = src.text();
-    let clippy = CLIPPY.iter().any(|(lint, _, _)| text.contains(lint));
+    let clippy = CLIPPY
+        .iter()
+        .any(|(lint, _, _)| crate::source::mentions(text, lint));
     if sup.directives.is_empty() && !clippy {
         return;
     }

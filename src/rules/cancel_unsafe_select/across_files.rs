@@ -13,7 +13,7 @@ use super::{CANCEL_UNSAFE_SELECT, help, helpers};
 
 /// Records the file's not-cancel-safe async fns (a `file` hook).
 pub(super) fn record(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
-    if !cx.settings.collect_facts || !cx.source.text().contains("async") {
+    if !cx.settings.collect_facts || !crate::source::mentions(cx.source.text(), "async") {
         return;
     }
     let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
