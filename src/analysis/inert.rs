@@ -46,7 +46,7 @@ fn only_literals(b: &[u8], r: Range<usize>) -> bool {
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 i = memchr::memchr(b'\n', &b[i..end]).map_or(end, |n| i + n);
             }
-            b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i, end),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = scan::skip_block_comment(b, i, end),
             b'"' => i = scan::skip_string(b, i + 1),
             b'\'' => match char_literal_end(b, i) {
                 Some(j) => i = j,
@@ -89,24 +89,6 @@ fn word_end(b: &[u8], mut i: usize, end: usize) -> usize {
 fn char_literal_end(b: &[u8], i: usize) -> Option<usize> {
     let j = scan::skip_char_or_lifetime(b, i);
     (j >= i + 3 && b[j - 1] == b'\'').then_some(j)
-}
-
-/// The end of the (possibly nested) block comment that starts at `i`, at most `end`.
-fn skip_block_comment(b: &[u8], mut i: usize, end: usize) -> usize {
-    i += 2;
-    let mut nest = 1usize;
-    while i < end && nest > 0 {
-        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-            nest += 1;
-            i += 2;
-        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-            nest -= 1;
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    i.min(end)
 }
 
 #[cfg(test)]

@@ -64,20 +64,8 @@ pub fn scan(text: &str) -> ScanResult {
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 let start = i;
-                i += 2;
-                let mut nest = 1usize;
-                while i < b.len() && nest > 0 {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        nest += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        nest -= 1;
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-                out.comments.push(start..i.min(b.len()));
+                i = skip_block_comment(b, i, b.len());
+                out.comments.push(start..i);
                 continue;
             }
             b'"' => {
@@ -175,6 +163,24 @@ pub fn parser_text<'a>(
         Ok(s) => std::borrow::Cow::Owned(s),
         Err(_) => std::borrow::Cow::Borrowed(text),
     }
+}
+
+/// The end of the (possibly nested) block comment that starts at `i`, at most `end`.
+pub(crate) fn skip_block_comment(b: &[u8], mut i: usize, end: usize) -> usize {
+    i += 2;
+    let mut nest = 1usize;
+    while i < end && nest > 0 {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            nest += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            nest -= 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    i.min(end)
 }
 
 pub(crate) fn skip_string(b: &[u8], mut i: usize) -> usize {
