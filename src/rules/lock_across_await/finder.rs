@@ -69,7 +69,7 @@ impl Finder<'_, '_, '_> {
         Self: Visit<'ast>,
     {
         let is_async = sig.asyncness.is_some();
-        if !is_async && !self.cx.text(self.cx.range(body)).contains("async") {
+        if !is_async && !crate::source::mentions(self.cx.text(self.cx.range(body)), "async") {
             return;
         }
         self.in_fn(sig, |s| {
@@ -274,7 +274,7 @@ fn record_rcs(cx: &FileCx<'_>, body: &Block, sink: &mut Sink<'_>) {
             _ => false,
         }
     }
-    if !cx.text(cx.range(body)).contains("Rc") {
+    if !crate::source::mentions(cx.text(cx.range(body)), "Rc") {
         return;
     }
     let mut v = Rcs {
