@@ -7,6 +7,11 @@ pub fn mentions(haystack: &str, needle: &str) -> bool {
     memchr::memmem::find(haystack.as_bytes(), needle.as_bytes()).is_some()
 }
 
+/// Whether any of `needles` occurs in `haystack` ([`mentions`] of each in turn).
+pub fn mentions_any(haystack: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| mentions(haystack, n))
+}
+
 /// Whether `comment` (a whole comment, delimiters included) is a doc comment (`///`, `//!`,
 /// `/** */`, `/*! */`), by the lexer's rules: `////` and `/***` start plain comments, and `/**/`
 /// is an empty one.

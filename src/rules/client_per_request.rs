@@ -141,9 +141,7 @@ fn names_a_client_crate(cx: &FileCx<'_>) -> bool {
             return found;
         }
         let text = cx.source.text();
-        let found = ["reqwest", "redis", "sqlx", "hyper_util"]
-            .iter()
-            .any(|c| crate::source::mentions(text, c));
+        let found = crate::source::mentions_any(text, &["reqwest", "redis", "sqlx", "hyper_util"]);
         cell.set((cx.generation, found));
         found
     })
@@ -290,9 +288,7 @@ fn facts<R>(cx: &FileCx<'_>, f: impl FnOnce(&Facts) -> R) -> R {
             };
             c.facts.test_file = is_test_path(cx.path);
             let text = cx.source.text();
-            c.web = ["axum", "actix", "rocket", "poem", "warp"]
-                .iter()
-                .any(|w| crate::source::mentions(text, w));
+            c.web = crate::source::mentions_any(text, &["axum", "actix", "rocket", "poem", "warp"]);
             c.visit_file(cx.file);
             *cell = (cx.generation, c.facts);
         }

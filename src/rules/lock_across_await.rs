@@ -168,11 +168,12 @@ fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     if !crate::source::mentions(text, "async") {
         return;
     }
-    let interesting = [
-        "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<", "Rc",
-    ]
-    .iter()
-    .any(|n| crate::source::mentions(text, n));
+    let interesting = crate::source::mentions_any(
+        text,
+        &[
+            "lock(", "read(", "write(", "borrow", "Guard", "Ref<", "RefMut<", "Rc",
+        ],
+    );
     if !interesting {
         return;
     }

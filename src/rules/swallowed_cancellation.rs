@@ -317,10 +317,7 @@ fn resolve(_: &crate::analysis::index::CrateIndex, _: &mut Vec<crate::diagnostic
 
 fn check(cx: &FileCx<'_>, sink: &mut Sink<'_>) {
     let text = cx.source.text();
-    if !["spawn", "Join", "join", "select"]
-        .iter()
-        .any(|w| crate::source::mentions(text, w))
-    {
+    if !crate::source::mentions_any(text, &["spawn", "Join", "join", "select"]) {
         return;
     }
     cx.imports.borrow_mut().push(cx.file.items.iter());
@@ -388,10 +385,7 @@ fn returns_unit_result(ty: &syn::Type) -> bool {
 /// `join_all`: a body without the words `await`, `join` or `select` is skipped.
 fn fn_body(a: &mut Analyzer<'_, '_, '_>, sig: &syn::Signature, block: &syn::Block) {
     let text = a.cx.text(a.cx.range(block));
-    if !["await", "join", "select"]
-        .iter()
-        .any(|w| crate::source::mentions(text, w))
-    {
+    if !crate::source::mentions_any(text, &["await", "join", "select"]) {
         return;
     }
     let aborted = std::mem::take(&mut a.untyped_aborts);
