@@ -1,6 +1,8 @@
 //! File discovery: every `.rs` file under the given paths, honouring `.gitignore`, `target/`,
 //! hidden directories, vendored crates (`cargo vendor`: a `.cargo-checksum.json` beside the
-//! `Cargo.toml`) and exclude globs. Explicitly named files and directories are always linted.
+//! `Cargo.toml`) inside the walked project and exclude globs. Explicitly named files and
+//! directories are always linted, and so are the crates right inside a named directory that is
+//! not a package itself (a `vendor/` directory or a downloaded corpus named on the command line).
 //!
 //! The walk uses `walkdir` without following symlinks (a symlink loop cannot hang it) and
 //! prunes a directory as soon as it is skipped, so nothing below it is read. `.gitignore` files
@@ -163,7 +165,8 @@ impl ExcludeSet {
 }
 
 /// Whether `dir` is a crate copied in by `cargo vendor`: a `.cargo-checksum.json` beside its
-/// `Cargo.toml`. Skipped below a walk root; naming it (or a path inside it) lints it.
+/// `Cargo.toml`. Skipped inside a walked project (see [`skips_vendored`]); naming it (or a path
+/// inside it) lints it.
 fn is_vendored(dir: &Path) -> bool {
     dir.join(".cargo-checksum.json").is_file() && dir.join("Cargo.toml").is_file()
 }
@@ -314,10 +317,20 @@ fn load_ignore_file(dir: &Path, file: &Path) -> Option<Gitignore> {
     builder.build().ok().filter(|gi| !gi.is_empty())
 }
 
+/// Whether a vendored crate found `depth` levels below a walk root is skipped. A crate right
+/// inside a root that is not itself a package is linted: that root is a directory of crates
+/// named on the command line (`async-lint vendor/`, a downloaded corpus), which lints them as
+/// naming each would. Deeper, or inside a package, it is a dependency copied into the project
+/// (`<project>/vendor/<crate>`), not the project's code.
+fn skips_vendored(depth: usize, root_is_package: bool) -> bool {
+    depth >= 2 || root_is_package
+}
+
 fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
     let abs_root = fs::canonicalize(root)
         .or_else(|_| std::path::absolute(root))
         .unwrap_or_else(|_| root.to_path_buf());
+    let root_is_package = root.join("Cargo.toml").is_file();
     let mut ignores = IgnoreStack::for_root(&abs_root);
     let mut it = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     while let Some(next) = it.next() {
@@ -348,7 +361,10 @@ fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
         let name = entry.file_name();
         if is_dir {
             let bytes = name.as_encoded_bytes();
-            if bytes.starts_with(b".") || bytes == b"target" || is_vendored(entry.path()) {
+            if bytes.starts_with(b".")
+                || bytes == b"target"
+                || (skips_vendored(depth, root_is_package) && is_vendored(entry.path()))
+            {
                 it.skip_current_dir();
                 continue;
             }
@@ -415,6 +431,29 @@ mod tests {
         assert_eq!(named.files.len(), 1, "{:?}", named.files);
         let inside = discover(&[t.path().join("vendor/dep/src")], &[]).unwrap();
         assert_eq!(inside.files.len(), 1, "{:?}", inside.files);
+        // The vendor directory named: its crates are what was asked for.
+        let dir = discover(&[t.path().join("vendor")], &[]).unwrap();
+        assert_eq!(dir.files.len(), 1, "{:?}", dir.files);
+    }
+
+    /// A directory of downloaded crates (no package of its own, as `../shared/corpus` makes):
+    /// walking it lints the crates; a crate vendored inside one of them is still skipped.
+    #[test]
+    fn a_directory_of_vendored_crates_named_lints_them() {
+        let t = tempfile::tempdir().unwrap();
+        for krate in ["a", "b"] {
+            touch(t.path(), &format!("{krate}/src/lib.rs"));
+            fs::write(t.path().join(krate).join("Cargo.toml"), "[package]\n").unwrap();
+            fs::write(t.path().join(krate).join(".cargo-checksum.json"), "{}").unwrap();
+        }
+        touch(t.path(), "a/vendor/dep/src/lib.rs");
+        fs::write(t.path().join("a/vendor/dep/Cargo.toml"), "[package]\n").unwrap();
+        fs::write(t.path().join("a/vendor/dep/.cargo-checksum.json"), "{}").unwrap();
+        assert_eq!(found(t.path(), &[]), vec!["a/src/lib.rs", "b/src/lib.rs"]);
+        // The same crates inside a package's directory are its vendored dependencies.
+        fs::write(t.path().join("Cargo.toml"), "[package]\n").unwrap();
+        touch(t.path(), "src/main.rs");
+        assert_eq!(found(t.path(), &[]), vec!["src/main.rs"]);
     }
 
     #[test]
