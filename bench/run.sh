@@ -44,17 +44,17 @@ one() { # label, command...: appends "wall cpu rss_kb"
 for corpus in "$@"; do
   [ -d "$corpus" ] || { echo "skip $corpus: not a directory" >&2; continue; }
   rm -f "$work"/floor "$work"/cold "$work"/warm
-  # The corpus crates are vendored copies (`.cargo-checksum.json`), which a directory walk skips:
-  # name each one. The cache goes to the scratch dir.
-  crates=("$corpus"/*/)
+  # The corpus is named as a directory, as the floor and ../shared/bench/compare.sh name it (its
+  # crates are vendored copies, linted because they sit right inside the named directory). The
+  # cache goes to the scratch dir.
   cd "$work"
   one warmup "$floor" --mode parse --quiet "$corpus"
-  one warmup "$lint" --format json --no-cache "${crates[@]}"
-  one warmup "$lint" --format json --cache-dir "$work/cache" "${crates[@]}"   # primes the cache
+  one warmup "$lint" --format json --no-cache "$corpus"
+  one warmup "$lint" --format json --cache-dir "$work/cache" "$corpus"   # primes the cache
   for _ in $(seq "$runs"); do
     one floor "$floor" --mode parse --quiet "$corpus"
-    one cold "$lint" --format json --no-cache "${crates[@]}"
-    one warm "$lint" --format json --cache-dir "$work/cache" "${crates[@]}"
+    one cold "$lint" --format json --no-cache "$corpus"
+    one warm "$lint" --format json --cache-dir "$work/cache" "$corpus"
   done
   rm -rf "$work/cache"
   cd - >/dev/null

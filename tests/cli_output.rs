@@ -503,3 +503,34 @@ fn no_rust_files_is_a_warning_not_all_clear() {
     assert_eq!(doc["files_checked"], 0);
     assert!(stderr(&o).contains("no Rust files found in `docs`"));
 }
+
+/// A directory of downloaded crates (each a vendored copy with its `.cargo-checksum.json`, as
+/// `../shared/corpus` and `cargo vendor` make them) named on the command line is linted, crate by
+/// crate; the same copy inside a project is a dependency and is not.
+#[test]
+fn a_named_directory_of_vendored_crates_is_linted() {
+    let manifest = |name: &str| format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n");
+    let dir = tree(&[
+        ("crates/a/Cargo.toml", manifest("a")),
+        ("crates/a/.cargo-checksum.json", "{}".to_string()),
+        ("crates/a/src/lib.rs", BLOCKING.to_string()),
+        ("crates/b/Cargo.toml", manifest("b")),
+        ("crates/b/.cargo-checksum.json", "{}".to_string()),
+        ("crates/b/src/lib.rs", CLEAN.to_string()),
+    ]);
+    let o = run_in(dir.path(), &["--no-cache", "--format", "json", "crates"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["files_checked"], 2);
+    assert_eq!(doc["diagnostics"][0]["rule"], "blocking-sleep");
+    assert_eq!(doc["diagnostics"][0]["path"], "crates/a/src/lib.rs");
+    // Moved into a project's `vendor/`, the same crates are its dependencies.
+    std::fs::write(dir.path().join("Cargo.toml"), manifest("app")).unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), CLEAN).unwrap();
+    std::fs::rename(dir.path().join("crates"), dir.path().join("vendor")).unwrap();
+    let o = run_in(dir.path(), &["--no-cache", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["files_checked"], 1);
+}
