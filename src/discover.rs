@@ -1,8 +1,8 @@
 //! File discovery: every `.rs` file under the given paths, honouring `.gitignore`, `target/`,
 //! hidden directories, vendored crates (`cargo vendor`: a `.cargo-checksum.json` beside the
 //! `Cargo.toml`) inside the walked project and exclude globs. Explicitly named files and
-//! directories are always linted, and so are the crates right inside a named directory that is
-//! not a package itself (a `vendor/` directory or a downloaded corpus named on the command line).
+//! directories are always linted, and so are the crates right inside a named directory that has
+//! no `Cargo.toml` itself (a `vendor/` directory or a downloaded corpus named on the command line).
 //!
 //! The walk uses `walkdir` without following symlinks (a symlink loop cannot hang it) and
 //! prunes a directory as soon as it is skipped, so nothing below it is read. `.gitignore` files
@@ -318,19 +318,19 @@ fn load_ignore_file(dir: &Path, file: &Path) -> Option<Gitignore> {
 }
 
 /// Whether a vendored crate found `depth` levels below a walk root is skipped. A crate right
-/// inside a root that is not itself a package is linted: that root is a directory of crates
-/// named on the command line (`async-lint vendor/`, a downloaded corpus), which lints them as
-/// naming each would. Deeper, or inside a package, it is a dependency copied into the project
-/// (`<project>/vendor/<crate>`), not the project's code.
-fn skips_vendored(depth: usize, root_is_package: bool) -> bool {
-    depth >= 2 || root_is_package
+/// inside a root without a `Cargo.toml` (neither a package nor a workspace) is linted: that
+/// root is a directory of crates named on the command line (`async-lint vendor/`, a downloaded
+/// corpus), which lints them as naming each would. Deeper, or below a root with a manifest, it
+/// is a dependency copied into the project (`<project>/vendor/<crate>`), not the project's code.
+fn skips_vendored(depth: usize, root_has_manifest: bool) -> bool {
+    depth >= 2 || root_has_manifest
 }
 
 fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
     let abs_root = fs::canonicalize(root)
         .or_else(|_| std::path::absolute(root))
         .unwrap_or_else(|_| root.to_path_buf());
-    let root_is_package = root.join("Cargo.toml").is_file();
+    let root_has_manifest = root.join("Cargo.toml").is_file();
     let mut ignores = IgnoreStack::for_root(&abs_root);
     let mut it = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     while let Some(next) = it.next() {
@@ -363,7 +363,7 @@ fn walk(root: &Path, excludes: &Excludes, out: &mut Discovery) {
             let bytes = name.as_encoded_bytes();
             if bytes.starts_with(b".")
                 || bytes == b"target"
-                || (skips_vendored(depth, root_is_package) && is_vendored(entry.path()))
+                || (skips_vendored(depth, root_has_manifest) && is_vendored(entry.path()))
             {
                 it.skip_current_dir();
                 continue;
