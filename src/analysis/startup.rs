@@ -7,8 +7,8 @@
 //! before its first suspension point on every path: an `.await`, a macro that awaits
 //! (`select!`, `join!`), a spawn (`tokio::spawn`, `set.spawn(..)`), or anything inside a loop
 //! that suspends. Branches are followed separately (an `.await` in one `match` arm does not
-//! precede the other arms). Closures and async blocks run later: none of their calls are
-//! recorded.
+//! precede the other arms, nor one in a branch that ends by returning what follows the
+//! branch). Closures and async blocks run later: none of their calls are recorded.
 //!
 //! Phase 2 ([`StartupCode`]) calls an async fn startup code when it is a runtime entry
 //! (`#[tokio::main]`, `#[actix_web::main]`, ..; not a test), or when it has at least one call
@@ -134,12 +134,17 @@ impl<'ast> Visit<'ast> for Clean<'_> {
                 self.visit_expr(&i.cond);
                 let before = self.suspended;
                 self.visit_block(&i.then_branch);
-                let then = self.suspended;
+                // A branch that returns leaves the fn: what follows runs only after the others.
+                let then = self.suspended && !block_returns(&i.then_branch);
                 self.suspended = before;
-                if let Some((_, other)) = &i.else_branch {
-                    self.visit_expr(other);
-                }
-                self.suspended |= then;
+                let other = match &i.else_branch {
+                    Some((_, other)) => {
+                        self.visit_expr(other);
+                        self.suspended && !expr_returns(other)
+                    }
+                    None => before,
+                };
+                self.suspended = then || other;
             }
             Expr::Match(m) => {
                 self.visit_expr(&m.expr);
@@ -150,7 +155,7 @@ impl<'ast> Visit<'ast> for Clean<'_> {
                     // A guard (`Pat::Guard`) runs before the arm's body.
                     self.visit_pat(&arm.pat);
                     self.visit_expr(&arm.body);
-                    any |= self.suspended;
+                    any |= self.suspended && !expr_returns(&arm.body);
                 }
                 self.suspended = any;
             }
@@ -182,6 +187,42 @@ impl<'ast> Visit<'ast> for Clean<'_> {
     }
 
     fn visit_item(&mut self, _: &'ast Item) {}
+}
+
+/// Whether a branch ends by leaving the fn on every path through its end: its last statement is
+/// a `return` or a macro that returns or panics (`bail!`, `panic!`, `unreachable!`, `todo!`,
+/// `unimplemented!`). `break` and `continue` do not count: the loop they leave or repeat runs
+/// on (the loop's own rule covers a suspension in its body).
+fn block_returns(block: &Block) -> bool {
+    match block.stmts.last() {
+        Some(syn::Stmt::Expr(e, _)) => expr_returns(e),
+        Some(syn::Stmt::Macro(m)) => macro_returns(&m.mac),
+        _ => false,
+    }
+}
+
+/// [`block_returns`] for a branch written as an expression (an `else`, a `match` arm).
+fn expr_returns(e: &Expr) -> bool {
+    match e {
+        Expr::Return(_) => true,
+        Expr::Block(b) if b.label.is_none() => block_returns(&b.block),
+        Expr::If(i) => {
+            block_returns(&i.then_branch)
+                && i.else_branch.as_ref().is_some_and(|(_, e)| expr_returns(e))
+        }
+        Expr::Macro(m) => macro_returns(&m.mac),
+        _ => false,
+    }
+}
+
+fn macro_returns(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| {
+        s.ident == "bail"
+            || s.ident == "panic"
+            || s.ident == "unreachable"
+            || s.ident == "todo"
+            || s.ident == "unimplemented"
+    })
 }
 
 /// Whether some of `diags` are findings this policy governs.
@@ -395,5 +436,44 @@ mod tests {
         );
         assert_eq!(clean("{ outer(inner().await); }"), ["inner.await"]);
         assert_eq!(clean("{ let c = || z(); async { y() }; k(); }"), ["k"]);
+    }
+
+    /// A branch that suspends and then leaves the fn does not precede what follows it: only
+    /// the paths that did not suspend reach it. `break`/`continue` leave a loop, not the fn.
+    #[test]
+    fn a_branch_that_returns_does_not_suspend_what_follows() {
+        assert_eq!(
+            clean("{ if v { p().await; return; } q(); }"),
+            ["p.await", "q"]
+        );
+        assert_eq!(
+            clean("{ if v { p().await; return Ok(()) } else { r() } q(); }"),
+            ["p.await", "r", "q"]
+        );
+        assert_eq!(
+            clean("{ if v { a() } else { b().await; eyre::bail!(\"no\") } q(); }"),
+            ["a", "b.await", "q"]
+        );
+        assert_eq!(
+            clean(
+                "{ match x { A(c) => return c.run().await, B => d(), _ => unreachable!() } q(); }"
+            ),
+            ["c.run.await", "d", "q"]
+        );
+        assert_eq!(
+            clean("{ match x { A => { e().await; return; } B => { f().await; } } q(); }"),
+            ["e.await", "f.await"]
+        );
+        // Still suspended: the branch goes on, or only leaves a loop.
+        assert_eq!(clean("{ if v { p().await; } q(); }"), ["p.await"]);
+        assert_eq!(
+            clean("{ loop { if v { p().await; continue; } q(); } }"),
+            Vec::<String>::new()
+        );
+        // Only the last statement is read (dead code after a `return` is not looked past).
+        assert_eq!(
+            clean("{ if v { p().await; return; q(); } r(); }"),
+            ["p.await"]
+        );
     }
 }
