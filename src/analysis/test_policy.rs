@@ -98,7 +98,9 @@ pub fn apply(
 }
 
 /// Whether fn `fi` of file `file` (its body `body`) starts concurrent work before byte `at`: a
-/// spawn of its own, or a call of a crate-local fn whose body spawns.
+/// spawn of its own, or a call of a crate-local fn whose body spawns, made before `at` (a call
+/// at `at` among its arguments runs before it, unless it is inside a closure or an async block
+/// the callee may spawn).
 fn spawned_before(index: &CrateIndex, file: usize, fi: u32, body: (u32, u32), at: u32) -> bool {
     let Some(facts) = index.files.get(file).map(|f| &f.facts) else {
         return false;
@@ -123,9 +125,18 @@ fn spawned_before(index: &CrateIndex, file: usize, fi: u32, body: (u32, u32), at
                     .any(|&s| f.body.0 <= s && s < f.body.1)
         })
     };
+    // The call reported at `at`, when it runs where it is written (not in a closure, in the
+    // async context of the call around it): then it is an argument or receiver of a call that
+    // holds it, evaluated before that callee runs (`start(make_config())`).
+    let eager = facts
+        .calls
+        .iter()
+        .find(|c| c.start == at && c.caller == fi)
+        .filter(|c| !c.in_closure);
     facts.calls.iter().enumerate().any(|(ci, c)| {
         c.caller == fi
             && c.start < at
+            && !eager.is_some_and(|e| at < c.end && e.context_start <= c.start)
             && index
                 .call_graph()
                 .callee(file, ci)
