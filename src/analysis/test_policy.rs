@@ -10,7 +10,8 @@
 //! ([`BlockingInTests::Concurrent`]) a finding in test code is kept only when a spawn
 //! ([`crate::analysis::spawns`]) precedes it in the same fn — which also holds for a call inside
 //! the spawned future itself — or a call of a crate-local fn that spawns (`spawn_app().await`,
-//! a helper that starts the server). The other rules are not affected.
+//! a helper that starts the server; a call among its arguments runs before it). The other rules
+//! are not affected.
 
 use crate::analysis::index::CrateIndex;
 use crate::diagnostic::Diagnostic;
